@@ -1,0 +1,1 @@
+"""One module per CLI command; each imports torch/libcst only inside its function body."""

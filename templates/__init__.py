@@ -1,0 +1,5 @@
+"""Jinja2 templates for every generated Markdown report.
+
+Installed as the package `vaeaudit_templates` (see pyproject.toml) so that a wheel ships
+them; `audit.render` is the only code that reads them.
+"""
