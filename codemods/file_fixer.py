@@ -1,0 +1,111 @@
+"""`vaeaudit fix` on files: scan, rewrite, verify, then show a diff or write atomically.
+
+Every guarantee the command makes lives here, so it holds for each file on its own: a
+file that does not parse is never touched; a rewrite whose text does not parse again is
+discarded (file untouched, reported as an error); bytes the rewrite does not own (BOM,
+encoding cookie, CRLF, comments) come back unchanged because libcst round-trips them;
+the write is a same-folder temp file renamed over the original, keeping its mode; and
+nothing is written outside the paths the user gave, even through a symlink.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.atomic import atomic_write_bytes
+from codemods.options import FixOptions
+from codemods.outcome import REFUSED, Outcome
+
+
+@dataclass
+class FileReport:
+    """What `fix` did to one file. `error` set means the file was left untouched and exit is 2."""
+
+    path: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+    diff: str = ""
+    written: bool = False
+    error: str | None = None
+
+
+def fix_paths(paths: Iterable[Path], settings, options: FixOptions, *, apply: bool) -> Iterator[FileReport]:
+    """One report per Python file under `paths` (discovery, excludes and symlink rules as in `scan`)."""
+    from audit.scan.discovery import iter_python_files
+
+    paths = list(paths)
+    roots = [path.resolve() for path in paths]
+    for path in iter_python_files(paths, settings):
+        yield fix_file(path, roots, settings, options, apply=apply)
+
+
+def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, apply: bool) -> FileReport:
+    """Fix one file; `roots` are the resolved paths the user gave (the only places we may write)."""
+    import libcst as cst
+
+    from audit.scan import scan_source
+    from codemods.rewrite import rewrite_module
+
+    report = FileReport(path)
+    target = path.resolve()
+    if not any(target == root or root in target.parents for root in roots):
+        report.error = f"is a symlink to {target}, outside the given paths; not followed"
+        return report
+    try:
+        source = target.read_bytes()
+    except OSError as error:
+        report.error = f"cannot read: {error.strerror or error}"
+        return report
+    findings = scan_source(source, str(path), settings)
+    if not findings:
+        return report
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        report.error = f"cannot parse (line {error.raw_line}): {error.message}; file left untouched"
+        return report
+    result = rewrite_module(module, findings, options)
+    report.outcomes = result.outcomes
+    if not result.changed:
+        return report
+    fixed = result.module.bytes
+    problem = _parse_problem(fixed, str(path))
+    if problem is not None:
+        report.error = f"the fixed text does not parse ({problem}); file left untouched"
+        report.outcomes = [_unapplied(outcome) for outcome in result.outcomes]
+        return report
+    if apply:
+        atomic_write_bytes(target, fixed)
+        report.written = True
+    else:
+        report.diff = unified_diff(source, fixed, module.encoding, str(path))
+    return report
+
+
+def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:
+    """A `git apply`-able diff of the decoded texts (line endings kept as they are)."""
+    old = before.decode(encoding).splitlines(keepends=True)
+    new = after.decode(encoding).splitlines(keepends=True)
+    lines = difflib.unified_diff(old, new, fromfile=f"a/{name}", tofile=f"b/{name}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _parse_problem(source: bytes, name: str) -> str | None:
+    """Why `source` is not valid Python for both libcst and CPython's own parser, or None."""
+    import libcst as cst
+
+    try:
+        cst.parse_module(source)
+        ast.parse(source, filename=name)
+    except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
+        return str(error).splitlines()[0]
+    return None
+
+
+def _unapplied(outcome: Outcome) -> Outcome:
+    if not outcome.remains:
+        return Outcome(outcome.finding, REFUSED, ("the rewritten file did not parse; nothing was written",))
+    return outcome

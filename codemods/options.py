@@ -1,0 +1,30 @@
+"""The knobs a rewrite needs, taken from the scanner's Settings plus the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FixOptions:
+    """Where poincare_distance comes from, how curvature is found, and whether unsafe fixes run.
+
+    `curvature_expressions` are tried in order at each call site; `default_curvature` is
+    used (and the fix marked unsafe) when none of them is bound there.
+    """
+
+    poincare_import: str = "ternary_vae.geometry"
+    curvature_expressions: tuple[str, ...] = ("self.curvature", "self.c", "curvature", "c")
+    default_curvature: float = 1.0
+    unsafe_fixes: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, unsafe_fixes: bool) -> FixOptions:
+        """Read the fix keys of `audit.scan.settings.Settings`."""
+        return cls(
+            poincare_import=settings.poincare_import,
+            curvature_expressions=tuple(settings.curvature_expressions),
+            default_curvature=float(settings.default_curvature),
+            unsafe_fixes=unsafe_fixes,
+        )
