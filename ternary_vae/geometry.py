@@ -6,14 +6,16 @@ and `c` is a positive float or a tensor broadcastable to `x[..., :1]`.
 Why this module exists instead of the usual formulas: in float32 the Möbius/artanh form
 of the distance is ~1 % wrong at dist0 = 3 and useless beyond 9, and clamping points to
 radius 1 − 4e-3 (as geoopt does) zeroes the radial gradient beyond dist0 ≈ 6. Here every
-reduction and every transcendental runs in float64 (`_work`), the distance uses the
-asinh form, which has no cancellation, and points are only clamped to the last float
-below the boundary. Results come back in the input dtype.
+reduction and every transcendental runs in float64, distances use the asinh form, which
+has no 1 − tanh cancellation, and nothing is clamped that lies inside the ball. Results
+come back in the input dtype.
 
-Points on or outside the boundary are not points of the ball. The functions do not raise
-on them (that would need a device sync per call); they treat such a point as lying at
-the last representable radius, so every output stays finite. Call `project_to_ball`
-first when inputs may leave the ball.
+Boundary policy: points on or outside the boundary are not points of the ball. Raising
+on them would cost a device sync per call, so instead every function treats such a
+point as if it lay at the last float64 radius inside the ball, (1 − 2⁻⁵²)/√c, in its own
+direction (dist0 ≈ 36.7/√c). Outputs and gradients stay finite; points inside the ball
+are never moved. Call `project_to_ball` to bring points into the range your dtype can
+represent (dist0 ≈ 16.6/√c for float32).
 """
 
 from __future__ import annotations
@@ -23,10 +25,11 @@ import torch
 Tensor = torch.Tensor
 Curvature = float | Tensor
 
-
-def _work_dtype(dtype: torch.dtype) -> torch.dtype:
-    """float64 for every float type, so reductions and artanh/asinh don't cancel."""
-    return torch.complex128 if dtype.is_complex else torch.float64
+_WORK = torch.float64
+_EPS = torch.finfo(_WORK).eps
+# Pairs of rows whose squared gap is below this share of ‖x‖² + ‖y‖² (per coordinate) lose
+# digits in the matmul identity ‖x−y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩ and are recomputed directly.
+_CANCELLATION_SHARE = 1e-9
 
 
 def _check_points(*tensors: Tensor) -> None:
@@ -44,22 +47,26 @@ def _check_points(*tensors: Tensor) -> None:
 
 
 def _sqrt_curvature(c: Curvature, like: Tensor) -> Tensor:
-    """√c in the work dtype on `like`'s device, after checking c > 0."""
+    """√c in float64 on `like`'s device, after checking c > 0 (a tensor c keeps its grad)."""
     if isinstance(c, Tensor):
         if not c.is_floating_point():
             raise TypeError(f"curvature c must be a floating tensor, got {c.dtype}")
         if bool((c <= 0).any()) or not bool(torch.isfinite(c).all()):
             raise ValueError("curvature c must be finite and > 0 everywhere")
-        return c.to(device=like.device, dtype=torch.float64).sqrt()
+        return c.to(device=like.device, dtype=_WORK).sqrt()
     if isinstance(c, bool) or not isinstance(c, (int, float)):
         raise TypeError(f"curvature c must be a float or a tensor, got {type(c).__name__}")
-    if not c > 0 or c == float("inf"):
+    if not 0 < c < float("inf"):
         raise ValueError(f"curvature c must be finite and > 0, got {c}")
-    return torch.tensor(float(c), dtype=torch.float64, device=like.device).sqrt()
+    return torch.tensor(float(c), dtype=_WORK, device=like.device).sqrt()
 
 
-def _work(x: Tensor) -> Tensor:
-    return x.to(torch.float64)
+def _inside_radius(dtype: torch.dtype) -> float:
+    """Largest √c‖x‖ that stays strictly inside the ball after rounding coordinates to dtype.
+
+    Rounding moves a norm by at most half an ulp (relative), so 1 − eps is safe.
+    """
+    return 1.0 - torch.finfo(dtype).eps
 
 
 def _norm(x: Tensor) -> Tensor:
@@ -67,76 +74,143 @@ def _norm(x: Tensor) -> Tensor:
     return torch.linalg.vector_norm(x, dim=-1, keepdim=True)
 
 
-def _boundary_gap(sqrt_c_norm: Tensor) -> Tensor:
-    """1 − c‖x‖², floored at float64's resolution so boundary points stay finite."""
-    return (1.0 - sqrt_c_norm.square()).clamp_min(torch.finfo(torch.float64).eps)
+def _squared_norm(x: Tensor) -> Tensor:
+    return x.square().sum(dim=-1, keepdim=True)
 
 
-def _inside_radius(dtype: torch.dtype) -> float:
-    """The largest √c‖x‖ a point of this dtype can have and still lie inside the ball."""
-    return 1.0 - torch.finfo(dtype).eps / 2
+def _into_ball(x: Tensor, sqrt_c: Tensor) -> Tensor:
+    """x in float64, with points on or outside the boundary pulled to the last float64 radius.
+
+    Multiplying by limit / max(√c‖x‖, limit) leaves inside points bit-for-bit unchanged and
+    has a finite gradient everywhere, which a `torch.where` with a division would not.
+    """
+    x = x.to(_WORK)
+    limit = _inside_radius(_WORK)
+    return x * (limit / (sqrt_c * _norm(x)).clamp_min(limit))
 
 
-def _finish(result: Tensor, like: Tensor, keepdim: bool) -> Tensor:
-    result = result.to(like.dtype)
-    return result if keepdim else result.squeeze(-1)
+def _gap(squared_norm: Tensor, c: Tensor) -> Tensor:
+    """1 − c‖x‖² from ‖x‖², floored so that rounding at the boundary cannot reach 0."""
+    return (1.0 - c * squared_norm).clamp_min(_EPS)
+
+
+def _distance(squared_gap: Tensor, gap_product: Tensor, sqrt_c: Tensor) -> Tensor:
+    """(2/√c)·asinh(√(c‖x−y‖² / ((1−c‖x‖²)(1−c‖y‖²)))), the cancellation-free distance.
+
+    Algebraically equal to the usual (2/√c)·artanh(√c‖−x ⊕ y‖); the square root is taken
+    only where the argument is positive so that the gradient at x = y is 0, not NaN.
+    """
+    ratio = sqrt_c.square() * squared_gap / gap_product
+    positive = ratio > 0
+    root = torch.where(positive, ratio, torch.ones_like(ratio)).sqrt()
+    return 2.0 / sqrt_c * torch.where(positive, torch.asinh(root), torch.zeros_like(root))
+
+
+def _pair_distance(x: Tensor, y: Tensor, sqrt_c: Tensor) -> Tensor:
+    """Distance (kept dim) between float64 points already inside the ball."""
+    c = sqrt_c.square()
+    return _distance(_squared_norm(x - y), _gap(_squared_norm(x), c) * _gap(_squared_norm(y), c), sqrt_c)
+
+
+def _radius(x: Tensor, sqrt_c: Tensor) -> Tensor:
+    """Distance from the origin (kept dim) of a float64 point already inside the ball."""
+    squared_norm = _squared_norm(x)
+    return _distance(squared_norm, _gap(squared_norm, sqrt_c.square()), sqrt_c)
+
+
+def _mobius_add(x: Tensor, y: Tensor, sqrt_c: Tensor) -> Tensor:
+    """x ⊕_c y for float64 points inside the ball; the result is kept inside too."""
+    c = sqrt_c.square()
+    xy = (x * y).sum(dim=-1, keepdim=True)
+    x2, y2 = _squared_norm(x), _squared_norm(y)
+    numerator = (1 + 2 * c * xy + c * y2) * x + (1 - c * x2) * y
+    # The denominator is ≥ (1 − c‖x‖‖y‖)² > 0 in exact arithmetic; the floor is that bound
+    # for two points at the last float64 radius, so rounding cannot make it vanish.
+    denominator = (1 + 2 * c * xy + c.square() * x2 * y2).clamp_min(_EPS**2)
+    return _into_ball(numerator / denominator, sqrt_c)
+
+
+def _rescale(x: Tensor, norm: Tensor, length: Tensor, ratio_at_zero: Tensor | float) -> Tensor:
+    """x·length/‖x‖; where x = 0, x·ratio_at_zero (the limit of length/‖x‖).
+
+    Scaling x rather than a unit vector keeps the Jacobian right at x = 0 (the maps
+    below are smooth there), and the masked division keeps the gradient free of NaN.
+    """
+    nonzero = norm > 0
+    ratio = length / torch.where(nonzero, norm, torch.ones_like(norm))
+    return x * torch.where(nonzero, ratio, ratio_at_zero)
 
 
 def lambda_x(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Tensor:
     """Conformal factor λ_x = 2 / (1 − c‖x‖²): how much the metric stretches at x."""
     _check_points(x)
     sqrt_c = _sqrt_curvature(c, x)
-    return _finish(2.0 / _boundary_gap(sqrt_c * _norm(_work(x))), x, keepdim)
+    factor = 2.0 / _gap(_squared_norm(_into_ball(x, sqrt_c)), sqrt_c.square())
+    factor = factor.to(x.dtype)
+    return factor if keepdim else factor.squeeze(-1)
 
 
 def mobius_add(x: Tensor, y: Tensor, c: Curvature = 1.0) -> Tensor:
     """Möbius addition x ⊕_c y, the ball's analogue of a translation by y after x."""
     _check_points(x, y)
     sqrt_c = _sqrt_curvature(c, x)
-    c64 = sqrt_c.square()
-    x64, y64 = _work(x), _work(y)
-    xy = (x64 * y64).sum(dim=-1, keepdim=True)
-    x2 = x64.square().sum(dim=-1, keepdim=True)
-    y2 = y64.square().sum(dim=-1, keepdim=True)
-    numerator = (1 + 2 * c64 * xy + c64 * y2) * x64 + (1 - c64 * x2) * y64
-    denominator = (1 + 2 * c64 * xy + c64.square() * x2 * y2).clamp_min(torch.finfo(torch.float64).tiny)
-    return (numerator / denominator).to(torch.result_type(x, y))
+    total = _mobius_add(_into_ball(x, sqrt_c), _into_ball(y, sqrt_c), sqrt_c)
+    return total.to(torch.result_type(x, y))
 
 
 def poincare_distance(x: Tensor, y: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Tensor:
     """Geodesic distance d_c(x, y) = (2/√c)·asinh(√c‖x−y‖ / √((1−c‖x‖²)(1−c‖y‖²))).
 
-    The asinh form is algebraically equal to the usual artanh(‖−x ⊕ y‖) form but has no
-    1 − tanh cancellation; evaluated in float64 it stays within 1e-7 relative of the exact
-    distance between the given float32 points up to dist0 ≈ 15.
+    In float64 this stays within 1e-7 relative of the exact distance between the given
+    float32 points up to dist0 ≈ 15, where the artanh(‖−x ⊕ y‖) form is off by percents.
     """
     _check_points(x, y)
     sqrt_c = _sqrt_curvature(c, x)
-    x64, y64 = _work(x), _work(y)
-    gap = _boundary_gap(sqrt_c * _norm(x64)) * _boundary_gap(sqrt_c * _norm(y64))
-    distance = 2.0 / sqrt_c * torch.asinh(sqrt_c * _norm(x64 - y64) / gap.sqrt())
-    return _finish(distance, x if x.dtype == torch.result_type(x, y) else y, keepdim)
+    distance = _pair_distance(_into_ball(x, sqrt_c), _into_ball(y, sqrt_c), sqrt_c)
+    distance = distance.to(torch.result_type(x, y))
+    return distance if keepdim else distance.squeeze(-1)
 
 
 def poincare_radius(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Tensor:
     """Hyperbolic distance from the origin, dist0(x) = (2/√c)·artanh(√c‖x‖).
 
-    This, not ‖x‖, is "the radius" of a point of the ball. Computed as
-    (2/√c)·asinh(√c‖x‖/√(1−c‖x‖²)) in float64 for the same accuracy as `poincare_distance`.
+    This, not ‖x‖, is "the radius" of a point of the ball; computed in the asinh form for
+    the same accuracy as `poincare_distance`.
     """
     _check_points(x)
     sqrt_c = _sqrt_curvature(c, x)
-    scaled_norm = sqrt_c * _norm(_work(x))
-    radius = 2.0 / sqrt_c * torch.asinh(scaled_norm / _boundary_gap(scaled_norm).sqrt())
-    return _finish(radius, x, keepdim)
+    radius = _radius(_into_ball(x, sqrt_c), sqrt_c).to(x.dtype)
+    return radius if keepdim else radius.squeeze(-1)
+
+
+def _fix_close_pairs(squared_gap: Tensor, x: Tensor, y: Tensor, x2: Tensor, y2: Tensor) -> Tensor:
+    """Recompute ‖x−y‖² directly where the matmul identity cancelled most digits.
+
+    Works through the close pairs in chunks no bigger than the result itself, so even a
+    cloud of identical points never costs O(n·m·d) memory.
+    """
+    share = _CANCELLATION_SHARE * x.shape[-1]
+    close = (squared_gap <= share * (x2.unsqueeze(-1) + y2.unsqueeze(-2))).nonzero(as_tuple=True)
+    if close[0].numel() == 0:
+        return squared_gap
+    leading = squared_gap.shape[:-2]
+    x = x.expand(*leading, *x.shape[-2:])
+    y = y.expand(*leading, *y.shape[-2:])
+    chunk = max(1, squared_gap.numel() // x.shape[-1])
+    direct = []
+    for start in range(0, close[0].numel(), chunk):
+        *batch, rows, cols = (index[start : start + chunk] for index in close)
+        direct.append((x[(*batch, rows)] - y[(*batch, cols)]).square().sum(dim=-1))
+    return squared_gap.index_put(close, torch.cat(direct))
 
 
 def poincare_distance_matrix(x: Tensor, y: Tensor | None = None, c: Curvature = 1.0) -> Tensor:
     """All pairwise distances between the rows of x (…, n, d) and y (…, m, d): (…, n, m).
 
-    Uses ‖x−y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩ with a float64 matmul, so memory is O(n·m), never
-    O(n·m·d), and close pairs keep their precision (the float32 `cdist` matmul path loses
-    it). `c` must be a float or a 0-dim tensor here. With y None, distances within x.
+    ‖x−y‖² comes from a float64 matmul, so memory is O(n·m), never O(n·m·d); pairs so
+    close that the matmul identity cancels (and the float32 `cdist` matmul path loses
+    them) are recomputed from their differences. `c` must be a float or a 0-dim tensor.
+    With y None, distances within x.
     """
     if y is None:
         y = x
@@ -146,97 +220,87 @@ def poincare_distance_matrix(x: Tensor, y: Tensor | None = None, c: Curvature = 
     if isinstance(c, Tensor) and c.dim() != 0:
         raise ValueError("poincare_distance_matrix takes a scalar curvature")
     sqrt_c = _sqrt_curvature(c, x)
-    c64 = sqrt_c.square()
-    x64, y64 = _work(x), _work(y)
-    x2 = x64.square().sum(dim=-1)
-    y2 = y64.square().sum(dim=-1)
+    x64, y64 = _into_ball(x, sqrt_c), _into_ball(y, sqrt_c)
+    x2, y2 = _squared_norm(x64).squeeze(-1), _squared_norm(y64).squeeze(-1)
     squared_gap = (x2.unsqueeze(-1) + y2.unsqueeze(-2) - 2.0 * (x64 @ y64.transpose(-1, -2))).clamp_min(0.0)
-    gap_x = _boundary_gap(sqrt_c * x2.sqrt()).unsqueeze(-1)
-    gap_y = _boundary_gap(sqrt_c * y2.sqrt()).unsqueeze(-2)
-    ratio = c64 * squared_gap / (gap_x * gap_y)
-    # asinh(√q) with a gradient that stays finite where q = 0 (x = y).
-    root = torch.where(ratio > 0, ratio, torch.ones_like(ratio)).sqrt()
-    distance = 2.0 / sqrt_c * torch.where(ratio > 0, torch.asinh(root), torch.zeros_like(ratio))
-    return distance.to(torch.result_type(x, y))
+    squared_gap = _fix_close_pairs(squared_gap, x64, y64, x2, y2)
+    c64 = sqrt_c.square()
+    gap_product = _gap(x2, c64).unsqueeze(-1) * _gap(y2, c64).unsqueeze(-2)
+    return _distance(squared_gap, gap_product, sqrt_c).to(torch.result_type(x, y))
 
 
 def exp_map_zero(v: Tensor, c: Curvature = 1.0) -> Tensor:
     """Exponential map at the origin: tangent vector v ↦ tanh(√c‖v‖)·v/(√c‖v‖).
 
-    dist0(exp_map_zero(v)) = 2‖v‖. Only the radius is clamped, to the last float of v's
-    dtype below the boundary, so the radial gradient survives as far as the dtype can
-    represent (dist0 ≈ 17/√c in float32).
+    dist0(exp_map_zero(v)) = 2‖v‖. Only the radius is clamped, to the last radius of v's
+    dtype inside the ball, so the radial gradient survives as far as the dtype can
+    represent (‖v‖ ≈ 8.3/√c in float32).
     """
     _check_points(v)
     sqrt_c = _sqrt_curvature(c, v)
-    v64 = _work(v)
-    scaled_norm = sqrt_c * _norm(v64)
-    safe_norm = torch.where(scaled_norm > 0, scaled_norm, torch.ones_like(scaled_norm))
-    radius = torch.tanh(safe_norm).clamp_max(_inside_radius(v.dtype))
-    scale = torch.where(scaled_norm > 0, radius / safe_norm, torch.ones_like(scaled_norm))
-    return (v64 * scale).to(v.dtype)
+    v64 = v.to(_WORK)
+    norm = _norm(v64)
+    radius = torch.tanh(sqrt_c * norm).clamp_max(_inside_radius(v.dtype)) / sqrt_c
+    return _rescale(v64, norm, radius, 1.0).to(v.dtype)
 
 
 def log_map_zero(y: Tensor, c: Curvature = 1.0) -> Tensor:
-    """Logarithmic map at the origin (inverse of `exp_map_zero`): a Euclidean tangent vector."""
+    """Logarithmic map at the origin (inverse of `exp_map_zero`): length dist0(y)/2 along y."""
     _check_points(y)
     sqrt_c = _sqrt_curvature(c, y)
-    y64 = _work(y)
-    scaled_norm = sqrt_c * _norm(y64)
-    safe_norm = torch.where(scaled_norm > 0, scaled_norm, torch.ones_like(scaled_norm))
-    inside = safe_norm.clamp_max(_inside_radius(torch.float64))
-    scale = torch.where(scaled_norm > 0, torch.atanh(inside) / safe_norm, torch.ones_like(scaled_norm))
-    return (y64 * scale).to(y.dtype)
+    y64 = _into_ball(y, sqrt_c)
+    return _rescale(y64, _norm(y64), _radius(y64, sqrt_c) / 2.0, 1.0).to(y.dtype)
 
 
 def exp_map(x: Tensor, v: Tensor, c: Curvature = 1.0) -> Tensor:
-    """Exponential map at x: follow the geodesic from x with initial velocity v for time 1."""
+    """Exponential map at x: x ⊕ tanh(√c·λ_x‖v‖/2)·v/(√c‖v‖), kept inside v's dtype's ball."""
     _check_points(x, v)
     sqrt_c = _sqrt_curvature(c, x)
-    x64, v64 = _work(x), _work(v)
-    v_norm = _norm(v64)
-    safe_norm = torch.where(v_norm > 0, v_norm, torch.ones_like(v_norm))
-    conformal = 2.0 / _boundary_gap(sqrt_c * _norm(x64))
-    step = torch.tanh(sqrt_c * conformal * safe_norm / 2.0) * v64 / (sqrt_c * safe_norm)
-    step = torch.where(v_norm > 0, step, torch.zeros_like(step))
-    moved = mobius_add(x64, step, sqrt_c.square())
-    return project_to_ball(moved, c=sqrt_c.square()).to(torch.result_type(x, v))
+    x64, v64 = _into_ball(x, sqrt_c), v.to(_WORK)
+    norm = _norm(v64)
+    conformal = 2.0 / _gap(_squared_norm(x64), sqrt_c.square())
+    step = _rescale(v64, norm, torch.tanh(sqrt_c * conformal * norm / 2.0) / sqrt_c, conformal / 2.0)
+    moved = _mobius_add(x64, step, sqrt_c).to(torch.result_type(x, v))
+    return project_to_ball(moved, c=c)
 
 
 def log_map(x: Tensor, y: Tensor, c: Curvature = 1.0) -> Tensor:
-    """Logarithmic map at x (inverse of `exp_map`): the tangent vector at x pointing to y."""
+    """Logarithmic map at x (inverse of `exp_map`): the tangent vector at x pointing to y.
+
+    Its length is d(x, y)/λ_x, taken from the asinh distance rather than artanh(‖−x ⊕ y‖)
+    so that far points keep their accuracy; only the direction comes from −x ⊕ y.
+    """
     _check_points(x, y)
     sqrt_c = _sqrt_curvature(c, x)
-    x64, y64 = _work(x), _work(y)
-    difference = mobius_add(-x64, y64, sqrt_c.square())
-    difference_norm = _norm(difference)
-    safe_norm = torch.where(difference_norm > 0, difference_norm, torch.ones_like(difference_norm))
-    conformal = 2.0 / _boundary_gap(sqrt_c * _norm(x64))
-    inside = (sqrt_c * safe_norm).clamp_max(_inside_radius(torch.float64))
-    tangent = 2.0 / (sqrt_c * conformal) * torch.atanh(inside) * difference / safe_norm
-    tangent = torch.where(difference_norm > 0, tangent, torch.zeros_like(tangent))
+    x64, y64 = _into_ball(x, sqrt_c), _into_ball(y, sqrt_c)
+    difference = _mobius_add(-x64, y64, sqrt_c)
+    conformal = 2.0 / _gap(_squared_norm(x64), sqrt_c.square())
+    # Near y = x the length d(x, y)/λ_x tends to (2/λ_x)·‖−x ⊕ y‖.
+    length = _pair_distance(x64, y64, sqrt_c) / conformal
+    tangent = _rescale(difference, _norm(difference), length, 2.0 / conformal)
     return tangent.to(torch.result_type(x, y))
 
 
 def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0) -> Tensor:
-    """Pull points with ‖x‖ > max_norm back onto the sphere of radius max_norm.
+    """Pull points with ‖x‖ > max_norm back just inside the sphere of radius max_norm.
 
-    `max_norm` is a Euclidean radius and must be below the boundary 1/√c; by default it is
-    the last radius of x's dtype inside the ball. Points already inside are returned
-    unchanged, so projecting twice is the same as projecting once.
+    `max_norm` is a Euclidean radius and must be below the boundary 1/√c; by default (and
+    at most) it is the last radius x's dtype can hold inside the ball. Points already
+    inside are returned unchanged, and projected points land a rounding margin inside,
+    so projecting twice is the same as projecting once.
     """
     _check_points(x)
     sqrt_c = _sqrt_curvature(c, x)
-    boundary = 1.0 / sqrt_c
+    dtype_limit = _inside_radius(x.dtype) / sqrt_c
     if max_norm is None:
-        limit = boundary * _inside_radius(x.dtype)
+        limit = dtype_limit
     else:
         if not max_norm > 0 or bool((max_norm * sqrt_c >= 1).any()):
             raise ValueError(f"max_norm must be in (0, 1/sqrt(c)), got {max_norm}")
-        limit = torch.as_tensor(max_norm, dtype=torch.float64, device=x.device)
-    x64 = _work(x)
+        limit = torch.minimum(torch.as_tensor(max_norm, dtype=_WORK, device=x.device), dtype_limit)
+    x64 = x.to(_WORK)
     norm = _norm(x64)
-    # Aim a hair inside the limit so rounding back to x's dtype cannot land outside it.
-    target = limit * (1.0 - 2.0 * torch.finfo(x.dtype).eps)
-    scale = torch.where(norm > limit, target / norm.clamp_min(torch.finfo(torch.float64).tiny), torch.ones_like(norm))
-    return torch.where(norm > limit, x64 * scale, x64).to(x.dtype)
+    target = limit * (1.0 - torch.finfo(x.dtype).eps)
+    outside = norm > limit
+    scale = torch.where(outside, target / norm.clamp_min(torch.finfo(_WORK).tiny), torch.ones_like(norm))
+    return (x64 * scale).to(x.dtype)
