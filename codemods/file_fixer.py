@@ -10,7 +10,6 @@ nothing is written outside the paths the user gave, even through a symlink.
 
 from __future__ import annotations
 
-import ast
 import difflib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from audit.atomic import atomic_write_bytes
 from codemods.options import FixOptions
 from codemods.outcome import REFUSED, Outcome
+from codemods.verify import parse_problem
 
 
 @dataclass
@@ -72,7 +72,7 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     if not result.changed:
         return report
     fixed = result.module.bytes
-    problem = _parse_problem(fixed, str(path))
+    problem = parse_problem(fixed, str(path))
     if problem is not None:
         report.error = f"the fixed text does not parse ({problem}); file left untouched"
         report.outcomes = [_unapplied(outcome) for outcome in result.outcomes]
@@ -91,18 +91,6 @@ def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:
     new = after.decode(encoding).splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, fromfile=f"a/{name}", tofile=f"b/{name}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
-
-
-def _parse_problem(source: bytes, name: str) -> str | None:
-    """Why `source` is not valid Python for both libcst and CPython's own parser, or None."""
-    import libcst as cst
-
-    try:
-        cst.parse_module(source)
-        ast.parse(source, filename=name)
-    except (cst.ParserSyntaxError, SyntaxError, ValueError) as error:
-        return str(error).splitlines()[0]
-    return None
 
 
 def _unapplied(outcome: Outcome) -> Outcome:

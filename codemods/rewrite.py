@@ -198,11 +198,11 @@ class _Apply(cst.CSTTransformer):
         self._hoists: dict[cst.CSTNode, list[tuple[int, cst.Assign]]] = {}
 
     def on_leave(self, original_node, updated_node):
-        if original_node in self._operands:
-            self._updated[original_node] = updated_node
         plan = self._plans.get(original_node)
         if plan is not None:
             updated_node = self._replacement(plan, updated_node)
+        if original_node in self._operands:
+            self._updated[original_node] = updated_node
         if original_node in self._hoists:
             updated_node = hoist.insert_hoisted(updated_node, self._hoists.pop(original_node))
         return super().on_leave(original_node, updated_node)

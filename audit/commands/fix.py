@@ -1,0 +1,94 @@
+"""`vaeaudit fix`: show (default) or apply the rewrites of scan findings into Poincaré geometry.
+
+Exit codes follow ruff: 0 nothing remains, 1 findings remain (a fix not applied, unsafe
+or impossible, or in diff mode anything to fix: so a pre-commit hook fails), 2 errors
+(bad config, unreadable or unparsable files, a rewrite that did not parse).
+Diffs go to stdout (pipe them to `git apply`); everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`--select HYP001,HYP002 --select HYP1` -> ("HYP001", "HYP002", "HYP1"); None when not given."""
+    codes = tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+    return codes or None
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--apply", is_flag=True, help="Write the fixes. Without it, print a unified diff and write nothing.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply fixes that may change meaning (thresholds, non-last dim, p≠2, default curvature, numpy).",
+)
+@click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
+@click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
+def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore) -> None:
+    """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
+
+    PATHS default to `src` from [tool.vaeaudit] (else the current folder).
+    """
+    from audit.config import ConfigError
+    from audit.scan.settings import load_settings
+    from codemods.file_fixer import fix_paths
+    from codemods.options import FixOptions
+    from codemods.outcome import FIXED, UNSAFE
+
+    start = paths[0] if paths else Path.cwd()
+    try:
+        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore)
+    except ConfigError as error:
+        click.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
+    if not paths:
+        paths = tuple(settings.project_root / src for src in settings.src)
+    errors = 0
+    existing = []
+    for path in paths:
+        if path.exists():
+            existing.append(path)
+        else:
+            click.echo(f"error: {path}: no such file or folder", err=True)
+            errors += 1
+    options = FixOptions.from_settings(settings, unsafe_fixes=unsafe_fixes)
+    counts = {"fixed": 0, "remaining": 0, "unsafe": 0}
+    for report in fix_paths(existing, settings, options, apply=apply):
+        if report.error:
+            click.echo(f"error: {report.path}: {report.error}", err=True)
+            errors += 1
+        if report.diff:
+            click.echo(report.diff, nl=False)
+        for outcome in report.outcomes:
+            finding = outcome.finding
+            where = f"{finding.path}:{finding.line}:{finding.col}: {finding.rule}"
+            if outcome.status == FIXED:
+                counts["fixed"] += 1
+                label = "fixed" if apply else "fixable"
+                if outcome.reasons:
+                    click.echo(f"{where} {label} (unsafe): {'; '.join(outcome.reasons)}", err=True)
+            else:
+                counts["remaining"] += 1
+                counts["unsafe"] += outcome.status == UNSAFE
+                label = "unsafe fix not applied" if outcome.status == UNSAFE else "not fixable"
+                click.echo(f"{where} {label}: {'; '.join(outcome.reasons)}", err=True)
+    click.echo(_summary(counts, errors, apply, unsafe_fixes), err=True)
+    if errors:
+        raise SystemExit(2)
+    if counts["remaining"] or (counts["fixed"] and not apply):
+        raise SystemExit(1)
+
+
+def _summary(counts: dict[str, int], errors: int, apply: bool, unsafe_fixes: bool) -> str:
+    verb = "Fixed" if apply else "Would fix"
+    parts = [f"{verb} {counts['fixed']} finding(s)", f"{counts['remaining']} remaining"]
+    if counts["unsafe"] and not unsafe_fixes:
+        parts.append(f"{counts['unsafe']} with an unsafe fix (rerun with --unsafe-fixes to apply)")
+    if errors:
+        parts.append(f"{errors} error(s)")
+    return ", ".join(parts) + "."
