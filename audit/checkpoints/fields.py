@@ -1,0 +1,117 @@
+"""Find weights, optimizer, config, epoch and metrics in any checkpoint layout seen so far.
+
+Formats drifted between versions: weights under `model_state_dict`, `model_state` or
+`model` (or the file *is* a state dict); metrics at top level or under `metrics`, with
+`_A`/`_B` suffixes, as numpy scalars or 0-d tensors, or only as `*_history` lists. The
+original classifier read only unsuffixed top-level keys and so showed no richness or Q
+for its newest format. Every metric here records the key it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+WEIGHT_KEYS = ("model_state_dict", "model_state", "model", "state_dict")
+OPTIMIZER_KEYS = ("optimizer_state_dict", "optimizer_state", "optimizer")
+METRIC_ALIASES: dict[str, tuple[str, ...]] = {
+    "coverage": ("coverage", "coverage_A", "cov", "coverage_B"),
+    "hierarchy_A": ("hierarchy_A", "hier_A"),
+    "hierarchy_B": ("hierarchy_B", "hier_B", "hierarchy"),
+    "richness": ("richness", "richness_B", "richness_A"),
+    "r_v0": ("r_v0", "r_v0_B", "radius_v0"),
+    "r_v9": ("r_v9", "r_v9_B", "radius_v9"),
+    "dist_corr": ("dist_corr", "dist_corr_B", "distance_correlation"),
+    "Q": ("Q", "Q_B", "q"),
+}
+METRIC_NAMES = tuple(METRIC_ALIASES)
+
+
+@dataclass
+class CheckpointFields:
+    """The parts of a loaded checkpoint the audit needs, whatever the layout."""
+
+    layout: str
+    state_dict: dict[str, Any] = field(default_factory=dict)
+    has_optimizer: bool = False
+    config: Mapping[str, Any] | None = None
+    epoch: int | None = None
+    phase: str | None = None
+    version: str | None = None
+    finished: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    metric_sources: dict[str, str] = field(default_factory=dict)
+    top_level_keys: tuple[str, ...] = ()
+
+
+def extract_fields(obj: Any) -> CheckpointFields:
+    """Map a loaded object onto CheckpointFields; unknown layouts give layout="unrecognised"."""
+    import torch
+
+    if not isinstance(obj, Mapping):
+        return CheckpointFields(layout=f"unrecognised ({type(obj).__name__} at top level)")
+    keys = tuple(str(key) for key in obj)
+    if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
+        return CheckpointFields(layout="bare state dict", state_dict=dict(obj), top_level_keys=keys)
+    weights_key = next((key for key in WEIGHT_KEYS if isinstance(obj.get(key), Mapping)), None)
+    config = obj.get("config")
+    fields = CheckpointFields(
+        layout=f"weights under '{weights_key}'" if weights_key else "no weights",
+        state_dict={k: v for k, v in obj[weights_key].items() if isinstance(v, torch.Tensor)} if weights_key else {},
+        has_optimizer=any(isinstance(obj.get(key), Mapping) for key in OPTIMIZER_KEYS),
+        config=config if isinstance(config, Mapping) else None,
+        phase=str(obj["phase"]) if obj.get("phase") is not None else None,
+        version=str(obj["version"]) if obj.get("version") is not None else None,
+        top_level_keys=keys,
+        finished=_says_finished(obj),
+    )
+    nested = obj.get("metrics") if isinstance(obj.get("metrics"), Mapping) else {}
+    fields.epoch = _as_int(obj.get("epoch", nested.get("epoch")))
+    for name, aliases in METRIC_ALIASES.items():
+        found = _find_metric(aliases, nested, obj)
+        if found is not None:
+            fields.metrics[name], fields.metric_sources[name] = found
+    return fields
+
+
+def _find_metric(aliases: tuple[str, ...], nested: Mapping, top: Mapping) -> tuple[float, str] | None:
+    """First alias found: under `metrics`, then top level, then the last entry of `<alias>_history`."""
+    for where, table in (("metrics.", nested), ("", top)):
+        for alias in aliases:
+            value = _as_float(table.get(alias))
+            if value is not None:
+                return value, where + alias
+    for where, table in (("metrics.", nested), ("", top)):
+        for alias in aliases:
+            history = table.get(f"{alias}_history")
+            if isinstance(history, (list, tuple)) and history:
+                value = _as_float(history[-1])
+                if value is not None:
+                    return value, f"{where}{alias}_history[-1]"
+    return None
+
+
+def _says_finished(obj: Mapping) -> bool:
+    """An explicit end-of-training marker (the ternary trainer: last phase done)."""
+    if obj.get("finished") is True or obj.get("completed") is True:
+        return True
+    return obj.get("phase") == "hierarchy" and obj.get("phase_done") is True
+
+
+def _as_float(value: Any) -> float | None:
+    """Python, numpy and 0-d tensor numbers as float; anything else None (bools excluded)."""
+    if value is None or isinstance(value, (bool, str, bytes)):
+        return None
+    try:
+        if getattr(value, "ndim", 0) != 0:
+            return None
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def _as_int(value: Any) -> int | None:
+    number = _as_float(value)
+    return int(number) if number is not None and math.isfinite(number) else None

@@ -1,0 +1,109 @@
+"""What the audit knows about each file and each run: the data every report renders.
+
+Problems carry a stable `code` (for filtering and JSON consumers), a human `message`
+and a `severity`: "unsafe" (never loaded: dangerous imports), "invalid" (do not trust
+this run) or "warning" (worth a look, does not invalidate).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+UNSAFE = "unsafe"
+INVALID = "invalid"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message: str
+    severity: str = INVALID
+
+
+@dataclass
+class FileRecord:
+    """One checkpoint file. Metric and tensor fields stay empty unless it loaded."""
+
+    path: Path
+    relpath: str
+    run: str
+    size: int = 0
+    kind: str = ""
+    detail: str = ""
+    verdict: str = ""
+    reason: str = ""
+    imports: tuple[str, ...] = ()
+    layout: str = ""
+    version: str | None = None
+    epoch: int | None = None
+    phase: str | None = None
+    finished: bool = False
+    metrics: dict[str, float] = field(default_factory=dict)
+    metric_sources: dict[str, str] = field(default_factory=dict)
+    config: Any = None
+    tensor_count: int = 0
+    parameter_count: int = 0
+    architecture: str = ""
+    digests: dict[str, str] = field(default_factory=dict)
+    content_hash: str = ""
+    trainable_names: frozenset[str] = frozenset()
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def role(self) -> str:
+        """best, latest or other, from the file name (best_Q.pt is a best file)."""
+        stem = self.path.stem.lower()
+        return "best" if stem.startswith("best") else "latest" if stem.startswith("latest") else "other"
+
+    @property
+    def loaded(self) -> bool:
+        return self.verdict == "loaded"
+
+
+@dataclass
+class RunRecord:
+    """One run directory: its files, what state it was left in, and how far to trust it."""
+
+    name: str
+    path: Path
+    category: str
+    rule: str
+    status: str = "empty"
+    status_reason: str = ""
+    files: list[FileRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    has_readme: bool = False
+    has_config: bool = False
+    newest_mtime: float = 0.0
+
+    @property
+    def primary(self) -> FileRecord | None:
+        """The file that stands for the run: best.pt, then other best*, then latest*, then the newest."""
+        def rank(record: FileRecord) -> tuple[int, int, str]:
+            stem = record.path.stem.lower()
+            order = 0 if stem == "best" else 1 if record.role == "best" else 2 if record.role == "latest" else 3
+            return (order, 0 if record.loaded else 1, record.relpath)
+
+        return min(self.files, key=rank, default=None)
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        return [*self.problems, *(problem for record in self.files for problem in record.problems)]
+
+    @property
+    def verdict(self) -> str:
+        """unsafe > invalid > valid; runs without checkpoint files are "empty"."""
+        severities = {problem.severity for problem in self.all_problems}
+        if UNSAFE in severities:
+            return UNSAFE
+        if INVALID in severities:
+            return INVALID
+        return "valid" if self.files else "empty"
+
+    @property
+    def metrics(self) -> dict[str, float]:
+        primary = self.primary
+        return primary.metrics if primary else {}

@@ -1,0 +1,70 @@
+"""Per-tensor facts of a state dict: content digests and numerical health.
+
+Duplicates are found by tensor *content*, not file hash: two `torch.save` calls of the
+same weights differ in the archive prefix and the serialization id. A digest per tensor
+also lets the audit compare subsets (the trainable part of two runs, or a run against
+the frozen checkpoint it started from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TensorHealth:
+    """Names of tensors with non-finite values, all-zero ("dead") or constant weights."""
+
+    non_finite: list[str] = field(default_factory=list)
+    dead: list[str] = field(default_factory=list)
+    constant: list[str] = field(default_factory=list)
+
+
+def tensor_digest(tensor: Any) -> str:
+    """blake2b of dtype, shape and raw bytes: equal iff the tensors are bit-identical."""
+    import torch
+
+    flat = tensor.detach().contiguous().reshape(-1)
+    raw = flat.view(torch.uint8) if flat.numel() and flat.dtype != torch.bool else flat.to(torch.uint8)
+    digest = hashlib.blake2b(f"{flat.dtype}{tuple(tensor.shape)}".encode(), digest_size=16)
+    digest.update(raw.numpy().tobytes() if raw.numel() else b"")
+    return digest.hexdigest()
+
+
+def digests(state_dict: Mapping[str, Any]) -> dict[str, str]:
+    return {name: tensor_digest(tensor) for name, tensor in state_dict.items()}
+
+
+def combined_digest(named_digests: Mapping[str, str], names: Iterable[str] | None = None) -> str:
+    """One digest over (name, digest) pairs, restricted to `names` when given."""
+    chosen = sorted(named_digests if names is None else names)
+    digest = hashlib.blake2b(digest_size=16)
+    for name in chosen:
+        digest.update(f"{name}={named_digests[name]};".encode())
+    return digest.hexdigest()
+
+
+def tensor_health(state_dict: Mapping[str, Any]) -> TensorHealth:
+    """Check floating tensors for NaN/inf; weight matrices (≥ 2-D) for dead or constant values.
+
+    1-D tensors are left out of the dead/constant test: biases start at zero and
+    LayerNorm weights at one, so a constant vector there is normal.
+    """
+    import torch
+
+    health = TensorHealth()
+    for name, tensor in state_dict.items():
+        if not tensor.is_floating_point() or tensor.numel() == 0:
+            continue
+        if not bool(torch.isfinite(tensor).all()):
+            health.non_finite.append(name)
+            continue
+        if tensor.dim() < 2 or tensor.numel() < 2:
+            continue
+        low, high = torch.aminmax(tensor)
+        if bool(low == high):
+            (health.dead if float(high) == 0.0 else health.constant).append(name)
+    return health
