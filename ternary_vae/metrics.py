@@ -7,6 +7,7 @@ Every metric is computed over all 19,683 operations, so it is exact, not a sampl
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -77,12 +78,14 @@ def richness(radius: torch.Tensor, valuation: torch.Tensor) -> float:
     return sum(variances) / len(variances)
 
 
-def _dist_corr_pairs() -> tuple[torch.Tensor, torch.Tensor]:
-    """The fixed sample of distinct index pairs (i, j) that `dist_corr` uses."""
+@functools.cache
+def _dist_corr_pairs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The fixed sample of distinct op pairs (i, j) `dist_corr` uses, with ranks of 3^(−v(i−j))."""
     generator = torch.Generator().manual_seed(DIST_CORR_SEED)
     first = torch.randint(N_OPS, (DIST_CORR_PAIRS,), generator=generator)
-    offset = torch.randint(1, N_OPS, (DIST_CORR_PAIRS,), generator=generator)
-    return first, (first + offset) % N_OPS
+    second = (first + torch.randint(1, N_OPS, (DIST_CORR_PAIRS,), generator=generator)) % N_OPS
+    three_adic = torch.pow(3.0, -three_adic_valuation(first - second).to(torch.float64))
+    return first, second, average_ranks(three_adic)
 
 
 def dist_corr(points: torch.Tensor, curvature: float) -> float:
@@ -92,10 +95,9 @@ def dist_corr(points: torch.Tensor, curvature: float) -> float:
     the latent distance is `geometry.poincare_distance(z_i, z_j)` and the 3-adic distance is
     3^(−v(i−j)). Positive means ops that are 3-adically close are close in the ball.
     """
-    first, second = _dist_corr_pairs()
+    first, second, three_adic_ranks = _dist_corr_pairs()
     latent = geometry.poincare_distance(points[first].double(), points[second].double(), c=curvature)
-    three_adic = torch.pow(3.0, -three_adic_valuation(first - second).to(torch.float64))
-    return spearman(latent, three_adic)
+    return spearman(latent, three_adic_ranks)
 
 
 def radial_metrics(points_A: torch.Tensor, points_B: torch.Tensor, valuation: torch.Tensor, curvature: float) -> dict[str, float]:

@@ -1,0 +1,118 @@
+"""`vaeaudit train`: run the two-phase ternary-VAE trainer from the command line.
+
+Only click and the stdlib are imported here at module level; torch, yaml and the trainer
+load when the command runs, so `vaeaudit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_INTERRUPTED = 130
+BAR_WIDTH = 20
+
+
+class StatusLine:
+    """Per-phase progress on stderr: one rewritten line on a terminal, a line per epoch otherwise."""
+
+    def __init__(self, config: dict[str, Any]):
+        self.max_epochs = {phase: config[phase]["max_epochs"] for phase in ("coverage", "hierarchy")}
+        self.phase: str | None = None
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        if self.live and self.phase not in (None, record["phase"]):
+            click.echo(err=True)
+        self.phase = record["phase"]
+        total = self.max_epochs[record["phase"]]
+        filled = round(BAR_WIDTH * record["phase_epoch"] / total)
+        text = (
+            f"{record['phase']:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
+            f"epoch {record['phase_epoch']}/{total}  coverage {100 * record['coverage']:.2f} %  "
+            f"hierarchy_B {record['hierarchy_B']:+.5f}  richness {record['richness']:.5f}"
+        )
+        click.echo(f"\r{text}" if self.live else text, err=True, nl=not self.live)
+
+    def close(self) -> None:
+        if self.live and self.phase is not None:
+            click.echo(err=True)
+
+
+def _summary(result: Any) -> str:
+    """The final table: metrics of the last epoch and of best.pt, epochs and time per phase."""
+    from tabulate import tabulate
+
+    from ternary_vae.metrics import METRIC_NAMES
+
+    best = result.best or {}
+    rows = [(name, f"{result.metrics[name]:.5f}", f"{best[name]:.5f}" if name in best else "-") for name in METRIC_NAMES]
+    for phase, epochs in result.epochs.items():
+        seconds = result.seconds.get(phase)
+        rows.append((f"{phase} phase", f"{epochs} epochs", f"{seconds:.1f} s" if seconds is not None else "-"))
+    quality = f"{result.time_to_quality:.1f} s" if result.time_to_quality is not None else "not reached"
+    rows.append(("time to quality", quality, ""))
+    return tabulate(rows, headers=("", "final", "best.pt"), tablefmt="github")
+
+
+def _run_name(value: str | None) -> str:
+    if value is None:
+        return "ternary_" + time.strftime("%Y%m%d-%H%M%S")
+    if value in ("", ".", "..") or "/" in value or "\\" in value:
+        raise click.BadParameter(f"{value!r} must be a plain folder name (no path separators)", param_hint="'--run-name'")
+    return value
+
+
+@click.command()
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML file overriding some of the defaults (see ternary_vae/defaults.yaml).")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one config key, e.g. --set hierarchy.lr=0.001 (repeatable; applied after --config).")
+@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True, help="Folder that holds one sub-folder per run.")
+@click.option("--run-name", help="Name of the run folder [default: ternary_<date>-<time>]; required with --resume.")
+@click.option("--resume", is_flag=True, help="Continue <save-dir>/<run-name> from its latest.pt with its saved config.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; only errors.")
+def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, run_name: str | None, resume: bool, quiet: bool) -> None:
+    """Train the ternary VAE: coverage first, then the radial hierarchy.
+
+    Writes config.yaml, metrics.jsonl, latest.pt, best.pt and best_Q.pt into
+    SAVE_DIR/RUN_NAME. Exit codes: 0 done, 1 training diverged, 2 bad config or usage,
+    130 interrupted (latest.pt saved; continue with --resume).
+    """
+    if resume and run_name is None:
+        raise click.UsageError("--resume needs --run-name: the run to continue")
+    if resume and (config_file is not None or overrides):
+        raise click.UsageError("--resume continues with the run's saved config; drop --config and --set")
+    run_dir = save_dir / _run_name(run_name)
+
+    from ternary_vae.config import ConfigError, default_config, resolve_config
+    from ternary_vae.train import RunFolderError, TrainingDiverged, load_checkpoint, train as run_training
+
+    try:
+        config = default_config() if resume else resolve_config(config_file, overrides)
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+    if resume and (run_dir / "latest.pt").is_file():
+        config = load_checkpoint(run_dir / "latest.pt")["config"]
+    status = None if quiet else StatusLine(config)
+    try:
+        result = run_training(config, run_dir, resume=resume, on_epoch=status)
+    except (RunFolderError, ConfigError) as error:
+        raise click.UsageError(str(error)) from None
+    except TrainingDiverged as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        if status is not None:
+            status.close()
+    if result.interrupted:
+        click.echo(
+            f"Interrupted: {run_dir / 'latest.pt'} holds the last finished epoch. Continue with:\n"
+            f"  vaeaudit train --resume --save-dir {save_dir} --run-name {run_dir.name}",
+            err=True,
+        )
+        sys.exit(EXIT_INTERRUPTED)
+    if not quiet:
+        click.echo(_summary(result))
+        click.echo(f"\nRun folder: {run_dir}")
