@@ -1,0 +1,86 @@
+"""What a name in the source refers to: dotted chains and the file's import aliases.
+
+`import torch as T`, `from torch import linalg`, `from torch.linalg import vector_norm as vn`
+all make different local names mean the same library function; rules match on the
+canonical dotted name so every import style is recognised.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a chain of Name/Attribute nodes, else None."""
+    parts = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
+def last_name(node: cst.BaseExpression) -> str | None:
+    """The final identifier of a callee: `vn` for `vn`, `expmap0` for `self.manifold.expmap0`."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+class ImportMap:
+    """Local name -> fully qualified module or object, from every import in a module."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.aliases: dict[str, str] = {}
+        collector = _ImportCollector(self.aliases)
+        module.visit(collector)
+
+    def qualify(self, node: cst.BaseExpression) -> str | None:
+        """The canonical dotted name of `node` when its head is an imported name, else None."""
+        chain = dotted(node)
+        if chain is None:
+            return None
+        head, _, rest = chain.partition(".")
+        target = self.aliases.get(head)
+        if target is None:
+            return None
+        return f"{target}.{rest}" if rest else target
+
+
+class _ImportCollector(cst.CSTVisitor):
+    def __init__(self, aliases: dict[str, str]) -> None:
+        self.aliases = aliases
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if full is None:
+                continue
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.aliases[alias.asname.name.value] = full
+            else:
+                head = full.partition(".")[0]
+                self.aliases[head] = head
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+            return False
+        module = dotted(node.module)
+        if module is None:
+            return False
+        for alias in node.names:
+            name = dotted(alias.name)
+            if name is None:
+                continue
+            local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
+            self.aliases[local] = f"{module}.{name}"
+        return False
+
+    # Expressions never contain imports; skipping them keeps the walk cheap.
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return any(isinstance(statement, (cst.Import, cst.ImportFrom)) for statement in node.body)

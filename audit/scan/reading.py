@@ -1,0 +1,49 @@
+"""Turn a file's bytes into a libcst Module, or a clear reason why not.
+
+Encoding follows Python's own rules (a BOM or a PEP 263 coding cookie, else UTF-8), so a
+latin-1 file with its cookie is read and one without is an error that names the byte.
+Binary junk is recognised by NUL bytes before the parser sees it; a syntax error says so
+and, when the file looks like Python 2, says that too.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+
+import libcst as cst
+
+_PYTHON2_HINTS = re.compile(rb"^\s*(print\s+[^\s(=]|exec\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:)|\bur[\"']|\d+L\b|<>", re.MULTILINE)
+
+
+class SourceError(Exception):
+    """A file that cannot be decoded or parsed; the message is for the user."""
+
+
+def decode(source: bytes) -> str:
+    """The text of `source` under Python's encoding rules; SourceError when it is not text."""
+    if b"\x00" in source:
+        raise SourceError("binary file: contains NUL bytes")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError as error:
+        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+    try:
+        text = source.decode(encoding)
+    except (UnicodeDecodeError, LookupError) as error:
+        detail = f"byte 0x{source[error.start]:02x} at offset {error.start}" if isinstance(error, UnicodeDecodeError) else str(error)
+        hint = "" if encoding != "utf-8" else " and has no coding cookie"
+        raise SourceError(f"not valid {encoding}{hint}: {detail}") from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def parse(text: str, source: bytes) -> cst.Module:
+    """Parse `text` (decoded from `source`) with libcst; SourceError on a syntax error."""
+    try:
+        return cst.parse_module(text)
+    except cst.ParserSyntaxError as error:
+        hint = " (this looks like Python 2)" if _PYTHON2_HINTS.search(source) else ""
+        raise SourceError(f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}{hint}") from None
+    except (RecursionError, MemoryError) as error:
+        raise SourceError(f"too deeply nested to parse: {type(error).__name__}") from None

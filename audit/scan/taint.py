@@ -1,0 +1,212 @@
+"""Which expressions hold Poincaré-ball points: sources, propagation and sanitizers.
+
+A `Taint` is the claim "this value is a ball point", with a confidence and the chain of
+evidence that led to it. `ValueTaint.of` answers that claim for one expression given an
+environment of names (built by `audit.scan.dataflow`, which owns the order of statements):
+
+- sources: calls of configured producers (`exp_map_zero`, geoopt's `expmap0`/`projx`, ...),
+  calls of modules whose class is a configured hyperbolic projection, string-keyed reads
+  whose key matches a pattern (`outputs["z_A_hyp"]`, `.get("z_hyp")`), names matching a
+  pattern (low confidence), annotated/documented parameters (set up by the dataflow);
+- propagation: `.detach() .cpu() .numpy() .clone() .to() .float()` and friends, indexing,
+  slicing, `.data`, `torch.cat/stack` of points, tensor conversions;
+- sanitizers: `log_map_zero`/`logmap0` and friends return Euclidean tangent vectors, and
+  `.grad` is a gradient, never a point.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import libcst as cst
+
+from audit.scan.names import ImportMap, dotted, last_name
+from audit.scan.settings import Settings
+
+LOW, MEDIUM, HIGH = 0, 1, 2
+
+_PROPAGATING_METHODS = frozenset(
+    "detach cpu cuda numpy clone to float double half bfloat16 contiguous view view_as reshape reshape_as "
+    "squeeze unsqueeze flatten permute transpose t expand expand_as index_select requires_grad_ type type_as "
+    "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist".split()
+)
+_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real"})
+_COMBINING_FUNCTIONS = frozenset(
+    {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack", "torch.vstack", "torch.hstack",
+     "numpy.concatenate", "numpy.stack", "numpy.vstack", "numpy.hstack"}
+)
+_CONVERTING_FUNCTIONS = frozenset(
+    {"torch.as_tensor", "torch.tensor", "torch.from_numpy", "numpy.asarray", "numpy.array", "numpy.asanyarray"}
+)
+# Results that are Euclidean by construction: assigning one to `z_hyp` makes it clean.
+_EUCLIDEAN_CONSTRUCTORS = frozenset(
+    "zeros ones empty full rand randn randint arange linspace eye zeros_like ones_like empty_like "
+    "full_like rand_like randn_like".split()
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One piece of evidence; `node` gives its line once positions are known."""
+
+    text: str
+    node: cst.CSTNode | None = None
+
+
+@dataclass(frozen=True)
+class Taint:
+    """A value is a ball point (`kind="point"`) or a module that returns them ("projector")."""
+
+    confidence: int
+    steps: tuple[Step, ...] = ()
+    kind: str = "point"
+
+    def then(self, step: Step) -> Taint:
+        return Taint(self.confidence, self.steps + (step,), self.kind)
+
+    def weaker(self, step: Step) -> Taint:
+        return Taint(max(LOW, self.confidence - 1), self.steps + (step,), self.kind)
+
+
+Env = dict[str, "Taint | None"]
+
+
+class ValueTaint:
+    """Evaluates expressions against an environment of names (see module docstring)."""
+
+    def __init__(self, settings: Settings, imports: ImportMap, code: Callable[[cst.CSTNode], str]) -> None:
+        self.imports = imports
+        self.code = code
+        self.producers = frozenset(settings.producers)
+        self.sanitizers = frozenset(settings.sanitizers)
+        self.projection_classes = frozenset(settings.projection_classes)
+        self.name_patterns = [re.compile(p, re.IGNORECASE) for p in settings.name_patterns]
+        self.key_patterns = [re.compile(p, re.IGNORECASE) for p in settings.key_patterns]
+        self.euclidean_patterns = [re.compile(p, re.IGNORECASE) for p in settings.euclidean_patterns]
+
+    # -- names and keys -------------------------------------------------------------------
+
+    def is_euclidean_name(self, name: str) -> bool:
+        return any(pattern.search(name) for pattern in self.euclidean_patterns)
+
+    def name_taint(self, name: str, node: cst.CSTNode | None) -> Taint | None:
+        """Low-confidence taint for a name like `z_hyp`; None for `z` or `z_hyp_euc`."""
+        short = name.rpartition(".")[2]
+        if self.is_euclidean_name(short) or not any(pattern.search(short) for pattern in self.name_patterns):
+            return None
+        return Taint(LOW, (Step(f"{name}: the name says hyperbolic", node),))
+
+    def key_taint(self, key: str, node: cst.CSTNode) -> Taint | None:
+        if self.is_euclidean_name(key) or not any(pattern.search(key) for pattern in self.key_patterns):
+            return None
+        return Taint(MEDIUM)
+
+    def lookup(self, env: Env, key: str, node: cst.CSTNode | None) -> Taint | None:
+        """The reaching definition of `key`, or what its name says when nothing reaches."""
+        if key in env:
+            return env[key]
+        return self.name_taint(key, node)
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def of(self, node: cst.BaseExpression, env: Env) -> Taint | None:
+        """The taint of `node`'s value; None for values not known to be ball points."""
+        if isinstance(node, cst.Name):
+            return self.lookup(env, node.value, node)
+        if isinstance(node, cst.Attribute):
+            return self._attribute(node, env)
+        if isinstance(node, cst.Subscript):
+            return self._subscript(node, env)
+        if isinstance(node, cst.Call):
+            return self._call(node, env)
+        if isinstance(node, cst.IfExp):
+            body, orelse = self.of(node.body, env), self.of(node.orelse, env)
+            if body and orelse:
+                return body if body.confidence <= orelse.confidence else orelse
+            either = body or orelse
+            return either.weaker(Step(f"only one branch of `{self.short(node)}` is hyperbolic", node)) if either else None
+        return None
+
+    def is_known_euclidean(self, node: cst.BaseExpression | None) -> bool:
+        """Values that are Euclidean whatever name they get (sanitizer outputs, constructors, numbers)."""
+        if node is None:
+            return False
+        if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+            return True
+        if isinstance(node, cst.Call):
+            name = last_name(node.func)
+            return name in self.sanitizers or name in _EUCLIDEAN_CONSTRUCTORS
+        key = _string_key(node) if isinstance(node, cst.Subscript) else None
+        return key is not None and self.is_euclidean_name(key)
+
+    def short(self, node: cst.CSTNode, limit: int = 60) -> str:
+        text = " ".join(self.code(node).split())
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+    def _attribute(self, node: cst.Attribute, env: Env) -> Taint | None:
+        key = dotted(node)
+        if key is not None and key in env:
+            return env[key]
+        attribute = node.attr.value
+        if attribute in _PROPAGATING_ATTRIBUTES:
+            return self.of(node.value, env)
+        if key is None:
+            return None
+        return self.name_taint(key, node)
+
+    def _subscript(self, node: cst.Subscript, env: Env) -> Taint | None:
+        key = _string_key(node)
+        if key is not None:
+            return self.key_taint(key, node)
+        base = self.of(node.value, env)
+        return base if base is not None and base.kind == "point" else None
+
+    def _call(self, node: cst.Call, env: Env) -> Taint | None:
+        name = last_name(node.func)
+        if name in self.sanitizers:
+            return None
+        if name in self.producers:
+            return Taint(HIGH)
+        if name in self.projection_classes:
+            return Taint(HIGH, kind="projector")
+        if isinstance(node.func, cst.Attribute):
+            receiver = self.of(node.func.value, env)
+            if receiver is not None and receiver.kind == "point" and name in _PROPAGATING_METHODS:
+                return receiver
+            if name == "get" and node.args:
+                key = _literal_string(node.args[0].value)
+                if key is not None:
+                    return self.key_taint(key, node)
+        callee = dotted(node.func)
+        if callee is not None:
+            module = self.lookup(env, callee, node.func) if callee in env else None
+            if module is not None and module.kind == "projector":
+                return Taint(HIGH, module.steps)
+        qualified = self.imports.qualify(node.func)
+        if qualified in _COMBINING_FUNCTIONS and node.args:
+            parts = node.args[0].value
+            if isinstance(parts, (cst.List, cst.Tuple)):
+                for element in parts.elements:
+                    taint = self.of(element.value, env)
+                    if taint is not None and taint.kind == "point":
+                        return taint
+            return None
+        if qualified in _CONVERTING_FUNCTIONS and node.args:
+            return self.of(node.args[0].value, env)
+        return None
+
+
+def _literal_string(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _string_key(node: cst.Subscript) -> str | None:
+    """The key of `x["key"]`, else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
+        return None
+    return _literal_string(node.slice[0].slice.value)

@@ -1,0 +1,34 @@
+"""Walking libcst trees with the chain of ancestors, without metadata providers.
+
+The rules need a node's parents (how is this norm's result used?) but libcst's
+ParentNodeProvider resolves the whole module up front; carrying the ancestor chain
+during the one walk the rules do anyway costs nothing extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+Ancestors = tuple[cst.CSTNode, ...]
+_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Leaves and formatting nodes that never contain an expression.
+_SKIP = (cst.BaseParenthesizableWhitespace, cst.Comment, cst.Newline, cst.EmptyLine, cst.TrailingWhitespace,
+         cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
+
+
+def walk(root: cst.CSTNode, ancestors: Ancestors = ()) -> Iterator[tuple[cst.CSTNode, Ancestors]]:
+    """Yield `(node, ancestors)` for `root` and every node below it, outermost ancestor first.
+
+    Nested functions, classes and lambdas are yielded but not entered: they are scopes of
+    their own, analysed with their own environment.
+    """
+    stack: list[tuple[cst.CSTNode, Ancestors]] = [(root, ancestors)]
+    while stack:
+        node, above = stack.pop()
+        yield node, above
+        if isinstance(node, _SKIP) or (isinstance(node, _SCOPES) and node is not root):
+            continue
+        below = above + (node,)
+        stack.extend((child, below) for child in reversed(node.children))
