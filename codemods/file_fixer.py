@@ -46,7 +46,8 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     """Fix one file; `roots` are the resolved paths the user gave (the only places we may write)."""
     import libcst as cst
 
-    from audit.scan import scan_source
+    from audit.scan import scan_module
+    from audit.scan.reading import SourceError, decode
     from codemods.rewrite import rewrite_module
 
     report = FileReport(path)
@@ -56,16 +57,22 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         return report
     try:
         source = target.read_bytes()
+        decode(source)  # the scanner's own checks: binary, bad cookie, undecodable bytes
+        module = cst.parse_module(source)  # bytes, not text: keeps the BOM and the cookie's encoding
     except OSError as error:
         report.error = f"cannot read: {error.strerror or error}"
         return report
-    findings = scan_source(source, str(path), settings)
-    if not findings:
+    except SourceError as error:
+        report.error = f"{error}; file left untouched"
         return report
-    try:
-        module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        report.error = f"cannot parse (line {error.raw_line}): {error.message}; file left untouched"
+        report.error = f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}; file left untouched"
+        return report
+    except RecursionError:
+        report.error = "too deeply nested to parse; file left untouched"
+        return report
+    findings = scan_module(module, str(path), settings)
+    if not findings:
         return report
     result = rewrite_module(module, findings, options)
     report.outcomes = result.outcomes
