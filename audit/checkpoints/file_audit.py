@@ -27,9 +27,13 @@ _VERDICT_PROBLEM = {
 
 def audit_file(path: Path, relpath: str, run: str, q_tolerance: float) -> FileRecord:
     """Load and judge one file; never raises for bad content."""
-    outcome = safe_load.load_checkpoint(path)
+    return judge_outcome(safe_load.load_checkpoint(path), relpath, run, q_tolerance)
+
+
+def judge_outcome(outcome: safe_load.LoadOutcome, relpath: str, run: str, q_tolerance: float) -> FileRecord:
+    """The FileRecord for an already attempted load (so `inspect` can reuse the outcome)."""
     record = FileRecord(
-        path=path,
+        path=outcome.path,
         relpath=relpath,
         run=run,
         size=outcome.size,

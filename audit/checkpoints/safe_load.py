@@ -68,7 +68,9 @@ def load_checkpoint(path: Path) -> LoadOutcome:
             outcome.kind, outcome.detail = "torchscript", "TorchScript archive (torch.jit.save)"
             return _fail(outcome, NOT_A_CHECKPOINT, "TorchScript archive: a compiled model, not a training checkpoint")
         if outcome.zip_report.problems:
-            return _fail(outcome, CORRUPT, "; ".join(outcome.zip_report.problems))
+            problems = outcome.zip_report.problems
+            more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
+            return _fail(outcome, CORRUPT, "; ".join(problems[:2]) + more)
         pickle_bytes = outcome.zip_report.pickle_bytes or b""
     elif sniffed.kind == "legacy":
         count = LEGACY_PICKLE_COUNT

@@ -1,0 +1,91 @@
+"""`vaeaudit checkpoints inspect FILE`: everything known about one checkpoint, as text.
+
+Same loading and judging path as the tree report (so the two can never disagree),
+plus the detail a report has no room for: zip members, every pickle import by verdict,
+top-level keys, per-tensor statistics and where each metric was found.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from audit.checkpoints import safe_load
+from audit.checkpoints.fields import extract_fields
+from audit.checkpoints.file_audit import judge_outcome
+from audit.checkpoints.records import FileRecord
+from audit.checkpoints.report import format_metric
+
+MEMBER_LIMIT = 20
+
+
+def inspect_file(path: Path, q_tolerance: float) -> tuple[str, FileRecord]:
+    """(text, record) for one file; the text is plain, for a terminal."""
+    from tabulate import tabulate
+
+    outcome = safe_load.load_checkpoint(path)
+    record = judge_outcome(outcome, str(path), path.parent.name, q_tolerance)
+    lines = [
+        f"File:      {path}",
+        f"Size:      {outcome.size} bytes",
+        f"Kind:      {outcome.kind} ({outcome.detail})" if outcome.detail else f"Kind:      {outcome.kind}",
+        f"Load:      {outcome.verdict}" + (f": {outcome.reason}" if outcome.reason else ""),
+    ]
+    if outcome.zip_report and outcome.zip_report.members:
+        members = outcome.zip_report.members
+        lines.append(f"\nZip members ({len(members)}):")
+        lines += [f"  {name}  {size} bytes" for name, size in members[:MEMBER_LIMIT]]
+        if len(members) > MEMBER_LIMIT:
+            lines.append(f"  … and {len(members) - MEMBER_LIMIT} more")
+    if outcome.imports:
+        lines.append(f"\nPickle imports (protocol {outcome.imports.protocol}):")
+        for label, names in (
+            ("dangerous", outcome.imports.dangerous),
+            ("outside the weights-only allowlist", outcome.imports.other),
+            ("numpy scalars (narrow allowlist)", outcome.imports.numpy_scalar),
+            ("weights-only allowlist", outcome.imports.weights_only),
+        ):
+            if names:
+                lines.append(f"  {label}: {', '.join(names)}")
+    if outcome.verdict == safe_load.LOADED:
+        lines += _loaded_details(outcome.obj, record, tabulate)
+    lines.append("\nValidation:")
+    lines += [f"  [{p.severity}] {p.code}: {p.message}" for p in record.problems] or ["  no problems found"]
+    return "\n".join(lines) + "\n", record
+
+
+def _loaded_details(obj: object, record: FileRecord, tabulate) -> list[str]:
+    import torch
+
+    fields = extract_fields(obj)
+    lines = [
+        f"\nLayout:    {fields.layout}; optimizer state: {'yes' if fields.has_optimizer else 'no'}",
+        f"Version:   {fields.version or '–'}   epoch: {fields.epoch if fields.epoch is not None else '–'}   phase: {fields.phase or '–'}"
+        + ("   (training finished)" if fields.finished else ""),
+        f"Top-level keys: {', '.join(fields.top_level_keys)}",
+    ]
+    if fields.metrics:
+        rows = [[name, format_metric(name, value), fields.metric_sources[name]] for name, value in fields.metrics.items()]
+        lines += ["\nMetrics:", tabulate(rows, headers=["metric", "value", "found at"], disable_numparse=True)]
+    else:
+        lines.append("\nMetrics:   none found")
+    if fields.config is not None:
+        model = fields.config.get("model")
+        shown = json.dumps(model if model is not None else fields.config, default=str, sort_keys=True)
+        lines.append(f"\nConfig ({'model section' if model is not None else 'whole'}): {shown[:600]}")
+    if fields.state_dict:
+        rows = []
+        for name, tensor in fields.state_dict.items():
+            stats = ["", "", "", ""]
+            if tensor.is_floating_point() and tensor.numel():
+                values = tensor.detach().double()
+                finite = torch.isfinite(values)
+                shown_values = values[finite] if bool(finite.any()) else values
+                stats = [f"{float(shown_values.min()):.4g}", f"{float(shown_values.max()):.4g}", f"{float(shown_values.mean()):.4g}", str(int((~finite).sum()))]
+            rows.append([name, "×".join(map(str, tensor.shape)) or "scalar", str(tensor.dtype).replace("torch.", ""), *stats])
+        lines += [
+            f"\nTensors ({record.tensor_count}, {record.parameter_count} values, content hash {record.content_hash}):",
+            tabulate(rows, headers=["name", "shape", "dtype", "min", "max", "mean", "non-finite"], disable_numparse=True),
+        ]
+    lines.append(f"\n{record.architecture[:1].upper()}{record.architecture[1:]}" if record.architecture else "")
+    return lines

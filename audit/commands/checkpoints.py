@@ -1,0 +1,111 @@
+"""`vaeaudit checkpoints report|inspect`: audit a tree of training runs, or one file.
+
+Only click and the standard library are imported here; torch, pandas and jinja2 load
+inside the command bodies, so `vaeaudit --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+FORMATS = ("md", "json", "csv")
+DEFAULT_OUTPUT_STEM = Path("reports") / "checkpoints"
+
+
+@click.group()
+def checkpoints() -> None:
+    """Classify, validate and report on training-run checkpoints, safely.
+
+    No file is ever unpickled beyond torch's weights-only loader, and files whose
+    pickles import anything dangerous are reported as UNSAFE and never loaded.
+    """
+
+
+def _settings():
+    from audit.checkpoints.settings import load_settings
+    from audit.config import ConfigError
+
+    try:
+        return load_settings(Path.cwd())
+    except ConfigError as error:
+        raise click.UsageError(str(error)) from None
+
+
+class _Progress:
+    """`done/total path` on one stderr line, rewritten in place."""
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        click.echo(f"\r\033[K[{done}/{total}] {label[-70:]}", nl=False, err=True)
+        if done == total:
+            click.echo(err=True)
+
+
+@checkpoints.command()
+@click.argument("root", required=False, type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the report [default: reports/checkpoints.<format>].")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="md", show_default=True,
+              help="md: the Markdown report; json/csv: one row per run and one per file.")
+@click.option("--strict", is_flag=True, help="Exit 1 when any run is invalid or unsafe.")
+@click.option("--progress/--no-progress", default=None,
+              help="Show progress on stderr [default: only when stderr is a terminal].")
+@click.option("--plot/--no-plot", default=True, show_default=True,
+              help="With matplotlib installed, also write <output>.png (hierarchy vs richness) and link it.")
+def report(root: Path | None, output: Path | None, output_format: str, strict: bool, progress: bool | None, plot: bool) -> None:
+    """Audit every run under ROOT and write a report.
+
+    ROOT defaults to `root` in [tool.vaeaudit.checkpoints] of the nearest pyproject.toml,
+    else sandbox-training/checkpoints. Exit codes: 0 report written, 1 with --strict and
+    any invalid or unsafe run, 2 usage or configuration error.
+    """
+    settings = _settings()
+    root = root if root is not None else settings.root
+    if not root.is_dir():
+        raise click.UsageError(f"checkpoint root {root} is not a folder (give ROOT or set root in [tool.vaeaudit.checkpoints])")
+    output = output if output is not None else DEFAULT_OUTPUT_STEM.with_suffix(f".{output_format}")
+
+    from audit.atomic import atomic_write_text
+    from audit.checkpoints import report as reporting
+    from audit.checkpoints.plot import plotting_available, write_pareto_plot
+    from audit.checkpoints.tree_audit import audit_tree
+
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    audit = audit_tree(root, settings, _Progress() if show_progress else None)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if output_format == "md":
+            plot_path = reporting.plot_path_for(output)
+            drew = plot and plotting_available() and write_pareto_plot(audit.runs, plot_path)
+            text = reporting.render_markdown(audit, plot_path.name if drew else "")
+        else:
+            text = reporting.render_table_format(audit, output_format)
+        atomic_write_text(output, text)
+    except OSError as error:
+        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+    verdicts = [run.verdict for run in audit.runs]
+    click.echo(
+        f"wrote {output}: {len(audit.runs)} runs, {len(audit.files)} files, "
+        f"{verdicts.count('invalid')} invalid, {verdicts.count('unsafe')} unsafe ({audit.seconds:.2f} s)"
+    )
+    if strict and ("invalid" in verdicts or "unsafe" in verdicts):
+        click.echo("--strict: invalid or unsafe runs found", err=True)
+        sys.exit(1)
+
+
+@checkpoints.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--strict", is_flag=True, help="Exit 1 when the file is invalid or unsafe.")
+def inspect(file: Path, strict: bool) -> None:
+    """Print everything known about one checkpoint FILE: format, pickle imports, keys,
+    tensors, metrics and validation results. The file is loaded only if it is safe."""
+    if not file.exists() and not file.is_symlink():
+        raise click.UsageError(f"{file}: no such file")
+    from audit.checkpoints.describe import inspect_file
+
+    text, record = inspect_file(file, _settings().q_tolerance)
+    click.echo(text, nl=False)
+    if strict and any(problem.severity in ("invalid", "unsafe") for problem in record.problems):
+        sys.exit(1)
