@@ -1,0 +1,222 @@
+"""`vaeaudit fix` through its real entry point: every flag, every exit code, every guarantee."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+
+from audit.cli import main
+from audit.scan import scan_source
+from audit.scan.settings import load_settings
+
+VAEAUDIT = Path(sys.executable).with_name("vaeaudit")
+
+RADIUS = '''import torch
+
+from ternary_vae.geometry import exp_map_zero
+
+
+def radii(mu, curvature):
+    z = exp_map_zero(mu, c=curvature)
+    return torch.norm(z, dim=-1)
+'''
+RADIUS_FIXED = '''import torch
+
+from ternary_vae.geometry import exp_map_zero, poincare_distance
+
+
+def radii(mu, curvature):
+    z = exp_map_zero(mu, c=curvature)
+    return poincare_distance(z, torch.zeros_like(z), c=curvature)
+'''
+DISTANCE = '''import torch
+
+from ternary_vae.geometry import exp_map_zero
+
+
+def pairs(mu, curvature):
+    z = exp_map_zero(mu, c=curvature)
+    return torch.cdist(z, z)
+'''
+# No curvature in scope: the fix exists but is unsafe.
+UNSAFE = '''import torch
+
+from ternary_vae.geometry import exp_map_zero
+
+
+def radii(mu):
+    z = exp_map_zero(mu)
+    return torch.norm(z, dim=-1)
+'''
+
+
+def fix(*args: str):
+    return CliRunner().invoke(main, ["fix", *args])
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "radius.py").write_text(RADIUS)
+    (tmp_path / "distance.py").write_text(DISTANCE)
+    return tmp_path
+
+
+def test_default_prints_a_diff_and_writes_nothing(project: Path) -> None:
+    result = fix(str(project))
+    assert result.exit_code == 1
+    assert f"--- a/{project / 'radius.py'}" in result.stdout
+    assert "+    return poincare_distance(z, torch.zeros_like(z), c=curvature)" in result.stdout
+    assert "+    return poincare_distance_matrix(z, z, c=curvature)" in result.stdout
+    assert "Would fix 2 finding(s), 0 remaining." in result.stderr
+    assert (project / "radius.py").read_text() == RADIUS
+
+
+def test_diff_applies_with_git_apply(project: Path) -> None:
+    diff = fix(str(project / "radius.py")).stdout
+    subprocess.run(["git", "apply", "--unsafe-paths", "-p1", f"--directory={project}", "-"],
+                   input=diff.replace(f"a/{project}/", "a/").replace(f"b/{project}/", "b/"),
+                   text=True, check=True, cwd=project)
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+
+
+def test_apply_writes_keeps_the_mode_and_exits_0(project: Path) -> None:
+    os.chmod(project / "radius.py", 0o751)
+    result = fix("--apply", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+    assert "poincare_distance_matrix(z, z, c=curvature)" in (project / "distance.py").read_text()
+    assert stat.S_IMODE((project / "radius.py").stat().st_mode) == 0o751
+    assert sorted(p.name for p in project.iterdir()) == ["distance.py", "radius.py"]  # no temp files left
+    assert "Fixed 2 finding(s), 0 remaining." in result.stderr
+
+
+def test_second_apply_changes_nothing_and_scan_finds_nothing(project: Path) -> None:
+    fix("--apply", str(project))
+    before = {p: p.read_bytes() for p in project.iterdir()}
+    result = fix("--apply", str(project))
+    assert result.exit_code == 0 and {p: p.read_bytes() for p in project.iterdir()} == before
+    settings = load_settings(project)
+    assert all(scan_source(p.read_bytes(), str(p), settings) == [] for p in project.iterdir())
+
+
+def test_unsafe_fix_is_listed_and_only_applied_with_the_flag(tmp_path: Path) -> None:
+    target = tmp_path / "unsafe.py"
+    target.write_text(UNSAFE)
+    result = fix("--apply", str(target))
+    assert result.exit_code == 1
+    assert target.read_text() == UNSAFE
+    assert "HYP001 unsafe fix not applied: no curvature in scope" in result.stderr
+    assert "rerun with --unsafe-fixes" in result.stderr
+    result = fix("--apply", "--unsafe-fixes", str(target))
+    assert result.exit_code == 0
+    assert "poincare_distance(z, torch.zeros_like(z), c=1.0)" in target.read_text()
+    assert "HYP001 fixed (unsafe): no curvature in scope" in result.stderr
+
+
+@pytest.mark.parametrize("flags", [["--select", "HYP002"], ["--ignore", "HYP001"], ["--select", "HYP1,HYP002"]])
+def test_select_and_ignore_choose_the_rules(project: Path, flags: list[str]) -> None:
+    result = fix("--apply", *flags, str(project))
+    assert result.exit_code == 0, result.stderr
+    assert (project / "radius.py").read_text() == RADIUS
+    assert "poincare_distance_matrix" in (project / "distance.py").read_text()
+
+
+def test_bad_rule_code_is_a_usage_error_without_traceback(project: Path) -> None:
+    result = fix("--select", "hyp-1", str(project))
+    assert result.exit_code == 2 and "'hyp-1' is not a rule code" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_path_is_exit_2_and_the_rest_is_still_fixed(project: Path) -> None:
+    result = fix("--apply", str(project / "nope.py"), str(project / "radius.py"))
+    assert result.exit_code == 2
+    assert f"{project / 'nope.py'}: no such file or folder" in result.stderr
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+
+
+def test_syntax_error_file_is_untouched_and_exit_2(project: Path) -> None:
+    broken = project / "broken.py"
+    broken.write_bytes(b"def f(:\n    return torch.norm(z)\n")
+    result = fix("--apply", str(project))
+    assert result.exit_code == 2
+    assert "broken.py: syntax error at line" in result.stderr and "left untouched" in result.stderr
+    assert broken.read_bytes() == b"def f(:\n    return torch.norm(z)\n"
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+
+
+def test_a_fix_that_does_not_parse_leaves_the_file_untouched(project: Path, monkeypatch) -> None:
+    import codemods.rewrite
+    from codemods.outcome import FIXED, Outcome
+
+    def broken_rewrite(module, findings, options):
+        return SimpleNamespace(module=SimpleNamespace(bytes=b"def broken(:\n"), changed=True,
+                               outcomes=[Outcome(f, FIXED) for f in findings])
+
+    monkeypatch.setattr(codemods.rewrite, "rewrite_module", broken_rewrite)
+    result = fix("--apply", str(project / "radius.py"))
+    assert result.exit_code == 2
+    assert "the fixed text does not parse" in result.stderr and "file left untouched" in result.stderr
+    assert "HYP001 not fixable: the rewritten file did not parse" in result.stderr
+    assert (project / "radius.py").read_text() == RADIUS
+
+
+def test_config_error_is_exit_2_naming_the_key(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.vaeaudit]\npoincare-imports = "x"\n')
+    result = fix(str(project))
+    assert result.exit_code == 2 and "unknown key 'poincare-imports'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_configured_import_curvature_and_default(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.vaeaudit]\npoincare-import = "src.geometry"\n'
+        'curvature-expressions = ["self.kappa"]\ndefault-curvature = 0.5\n'
+    )
+    (tmp_path / "radius.py").write_text(RADIUS)
+    monkeypatch.chdir(tmp_path)
+    result = fix("--apply", "--unsafe-fixes")  # no PATHS: the project's `src` (".")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "radius.py").read_text()
+    assert "from src.geometry import poincare_distance\n" in text
+    assert "poincare_distance(z, torch.zeros_like(z), c=0.5)" in text  # `curvature` is not configured
+
+
+def test_symlink_out_of_the_tree_is_not_followed(tmp_path: Path) -> None:
+    outside, tree = tmp_path / "outside", tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    (outside / "target.py").write_text(RADIUS)
+    (tree / "link.py").symlink_to(outside / "target.py")
+    (tree / "own.py").write_text(RADIUS)
+    (tree / "inner_link.py").symlink_to(tree / "own.py")
+    result = fix("--apply", str(tree))
+    assert result.exit_code == 0, result.stderr
+    assert (outside / "target.py").read_text() == RADIUS
+    assert (tree / "own.py").read_text() == RADIUS_FIXED
+    assert (tree / "inner_link.py").is_symlink()  # written through to its target, not replaced
+
+
+def test_help_names_every_option() -> None:
+    result = CliRunner().invoke(main, ["fix", "--help"])
+    assert result.exit_code == 0
+    for option in ("--apply", "--unsafe-fixes", "--select", "--ignore"):
+        assert option in result.output
+
+
+def test_installed_entry_point_applies_and_exits_0(project: Path) -> None:
+    result = subprocess.run([str(VAEAUDIT), "fix", "--apply", str(project)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+
+
+def test_installed_entry_point_diff_mode_exits_1(project: Path) -> None:
+    result = subprocess.run([str(VAEAUDIT), "fix", str(project)], capture_output=True, text=True)
+    assert result.returncode == 1 and result.stdout.startswith("--- a/")
+    assert (project / "radius.py").read_text() == RADIUS
