@@ -1,0 +1,82 @@
+"""Property: for generated hyperbolic code, a fix always parses and a second fix changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit.scan import scan_module
+from audit.scan.settings import load_settings
+from codemods.options import FixOptions
+from codemods.outcome import FIXED
+from codemods.rewrite import rewrite_module
+from codemods.verify import parse_problem
+
+SETTINGS = load_settings(Path("/"), cache=False)
+
+HEADERS = [
+    "import torch\nfrom ternary_vae.geometry import exp_map_zero\n",
+    "import torch as th\nimport torch\nfrom ternary_vae.geometry import exp_map_zero, poincare_distance\n",
+    "from torch import norm, cdist\nfrom ternary_vae.geometry import (\n    exp_map_zero,\n)\n",
+    '"""Doc."""\nimport torch\nimport ternary_vae.geometry as geo\nfrom ternary_vae.geometry import exp_map_zero\n',
+    "import torch\nfrom ternary_vae.geometry import exp_map_zero\n\ndef poincare_distance(a, b):\n    return a\n",
+    "import numpy as np\nimport torch\nfrom ternary_vae.geometry import exp_map_zero\n",
+]
+OPERANDS = ["z", "z[0]", "(z)", "exp_map_zero(mu)", "self_z.point", "w"]
+SHAPES = [
+    "torch.norm({x}{dim})",
+    "{x}.norm({dim_only})",
+    "torch.linalg.vector_norm({x}{dim})",
+    "torch.norm({x} - {y}{dim})",
+    "({x} - {y}).norm({dim_only})",
+    "torch.cdist({x}, {y})",
+    "torch.dist({x}, {y})",
+    "torch.sqrt(({x} ** 2).sum({dim_only}))",
+    "norm({x}{dim})",
+    "np.linalg.norm({x}.numpy(), axis=-1)",
+]
+DIMS = ["", ", dim=-1", ", dim=1", ", dim=-1, keepdim=True", ", 2, -1"]
+CONTEXTS = [
+    "    return {e}\n",
+    "    r = {e}\n    return (r > 0.1) & (r < 0.99)\n",
+    "    a = 1; r = {e}\n    return r\n",
+    "    f = lambda: {e}\n    return f\n",
+    "    return [{e} for _ in range(2)]\n",
+    "    if {e} is not None:\n        return 1\n",
+    "    return {e}.mean() < 0.5\n",
+    "    return torch.norm({e}, dim=-1)\n",
+]
+
+
+@st.composite
+def programs(draw) -> str:
+    x, y = draw(st.sampled_from(OPERANDS)), draw(st.sampled_from(OPERANDS))
+    dim = draw(st.sampled_from(DIMS))
+    expression = draw(st.sampled_from(SHAPES)).format(x=x, y=y, dim=dim, dim_only=dim.lstrip(", "))
+    params = draw(st.sampled_from(["mu", "mu, curvature", "mu, c", "mu, poincare_distance"]))
+    body = draw(st.sampled_from(CONTEXTS)).format(e=expression)
+    return (
+        draw(st.sampled_from(HEADERS))
+        + f"\n\ndef f({params}):\n    z = exp_map_zero(mu)\n    w = exp_map_zero(mu)\n"
+        + "    self_z = Point(exp_map_zero(mu))\n"
+        + body
+    )
+
+
+def fix_once(source: bytes, unsafe: bool) -> tuple[bytes, list]:
+    module = cst.parse_module(source)
+    result = rewrite_module(module, scan_module(module, "case.py", SETTINGS), FixOptions(unsafe_fixes=unsafe))
+    return result.module.bytes, result.outcomes
+
+
+@settings(max_examples=120)
+@given(programs(), st.booleans())
+def test_fix_parses_and_is_idempotent(source: str, unsafe: bool) -> None:
+    once, _ = fix_once(source.encode(), unsafe)
+    assert parse_problem(once, "case.py") is None, once.decode()
+    twice, outcomes = fix_once(once, unsafe)
+    assert twice == once, once.decode()
+    assert not any(outcome.status == FIXED for outcome in outcomes)
