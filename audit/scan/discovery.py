@@ -47,13 +47,23 @@ def iter_python_files(paths: Iterable[str | Path], settings: Settings) -> Iterat
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:
-    """Whether `exclude`/`extend-exclude` exclude `path` (names match at any depth)."""
+    """Whether `exclude`/`extend-exclude` exclude `path`, found while walking a given root.
+
+    A pattern without a slash matches the entry's own name (`.venv`, `*.egg-info`), so
+    the folders *above* a root the user named (say `.venv/lib/.../torch`) never exclude
+    it; a pattern with a slash is anchored at the project root.
+    """
     patterns = (*settings.exclude, *settings.extend_exclude)
+    if any(glob_match(path.name, pattern) for pattern in patterns if "/" not in pattern.rstrip("/")):
+        return True
+    anchored = [pattern for pattern in patterns if "/" in pattern.rstrip("/")]
+    if not anchored:
+        return False
     try:
         relative = path.resolve().relative_to(settings.project_root.resolve()).as_posix()
     except ValueError:
-        relative = path.name
-    return any_match(relative, patterns) or any_match(path.name, patterns)
+        return False
+    return any_match(relative, anchored)
 
 
 def _walk(root: Path, settings: Settings) -> Iterator[Path]:
@@ -111,7 +121,10 @@ def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_IgnoreRule, 
     for folder in reversed(real_root.parents):
         if _inside(folder, project):
             rules += _read_gitignore(folder)
-    return rules
+            # A root the user named inside an ignored folder is scanned all the same.
+            if folder != real_root.parent and _gitignored(real_root, True, rules):
+                return ()
+    return () if _gitignored(real_root, True, rules) else rules
 
 
 def _read_gitignore(folder: Path) -> tuple[_IgnoreRule, ...]:

@@ -1,0 +1,108 @@
+"""Content-hash cache: an unchanged file under unchanged settings is not analysed again.
+
+One JSON file per settings fingerprint (tool version + every setting that changes
+findings) under the cache folder, mapping a file's path to the hash of its bytes and its
+result. JSON rather than pickle: the cache sits in the user's tree and must never be a
+way to run code. The folder must lie inside the project root; the cache is written
+atomically, and a cache that cannot be read or written only costs speed, never a result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from audit import __version__
+from audit.atomic import atomic_write_text
+from audit.config import ConfigError
+from audit.scan.findings import Finding, FixHint
+from audit.scan.settings import Settings
+
+Entry = tuple[list[Finding], str | None]  # findings, or the error that stopped the file
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def cache_folder(settings: Settings) -> Path:
+    """The cache folder, refused (ConfigError) when it would lie outside the project root."""
+    root = settings.project_root.resolve()
+    folder = (root / settings.cache_dir).resolve()
+    if folder != root and root not in folder.parents:
+        raise ConfigError(f"cache-dir {settings.cache_dir!r} lies outside the project root {root}; the cache is only written inside it")
+    return folder
+
+
+class ScanCache:
+    def __init__(self, settings: Settings) -> None:
+        key = content_hash(f"{__version__}\n{settings.fingerprint()}".encode())
+        self.file = cache_folder(settings) / f"scan-{key}.json"
+        self.entries: dict[str, dict] = {}
+        self.dirty = False
+        try:
+            self.entries = json.loads(self.file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def get(self, path: str, digest: str) -> Entry | None:
+        entry = self.entries.get(path)
+        if not isinstance(entry, dict) or entry.get("hash") != digest:
+            return None
+        try:
+            return [_finding(item) for item in entry["findings"]], entry["error"]
+        except (KeyError, TypeError):
+            return None
+
+    def put(self, path: str, digest: str, findings: list[Finding], error: str | None) -> None:
+        self.entries[path] = {"hash": digest, "findings": [finding_to_json(f) for f in findings], "error": error}
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            gitignore = self.file.parent / ".gitignore"
+            if not gitignore.exists():
+                atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
+            atomic_write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
+        except OSError:
+            pass  # a read-only tree scans fine, just not faster next time
+
+
+def finding_to_json(finding: Finding) -> dict:
+    """A Finding as plain JSON data (also the `--output-format json` shape)."""
+    data = {
+        "path": finding.path,
+        "rule": finding.rule,
+        "message": finding.message,
+        "line": finding.line,
+        "col": finding.col,
+        "end_line": finding.end_line,
+        "end_col": finding.end_col,
+        "confidence": finding.confidence,
+        "evidence": list(finding.evidence),
+        "fix": None,
+    }
+    if finding.fix is not None:
+        fix = finding.fix
+        data["fix"] = {"function": fix.function, "x": fix.x, "y": fix.y, "dim": fix.dim, "keepdim": fix.keepdim, "p": fix.p, "backend": fix.backend}
+    return data
+
+
+def _finding(data: dict) -> Finding:
+    fix = FixHint(**data["fix"]) if data.get("fix") else None
+    return Finding(
+        path=data["path"],
+        rule=data["rule"],
+        message=data["message"],
+        line=data["line"],
+        col=data["col"],
+        end_line=data["end_line"],
+        end_col=data["end_col"],
+        confidence=data["confidence"],
+        evidence=tuple(data["evidence"]),
+        fix=fix,
+    )

@@ -1,0 +1,110 @@
+"""Every `--output-format`, plus `--statistics`: one function per format, text in, text out.
+
+Files that could not be read or parsed are part of every format (they make the exit code
+2), so CI annotations and SARIF viewers show them next to the findings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from audit import __version__
+from audit.scan.cache import finding_to_json
+from audit.scan.findings import Finding
+from audit.scan.rules import RULES
+from audit.scan.runner import FileResult
+
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+_SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def text(findings: list[Finding], errors: list[FileResult]) -> str:
+    lines = [
+        f"{f.path}:{f.line}:{f.col}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)"
+        for f in findings
+    ]
+    lines += [f"{e.path}: error: {e.error}" for e in errors]
+    return "".join(line + "\n" for line in lines)
+
+
+def as_json(findings: list[Finding], errors: list[FileResult]) -> str:
+    document = {
+        "findings": [finding_to_json(finding) for finding in findings],
+        "errors": [{"path": e.path, "error": e.error} for e in errors],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
+    rules = [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": rule.what},
+            "help": {"text": f"{rule.why}\n\nFix: {rule.fix}", "markdown": f"{rule.why}\n\n**Fix:** {rule.fix}"},
+            "defaultConfiguration": {"level": "warning"},
+        }
+        for rule in RULES.values()
+    ]
+    results = [
+        {
+            "ruleId": f.rule,
+            "level": "warning",
+            "message": {"text": f"{f.message} [{'; '.join(f.evidence)}]"},
+            "locations": [_sarif_location(f.path, f.line, f.col, f.end_line, f.end_col)],
+            "properties": {"confidence": f.confidence, "evidence": list(f.evidence)},
+        }
+        for f in findings
+    ]
+    notifications = [
+        {"level": "error", "message": {"text": e.error}, "locations": [_sarif_location(e.path)]} for e in errors
+    ]
+    document = {
+        "$schema": _SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "vaeaudit", "version": __version__, "rules": rules}},
+                "results": results,
+                "invocations": [{"executionSuccessful": not errors, "toolExecutionNotifications": notifications}],
+            }
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_location(path: str, line: int = 0, col: int = 0, end_line: int = 0, end_col: int = 0) -> dict:
+    physical: dict = {"artifactLocation": {"uri": path.replace("\\", "/")}}
+    if line:
+        physical["region"] = {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col}
+    return {"physicalLocation": physical}
+
+
+def github(findings: list[Finding], errors: list[FileResult]) -> str:
+    """GitHub Actions workflow commands: annotations on the pull request's diff."""
+    lines = []
+    for f in findings:
+        # GitHub's endColumn is inclusive; ours is exclusive.
+        properties = f"file={_property(f.path)},line={f.line},col={f.col},endLine={f.end_line},endColumn={max(1, f.end_col - 1)},title={_property(f.rule)}"
+        lines.append(f"::warning {properties}::{_data(f'{f.rule} {f.message} [' + '; '.join(f.evidence) + ']')}")
+    for e in errors:
+        lines.append(f"::error file={_property(e.path)},title=vaeaudit::{_data(e.error or '')}")
+    return "".join(line + "\n" for line in lines)
+
+
+def _data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def statistics(findings: list[Finding]) -> str:
+    """ruff-style counts: one line per rule with findings, most frequent first."""
+    counts = Counter(f.rule for f in findings)
+    width = max((len(str(n)) for n in counts.values()), default=1)
+    lines = [f"{count:>{width}}\t{code}\t{RULES[code].name}" for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return "".join(line + "\n" for line in lines)
