@@ -7,15 +7,16 @@ Why this module exists instead of the usual formulas: in float32 the Möbius/art
 of the distance is ~1 % wrong at dist0 = 3 and useless beyond 9, and clamping points to
 radius 1 − 4e-3 (as geoopt does) zeroes the radial gradient beyond dist0 ≈ 6. Here every
 reduction and every transcendental runs in float64, distances use the asinh form, which
-has no 1 − tanh cancellation, and nothing is clamped that lies inside the ball. Results
-come back in the input dtype.
+has no 1 − tanh cancellation, and no point is clamped short of what its dtype can hold.
+Results come back in the input dtype.
 
 Boundary policy: points on or outside the boundary are not points of the ball. Raising
 on them would cost a device sync per call, so instead every function treats such a
-point as if it lay at the last float64 radius inside the ball, (1 − 2⁻⁵²)/√c, in its own
-direction (dist0 ≈ 36.7/√c). Outputs and gradients stay finite; points inside the ball
-are never moved. Call `project_to_ball` to bring points into the range your dtype can
-represent (dist0 ≈ 16.6/√c for float32).
+point as if it lay at radius (1 − 2⁻⁴⁰)/√c in its own direction (dist0 = 41·ln 2/√c ≈
+28.4/√c, the farthest float64 still resolves). Outputs and gradients stay finite for
+every finite input. Points inside that radius, which includes all of float32's range
+(dist0 ≈ 17.3/√c), are never moved. Call `project_to_ball` to bring points into the
+range your dtype can represent.
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ Curvature = float | Tensor
 
 _WORK = torch.float64
 _EPS = torch.finfo(_WORK).eps
+_HUGE = 1e100
+# Where a pulled point sits: the last radius at which float64 still resolves 1 − c‖x‖²
+# (≈ 1.8e-12) to 0.03 %, so boundary points get one well-defined dist0 = ln(2⁴¹) ≈ 28.4.
+_PULL_RADIUS = 1.0 - 2.0**-40
+# Below this norm the maps below equal their linear limit to float64 precision, and
+# above it the 1/‖x‖² of their gradients cannot overflow.
+_TINY = 1e-100
 # Pairs of rows whose squared gap is below this share of ‖x‖² + ‖y‖² (per coordinate) lose
 # digits in the matmul identity ‖x−y‖² = ‖x‖² + ‖y‖² − 2⟨x, y⟩ and are recomputed directly.
 _CANCELLATION_SHARE = 1e-9
@@ -46,6 +54,18 @@ def _check_points(*tensors: Tensor) -> None:
         raise ValueError(f"points must have the same coordinate (last) dimension, got shapes {shapes}")
 
 
+def _work(x: Tensor) -> Tensor:
+    """x in float64, with float64 vectors beyond 1e100 scaled down along their direction.
+
+    Only float64 coordinates can be so large that their squares overflow a norm; such a
+    vector is far outside the ball (or saturates tanh) either way, so its direction is
+    all that matters, and it must not turn into inf·0 = NaN.
+    """
+    if x.dtype != _WORK:
+        return x.to(_WORK)
+    return x / (x.abs().amax(dim=-1, keepdim=True) / _HUGE).clamp_min(1.0)
+
+
 def _sqrt_curvature(c: Curvature, like: Tensor) -> Tensor:
     """√c in float64 on `like`'s device, after checking c > 0 (a tensor c keeps its grad)."""
     if isinstance(c, Tensor):
@@ -62,11 +82,12 @@ def _sqrt_curvature(c: Curvature, like: Tensor) -> Tensor:
 
 
 def _inside_radius(dtype: torch.dtype) -> float:
-    """Largest √c‖x‖ that stays strictly inside the ball after rounding coordinates to dtype.
+    """Largest √c‖x‖ that stays inside the ball after rounding coordinates to dtype.
 
-    Rounding moves a norm by at most half an ulp (relative), so 1 − eps is safe.
+    Rounding moves a norm by at most half an ulp (relative), so 1 − eps is safe; float64
+    could go further, but the boundary policy would pull such points back anyway.
     """
-    return 1.0 - torch.finfo(dtype).eps
+    return min(1.0 - torch.finfo(dtype).eps, _PULL_RADIUS)
 
 
 def _norm(x: Tensor) -> Tensor:
@@ -79,14 +100,13 @@ def _squared_norm(x: Tensor) -> Tensor:
 
 
 def _into_ball(x: Tensor, sqrt_c: Tensor) -> Tensor:
-    """x in float64, with points on or outside the boundary pulled to the last float64 radius.
+    """x in float64, with points on or outside the boundary pulled to `_PULL_RADIUS`.
 
-    Multiplying by limit / max(√c‖x‖, limit) leaves inside points bit-for-bit unchanged and
-    has a finite gradient everywhere, which a `torch.where` with a division would not.
+    Multiplying by R / max(√c‖x‖, R) leaves inside points bit-for-bit unchanged and has a
+    finite gradient everywhere, which a `torch.where` with a division would not.
     """
-    x = x.to(_WORK)
-    limit = _inside_radius(_WORK)
-    return x * (limit / (sqrt_c * _norm(x)).clamp_min(limit))
+    x = _work(x)
+    return x * (_PULL_RADIUS / (sqrt_c * _norm(x)).clamp_min(_PULL_RADIUS))
 
 
 def _gap(squared_norm: Tensor, c: Tensor) -> Tensor:
@@ -124,19 +144,19 @@ def _mobius_add(x: Tensor, y: Tensor, sqrt_c: Tensor) -> Tensor:
     xy = (x * y).sum(dim=-1, keepdim=True)
     x2, y2 = _squared_norm(x), _squared_norm(y)
     numerator = (1 + 2 * c * xy + c * y2) * x + (1 - c * x2) * y
-    # The denominator is ≥ (1 − c‖x‖‖y‖)² > 0 in exact arithmetic; the floor is that bound
-    # for two points at the last float64 radius, so rounding cannot make it vanish.
+    # The denominator is ≥ (1 − c‖x‖‖y‖)² > 0 in exact arithmetic (≈ 1e-24 for two pulled
+    # points); the floor only stops rounding from making it vanish.
     denominator = (1 + 2 * c * xy + c.square() * x2 * y2).clamp_min(_EPS**2)
     return _into_ball(numerator / denominator, sqrt_c)
 
 
 def _rescale(x: Tensor, norm: Tensor, length: Tensor, ratio_at_zero: Tensor | float) -> Tensor:
-    """x·length/‖x‖; where x = 0, x·ratio_at_zero (the limit of length/‖x‖).
+    """x·length/‖x‖; where x ≈ 0, x·ratio_at_zero (the limit of length/‖x‖).
 
-    Scaling x rather than a unit vector keeps the Jacobian right at x = 0 (the maps
-    below are smooth there), and the masked division keeps the gradient free of NaN.
+    Scaling x rather than a unit vector keeps the Jacobian right at x = 0 (the exp and
+    log maps are smooth there), and the masked division keeps the gradient free of NaN.
     """
-    nonzero = norm > 0
+    nonzero = norm > _TINY
     ratio = length / torch.where(nonzero, norm, torch.ones_like(norm))
     return x * torch.where(nonzero, ratio, ratio_at_zero)
 
@@ -161,8 +181,9 @@ def mobius_add(x: Tensor, y: Tensor, c: Curvature = 1.0) -> Tensor:
 def poincare_distance(x: Tensor, y: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Tensor:
     """Geodesic distance d_c(x, y) = (2/√c)·asinh(√c‖x−y‖ / √((1−c‖x‖²)(1−c‖y‖²))).
 
-    In float64 this stays within 1e-7 relative of the exact distance between the given
-    float32 points up to dist0 ≈ 15, where the artanh(‖−x ⊕ y‖) form is off by percents.
+    Evaluated in float64 it stays within 1e-7 relative of the exact distance between the
+    given float32 points up to dist0 ≈ 15 (the tests hold it to 1e-6 up to 12), where the
+    float32 artanh(‖−x ⊕ y‖) form is off by tens of percent.
     """
     _check_points(x, y)
     sqrt_c = _sqrt_curvature(c, x)
@@ -238,7 +259,7 @@ def exp_map_zero(v: Tensor, c: Curvature = 1.0) -> Tensor:
     """
     _check_points(v)
     sqrt_c = _sqrt_curvature(c, v)
-    v64 = v.to(_WORK)
+    v64 = _work(v)
     norm = _norm(v64)
     radius = torch.tanh(sqrt_c * norm).clamp_max(_inside_radius(v.dtype)) / sqrt_c
     return _rescale(v64, norm, radius, 1.0).to(v.dtype)
@@ -253,10 +274,13 @@ def log_map_zero(y: Tensor, c: Curvature = 1.0) -> Tensor:
 
 
 def exp_map(x: Tensor, v: Tensor, c: Curvature = 1.0) -> Tensor:
-    """Exponential map at x: x ⊕ tanh(√c·λ_x‖v‖/2)·v/(√c‖v‖), kept inside v's dtype's ball."""
+    """Exponential map at x: x ⊕ tanh(√c·λ_x‖v‖/2)·v/(√c‖v‖), projected like `project_to_ball`.
+
+    The projection keeps the result a point its dtype can hold, as `exp_map_zero` does.
+    """
     _check_points(x, v)
     sqrt_c = _sqrt_curvature(c, x)
-    x64, v64 = _into_ball(x, sqrt_c), v.to(_WORK)
+    x64, v64 = _into_ball(x, sqrt_c), _work(v)
     norm = _norm(v64)
     conformal = 2.0 / _gap(_squared_norm(x64), sqrt_c.square())
     step = _rescale(v64, norm, torch.tanh(sqrt_c * conformal * norm / 2.0) / sqrt_c, conformal / 2.0)
@@ -285,7 +309,8 @@ def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0
     """Pull points with ‖x‖ > max_norm back just inside the sphere of radius max_norm.
 
     `max_norm` is a Euclidean radius and must be below the boundary 1/√c; by default (and
-    at most) it is the last radius x's dtype can hold inside the ball. Points already
+    at most) it is the last radius x's dtype can hold inside the ball, capped at the
+    boundary policy's radius. Points already
     inside are returned unchanged, and projected points land a rounding margin inside,
     so projecting twice is the same as projecting once.
     """
@@ -298,9 +323,9 @@ def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0
         if not max_norm > 0 or bool((max_norm * sqrt_c >= 1).any()):
             raise ValueError(f"max_norm must be in (0, 1/sqrt(c)), got {max_norm}")
         limit = torch.minimum(torch.as_tensor(max_norm, dtype=_WORK, device=x.device), dtype_limit)
-    x64 = x.to(_WORK)
+    x64 = _work(x)
     norm = _norm(x64)
     target = limit * (1.0 - torch.finfo(x.dtype).eps)
-    outside = norm > limit
-    scale = torch.where(outside, target / norm.clamp_min(torch.finfo(_WORK).tiny), torch.ones_like(norm))
+    # Dividing by max(‖x‖, limit) keeps the unused branch free of 1/‖x‖² in the gradient.
+    scale = torch.where(norm > limit, target / norm.clamp_min(limit), torch.ones_like(norm))
     return (x64 * scale).to(x.dtype)

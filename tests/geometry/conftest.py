@@ -15,6 +15,8 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
+from ternary_vae import geometry as g
+
 
 def ball_point(direction, radius, c: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Point(s) at hyperbolic distance `radius` from 0 along `direction` (any length ≠ 0)."""
@@ -67,3 +69,24 @@ def unit_vector():
 def point_at():
     """`ball_point` as a fixture, for deterministic point sets."""
     return ball_point
+
+
+# Every public function as (x, y, c) -> tensor, so one test can sweep them all.
+CALLS = {
+    "poincare_distance": lambda x, y, c: g.poincare_distance(x, y, c=c),
+    "poincare_radius": lambda x, y, c: g.poincare_radius(x, c=c),
+    "poincare_distance_matrix": lambda x, y, c: g.poincare_distance_matrix(torch.stack([x, y]), c=c),
+    "mobius_add": lambda x, y, c: g.mobius_add(x, y, c=c),
+    "lambda_x": lambda x, y, c: g.lambda_x(x, c=c),
+    "exp_map_zero": lambda x, y, c: g.exp_map_zero(x, c=c),
+    "log_map_zero": lambda x, y, c: g.log_map_zero(x, c=c),
+    "exp_map": lambda x, y, c: g.exp_map(x, y, c=c),
+    "log_map": lambda x, y, c: g.log_map(x, y, c=c),
+    "project_to_ball": lambda x, y, c: g.project_to_ball(x, c=c),
+}
+
+
+def pytest_generate_tests(metafunc):
+    """A test that asks for `geometry_call` runs once per public function."""
+    if "geometry_call" in metafunc.fixturenames:
+        metafunc.parametrize("geometry_call", list(CALLS.values()), ids=list(CALLS))
