@@ -10,6 +10,7 @@ is outright dangerous, and anything else (custom classes torch would refuse).
 
 from __future__ import annotations
 
+import _compat_pickle
 import io
 import pickletools
 import re
@@ -74,7 +75,7 @@ class PickleImports:
 def classify_global(qualified: str) -> str:
     """One of "weights_only", "numpy_scalar", "dangerous", "other"."""
     module, _, name = qualified.rpartition(".")
-    if module == "builtins" or module == "__builtin__":
+    if module == "builtins":
         return "weights_only" if qualified in WEIGHTS_ONLY_GLOBALS else (
             "other" if name in HARMLESS_BUILTINS else "dangerous"
         )
@@ -130,12 +131,12 @@ def _scan_one(stream: io.BytesIO) -> tuple[int, set[str]]:
                 pushed = memo.get(argument, _UNSTACKED)
             elif name in ("GLOBAL", "INST"):
                 module, _, attribute = str(argument).partition(" ")
-                imports.add(f"{module}.{attribute}")
+                imports.add(_python3_name(module, attribute))
             elif name == "STACK_GLOBAL":
                 attribute = stack.pop() if stack else _UNSTACKED
                 module = stack.pop() if stack else _UNSTACKED
                 if isinstance(module, str) and isinstance(attribute, str):
-                    imports.add(f"{module}.{attribute}")
+                    imports.add(_python3_name(module, attribute))
                 else:
                     imports.add("<unresolved STACK_GLOBAL>")
                 stack.append(_UNSTACKED)
@@ -146,6 +147,13 @@ def _scan_one(stream: io.BytesIO) -> tuple[int, set[str]]:
     except ValueError as error:
         raise PickleScanError(f"malformed pickle stream: {error}") from None
     return protocol, imports
+
+
+def _python3_name(module: str, attribute: str) -> str:
+    """The global the unpickler really imports: Python 2 names (`__builtin__`) are mapped
+    to Python 3 ones, as `pickle` does for protocols < 3."""
+    module, attribute = _compat_pickle.NAME_MAPPING.get((module, attribute), (module, attribute))
+    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attribute}"
 
 
 def _apply_stack_effect(opcode: pickletools.OpcodeInfo, stack: list[object]) -> None:

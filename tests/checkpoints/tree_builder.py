@@ -15,6 +15,7 @@ import os
 import pickle
 import struct
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,7 +188,9 @@ def build_bad_files(root: Path, marker: Path, config: dict[str, Any]) -> dict[st
     files["legacy"] = save(good, root / "test_bad_legacy" / "best.pt", _use_new_zipfile_serialization=False)
     scripted = root / "test_bad_torchscript" / "best.pt"
     scripted.parent.mkdir(parents=True)
-    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(scripted))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # torch.jit.save is deprecated, the files are not
+        torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(scripted))
     files["torchscript"] = scripted
     unreadable = root / "test_bad_unreadable" / "best.pt"
     save(vaeaudit_checkpoint(model_state(config, seed=98), config, good_metrics(), epoch=3), unreadable).chmod(0)

@@ -1,0 +1,152 @@
+"""Every bad or hostile file gets a named verdict; nothing dangerous ever runs or loads."""
+
+import io
+import os
+import pathlib
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from tree_builder import PRINT_SENTINEL, good_metrics, make_config, model_state, vaeaudit_checkpoint
+
+from audit.checkpoints.safe_load import load_checkpoint
+from audit.checkpoints.sniff import sniff
+from audit.checkpoints.zipcheck import check_zip
+
+EXPECTED = {
+    "malicious": ("unsafe", "posix.mkdir"),
+    "print_pickle": ("unsafe", "builtins.print"),
+    "protocol4": ("refused", "Unsupported operand"),
+    "truncated": ("corrupt", "truncated or corrupt zip"),
+    "flipped_crc": ("corrupt", "CRC mismatch"),
+    "deflated": ("corrupt", "is compressed"),
+    "zip_bomb": ("corrupt", "more than the whole file"),
+    "lfs_pointer": ("not-a-checkpoint", "git-LFS pointer"),
+    "png": ("not-a-checkpoint", "PNG image"),
+    "empty": ("corrupt", "empty file"),
+    "no_data_pkl": ("corrupt", "without a data.pkl"),
+    "foreign_globals": ("refused", "pathlib.PosixPath"),
+    "legacy": ("loaded", ""),
+    "torchscript": ("not-a-checkpoint", "TorchScript"),
+    "symlink_loop": ("unreadable", "symlink loop"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EXPECTED))
+def test_bad_file_verdicts(tree, kind):
+    verdict, reason = EXPECTED[kind]
+    outcome = load_checkpoint(tree.bad_files[kind])
+    assert outcome.verdict == verdict
+    assert reason in outcome.reason
+    assert (outcome.obj is not None) == (verdict == "loaded")
+
+
+def test_unreadable_file(tree):
+    if os.geteuid() == 0:
+        pytest.skip("running as root: chmod 000 does not stop root from reading, so this case cannot occur")
+    outcome = load_checkpoint(tree.bad_files["unreadable"])
+    assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
+
+
+def test_hostile_payloads_never_run(tree, capfd):
+    for kind in ("malicious", "print_pickle"):
+        load_checkpoint(tree.bad_files[kind])
+    assert not tree.marker.exists()
+    captured = capfd.readouterr()
+    assert PRINT_SENTINEL not in captured.out + captured.err
+
+
+def test_torch_load_is_always_weights_only_and_cpu(tree, monkeypatch):
+    calls = []
+    real_load = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        assert kwargs.get("weights_only") is True
+        assert kwargs.get("map_location") == "cpu"
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    for path in tree.bad_files.values():
+        load_checkpoint(path)
+    assert calls, "some file should have reached torch.load"
+    assert not tree.marker.exists()
+
+
+def _checkpoint_bytes(extra: dict) -> bytes:
+    config = make_config()
+    checkpoint = vaeaudit_checkpoint(model_state(config, 1), config, good_metrics(), epoch=1)
+    buffer = io.BytesIO()
+    torch.save({**checkpoint, **extra}, buffer)
+    return buffer.getvalue()
+
+
+def test_numpy_scalars_load_through_the_narrow_allowlist(tmp_path):
+    path = tmp_path / "numpy.pt"
+    path.write_bytes(_checkpoint_bytes({"best_loss": np.float64(0.25), "hist": [np.float32(1.5)]}))
+    outcome = load_checkpoint(path)
+    assert outcome.verdict == "loaded"
+    assert outcome.obj["best_loss"] == 0.25
+    assert "numpy._core.multiarray.scalar" in outcome.imports.numpy_scalar
+
+
+def test_numpy_allowlist_is_not_granted_when_anything_else_is_imported(tmp_path):
+    path = tmp_path / "mixed.pt"
+    path.write_bytes(_checkpoint_bytes({"best_loss": np.float64(0.25), "where": pathlib.PurePosixPath("/x")}))
+    outcome = load_checkpoint(path)
+    assert outcome.verdict == "refused"
+    assert "pathlib.PurePosixPath" in outcome.reason
+    assert outcome.obj is None
+
+
+def test_the_scanned_bytes_are_the_loaded_bytes(tmp_path, monkeypatch):
+    # the file is read exactly once: swapping it after the read cannot smuggle a payload in
+    path = tmp_path / "once.pt"
+    path.write_bytes(_checkpoint_bytes({}))
+    reads = []
+    real_read = pathlib.Path.read_bytes
+
+    def counting_read(self):
+        reads.append(self)
+        return real_read(self)
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
+    assert load_checkpoint(path).verdict == "loaded"
+    assert reads == [path]
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        (b"", "empty"),
+        (b"PK\x03\x04rest", "zip"),
+        (b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.rest", "legacy"),
+        (b"\x80\x04\x95", "pickle"),
+        (b"version https://git-lfs.github.com/spec/v1\n", "lfs-pointer"),
+        (b"\x89PNG\r\n\x1a\n....", "foreign"),
+        (b"hello world", "foreign"),
+    ],
+)
+def test_sniff(data, kind):
+    assert sniff(data).kind == kind
+
+
+def test_zip_check_accepts_a_sound_checkpoint():
+    report, archive = check_zip(_checkpoint_bytes({}))
+    assert report.problems == []
+    assert report.pickle_member.endswith("/data.pkl")
+    assert archive is not None and isinstance(archive, zipfile.ZipFile)
+
+
+def test_permission_denied_is_named(tmp_path, monkeypatch):
+    # the root-proof counterpart of test_unreadable_file: the OS refusal itself is simulated
+    path = tmp_path / "locked.pt"
+    path.write_bytes(b"PK\x03\x04")
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    outcome = load_checkpoint(path)
+    assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
