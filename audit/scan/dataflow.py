@@ -22,6 +22,7 @@ from audit.scan.taint import HIGH, MEDIUM, Env, Step, Taint, ValueTaint
 OnExpression = Callable[[cst.CSTNode, Env], None]
 
 _HYPERBOLIC_ANNOTATION = re.compile(r"poincar|hyperbolic|manifold(tensor|parameter)|ballpoint", re.IGNORECASE)
+_EUCLIDEAN_ANNOTATION = re.compile(r"tangent|euclid", re.IGNORECASE)
 _HYPERBOLIC_DOC = re.compile(r"poincar|hyperbolic|ball point|points? (on|in) the ball", re.IGNORECASE)
 _MAX_LOOP_DEPTH = 3
 
@@ -208,7 +209,7 @@ class Dataflow:
         name = param.name.value
         if param.annotation is not None:
             annotation = self.values.code(param.annotation.annotation)
-            if _HYPERBOLIC_ANNOTATION.search(annotation):
+            if _HYPERBOLIC_ANNOTATION.search(annotation) and not _EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(HIGH, (Step(f"{name}: parameter annotated `{annotation}`", param),))
         for line in docstring.splitlines():
             if re.search(rf"\b{re.escape(name)}\b", line) and _HYPERBOLIC_DOC.search(line):

@@ -31,6 +31,10 @@ _TRANSPARENT = frozenset(
 _BOUNDARY = re.compile(r"max_?norm|max_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|1\s*-\s*(eps|self\.eps|1e)", re.IGNORECASE)
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
 _MAX_NAME_DEPTH = 2
+_HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
+# Uses that read only the shape of a value, never its magnitude.
+_SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_like randn_like".split())
+_SHAPE_ONLY_ATTRIBUTES = frozenset("shape dtype device ndim size dim".split())
 
 UsesOf = Callable[[str], list[tuple[cst.Name, Ancestors]]]
 
@@ -46,9 +50,9 @@ class UsageJudge:
         """Why the value at `node` (the norm of `measured`) is not a finding, or None."""
         for ancestor in ancestors:
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
-                return f"feeds {last_name(ancestor.func)}(): implements hyperbolic math"
+                return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
             if isinstance(ancestor, cst.BinaryOperation) and isinstance(ancestor.operator, cst.Subtract) and _number(self.code(ancestor.left)) == 1.0:
-                return "feeds 1 - ...: the conformal factor"
+                return f"feeds 1 - ...: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
         current = node
         for parent in reversed(ancestors):
             if isinstance(parent, (cst.Arg, cst.Element)):
@@ -107,11 +111,24 @@ class UsageJudge:
         return None
 
     def _every_use(self, target: cst.Name, measured: str, depth: int) -> str | None:
-        uses = [(use, above) for use, above in self.uses_of(target.value) if use is not target]
+        """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
+        uses = [(use, above) for use, above in self.uses_of(target.value) if use is not target and not _shape_only(use, above)]
         if not uses:
             return None
         reasons = [self.exemption(use, above, measured, depth + 1) for use, above in uses]
-        return None if None in reasons else f"{target.value} only {reasons[0]}"
+        for reason in reasons:
+            if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
+                return f"{target.value} {reason}"
+        return None if None in reasons else f"{target.value} {reasons[0]}"
+
+
+def _shape_only(use: cst.Name, ancestors: Ancestors) -> bool:
+    parent = ancestors[-1] if ancestors else None
+    if isinstance(parent, cst.Attribute) and parent.value is use:
+        return parent.attr.value in _SHAPE_ONLY_ATTRIBUTES
+    if isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
+        return last_name(ancestors[-2].func) in _SHAPE_ONLY_CALLS
+    return False
 
 
 def _number(text: str) -> float | None:

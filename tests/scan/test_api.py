@@ -1,0 +1,249 @@
+"""The public API the codemod builds on: spans, FixHints, settings, discovery, suppression."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from hypothesis import given, settings as hypothesis_settings, strategies as st
+
+from audit.config import ConfigError
+from audit.scan import scan_module, scan_source
+from audit.scan.discovery import iter_python_files
+from audit.scan.prefilter import Prefilter
+from audit.scan.settings import Settings, load_settings
+
+HEADER = "import torch\nimport torch.nn.functional as F\nfrom ternary_vae.geometry import exp_map_zero\n"
+
+
+def findings_of(body: str, **overrides):
+    settings = Settings(**overrides)
+    return scan_source((HEADER + body).encode(), "case.py", settings)
+
+
+# -- spans and fix hints --------------------------------------------------------------------
+
+
+def _node_at(module: cst.Module, finding):
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    for node, span in wrapper.resolve(PositionProvider).items():
+        if (span.start.line, span.start.column + 1, span.end.line, span.end.column + 1) == (
+            finding.line, finding.col, finding.end_line, finding.end_col,
+        ) and isinstance(node, (cst.Call, cst.BinaryOperation)):
+            return node
+    raise AssertionError(f"no expression spans {finding}")
+
+
+@pytest.mark.parametrize(
+    ("expression", "function", "x", "y", "dim", "keepdim", "p"),
+    [
+        ("torch.norm(z, dim=-1)", "torch.norm", "z", None, "-1", None, None),
+        ("z.norm(2, -1, True)", "torch.Tensor.norm", "z", None, "-1", "True", "2"),
+        ("torch.linalg.vector_norm(z, ord=2, dim=1, keepdim=True)", "torch.linalg.vector_norm", "z", None, "1", "True", "2"),
+        ("(z - w).norm(dim=-1)", "torch.Tensor.norm", "z", "w", "-1", None, None),
+        ("torch.norm(z - w, dim=-1)", "torch.norm", "z", "w", "-1", None, None),
+        ("torch.cdist(z, w)", "torch.cdist", "z", "w", None, None, None),
+        ("F.pairwise_distance(z, w, keepdim=True)", "torch.nn.functional.pairwise_distance", "z", "w", None, "True", None),
+        ("torch.sqrt((z ** 2).sum(dim=-1, keepdim=True))", "sqrt-sum-of-squares", "z", None, "-1", "True", None),
+    ],
+)
+def test_span_and_fix_hint_describe_the_whole_call(expression, function, x, y, dim, keepdim, p) -> None:
+    source = HEADER + f"def f(v):\n    z = exp_map_zero(v)\n    w = exp_map_zero(v)\n    return {expression}\n"
+    module = cst.parse_module(source)
+    (finding,) = scan_module(module, "case.py", Settings())
+    assert module.code_for_node(_node_at(module, finding)) == expression
+    assert (finding.line, finding.col, finding.end_col) == (7, 12, 12 + len(expression))
+    hint = finding.fix
+    assert (hint.function, hint.x, hint.y, hint.dim, hint.keepdim, hint.p, hint.backend) == (function, x, y, dim, keepdim, p, "torch")
+
+
+def test_numpy_backend_and_pdist_has_no_fix() -> None:
+    body = "import numpy as np\nfrom scipy.spatial.distance import pdist\ndef f(z_hyp):\n    return np.linalg.norm(z_hyp, axis=1, keepdims=True), pdist(z_hyp)\n"
+    first, second = findings_of(body)
+    assert (first.fix.function, first.fix.backend, first.fix.dim, first.fix.keepdim) == ("numpy.linalg.norm", "numpy", "1", "True")
+    assert second.rule == "HYP002" and second.fix is None
+
+
+def test_scan_module_and_scan_source_agree() -> None:
+    source = HEADER + "def f(v):\n    z = exp_map_zero(v)\n    return z.norm()  # noqa: HYP002\n"
+    assert scan_module(cst.parse_module(source), "a.py", Settings()) == scan_source(source.encode(), "a.py", Settings())
+
+
+# -- dataflow ----------------------------------------------------------------------------
+
+
+def test_reaching_definition_replaces_earlier_source() -> None:
+    assert findings_of("def f(v):\n    z = exp_map_zero(v)\n    z = torch.zeros(3)\n    return z.norm()\n") == []
+
+
+def test_branch_merge_lowers_confidence_and_says_why() -> None:
+    body = "def f(v, flag):\n    z = v\n    if flag:\n        z = exp_map_zero(v)\n    return z.norm()\n"
+    (finding,) = findings_of(body)
+    assert finding.confidence == "medium"
+    assert any("some paths only" in step for step in finding.evidence)
+
+
+def test_min_confidence_hides_weaker_findings() -> None:
+    body = "def f(z_hyp, v):\n    z = exp_map_zero(v)\n    return z_hyp.norm(), z.norm()\n"
+    assert len(findings_of(body)) == 2
+    assert [f.confidence for f in findings_of(body, min_confidence="high")] == ["high"]
+
+
+def test_configured_producer_sanitizer_and_projection_class() -> None:
+    body = (
+        "def f(h, enc):\n"
+        "    a = lift(h)\n"
+        "    b = flatten_ball(lift(h))\n"
+        "    proj = MyBallHead(4)\n"
+        "    c = proj(h)\n"
+        "    return a.norm(), b.norm(), c.norm()\n"
+    )
+    assert findings_of(body) == []
+    found = findings_of(body, producers=("lift",), sanitizers=("flatten_ball",), projection_classes=("MyBallHead",))
+    assert [f.col for f in found] == [12, 32]
+
+
+# -- suppression -------------------------------------------------------------------------
+
+CASE = "def f(v):\n    z = exp_map_zero(v)\n    return z.norm(), torch.dist(z, z){comment}\n"
+
+
+@pytest.mark.parametrize(
+    ("comment", "rules"),
+    [("", ["HYP001", "HYP002"]), ("  # noqa", []), ("  # noqa: HYP001", ["HYP002"]), ("  # NOQA:HYP002,HYP001", []), ("  # noqa: HYP", [])],
+)
+def test_noqa_comments(comment, rules) -> None:
+    assert [f.rule for f in findings_of(CASE.format(comment=comment))] == rules
+
+
+def test_select_ignore_and_per_file_ignores(tmp_path: Path) -> None:
+    body = CASE.format(comment="")
+    assert [f.rule for f in findings_of(body, select=("HYP002",))] == ["HYP002"]
+    assert [f.rule for f in findings_of(body, ignore=("HYP002",))] == ["HYP001"]
+    assert [f.rule for f in findings_of(body, select=("HYP",), ignore=("HYP0",))] == []
+    assert [f.rule for f in findings_of(body, ignore=("HYP",), select=("HYP001",))] == ["HYP001"]
+    ignored = Settings(project_root=tmp_path, per_file_ignores=(("scripts/*.py", ("HYP001",)),))
+    source = (HEADER + body).encode()
+    assert [f.rule for f in scan_source(source, str(tmp_path / "scripts" / "a.py"), ignored)] == ["HYP002"]
+    assert len(scan_source(source, str(tmp_path / "src" / "a.py"), ignored)) == 2
+
+
+# -- settings ----------------------------------------------------------------------------
+
+
+def write_pyproject(folder: Path, table: str) -> None:
+    (folder / "pyproject.toml").write_text(f"[project]\nname = 'x'\n\n[tool.vaeaudit]\n{table}\n", encoding="utf-8")
+
+
+def test_settings_defaults_and_fix_keys(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.poincare_import == "ternary_vae.geometry"
+    assert settings.curvature_expressions == ("self.curvature", "self.c", "curvature", "c")
+    assert settings.default_curvature == 1.0
+    assert settings.project_root == tmp_path.resolve()
+
+
+def test_settings_read_pyproject_and_cli_overrides_win(tmp_path: Path) -> None:
+    write_pyproject(
+        tmp_path,
+        'select = ["HYP001"]\nproducers = ["lift"]\npoincare-import = "geo"\ncurvature-expressions = ["self.k"]\n'
+        'default-curvature = 2\n"per-file-ignores" = { "tests/*" = ["HYP"] }\n[tool.vaeaudit.checkpoints]\nanything = 1\n',
+    )
+    (tmp_path / "src").mkdir()
+    settings = load_settings(tmp_path / "src", ignore=("HYP002",), select=None)
+    assert settings.select == ("HYP001",) and settings.ignore == ("HYP002",)
+    assert "lift" in settings.producers and "exp_map_zero" in settings.producers
+    assert (settings.poincare_import, settings.curvature_expressions, settings.default_curvature) == ("geo", ("self.k",), 2.0)
+    assert settings.per_file_ignores == (("tests/*", ("HYP",)),)
+    assert settings.config_path == tmp_path / "pyproject.toml"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("selec = ['HYP']", "unknown key 'selec'"),
+        ("select = 'HYP001'", "'select' must be a list of strings"),
+        ("name-patterns = ['(']", "bad regular expression"),
+        ("default-curvature = -1", "positive number"),
+        ("min-confidence = 'sure'", "min-confidence must be one of"),
+        ("cache = 'yes'", "must be true or false"),
+        ("checkpoints = 3", "'checkpoints' must be a table"),
+        ("select = ['hyp 1']", "not a rule code"),
+    ],
+)
+def test_bad_settings_name_key_and_file(tmp_path: Path, table: str, message: str) -> None:
+    write_pyproject(tmp_path, table)
+    with pytest.raises(ConfigError) as error:
+        load_settings(tmp_path)
+    assert message in str(error.value)
+    assert str(tmp_path / "pyproject.toml") in str(error.value)
+
+
+# -- discovery ---------------------------------------------------------------------------
+
+
+def touch(path: Path, text: str = "") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_discovery_respects_gitignore_exclude_and_stays_inside_roots(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    touch(project / "pyproject.toml", "[tool.vaeaudit]\nextend-exclude = ['legacy/old_*.py']\n")
+    touch(project / ".gitignore", "generated/\n*.tmp.py\n!keep.tmp.py\n/rootonly.py\n")
+    keep = [touch(project / "a.py"), touch(project / "pkg" / "b.py"), touch(project / "keep.tmp.py"), touch(project / "pkg" / "rootonly.py"), touch(project / "legacy" / "new.py")]
+    for ignored in ("generated/c.py", "x.tmp.py", "rootonly.py", ".venv/lib/d.py", "pkg/__pycache__/e.py", "legacy/old_1.py", "notes.txt"):
+        touch(project / ignored)
+    touch(project / "pkg" / "sub" / ".gitignore", "local.py\n")
+    touch(project / "pkg" / "sub" / "local.py")
+    outside = touch(tmp_path / "outside" / "secret.py")
+    os.symlink(project, project / "pkg" / "loop")  # a symlink loop
+    os.symlink(outside.parent, project / "escape")  # leaves the root
+    os.symlink(outside, project / "escape_file.py")
+    settings = load_settings(project)
+    found = sorted(p.relative_to(project).as_posix() for p in iter_python_files([project], settings))
+    assert found == sorted(p.relative_to(project).as_posix() for p in keep)
+
+
+def test_explicit_files_and_folders_inside_ignored_folders_are_scanned(tmp_path: Path) -> None:
+    touch(tmp_path / "pyproject.toml")
+    touch(tmp_path / ".gitignore", "vendor/\n")
+    lib = touch(tmp_path / "vendor" / "lib" / "x.py")
+    settings = load_settings(tmp_path)
+    assert list(iter_python_files([tmp_path], settings)) == []
+    assert list(iter_python_files([tmp_path / "vendor" / "lib"], settings)) == [lib]
+    assert list(iter_python_files([lib, lib], settings)) == [lib]
+
+
+# -- prefilter ---------------------------------------------------------------------------
+
+_SNIPPETS = st.sampled_from(
+    [
+        "z = exp_map_zero(v)", "z = outputs['z_hyp']", "z_hyp = f(x)", "r = z.norm(dim=-1)", "d = torch.cdist(z, z)",
+        "r = torch.sqrt((z ** 2).sum(-1))", "r = (z * z).sum(-1) ** 0.5", "z = proj(x)", "proj = HyperbolicProjection()",
+        "z = self.manifold.expmap0(v)", "w = log_map_zero(z)", "x = y + 1", "r = z.data.norm()", "d = (a - b).norm()",
+        "def g(p: PoincareTensor):\n    return p.norm()", "for q in z:\n    print(q.norm())", "if c:\n    z = to_poincare(v)",
+    ]
+)
+
+
+@hypothesis_settings(max_examples=60)
+@given(st.lists(_SNIPPETS, min_size=1, max_size=6))
+def test_prefilter_never_hides_a_finding(lines) -> None:
+    source = ("import torch\n" + "\n".join(lines) + "\n").encode()
+    settings = Settings()
+    if not Prefilter(settings).could_match(source):
+        assert scan_source(source, "gen.py", settings) == []
+
+
+def test_prefilter_skips_files_without_sources_or_norms() -> None:
+    prefilter = Prefilter(Settings())
+    assert not prefilter.could_match(b"import torch\nx = torch.norm(y)\n")
+    assert not prefilter.could_match(b"z = exp_map_zero(v)\n")
+    assert prefilter.could_match(b"z = exp_map_zero(v)\nr = z.norm()\n")
+    assert prefilter.could_match(b"r = outputs['z_A_hyp'].norm()\n")

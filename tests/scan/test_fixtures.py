@@ -1,0 +1,62 @@
+"""Fixture files annotated with what the scanner must report.
+
+`# expect: HYP001 HYP002` on a line: exactly those findings start on that line.
+`# ok: <reason>` on a line: a norm/distance that must NOT be reported (a true negative).
+Every other line must be silent too.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from audit.scan import scan_source
+from audit.scan.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES = sorted(path for path in FIXTURES.glob("t[pn]_*.py"))
+_EXPECT = re.compile(r"#\s*expect:\s*((?:HYP\d{3}\s*)+)")
+
+
+def expected(path: Path) -> Counter:
+    found: Counter = Counter()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            for code in match.group(1).split():
+                found[(number, code)] += 1
+    return found
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)
+def test_fixture_findings_match_annotations(path: Path) -> None:
+    findings = scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES))
+    reported = Counter((f.line, f.rule) for f in findings)
+    assert reported == expected(path)
+
+
+def test_fixture_suite_has_enough_positive_and_negative_cases() -> None:
+    positives = sum(sum(expected(path).values()) for path in CASES)
+    negatives = sum(path.read_text(encoding="utf-8").count("# ok:") for path in CASES)
+    assert positives >= 40
+    assert negatives >= 40
+
+
+def test_every_finding_carries_evidence_and_a_confidence() -> None:
+    for path in CASES:
+        for finding in scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES)):
+            assert finding.evidence, finding
+            assert all("line " in step or "name says" in step for step in finding.evidence)
+            assert finding.confidence in ("low", "medium", "high")
+
+
+def test_evidence_names_the_reaching_definition() -> None:
+    path = FIXTURES / "tp_sources.py"
+    findings = {f.line: f for f in scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES))}
+    key_read = findings[53]
+    assert key_read.evidence == ("z_A <- outputs[\"z_A_hyp\"] (line 52)",)
+    assert findings[12].confidence == "high"
+    assert findings[67].confidence == "low"  # only the name says so
