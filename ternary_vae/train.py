@@ -83,7 +83,7 @@ def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
 
 
 def train(
-    config: dict[str, Any],
+    config: dict[str, Any] | None,
     run_dir: Path,
     *,
     resume: bool = False,
@@ -91,13 +91,16 @@ def train(
 ) -> RunResult:
     """Run (or, with `resume`, continue) both phases in `run_dir`; see the module docstring.
 
+    `config` is a full config (`config.resolve_config`); with `resume` it is ignored and
+    the run's saved config is used, so a resumed run is the run that was started.
+
     `on_epoch` receives each metrics.jsonl record as it is written (for progress display).
     Raises TrainingDiverged on a non-finite loss; KeyboardInterrupt is caught, latest.pt is
     saved and the result comes back with `interrupted=True`.
     """
     # --- setup: config, determinism, data, model ---
     latest_path = run_dir / "latest.pt"
-    checkpoint = _open_run_folder(config, run_dir, resume)
+    checkpoint = _open_run_folder(run_dir, resume)
     if checkpoint is not None:
         config = checkpoint["config"]
     config = validate(config)
@@ -268,7 +271,7 @@ def train(
 # ----------------------------------------------------------------------------- helpers
 
 
-def _open_run_folder(config: dict[str, Any], run_dir: Path, resume: bool) -> dict[str, Any] | None:
+def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     """Create the run folder for a new run, or load latest.pt to resume one."""
     latest_path = run_dir / "latest.pt"
     if resume:

@@ -1,23 +1,30 @@
-"""A tiny trainer config so every run in these tests takes about a second."""
+"""A short trainer config: narrower encoders, a few hierarchy epochs (seconds per run)."""
 
 import pytest
 
-TINY_OVERRIDES = (
-    "model.encoder_hidden=[64, 32]",
-    "model.decoder_hidden=[32]",
-    "model.latent_dim=8",
-    "model.projection_hidden=16",
-    "coverage.max_epochs=3",
-    "coverage.batch_size=1024",
-    "coverage.lr=0.01",
-    "hierarchy.max_epochs=4",
-    "hierarchy.batch_size=2048",
-    "hierarchy.lr=0.01",
-)
+# One thread: the suite may share the 2 cores with other jobs, and OpenMP threads that
+# wait on a busy core slow everything down.
+SHORT_OVERRIDES = ("threads=1", "model.encoder_hidden=[64, 64]", "coverage.max_epochs=10", "hierarchy.max_epochs=3")
 
 
 @pytest.fixture
-def tiny_config():
+def short_overrides():
+    return SHORT_OVERRIDES
+
+
+@pytest.fixture
+def short_config():
     from ternary_vae.config import resolve_config
 
-    return resolve_config(overrides=TINY_OVERRIDES)
+    return resolve_config(overrides=SHORT_OVERRIDES)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One uninterrupted short run, shared by the tests that only read its outputs."""
+    from ternary_vae.config import resolve_config
+    from ternary_vae.train import train
+
+    run_dir = tmp_path_factory.mktemp("runs") / "reference"
+    result = train(resolve_config(overrides=SHORT_OVERRIDES), run_dir)
+    return run_dir, result

@@ -1,0 +1,104 @@
+import json
+import math
+
+import pytest
+import torch
+
+from ternary_vae import losses
+from ternary_vae.metrics import METRIC_NAMES
+from ternary_vae.model import build_model
+from ternary_vae.train import CHECKPOINT_VERSION, RunFolderError, TrainingDiverged, train
+
+CHECKPOINTS = ("best.pt", "best_Q.pt", "latest.pt")
+
+
+def records(run_dir):
+    """metrics.jsonl without the wall-clock field, which legitimately differs between runs."""
+    lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    return [{key: value for key, value in json.loads(line).items() if key != "elapsed_s"} for line in lines]
+
+
+def test_a_run_writes_every_file_and_moves_quality_the_right_way(finished_run):
+    run_dir, result = finished_run
+    assert sorted(path.name for path in run_dir.iterdir()) == sorted(("config.yaml", "metrics.jsonl", *CHECKPOINTS))
+    history = records(run_dir)
+    coverage = [record for record in history if record["phase"] == "coverage"]
+    hierarchy = [record for record in history if record["phase"] == "hierarchy"]
+    assert coverage[-1]["coverage"] == 1.0 > coverage[0]["coverage"]
+    assert len(hierarchy) == 3
+    assert hierarchy[-1]["hierarchy_B"] < hierarchy[0]["hierarchy_B"] < 0
+    assert hierarchy[-1]["hierarchy_B"] < -0.6 and hierarchy[-1]["richness"] > 0
+    assert all(record["coverage"] == 1.0 for record in hierarchy)  # phase 2 cannot cost coverage
+    assert result.metrics == {name: history[-1][name] for name in METRIC_NAMES}
+
+
+@pytest.mark.parametrize("name", CHECKPOINTS)
+def test_checkpoints_load_weights_only_with_the_documented_layout(finished_run, name):
+    run_dir, _ = finished_run
+    checkpoint = torch.load(run_dir / name, map_location="cpu", weights_only=True)
+    assert checkpoint["version"] == CHECKPOINT_VERSION
+    assert isinstance(checkpoint["epoch"], int) and checkpoint["phase"] in ("coverage", "hierarchy")
+    assert set(checkpoint["metrics"]) == set(METRIC_NAMES)
+    assert all(type(value) is float for value in checkpoint["metrics"].values())
+    assert "state" in checkpoint["optimizer_state_dict"]
+    with torch.device("meta"):
+        skeleton = build_model(checkpoint["config"])
+    assert list(skeleton.state_dict()) == list(checkpoint["model_state_dict"])
+    build_model(checkpoint["config"]).load_state_dict(checkpoint["model_state_dict"], strict=True)
+
+
+def test_best_checkpoint_holds_the_lowest_hierarchy_at_full_coverage(finished_run):
+    run_dir, result = finished_run
+    full = [record for record in records(run_dir) if record["coverage"] == 1.0]
+    best = torch.load(run_dir / "best.pt", weights_only=True)["metrics"]
+    assert best["hierarchy_B"] == min(record["hierarchy_B"] for record in full)
+    assert result.best == best
+    best_q = torch.load(run_dir / "best_Q.pt", weights_only=True)["metrics"]
+    assert best_q["Q"] == max(record["Q"] for record in full)
+
+
+def test_same_seed_and_resume_after_interruptions_reproduce_an_uninterrupted_run(finished_run, short_config, tmp_path):
+    reference_dir, _ = finished_run
+    phase_1_epochs = sum(record["phase"] == "coverage" for record in records(reference_dir))
+    stops = {2, phase_1_epochs, phase_1_epochs + 2}  # inside phase 1, at the switch, inside phase 2
+
+    def interrupt(record):
+        if record["epoch"] in stops:
+            stops.discard(record["epoch"])
+            raise KeyboardInterrupt
+
+    run_dir = tmp_path / "interrupted"
+    assert train(short_config, run_dir, on_epoch=interrupt).interrupted
+    while (result := train(None, run_dir, resume=True, on_epoch=interrupt)).interrupted:
+        pass
+    assert not stops
+    assert records(run_dir) == records(reference_dir)
+    assert result.metrics == {name: records(reference_dir)[-1][name] for name in METRIC_NAMES}
+    assert result.best == torch.load(reference_dir / "best.pt", weights_only=True)["metrics"]
+
+
+def test_an_existing_run_is_not_overwritten_and_a_missing_one_not_resumed(finished_run, short_config, tmp_path):
+    run_dir, _ = finished_run
+    with pytest.raises(RunFolderError, match="already exists"):
+        train(short_config, run_dir)
+    with pytest.raises(RunFolderError, match="no latest.pt"):
+        train(short_config, tmp_path / "missing", resume=True)
+
+
+def test_a_nan_loss_stops_with_the_epoch_terms_and_last_checkpoint(short_config, tmp_path, monkeypatch):
+    calls = {"count": 0}
+    real = losses.reconstruction_loss
+
+    def poisoned(logits, trits):
+        calls["count"] += 1
+        value = real(logits, trits)
+        return value * math.nan if calls["count"] > 60 else value  # 39 batches per epoch
+
+    monkeypatch.setattr(losses, "reconstruction_loss", poisoned)
+    with pytest.raises(TrainingDiverged) as error:
+        train(short_config, tmp_path / "nan")
+    message = str(error.value)
+    assert "epoch 2 (coverage phase)" in message
+    assert "reconstruction=nan" in message and "kl=" in message
+    assert str(tmp_path / "nan" / "latest.pt") in message
+    assert torch.load(tmp_path / "nan" / "latest.pt", weights_only=True)["epoch"] == 1
