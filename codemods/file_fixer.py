@@ -32,14 +32,25 @@ class FileReport:
     error: str | None = None
 
 
-def fix_paths(paths: Iterable[Path], settings, options: FixOptions, *, apply: bool) -> Iterator[FileReport]:
-    """One report per Python file under `paths` (discovery, excludes and symlink rules as in `scan`)."""
+def fix_paths(
+    paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None
+) -> Iterator[FileReport]:
+    """One report per Python file under `paths` that has findings or errors.
+
+    Discovery, excludes and symlink rules are the scanner's; so is the first pass (its
+    prefilter and process pool), which leaves only the files with findings to parse here.
+    """
     from audit.scan.discovery import iter_python_files
+    from audit.scan.runner import scan_files
 
     paths = list(paths)
     roots = [path.resolve() for path in paths]
-    for path in iter_python_files(paths, settings):
-        yield fix_file(path, roots, settings, options, apply=apply)
+    files = list(iter_python_files(paths, settings))
+    for path, result in zip(files, scan_files(files, settings, jobs=jobs).results):
+        if result.error is not None:
+            yield FileReport(path, error=f"{result.error}; file left untouched")
+        elif result.findings:
+            yield fix_file(path, roots, settings, options, apply=apply)
 
 
 def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, apply: bool) -> FileReport:

@@ -29,7 +29,8 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 )
 @click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
-def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
+def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs) -> None:
     """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
 
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
@@ -42,7 +43,8 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
 
     start = paths[0] if paths else Path.cwd()
     try:
-        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore)
+        # No scan cache: fix writes nothing outside the paths it is given.
+        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore, cache=False)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
@@ -58,7 +60,7 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
             errors += 1
     options = FixOptions.from_settings(settings, unsafe_fixes=unsafe_fixes)
     counts = {"fixed": 0, "remaining": 0, "unsafe": 0}
-    for report in fix_paths(existing, settings, options, apply=apply):
+    for report in fix_paths(existing, settings, options, apply=apply, jobs=jobs):
         if report.error:
             click.echo(f"error: {report.path}: {report.error}", err=True)
             errors += 1

@@ -143,11 +143,11 @@ def test_missing_path_is_exit_2_and_the_rest_is_still_fixed(project: Path) -> No
 
 def test_syntax_error_file_is_untouched_and_exit_2(project: Path) -> None:
     broken = project / "broken.py"
-    broken.write_bytes(b"def f(:\n    return torch.norm(z)\n")
+    broken.write_bytes(b"def f(:\n    z = exp_map_zero(mu)\n    return torch.norm(z)\n")
     result = fix("--apply", str(project))
     assert result.exit_code == 2
     assert "broken.py: syntax error at line" in result.stderr and "left untouched" in result.stderr
-    assert broken.read_bytes() == b"def f(:\n    return torch.norm(z)\n"
+    assert broken.read_bytes() == b"def f(:\n    z = exp_map_zero(mu)\n    return torch.norm(z)\n"
     assert (project / "radius.py").read_text() == RADIUS_FIXED
 
 
@@ -220,3 +220,13 @@ def test_installed_entry_point_diff_mode_exits_1(project: Path) -> None:
     result = subprocess.run([str(VAEAUDIT), "fix", str(project)], capture_output=True, text=True)
     assert result.returncode == 1 and result.stdout.startswith("--- a/")
     assert (project / "radius.py").read_text() == RADIUS
+
+
+def test_many_files_go_through_the_scan_pool_with_jobs(tmp_path: Path) -> None:
+    for index in range(70):  # above the scanner's pool threshold
+        (tmp_path / f"m{index}.py").write_text(RADIUS if index % 2 else DISTANCE)
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    result = fix("--apply", "--jobs", "2", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "Fixed 70 finding(s), 0 remaining." in result.stderr
+    assert (tmp_path / "m1.py").read_text() == RADIUS_FIXED
