@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from audit.checkpoints.records import INVALID, WARNING, FileRecord, Problem, RunRecord
+from audit.checkpoints.records import WARNING, FileRecord, Problem, RunRecord
 from audit.checkpoints.tensors import combined_digest
 
 SOURCE_KEYS = ("frozen_checkpoint", "init_from", "pretrained_checkpoint")
@@ -34,7 +34,7 @@ def add_cross_run_problems(runs: list[RunRecord]) -> None:
 
 def _check_epoch_order(run: RunRecord) -> None:
     def top_epoch(role: str) -> int | None:
-        return max((r.epoch for r in run.files if r.role == role and r.epoch is not None), default=None)
+        return max((r.fields.epoch for r in run.files if r.role == role and r.fields.epoch is not None), default=None)
 
     best, latest = top_epoch("best"), top_epoch("latest")
     if best is not None and latest is not None and best > latest:
@@ -57,7 +57,7 @@ def frozen_source(config: Mapping[str, Any] | None) -> str | None:
 def _check_frozen_source(run: RunRecord, by_relpath: dict[str, FileRecord]) -> bool:
     """Flag the run when every tensor equals its frozen source's; True when flagged."""
     primary = run.primary
-    source_path = frozen_source(primary.config) if primary else None
+    source_path = frozen_source(primary.fields.config) if primary else None
     if not primary or not primary.digests or not source_path:
         return False
     source = _match_audited(source_path, by_relpath)

@@ -57,7 +57,7 @@ def inspect_file(path: Path, q_tolerance: float) -> tuple[str, FileRecord]:
 def _loaded_details(obj: object, record: FileRecord, tabulate) -> list[str]:
     import torch
 
-    fields = extract_fields(obj)
+    fields, state_dict = extract_fields(obj)
     lines = [
         f"\nLayout:    {fields.layout}; optimizer state: {'yes' if fields.has_optimizer else 'no'}",
         f"Version:   {fields.version or '–'}   epoch: {fields.epoch if fields.epoch is not None else '–'}   phase: {fields.phase or '–'}"
@@ -73,9 +73,9 @@ def _loaded_details(obj: object, record: FileRecord, tabulate) -> list[str]:
         model = fields.config.get("model")
         shown = json.dumps(model if model is not None else fields.config, default=str, sort_keys=True)
         lines.append(f"\nConfig ({'model section' if model is not None else 'whole'}): {shown[:600]}")
-    if fields.state_dict:
+    if state_dict:
         rows = []
-        for name, tensor in fields.state_dict.items():
+        for name, tensor in state_dict.items():
             stats = ["", "", "", ""]
             if tensor.is_floating_point() and tensor.numel():
                 values = tensor.detach().double()

@@ -31,10 +31,9 @@ METRIC_NAMES = tuple(METRIC_ALIASES)
 
 @dataclass
 class CheckpointFields:
-    """The parts of a loaded checkpoint the audit needs, whatever the layout."""
+    """What a loaded checkpoint says about itself, whatever the layout (tensors aside)."""
 
-    layout: str
-    state_dict: dict[str, Any] = field(default_factory=dict)
+    layout: str = ""
     has_optimizer: bool = False
     config: Mapping[str, Any] | None = None
     epoch: int | None = None
@@ -46,20 +45,20 @@ class CheckpointFields:
     top_level_keys: tuple[str, ...] = ()
 
 
-def extract_fields(obj: Any) -> CheckpointFields:
-    """Map a loaded object onto CheckpointFields; unknown layouts give layout="unrecognised"."""
+def extract_fields(obj: Any) -> tuple[CheckpointFields, dict[str, Any]]:
+    """(fields, model state dict) of a loaded object; unknown layouts say "unrecognised"."""
     import torch
 
     if not isinstance(obj, Mapping):
-        return CheckpointFields(layout=f"unrecognised ({type(obj).__name__} at top level)")
+        return CheckpointFields(layout=f"unrecognised ({type(obj).__name__} at top level)"), {}
     keys = tuple(str(key) for key in obj)
     if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
-        return CheckpointFields(layout="bare state dict", state_dict=dict(obj), top_level_keys=keys)
+        return CheckpointFields(layout="bare state dict", top_level_keys=keys), dict(obj)
     weights_key = next((key for key in WEIGHT_KEYS if isinstance(obj.get(key), Mapping)), None)
     config = obj.get("config")
+    state_dict = {k: v for k, v in obj[weights_key].items() if isinstance(v, torch.Tensor)} if weights_key else {}
     fields = CheckpointFields(
         layout=f"weights under '{weights_key}'" if weights_key else "no weights",
-        state_dict={k: v for k, v in obj[weights_key].items() if isinstance(v, torch.Tensor)} if weights_key else {},
         has_optimizer=any(isinstance(obj.get(key), Mapping) for key in OPTIMIZER_KEYS),
         config=config if isinstance(config, Mapping) else None,
         phase=str(obj["phase"]) if obj.get("phase") is not None else None,
@@ -73,7 +72,7 @@ def extract_fields(obj: Any) -> CheckpointFields:
         found = _find_metric(aliases, nested, obj)
         if found is not None:
             fields.metrics[name], fields.metric_sources[name] = found
-    return fields
+    return fields, state_dict
 
 
 def _find_metric(aliases: tuple[str, ...], nested: Mapping, top: Mapping) -> tuple[float, str] | None:

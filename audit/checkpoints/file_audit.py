@@ -52,11 +52,8 @@ def judge_outcome(outcome: safe_load.LoadOutcome, relpath: str, run: str, q_tole
 
 
 def _describe_loaded(record: FileRecord, obj: object, q_tolerance: float) -> None:
-    fields = extract_fields(obj)
-    record.layout, record.version, record.epoch, record.phase = fields.layout, fields.version, fields.epoch, fields.phase
-    record.finished = fields.finished
-    record.metrics, record.metric_sources, record.config = fields.metrics, fields.metric_sources, fields.config
-    state = fields.state_dict
+    fields, state = extract_fields(obj)
+    record.fields = fields
     record.tensor_count = len(state)
     record.parameter_count = sum(tensor.numel() for tensor in state.values())
     if not state:

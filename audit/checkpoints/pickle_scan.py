@@ -111,42 +111,60 @@ def scan_pickles(data: bytes, count: int = 1) -> PickleImports:
 
 
 def _scan_one(stream: io.BytesIO) -> tuple[int, set[str]]:
-    """Walk one pickle's opcodes with a symbolic stack; return (protocol, imports)."""
-    stack: list[object] = []
-    memo: dict[int, object] = {}
+    """One pickle's (protocol, imports). A cheap pass reads GLOBAL/INST operands; only a
+    pickle that uses STACK_GLOBAL (protocol 4+, whatever PROTO claims) pays for a second
+    pass that simulates the stack to resolve its operands."""
+    start = stream.tell()
     imports: set[str] = set()
-    protocol = 0
+    protocol, uses_stack_global = 0, False
     try:
         for opcode, argument, _position in pickletools.genops(stream):
             name = opcode.name
-            if name == "PROTO":
-                protocol = argument
-            if name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
-                memo[len(memo) if name == "MEMOIZE" else argument] = stack[-1] if stack else _UNSTACKED
-                continue
-            pushed: object = _UNSTACKED
-            if name in _STRING_OPS:
-                pushed = argument.decode("latin-1") if isinstance(argument, bytes) else argument
-            elif name in ("GET", "BINGET", "LONG_BINGET"):
-                pushed = memo.get(argument, _UNSTACKED)
-            elif name in ("GLOBAL", "INST"):
+            if name in ("GLOBAL", "INST"):
                 module, _, attribute = str(argument).partition(" ")
                 imports.add(_python3_name(module, attribute))
             elif name == "STACK_GLOBAL":
-                attribute = stack.pop() if stack else _UNSTACKED
-                module = stack.pop() if stack else _UNSTACKED
-                if isinstance(module, str) and isinstance(attribute, str):
-                    imports.add(_python3_name(module, attribute))
-                else:
-                    imports.add("<unresolved STACK_GLOBAL>")
-                stack.append(_UNSTACKED)
-                continue
-            _apply_stack_effect(opcode, stack)
-            if opcode.stack_after:
-                stack[-1] = _MARK if opcode.stack_after[-1] is pickletools.markobject else pushed
+                uses_stack_global = True
+            elif name == "PROTO":
+                protocol = argument
+        if uses_stack_global:
+            end = stream.tell()
+            stream.seek(start)
+            imports |= _stack_globals(stream)
+            stream.seek(end)
     except ValueError as error:
         raise PickleScanError(f"malformed pickle stream: {error}") from None
     return protocol, imports
+
+
+def _stack_globals(stream: io.BytesIO) -> set[str]:
+    """The operands of every STACK_GLOBAL, from a symbolic stack and memo."""
+    stack: list[object] = []
+    memo: dict[int, object] = {}
+    imports: set[str] = set()
+    for opcode, argument, _position in pickletools.genops(stream):
+        name = opcode.name
+        if name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+            memo[len(memo) if name == "MEMOIZE" else argument] = stack[-1] if stack else _UNSTACKED
+            continue
+        if name == "STACK_GLOBAL":
+            attribute = stack.pop() if stack else _UNSTACKED
+            module = stack.pop() if stack else _UNSTACKED
+            if isinstance(module, str) and isinstance(attribute, str):
+                imports.add(_python3_name(module, attribute))
+            else:
+                imports.add("<unresolved STACK_GLOBAL>")
+            stack.append(_UNSTACKED)
+            continue
+        pushed: object = _UNSTACKED
+        if name in _STRING_OPS:
+            pushed = argument.decode("latin-1") if isinstance(argument, bytes) else argument
+        elif name in ("GET", "BINGET", "LONG_BINGET"):
+            pushed = memo.get(argument, _UNSTACKED)
+        _apply_stack_effect(opcode, stack)
+        if opcode.stack_after:
+            stack[-1] = _MARK if opcode.stack_after[-1] is pickletools.markobject else pushed
+    return imports
 
 
 def _python3_name(module: str, attribute: str) -> str:

@@ -10,7 +10,7 @@ import importlib.util
 from pathlib import Path
 
 from audit.atomic import atomic_path
-from audit.checkpoints.rankings import pareto_front
+from audit.checkpoints.rankings import is_ranked, pareto_front
 from audit.checkpoints.records import RunRecord
 
 
@@ -19,11 +19,11 @@ def plotting_available() -> bool:
 
 
 def write_pareto_plot(runs: list[RunRecord], destination: Path) -> bool:
-    """Draw every valid run with both metrics; False when there is nothing to plot."""
+    """Draw every ranked run with both metrics; False when there is nothing to plot."""
     points = [
         (run, run.metrics["hierarchy_B"], run.metrics["richness"])
         for run in runs
-        if run.verdict == "valid" and {"hierarchy_B", "richness"} <= run.metrics.keys()
+        if is_ranked(run) and {"hierarchy_B", "richness"} <= run.metrics.keys()
     ]
     if not points:
         return False
@@ -34,7 +34,7 @@ def write_pareto_plot(runs: list[RunRecord], destination: Path) -> bool:
 
     front = pareto_front(runs)
     figure, axes = pyplot.subplots(figsize=(7, 5))
-    axes.scatter([h for _, h, _ in points], [r for _, _, r in points], color="0.6", label="valid runs")
+    axes.scatter([h for _, h, _ in points], [r for _, _, r in points], color="0.6", label="valid, complete runs")
     axes.plot(
         [run.metrics["hierarchy_B"] for run in front], [run.metrics["richness"] for run in front],
         "o-", color="tab:red", label="Pareto front",

@@ -20,7 +20,8 @@ RANKINGS = (
 )
 
 
-def _eligible(run: RunRecord) -> bool:
+def is_ranked(run: RunRecord) -> bool:
+    """Valid and complete: the only runs that compete."""
     return run.verdict == "valid" and run.status == "complete"
 
 
@@ -31,7 +32,7 @@ def _value(run: RunRecord, metric: str) -> float | None:
 
 def best_runs(runs: list[RunRecord], metric: str, descending: bool, limit: int = 5) -> list[RunRecord]:
     """The top `limit` eligible runs by `metric`."""
-    ranked = [run for run in runs if _eligible(run) and _value(run, metric) is not None]
+    ranked = [run for run in runs if is_ranked(run) and _value(run, metric) is not None]
     return sorted(ranked, key=lambda run: (-_value(run, metric) if descending else _value(run, metric), run.name))[:limit]
 
 
@@ -40,7 +41,7 @@ def pareto_front(runs: list[RunRecord]) -> list[RunRecord]:
     points = [
         (run, _value(run, "hierarchy_B"), _value(run, "richness"))
         for run in runs
-        if _eligible(run) and _value(run, "hierarchy_B") is not None and _value(run, "richness") is not None
+        if is_ranked(run) and _value(run, "hierarchy_B") is not None and _value(run, "richness") is not None
     ]
 
     def dominated(h: float, r: float) -> bool:

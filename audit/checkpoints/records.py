@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from audit.checkpoints.fields import CheckpointFields
 
 UNSAFE = "unsafe"
 INVALID = "invalid"
@@ -25,7 +26,7 @@ class Problem:
 
 @dataclass
 class FileRecord:
-    """One checkpoint file. Metric and tensor fields stay empty unless it loaded."""
+    """One checkpoint file. `fields` and the tensor facts stay empty unless it loaded."""
 
     path: Path
     relpath: str
@@ -36,14 +37,7 @@ class FileRecord:
     verdict: str = ""
     reason: str = ""
     imports: tuple[str, ...] = ()
-    layout: str = ""
-    version: str | None = None
-    epoch: int | None = None
-    phase: str | None = None
-    finished: bool = False
-    metrics: dict[str, float] = field(default_factory=dict)
-    metric_sources: dict[str, str] = field(default_factory=dict)
-    config: Any = None
+    fields: CheckpointFields = field(default_factory=CheckpointFields)
     tensor_count: int = 0
     parameter_count: int = 0
     architecture: str = ""
@@ -106,4 +100,4 @@ class RunRecord:
     @property
     def metrics(self) -> dict[str, float]:
         primary = self.primary
-        return primary.metrics if primary else {}
+        return primary.fields.metrics if primary else {}

@@ -34,7 +34,7 @@ def run_status(
         marker = crash_marker(log)
         if marker:
             return "crashed", f"{log.name} ends with {marker!r}"
-    latest = max((r for r in files if r.role == "latest" and r.epoch is not None), key=lambda r: r.epoch, default=None)
+    latest = max((r.fields for r in files if r.role == "latest" and r.fields.epoch is not None), key=lambda f: f.epoch, default=None)
     if latest is not None and not latest.finished:
         planned = configured_epochs(latest.config)
         idle_hours = ((time.time() if now is None else now) - newest_mtime) / 3600

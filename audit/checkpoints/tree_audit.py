@@ -52,7 +52,7 @@ def audit_tree(root: Path, settings: CheckpointSettings, progress: Progress | No
             if progress:
                 progress(done, total, relpath)
         primary = run.primary
-        run.has_config = folder.has_config_file or bool(primary and primary.config is not None)
+        run.has_config = folder.has_config_file or bool(primary and primary.fields.config is not None)
         run.status, run.status_reason = run_status(run.files, folder.logs, folder.newest_mtime, settings.stale_after_hours)
         runs.append(run)
     add_cross_run_problems(runs)

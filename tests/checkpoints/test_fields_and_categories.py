@@ -38,31 +38,33 @@ METRICS = good_metrics()
     ],
 )
 def test_every_layout_yields_all_metrics(checkpoint, layout, q_source):
-    fields = extract_fields(checkpoint)
+    fields, state_dict = extract_fields(checkpoint)
     assert fields.layout == layout
     assert fields.epoch == 7
-    assert fields.state_dict.keys() == STATE.keys()
+    assert state_dict.keys() == STATE.keys()
     assert fields.metrics == pytest.approx(METRICS)
     assert fields.metric_sources["Q"] == q_source
 
 
 def test_bare_state_dict_and_unknown_objects():
-    assert extract_fields(STATE).layout == "bare state dict"
-    assert extract_fields([1, 2]).layout.startswith("unrecognised")
-    assert extract_fields({"epoch": 3}).layout == "no weights"
+    assert extract_fields(STATE)[0].layout == "bare state dict"
+    assert extract_fields(STATE)[1].keys() == STATE.keys()
+    assert extract_fields([1, 2])[0].layout.startswith("unrecognised")
+    assert extract_fields({"epoch": 3}) == (extract_fields({"epoch": 3})[0], {})
+    assert extract_fields({"epoch": 3})[0].layout == "no weights"
 
 
 def test_trainer_end_marker():
     finished = vaeaudit_checkpoint(STATE, CONFIG, METRICS, 7, finished=True)
     running = vaeaudit_checkpoint(STATE, CONFIG, METRICS, 7, phase="coverage", finished=True)
-    assert extract_fields(finished).finished and not extract_fields(running).finished
+    assert extract_fields(finished)[0].finished and not extract_fields(running)[0].finished
 
 
 @settings(max_examples=40)
 @given(value=st.floats(allow_nan=False, allow_infinity=False, width=32), wrap=st.sampled_from(["float", "numpy", "tensor"]))
 def test_metric_values_in_any_numeric_wrapper(value, wrap):
     wrapped = {"float": float, "numpy": np.float32, "tensor": torch.tensor}[wrap](value)
-    fields = extract_fields({"model": STATE, "metrics": {"hierarchy_B": wrapped, "coverage": "n/a", "Q": True}})
+    fields, _ = extract_fields({"model": STATE, "metrics": {"hierarchy_B": wrapped, "coverage": "n/a", "Q": True}})
     assert math.isclose(fields.metrics["hierarchy_B"], value, rel_tol=1e-6, abs_tol=1e-30)
     assert "coverage" not in fields.metrics and "Q" not in fields.metrics
 

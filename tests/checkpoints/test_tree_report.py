@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from tree_builder import HOSTILE_NAME, PRINT_SENTINEL
 
+from audit.checkpoints.plot import plotting_available, write_pareto_plot
 from audit.checkpoints.report import render_markdown, render_table_format
 from audit.checkpoints.settings import CheckpointSettings
 from audit.checkpoints.tree_audit import audit_tree
@@ -127,7 +128,25 @@ def test_cli_report_writes_markdown_and_exits_0(tree, tmp_path):
     assert result.exit_code == 0, result.output
     assert output.read_text().startswith("# Checkpoint audit")
     assert f"wrote {output}" in result.output
-    assert [path.name for path in output.parent.iterdir()] == ["report.md"]  # no temp files, no plot without matplotlib
+    written = sorted(path.name for path in output.parent.iterdir())  # and no temp files left behind
+    assert written == (["report.md", "report.png"] if plotting_available() else ["report.md"])
+    assert ("![hierarchy_B vs richness" in output.read_text()) == plotting_available()
+
+
+def test_plot_of_the_pareto_front(audit, tmp_path):
+    pytest.importorskip("matplotlib")
+    destination = tmp_path / "front.png"
+    assert write_pareto_plot(audit.runs, destination)
+    assert destination.read_bytes().startswith(b"\x89PNG")
+    assert not write_pareto_plot([], tmp_path / "none.png") and not (tmp_path / "none.png").exists()
+
+
+def test_no_plot_flag(tree, tmp_path):
+    output = tmp_path / "plain.md"
+    result = CliRunner().invoke(main, ["checkpoints", "report", str(tree.root), "-o", str(output), "--no-plot"])
+    assert result.exit_code == 0
+    assert [path.name for path in tmp_path.iterdir()] == ["plain.md"]
+    assert "No plot" in output.read_text()
 
 
 def test_cli_strict_exits_1_and_still_writes(tree, tmp_path):
