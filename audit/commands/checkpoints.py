@@ -83,8 +83,8 @@ def report(root: Path | None, output: Path | None, output_format: str, strict: b
         else:
             text = reporting.render_table_format(audit, output_format)
         atomic_write_text(output, text)
-    except OSError as error:
-        raise click.ClickException(f"cannot write {output}: {error.strerror or error}") from None
+    except OSError as error:  # a bad -o is a usage error (2); 1 is reserved for --strict
+        raise click.UsageError(f"cannot write {output}: {error.strerror or error}") from None
     verdicts = [run.verdict for run in audit.runs]
     click.echo(
         f"wrote {output}: {len(audit.runs)} runs, {len(audit.files)} files, "

@@ -217,3 +217,25 @@ def test_installed_entry_point(tree, tmp_path):
     inspect = subprocess.run([executable, "checkpoints", "inspect", str(tree.bad_files["zip_bomb"])], capture_output=True, text=True, timeout=120)
     assert inspect.returncode == 0 and "zip-bomb header" in inspect.stdout
     assert not tree.marker.exists() and os.path.exists(output)
+
+
+def test_cli_unwritable_output_is_a_usage_error(tree, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = CliRunner().invoke(main, ["checkpoints", "report", str(tree.root), "-o", str(blocker / "r.md")])
+    assert result.exit_code == 2 and "cannot write" in result.output
+    assert blocker.read_text() == "not a folder"
+
+
+def test_what_is_not_audited_is_said(tmp_path):
+    root = tmp_path / "runs"
+    (root / "real_run").mkdir(parents=True)
+    (root / "loose.pt").write_bytes(b"")
+    (root / "linked").symlink_to(root / "real_run")
+    (root / "real_run" / "back").symlink_to(root)  # a loop, never followed
+    audit = audit_tree(root, CheckpointSettings())
+    assert [run.name for run in audit.runs] == ["real_run"]
+    assert audit.runs[0].status == "empty"
+    text = render_markdown(audit)
+    assert "loose.pt: checkpoint directly under the root" in text.replace("\\", "")
+    assert "linked: symlinked folder not followed" in text
