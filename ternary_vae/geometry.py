@@ -54,17 +54,16 @@ def _check_points(*tensors: Tensor) -> None:
         raise ValueError(f"points must have the same coordinate (last) dimension, got shapes {shapes}")
 
 
-def _tame(x: Tensor) -> Tensor:
-    """x, with float64 vectors beyond 1e100 scaled down along their direction.
+def _work(x: Tensor) -> Tensor:
+    """x in float64, with float64 vectors beyond 1e100 scaled down along their direction.
 
+    One explicit float64 copy is cheaper than letting each mixed-dtype op convert again.
     Only float64 coordinates can be so large that their squares overflow a norm; such a
     vector is far outside the ball (or saturates tanh) either way, so its direction is
-    all that matters, and it must not turn into inf·0 = NaN. Smaller dtypes are left
-    as they are: every op below mixes them with a float64 factor, which promotes them
-    inside the kernel without a float64 copy.
+    all that matters, and it must not turn into inf·0 = NaN.
     """
     if x.dtype != _WORK:
-        return x
+        return x.to(_WORK)
     return x / (x.abs().amax(dim=-1, keepdim=True) / _HUGE).clamp_min(1.0)
 
 
@@ -93,8 +92,8 @@ def _inside_radius(dtype: torch.dtype) -> float:
 
 
 def _norm(x: Tensor) -> Tensor:
-    """Euclidean norm over the last dim in float64, kept; zero (not NaN) gradient at 0."""
-    return torch.linalg.vector_norm(x, dim=-1, keepdim=True, dtype=_WORK)
+    """Euclidean norm over the last dim, kept; zero (not NaN) gradient at 0."""
+    return torch.linalg.vector_norm(x, dim=-1, keepdim=True)
 
 
 def _squared_norm(x: Tensor) -> Tensor:
@@ -107,7 +106,7 @@ def _into_ball(x: Tensor, sqrt_c: Tensor) -> Tensor:
     Multiplying by R / max(√c‖x‖, R) leaves inside points bit-for-bit unchanged and has a
     finite gradient everywhere, which a `torch.where` with a division would not.
     """
-    x = _tame(x)
+    x = _work(x)
     return x * _pull_factor(_norm(x), sqrt_c)
 
 
@@ -177,7 +176,7 @@ def lambda_x(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Tensor:
     """Conformal factor λ_x = 2 / (1 − c‖x‖²): how much the metric stretches at x."""
     _check_points(x)
     sqrt_c = _sqrt_curvature(c, x)
-    factor = 2.0 / _gap(_pulled_norm(_norm(_tame(x)), sqrt_c).square(), sqrt_c.square())
+    factor = 2.0 / _gap(_pulled_norm(_norm(_work(x)), sqrt_c).square(), sqrt_c.square())
     factor = factor.to(x.dtype)
     return factor if keepdim else factor.squeeze(-1)
 
@@ -212,7 +211,7 @@ def poincare_radius(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Ten
     """
     _check_points(x)
     sqrt_c = _sqrt_curvature(c, x)
-    radius = _radius(_pulled_norm(_norm(_tame(x)), sqrt_c), sqrt_c).to(x.dtype)
+    radius = _radius(_pulled_norm(_norm(_work(x)), sqrt_c), sqrt_c).to(x.dtype)
     return radius if keepdim else radius.squeeze(-1)
 
 
@@ -271,7 +270,7 @@ def exp_map_zero(v: Tensor, c: Curvature = 1.0) -> Tensor:
     """
     _check_points(v)
     sqrt_c = _sqrt_curvature(c, v)
-    v64 = _tame(v)
+    v64 = _work(v)
     norm = _norm(v64)
     radius = torch.tanh(sqrt_c * norm).clamp_max(_inside_radius(v.dtype)) / sqrt_c
     return _rescale(v64, norm, radius, 1.0).to(v.dtype)
@@ -281,7 +280,7 @@ def log_map_zero(y: Tensor, c: Curvature = 1.0) -> Tensor:
     """Logarithmic map at the origin (inverse of `exp_map_zero`): length dist0(y)/2 along y."""
     _check_points(y)
     sqrt_c = _sqrt_curvature(c, y)
-    y64 = _tame(y)
+    y64 = _work(y)
     norm = _norm(y64)
     # Rescaling the raw y by dist0/2 over its raw norm also applies the pull.
     return _rescale(y64, norm, _radius(_pulled_norm(norm, sqrt_c), sqrt_c) / 2.0, 1.0).to(y.dtype)
@@ -294,7 +293,7 @@ def exp_map(x: Tensor, v: Tensor, c: Curvature = 1.0) -> Tensor:
     """
     _check_points(x, v)
     sqrt_c = _sqrt_curvature(c, x)
-    x64, v64 = _into_ball(x, sqrt_c), _tame(v)
+    x64, v64 = _into_ball(x, sqrt_c), _work(v)
     norm = _norm(v64)
     conformal = 2.0 / _gap(_squared_norm(x64), sqrt_c.square())
     step = _rescale(v64, norm, torch.tanh(sqrt_c * conformal * norm / 2.0) / sqrt_c, conformal / 2.0)
@@ -337,7 +336,7 @@ def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0
         if not max_norm > 0 or bool((max_norm * sqrt_c >= 1).any()):
             raise ValueError(f"max_norm must be in (0, 1/sqrt(c)), got {max_norm}")
         limit = torch.minimum(torch.as_tensor(max_norm, dtype=_WORK, device=x.device), dtype_limit)
-    x64 = _tame(x)
+    x64 = _work(x)
     norm = _norm(x64)
     target = limit * (1.0 - torch.finfo(x.dtype).eps)
     # Dividing by max(‖x‖, limit) keeps the unused branch free of 1/‖x‖² in the gradient.
