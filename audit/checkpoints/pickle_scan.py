@@ -104,6 +104,16 @@ def scan_pickles(data: bytes, count: int = 1) -> PickleImports:
         pickle_protocol, imports = _scan_one(stream)
         protocol = max(protocol, pickle_protocol)
         found.update(imports)
+    return _grouped(found, protocol)
+
+
+def merge_imports(scans: list[PickleImports]) -> PickleImports:
+    """The union of several scans (an archive may hold more than one pickle)."""
+    found = {name for scan in scans for name in scan.all}
+    return _grouped(found, max((scan.protocol for scan in scans), default=0))
+
+
+def _grouped(found: set[str], protocol: int) -> PickleImports:
     groups: dict[str, list[str]] = {"weights_only": [], "numpy_scalar": [], "dangerous": [], "other": []}
     for qualified in sorted(found):
         groups[classify_global(qualified)].append(qualified)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints.pickle_scan import PickleImports, PickleScanError, scan_pickles
+from audit.checkpoints.pickle_scan import PickleImports, PickleScanError, merge_imports, scan_pickles
 from audit.checkpoints.sniff import is_torchscript, sniff
 from audit.checkpoints.zipcheck import ZipReport, check_zip
 
@@ -61,7 +61,7 @@ def load_checkpoint(path: Path) -> LoadOutcome:
     if sniffed.kind in ("lfs-pointer", "foreign"):
         return _fail(outcome, NOT_A_CHECKPOINT, sniffed.detail)
 
-    pickle_bytes, count = data, 1
+    pickles, count = [data], 1
     if sniffed.kind == "zip":
         outcome.zip_report, archive = check_zip(data)
         if archive is not None and is_torchscript(archive):
@@ -71,12 +71,12 @@ def load_checkpoint(path: Path) -> LoadOutcome:
             problems = outcome.zip_report.problems
             more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
             return _fail(outcome, CORRUPT, "; ".join(problems[:2]) + more)
-        pickle_bytes = outcome.zip_report.pickle_bytes or b""
+        pickles = list(outcome.zip_report.pickles.values())
     elif sniffed.kind == "legacy":
         count = LEGACY_PICKLE_COUNT
 
     try:
-        outcome.imports = scan_pickles(pickle_bytes, count)
+        outcome.imports = merge_imports([scan_pickles(pickle, count) for pickle in pickles])
     except PickleScanError as error:
         return _fail(outcome, CORRUPT, str(error))
     if outcome.imports.dangerous:

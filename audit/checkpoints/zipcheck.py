@@ -3,7 +3,9 @@
 torch's zip reader skips CRC verification and will inflate DEFLATED members, so a
 bit-flipped or bomb-shaped archive loads silently or exhausts memory. We verify every
 member here: torch writes members STORED, so a compressed member or a declared size
-larger than the whole file is refused outright instead of being inflated. CRCs are
+larger than the whole file is refused outright instead of being inflated. Every
+`.pkl` member is handed to the pickle scan, not just the first `data.pkl`, and duplicate
+member names are refused, so torch cannot end up reading a pickle we did not scan. CRCs are
 computed straight on slices of the bytes in memory (one `zlib.crc32` per member), which
 is several times cheaper than reading each member through `zipfile`.
 """
@@ -24,14 +26,13 @@ _LOCAL_HEADER_SIZE = 30
 class ZipReport:
     """The archive's members and what is wrong with it (empty `problems` = sound).
 
-    `pickle_member` is the `<prefix>/data.pkl` holding the checkpoint's object graph,
-    with its bytes in `pickle_bytes` (already CRC-verified).
+    `pickles` maps every `.pkl` member (the `<prefix>/data.pkl` object graph first) to
+    its CRC-verified bytes.
     """
 
     members: list[tuple[str, int]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-    pickle_member: str | None = None
-    pickle_bytes: bytes | None = None
+    pickles: dict[str, bytes] = field(default_factory=dict)
 
 
 def check_zip(data: bytes) -> tuple[ZipReport, zipfile.ZipFile | None]:
@@ -43,14 +44,18 @@ def check_zip(data: bytes) -> tuple[ZipReport, zipfile.ZipFile | None]:
         report.problems.append(f"truncated or corrupt zip archive ({error})")
         return report, None
     view = memoryview(data)
+    seen: set[str] = set()
     for info in archive.infolist():
         report.members.append((info.filename, info.file_size))
         problem, payload = _check_member(view, info)
+        if info.filename in seen:
+            problem = f"member {info.filename} appears twice: readers disagree on which copy counts"
+        seen.add(info.filename)
         if problem:
             report.problems.append(problem)
-        elif info.filename.endswith("/data.pkl") and report.pickle_member is None:
-            report.pickle_member, report.pickle_bytes = info.filename, bytes(payload)
-    if report.pickle_member is None and not report.problems:
+        elif info.filename.endswith(".pkl"):
+            report.pickles[info.filename] = bytes(payload)
+    if not any(name.endswith("/data.pkl") for name in report.pickles) and not report.problems:
         report.problems.append("zip archive without a data.pkl member: not a torch checkpoint")
     return report, archive
 

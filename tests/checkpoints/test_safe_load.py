@@ -3,12 +3,14 @@
 import io
 import os
 import pathlib
+import pickle
+import warnings
 import zipfile
 
 import numpy as np
 import pytest
 import torch
-from tree_builder import PRINT_SENTINEL, good_metrics, make_config, model_state, vaeaudit_checkpoint
+from tree_builder import PRINT_SENTINEL, PrintPayload, good_metrics, make_config, model_state, vaeaudit_checkpoint
 
 from audit.checkpoints.safe_load import load_checkpoint
 from audit.checkpoints.sniff import sniff
@@ -135,7 +137,7 @@ def test_sniff(data, kind):
 def test_zip_check_accepts_a_sound_checkpoint():
     report, archive = check_zip(_checkpoint_bytes({}))
     assert report.problems == []
-    assert report.pickle_member.endswith("/data.pkl")
+    assert [name.split("/", 1)[1] for name in report.pickles] == ["data.pkl"]
     assert archive is not None and isinstance(archive, zipfile.ZipFile)
 
 
@@ -150,3 +152,34 @@ def test_permission_denied_is_named(tmp_path, monkeypatch):
     monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
     outcome = load_checkpoint(path)
     assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
+
+
+def _rezip(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns about the duplicate name
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for name, data in members:
+                archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_second_pickle_in_the_archive_is_scanned_too(tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(_checkpoint_bytes({})))
+    members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    evil = pickle.dumps(PrintPayload(), protocol=2)
+    path = tmp_path / "two.pt"
+    path.write_bytes(_rezip([*members, ("archive/extra.pkl", evil)]))
+    outcome = load_checkpoint(path)
+    assert (outcome.verdict, outcome.imports.dangerous) == ("unsafe", ("builtins.print",))
+
+
+def test_duplicate_member_names_are_refused(tmp_path):
+    archive = zipfile.ZipFile(io.BytesIO(_checkpoint_bytes({})))
+    members = [(info.filename, archive.read(info)) for info in archive.infolist()]
+    data_pkl = next(name for name, _ in members if name.endswith("/data.pkl"))
+    path = tmp_path / "twice.pt"
+    path.write_bytes(_rezip([*members, (data_pkl, pickle.dumps(PrintPayload(), protocol=2))]))
+    outcome = load_checkpoint(path)
+    assert (outcome.verdict, outcome.obj) == ("corrupt", None)
+    assert "appears twice" in outcome.reason
