@@ -57,6 +57,16 @@ def points_at(radius: float, count: int, dim: int, gen: torch.Generator) -> torc
     return (direction * torch.tanh(torch.tensor(radius / 2, dtype=torch.float64))).float()
 
 
+def ulp_neighbours(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """x with each coordinate moved by −3..3 float32 ulps: the closest pairs float32 has."""
+    steps = torch.randint(-3, 4, x.shape, generator=gen)
+    toward = torch.where(steps > 0, torch.inf, -torch.inf)
+    y = x.clone()
+    for k in range(1, 4):
+        y = torch.where(steps.abs() >= k, torch.nextafter(y, toward), y)
+    return y
+
+
 def exact(x: torch.Tensor, y: torch.Tensor) -> mpmath.mpf:
     """Unit-ball distance of the exact float32 coordinates, arcosh form, 60 digits."""
     with mpmath.workdps(60):
@@ -76,10 +86,14 @@ def accuracy(peer, pairs: int, gen: torch.Generator) -> list[list]:
     rows = []
     for radius in BUCKETS:
         x, y = points_at(radius, pairs, 16, gen), points_at(radius, pairs, 16, gen)
-        distances = [exact(a, b) for a, b in zip(x, y)]
-        radii = [exact(a, torch.zeros_like(a)) for a in x]
+        near = ulp_neighbours(x, gen)
+        cases = (
+            ("distance", [exact(a, b) for a, b in zip(x, y)], (x, y)),
+            ("distance", [exact(a, b) for a, b in zip(x, near)], (x, near)),
+            ("radius", [exact(a, torch.zeros_like(a)) for a in x], (x,)),
+        )
         row = [radius]
-        for name, references, args in (("distance", distances, (x, y)), ("radius", radii, (x,))):
+        for name, references, args in cases:
             ours = worst_relative_error(OURS[name](*args), references)
             theirs = worst_relative_error(peer[name](*args), references) if peer else None
             row += [ours, theirs, ours / theirs if peer else None]
@@ -142,8 +156,10 @@ def main() -> None:
           + (f"geoopt {geoopt.__version__}" if peer else "geoopt not installed (pip install -e '.[bench]')"))
     gen = torch.Generator().manual_seed(0)
     show(
-        "max relative error vs mpmath, float32 points, both at dist0 = bucket (ratio < 1: ours is better)",
-        ["dist0", "dist ours", "dist geoopt", "ratio", "dist0 ours", "dist0 geoopt", "ratio"],
+        "max relative error vs mpmath, float32 points at dist0 = bucket: random pairs, pairs a few ulps apart,"
+        " distance to 0 (ratio < 1: ours is better)",
+        ["dist0", "far ours", "far geoopt", "ratio", "close ours", "close geoopt", "ratio",
+         "dist0 ours", "dist0 geoopt", "ratio"],
         accuracy(peer, args.pairs, gen),
     )
     show(
