@@ -62,12 +62,13 @@ def check_architecture(config: Mapping[str, Any] | None, state_dict: Mapping[str
         return ArchitectureCheck(False, layout)
     expected, trainable = layout
     actual = {name: tuple(tensor.shape) for name, tensor in state_dict.items()}
+    shared = expected.keys() & actual.keys()
     return ArchitectureCheck(
         True,
         missing=tuple(sorted(expected.keys() - actual.keys())),
         unexpected=tuple(sorted(actual.keys() - expected.keys())),
         mis_shaped=tuple(
-            sorted(f"{name} {actual[name]} != {expected[name]}" for name in expected.keys() & actual.keys() if actual[name] != expected[name])
+            sorted(f"{name} {actual[name]} != {expected[name]}" for name in shared if actual[name] != expected[name])
         ),
         trainable=trainable,
     )

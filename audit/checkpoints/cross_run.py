@@ -62,7 +62,8 @@ def _check_frozen_source(run: RunRecord, by_relpath: dict[str, FileRecord]) -> b
         return False
     source = _match_audited(source_path, by_relpath)
     if source is None or not source.digests:
-        run.problems.append(Problem("source-not-audited", f"frozen source {source_path} is not among the audited loadable files; not compared", WARNING))
+        message = f"frozen source {source_path} is not among the audited loadable files; not compared"
+        run.problems.append(Problem("source-not-audited", message, WARNING))
         return False
     if source.run == run.name:
         return False

@@ -81,7 +81,8 @@ def _loaded_details(obj: object, record: FileRecord, tabulate) -> list[str]:
                 values = tensor.detach().double()
                 finite = torch.isfinite(values)
                 shown_values = values[finite] if bool(finite.any()) else values
-                stats = [f"{float(shown_values.min()):.4g}", f"{float(shown_values.max()):.4g}", f"{float(shown_values.mean()):.4g}", str(int((~finite).sum()))]
+                summary = (shown_values.min(), shown_values.max(), shown_values.mean())
+                stats = [*(f"{float(value):.4g}" for value in summary), str(int((~finite).sum()))]
             rows.append([name, "×".join(map(str, tensor.shape)) or "scalar", str(tensor.dtype).replace("torch.", ""), *stats])
         lines += [
             f"\nTensors ({record.tensor_count}, {record.parameter_count} values, content hash {record.content_hash}):",

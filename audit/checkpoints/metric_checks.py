@@ -42,9 +42,8 @@ def metric_problems(metrics: dict[str, float], q_tolerance: float) -> list[Probl
         if value is None or not math.isfinite(value) or abs(value) > 1:
             continue
         if value < HIERARCHY_CEILING - CEILING_SLACK:
-            problems.append(
-                Problem("hierarchy-collapsed", f"{name} = {value:.4f} is below the {HIERARCHY_CEILING:.4f} ceiling: radii collapsed within levels")
-            )
+            message = f"{name} = {value:.4f} is below the {HIERARCHY_CEILING:.4f} ceiling: radii collapsed within levels"
+            problems.append(Problem("hierarchy-collapsed", message))
         elif name == "hierarchy_B" and value > 0:
             problems.append(Problem("hierarchy-inverted", f"{name} = {value:.4f} > 0: radius grows with valuation"))
     stored_q, dist_corr, hierarchy = (metrics.get(key) for key in ("Q", "dist_corr", "hierarchy_B"))

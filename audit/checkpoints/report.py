@@ -58,14 +58,16 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
 
 
+RUN_HEADERS = ["run", "status", "verdict", "coverage", "hierarchy_B", "richness", "Q", "files", "best file", "matched rule"]
+
+
 def _run_row(run: RunRecord) -> list[str]:
-    metrics = run.metrics
     primary = run.primary
     return [
         escape_markdown(run.name),
         run.status,
         run.verdict,
-        *(format_metric(name, metrics.get(name)) for name in ("coverage", "hierarchy_B", "richness", "Q")),
+        *_metric_cells(run, ("coverage", "hierarchy_B", "richness", "Q")),
         str(len(run.files)),
         inline_code(primary.path.name) if primary else "–",
         escape_markdown(run.rule),
@@ -86,44 +88,72 @@ def _notes(run: RunRecord) -> str:
     return escape_markdown("; ".join(warnings)) if warnings else ""
 
 
+def _metric_cells(run: RunRecord, names: tuple[str, ...]) -> list[str]:
+    return [format_metric(name, run.metrics.get(name)) for name in names]
+
+
 def markdown_context(audit: TreeAudit, plot: str) -> dict[str, Any]:
     """Everything templates/checkpoints.md.j2 renders; tables pre-built and escaped."""
     runs = audit.runs
-    categories = sorted({run.category for run in runs})
-    headers = ["run", "status", "verdict", "coverage", "hierarchy_B", "richness", "Q", "files", "best file", "matched rule"]
-    production = [
-        [escape_markdown(run.name.replace("_", ".")), *(format_metric(n, run.metrics.get(n)) for n in ("coverage", "hierarchy_B", "richness", "r_v0", "r_v9", "Q")), _notes(run)]
-        for run in sorted((run for run in runs if run.category == "PRODUCTION"), key=_version_key)
-    ]
-    trouble = [run for run in runs if run.verdict in (INVALID, UNSAFE) or run.status == "crashed"]
     return {
         "root": str(audit.root),
         "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "seconds": f"{audit.seconds:.2f}",
         "summary": _summary(audit),
-        "category_tables": [(name, _table(headers, [_run_row(run) for run in runs if run.category == name])) for name in categories],
-        "production_table": _table(["Version", "Coverage", "Hier_B", "Richness", "r_v0", "r_v9", "Q", "Notes"], production),
-        "rankings": [
-            (label, _table(["run", metric, "coverage", "status"], [
-                [escape_markdown(run.name), format_metric(metric, run.metrics.get(metric)), format_metric("coverage", run.metrics.get("coverage")), run.status]
-                for run in best_runs(runs, metric, descending)
-            ]))
-            for metric, label, descending in RANKINGS
+        "category_tables": [
+            (name, _table(RUN_HEADERS, [_run_row(run) for run in runs if run.category == name]))
+            for name in sorted({run.category for run in runs})
         ],
-        "pareto_table": _table(["run", "hierarchy_B", "richness", "Q"], [
-            [escape_markdown(run.name), *(format_metric(n, run.metrics.get(n)) for n in ("hierarchy_B", "richness", "Q"))]
-            for run in pareto_front(runs)
-        ]),
-        "trouble_table": _table(["run", "verdict", "status", "reasons"], [
-            [escape_markdown(run.name), run.verdict, escape_markdown(f"{run.status} ({run.status_reason})"),
-             escape_markdown("; ".join(run_reasons(run)) or "–")]
-            for run in trouble
-        ]),
-        "unsafe_files": [(record.relpath, record.imports) for record in audit.files if any(p.severity == UNSAFE for p in record.problems)],
+        "production_table": _production_table(runs),
+        "rankings": [(label, _ranking_table(runs, metric, descending)) for metric, label, descending in RANKINGS],
+        "pareto_table": _table(
+            ["run", "hierarchy_B", "richness", "Q"],
+            [[escape_markdown(run.name), *_metric_cells(run, ("hierarchy_B", "richness", "Q"))] for run in pareto_front(runs)],
+        ),
+        "trouble_table": _table(
+            ["run", "verdict", "status", "reasons"],
+            [
+                [
+                    escape_markdown(run.name),
+                    run.verdict,
+                    escape_markdown(f"{run.status} ({run.status_reason})"),
+                    escape_markdown("; ".join(run_reasons(run)) or "–"),
+                ]
+                for run in runs
+                if run.verdict in (INVALID, UNSAFE) or run.status == "crashed"
+            ],
+        ),
+        "unsafe_files": [(record.relpath, record.imports) for record in audit.files if _is_unsafe(record)],
         "recommendations": _recommendations(runs),
         "notes": audit.notes,
         "plot": plot,
     }
+
+
+def _production_table(runs: list[RunRecord]) -> str:
+    """The original audit's "Key Historical Checkpoints" table, oldest version first."""
+    production = sorted((run for run in runs if run.category == "PRODUCTION"), key=_version_key)
+    return _table(
+        ["Version", "Coverage", "Hier_B", "Richness", "r_v0", "r_v9", "Q", "Notes"],
+        [
+            [escape_markdown(run.name.replace("_", ".")), *_metric_cells(run, PRODUCTION_METRICS), _notes(run)]
+            for run in production
+        ],
+    )
+
+
+PRODUCTION_METRICS = ("coverage", "hierarchy_B", "richness", "r_v0", "r_v9", "Q")
+
+
+def _ranking_table(runs: list[RunRecord], metric: str, descending: bool) -> str:
+    return _table(
+        ["run", metric, "coverage", "status"],
+        [[escape_markdown(run.name), *_metric_cells(run, (metric, "coverage")), run.status] for run in best_runs(runs, metric, descending)],
+    )
+
+
+def _is_unsafe(record: FileRecord) -> bool:
+    return any(problem.severity == UNSAFE for problem in record.problems)
 
 
 def _summary(audit: TreeAudit) -> dict[str, Any]:
@@ -137,19 +167,20 @@ def _summary(audit: TreeAudit) -> dict[str, Any]:
         "statuses": [(name, statuses.get(name, 0)) for name in STATUSES],
         "verdicts": [(name, verdicts.get(name, 0)) for name in VERDICTS],
         "categories": sorted(Counter(run.category for run in runs).items()),
-        "unsafe_files": sum(any(p.severity == UNSAFE for p in record.problems) for record in audit.files),
+        "unsafe_files": sum(_is_unsafe(record) for record in audit.files),
     }
 
 
 def _recommendations(runs: list[RunRecord]) -> list[tuple[str, list[str]]]:
     """(advice, run names) pairs; empty lists are dropped."""
     codes = {run.name: {p.code for p in run.all_problems} for run in runs}
+    explained = {"duplicate", "learned-nothing"}
     advice = [
         ("Delete or quarantine (unsafe pickle imports; never load these)", [r.name for r in runs if r.verdict == UNSAFE]),
         ("Archive: crashed or empty runs", [r.name for r in runs if r.status in ("crashed", "empty")]),
         ("Archive: copies of another run", [r.name for r in runs if "duplicate" in codes[r.name]]),
         ("Do not use: learned nothing (metrics are inherited, not learned)", [r.name for r in runs if "learned-nothing" in codes[r.name]]),
-        ("Investigate: other invalid runs", [r.name for r in runs if r.verdict == INVALID and not codes[r.name] & {"duplicate", "learned-nothing"}]),
+        ("Investigate: other invalid runs", [r.name for r in runs if r.verdict == INVALID and not codes[r.name] & explained]),
         ("Add a README (purpose, validation status, known issues)", [r.name for r in runs if r.files and not r.has_readme]),
         ("Store the config (no config file, none in the checkpoint)", [r.name for r in runs if r.files and not r.has_config]),
     ]
@@ -216,7 +247,7 @@ def render_table_format(audit: TreeAudit, output_format: str) -> str:
     summary = _summary(audit)
     document = {
         "root": str(audit.root),
-        "summary": {**summary, "statuses": dict(summary["statuses"]), "verdicts": dict(summary["verdicts"]), "categories": dict(summary["categories"])},
+        "summary": {**summary, **{key: dict(summary[key]) for key in ("statuses", "verdicts", "categories")}},
         "runs": json.loads(runs.to_json(orient="records")),
         "files": json.loads(files.to_json(orient="records")),
     }
