@@ -83,7 +83,7 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
     _print(findings, errors, output_format, statistics, settings, files_scanned, shown_paths)
     if report is not None:
         _write_report(report, findings, errors, files_scanned, settings, shown_paths)
-    if errors:
+    if any(problem.severity == "error" for problem in errors):
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
 
@@ -137,16 +137,11 @@ def _apply_baseline(baseline: Path, findings, write: bool):
 def _print(findings, errors, output_format, statistics, settings, files_scanned, shown_paths) -> None:
     from audit.scan import formats
 
-    if statistics:
-        click.echo(formats.statistics(findings), nl=False)
-        for error in errors:
-            click.echo(f"{error.path}: error: {error.error}", err=True)
-        return
-    if output_format == "text":
-        click.echo(formats.text(findings, []), nl=False)
-        for error in errors:
-            click.echo(f"{error.path}: error: {error.error}", err=True)
-        if findings or errors:
+    if statistics or output_format == "text":
+        click.echo(formats.statistics(findings) if statistics else formats.text(findings, []), nl=False)
+        for problem in errors:
+            click.echo(formats.problem_line(problem), err=True)
+        if (findings or errors) and not statistics:
             click.echo(f"Found {len(findings)} finding(s) in {files_scanned} file(s).", err=True)
         return
     if output_format == "markdown":

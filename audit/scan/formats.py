@@ -24,14 +24,14 @@ def text(findings: list[Finding], errors: list[FileResult]) -> str:
         f"{f.path}:{f.line}:{f.col}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)"
         for f in findings
     ]
-    lines += [f"{e.path}: error: {e.error}" for e in errors]
+    lines += [problem_line(e) for e in errors]
     return "".join(line + "\n" for line in lines)
 
 
 def as_json(findings: list[Finding], errors: list[FileResult]) -> str:
     document = {
         "findings": [finding_to_json(finding) for finding in findings],
-        "errors": [{"path": e.path, "error": e.error} for e in errors],
+        "errors": [{"path": e.path, "error": e.error, "severity": e.severity} for e in errors],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -59,7 +59,7 @@ def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
         for f in findings
     ]
     notifications = [
-        {"level": "error", "message": {"text": e.error}, "locations": [_sarif_location(e.path)]} for e in errors
+        {"level": e.severity, "message": {"text": e.error}, "locations": [_sarif_location(e.path)]} for e in errors
     ]
     document = {
         "$schema": _SARIF_SCHEMA,
@@ -68,7 +68,7 @@ def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
             {
                 "tool": {"driver": {"name": "vaeaudit", "version": __version__, "rules": rules}},
                 "results": results,
-                "invocations": [{"executionSuccessful": not errors, "toolExecutionNotifications": notifications}],
+                "invocations": [{"executionSuccessful": not any(e.severity == "error" for e in errors), "toolExecutionNotifications": notifications}],
             }
         ],
     }
@@ -90,8 +90,13 @@ def github(findings: list[Finding], errors: list[FileResult]) -> str:
         properties = f"file={_property(f.path)},line={f.line},col={f.col},endLine={f.end_line},endColumn={max(1, f.end_col - 1)},title={_property(f.rule)}"
         lines.append(f"::warning {properties}::{_data(f'{f.rule} {f.message} [' + '; '.join(f.evidence) + ']')}")
     for e in errors:
-        lines.append(f"::error file={_property(e.path)},title=vaeaudit::{_data(e.error or '')}")
+        lines.append(f"::{e.severity} file={_property(e.path)},title=vaeaudit::{_data(e.error or '')}")
     return "".join(line + "\n" for line in lines)
+
+
+def problem_line(problem: FileResult) -> str:
+    """`path: error: reason` (or `warning:`), the text form of a file that was not scanned."""
+    return f"{problem.path}: {problem.severity}: {problem.error}"
 
 
 def _data(value: str) -> str:

@@ -28,7 +28,9 @@ def decode(source: bytes) -> str:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError as error:
-        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        if "unknown encoding" in error.msg or "encoding problem" in error.msg:
+            raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        encoding = "utf-8"  # undecodable first lines: let the decode below name the byte
     try:
         text = source.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
@@ -44,6 +46,7 @@ def parse(text: str, source: bytes) -> cst.Module:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         hint = " (this looks like Python 2)" if _PYTHON2_HINTS.search(source) else ""
-        raise SourceError(f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}{hint}") from None
+        # libcst's message carries the native parser's own "error at LINE:COL", the most precise place.
+        raise SourceError(f"syntax error: {error.message.removeprefix('parser error: ')}{hint}") from None
     except (RecursionError, MemoryError) as error:
         raise SourceError(f"too deeply nested to parse: {type(error).__name__}") from None

@@ -27,9 +27,16 @@ _CHUNK = 32
 
 @dataclass
 class FileResult:
+    """One file's findings, or the problem that stopped it.
+
+    `severity` "error" (unreadable, undecodable, unparseable: exit code 2) or "warning"
+    (deliberately not parsed, e.g. larger than `max-file-size`).
+    """
+
     path: str
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    severity: str = "error"
 
 
 @dataclass
@@ -74,7 +81,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     for result, parsed in _analyse(todo, settings, jobs):
         results[result.path] = result
         run.parsed += parsed
-        if cache is not None:
+        if cache is not None and result.severity == "error":
             cache.put(result.path, digests[result.path], result.findings, result.error)
     if cache is not None:
         cache.save()
@@ -113,6 +120,10 @@ def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter) 
         decode(data)
         if not prefilter.could_match(data):
             return FileResult(name), 0
+        if len(data) > settings.max_file_size:
+            # libcst needs ~2 KB per token: a generated multi-MB table would take minutes and GBs.
+            reason = f"not parsed: {len(data):,} bytes is over max-file-size ({settings.max_file_size:,}); raise it to scan this file"
+            return FileResult(name, error=reason, severity="warning"), 0
         from audit.scan.analyzer import scan_source
 
         return FileResult(name, scan_source(data, name, settings)), 1

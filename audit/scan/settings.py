@@ -115,6 +115,7 @@ class Settings:
     euclidean_patterns: tuple[str, ...] = DEFAULT_EUCLIDEAN_PATTERNS
     categories: tuple[tuple[str, tuple[str, ...]], ...] = tuple(DEFAULT_CATEGORIES.items())
     cache: bool = True
+    max_file_size: int = 2_000_000
     cache_dir: str = ".vaeaudit_cache"
     poincare_import: str = "ternary_vae.geometry"
     curvature_expressions: tuple[str, ...] = DEFAULT_CURVATURE_EXPRESSIONS
@@ -122,7 +123,7 @@ class Settings:
 
     def fingerprint(self) -> str:
         """A stable text of every field that changes findings (the cache key uses it)."""
-        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "respect_gitignore", "cache", "cache_dir"}
+        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "respect_gitignore", "cache", "cache_dir", "max_file_size"}
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name not in skip]
         return "\n".join(parts)
 
@@ -146,6 +147,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "categories": ("categories", "globs-to-codes"),
     "cache": ("cache", "bool"),
     "cache-dir": ("cache_dir", "string"),
+    "max-file-size": ("max_file_size", "int"),
     "poincare-import": ("poincare_import", "string"),
     "curvature-expressions": ("curvature_expressions", "strings"),
     "default-curvature": ("default_curvature", "float"),
@@ -189,6 +191,10 @@ def _convert(value: Any, kind: str, default: Any, where: str) -> Any:
     if kind == "bool":
         if not isinstance(value, bool):
             raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ConfigError(f"{where} must be a positive integer, got {value!r}")
         return value
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:

@@ -1,0 +1,65 @@
+"""Bad input never crashes a scan: each broken file is reported, every other file is scanned."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from audit.cli import main
+from audit.scan.reading import SourceError, decode
+
+FINDING = "from ternary_vae.geometry import exp_map_zero\nz = exp_map_zero(v)\nr = z.norm()\n"
+
+
+def make_tree(root: Path) -> dict[str, str]:
+    """A project with one good file and every kind of bad one; returns name -> expected error text."""
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (root / "good.py").write_text(FINDING, encoding="utf-8")
+    files = {
+        "syntax.py": (b"def f(:\n    z_hyp.norm()\n", "syntax error: error at 2:4"),
+        "python2.py": (b"print 'radius', z_hyp.norm()\nexcept ValueError, e:\n", "Python 2"),
+        "latin1_no_cookie.py": ("r = z_hyp.norm()  # caf\xe9\n".encode("latin-1"), "not valid utf-8 and has no coding cookie"),
+        "binary.py": (bytes(random.Random(0).randrange(256) for _ in range(4096)) + b"\x00", "binary file"),
+        "bad_cookie.py": (b"# -*- coding: klingon -*-\nr = 1\n", "encoding"),
+    }
+    for name, (data, _) in files.items():
+        (root / name).write_bytes(data)
+    # Files that are fine (and two of them have findings) despite odd bytes.
+    (root / "latin1_cookie.py").write_bytes("# -*- coding: latin-1 -*-\n# caf\xe9\n".encode("latin-1") + FINDING.encode())
+    (root / "bom.py").write_bytes(b"\xef\xbb\xbf" + FINDING.encode())
+    (root / "crlf.py").write_bytes(FINDING.replace("\n", "\r\n").encode())
+    (root / "empty.py").write_bytes(b"")
+    generated = "".join(f"value_{i} = [{', '.join(str(j) for j in range(40))}]\n" for i in range(40_000))
+    (root / "generated.py").write_text(generated + "z_hyp_norm = 1\n", encoding="utf-8")
+    os.symlink(root, root / "loop")
+    return {name: expected for name, (_, expected) in files.items()}
+
+
+def test_every_bad_file_is_reported_and_the_rest_scanned(tmp_path: Path, monkeypatch) -> None:
+    errors = make_tree(tmp_path)
+    assert (tmp_path / "generated.py").stat().st_size > 5_000_000
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "."])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for name, expected in errors.items():
+        line = next(line for line in result.stderr.splitlines() if line.startswith(f"{name}: error: "))
+        assert expected in line, line
+    assert re.search(r"generated.py: warning: not parsed: [\d,]+ bytes is over max-file-size", result.stderr)
+    reported = {line.split(":")[0] for line in result.stdout.splitlines()}
+    assert reported == {"good.py", "latin1_cookie.py", "bom.py", "crlf.py"}
+    crlf = next(line for line in result.stdout.splitlines() if line.startswith("crlf.py"))
+    assert crlf.startswith("crlf.py:3:5: HYP001")
+
+
+def test_decode_names_the_offending_byte() -> None:
+    try:
+        decode("x = 'caf\xe9'\n".encode("latin-1"))
+    except SourceError as error:
+        assert "byte 0xe9 at offset 8" in str(error)
+    else:
+        raise AssertionError("latin-1 without a cookie must not decode")
