@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from audit import __version__
@@ -47,16 +48,17 @@ class ScanCache:
             self.entries = {}
 
     def get(self, path: str, digest: str) -> Entry | None:
-        entry = self.entries.get(path)
+        """The stored result for `path` if its content hash still matches, reported under `path`."""
+        entry = self.entries.get(_key(path))
         if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
         try:
-            return [_finding(item) for item in entry["findings"]], entry["error"]
+            return [_finding({**item, "path": path}) for item in entry["findings"]], entry["error"]
         except (KeyError, TypeError):
             return None
 
     def put(self, path: str, digest: str, findings: list[Finding], error: str | None) -> None:
-        self.entries[path] = {"hash": digest, "findings": [finding_to_json(f) for f in findings], "error": error}
+        self.entries[_key(path)] = {"hash": digest, "findings": [finding_to_json(f) for f in findings], "error": error}
         self.dirty = True
 
     def save(self) -> None:
@@ -70,6 +72,11 @@ class ScanCache:
             atomic_write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree scans fine, just not faster next time
+
+
+def _key(path: str) -> str:
+    """Entries are keyed by real path: `src/a.py` and `/abs/src/a.py` are one file."""
+    return os.path.realpath(path)
 
 
 def finding_to_json(finding: Finding) -> dict:
