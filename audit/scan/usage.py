@@ -28,7 +28,7 @@ _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum".split()
 )
-_BOUNDARY = re.compile(r"max_?norm|max_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|1\s*-\s*(eps|self\.eps|1e)", re.IGNORECASE)
+_BOUNDARY = re.compile(r"max_?norm|max_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]", re.IGNORECASE)
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
 _MAX_NAME_DEPTH = 2
 _HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
@@ -79,6 +79,10 @@ class UsageJudge:
             other = parent.right if parent.left is current else parent.left
             if _number(self.code(other)) is not None or _TOLERANCE.search(self.code(other)):
                 return True
+        if isinstance(parent, cst.BinaryOperation) and (
+            isinstance(parent.operator, cst.Multiply) or (isinstance(parent.operator, cst.Divide) and parent.left is current)
+        ):
+            return True  # scaling (`norm * sqrt(c)`) keeps what the value is compared with
         return None
 
     def _consumer(self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int) -> str | None:
