@@ -9,6 +9,7 @@ the frozen checkpoint it started from).
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +31,7 @@ def tensor_digest(tensor: Any) -> str:
     flat = tensor.detach().contiguous().reshape(-1)
     raw = flat.view(torch.uint8) if flat.numel() and flat.dtype != torch.bool else flat.to(torch.uint8)
     digest = hashlib.blake2b(f"{flat.dtype}{tuple(tensor.shape)}".encode(), digest_size=16)
-    digest.update(raw.numpy().tobytes() if raw.numel() else b"")
+    digest.update(raw.numpy().data if raw.numel() else b"")  # hashed in place, no copy
     return digest.hexdigest()
 
 
@@ -51,7 +52,8 @@ def tensor_health(state_dict: Mapping[str, Any]) -> TensorHealth:
     """Check floating tensors for NaN/inf; weight matrices (≥ 2-D) for dead or constant values.
 
     1-D tensors are left out of the dead/constant test: biases start at zero and
-    LayerNorm weights at one, so a constant vector there is normal.
+    LayerNorm weights at one, so a constant vector there is normal. One min/max pass per
+    tensor answers everything: NaN propagates into both, ±inf shows in one of them.
     """
     import torch
 
@@ -59,12 +61,9 @@ def tensor_health(state_dict: Mapping[str, Any]) -> TensorHealth:
     for name, tensor in state_dict.items():
         if not tensor.is_floating_point() or tensor.numel() == 0:
             continue
-        if not bool(torch.isfinite(tensor).all()):
+        low, high = (float(value) for value in torch.aminmax(tensor.detach()))
+        if not (math.isfinite(low) and math.isfinite(high)):
             health.non_finite.append(name)
-            continue
-        if tensor.dim() < 2 or tensor.numel() < 2:
-            continue
-        low, high = torch.aminmax(tensor)
-        if bool(low == high):
-            (health.dead if float(high) == 0.0 else health.constant).append(name)
+        elif tensor.dim() >= 2 and tensor.numel() >= 2 and low == high:
+            (health.dead if high == 0.0 else health.constant).append(name)
     return health
