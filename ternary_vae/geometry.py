@@ -338,7 +338,9 @@ def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0
         limit = torch.minimum(torch.as_tensor(max_norm, dtype=_WORK, device=x.device), dtype_limit)
     x64 = _work(x)
     norm = _norm(x64)
-    target = limit * (1.0 - torch.finfo(x.dtype).eps)
+    # Margin for rounding to x's dtype plus the float64 rounding of this product and of
+    # the norm a later call computes, so that a second projection sees the point inside.
+    target = limit * (1.0 - torch.finfo(x.dtype).eps - 16 * _EPS)
     # Dividing by max(‖x‖, limit) keeps the unused branch free of 1/‖x‖² in the gradient.
     scale = torch.where(norm > limit, target / norm.clamp_min(limit), torch.ones_like(norm))
     return (x64 * scale).to(x.dtype)
