@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
 from libcst.metadata import Assignment, ImportAssignment, Scope
 
+from audit.scan.names import dotted
 from codemods.outcome import Refused
 
 TORCH = "torch"
@@ -69,9 +69,7 @@ class ImportResolver:
             if not isinstance(statement, cst.SimpleStatementLine):
                 continue
             for small in statement.body:
-                if isinstance(small, cst.ImportFrom) and module_name is not None:
-                    if small.relative or _dotted(small.module) != module_name or isinstance(small.names, cst.ImportStar):
-                        continue
+                if module_name is not None and _imports_names_from(small, module_name):
                     for alias in small.names:
                         if _dotted(alias.name) == name:
                             return alias.asname.name.value if alias.asname else name
@@ -121,12 +119,7 @@ def _merge_into_existing(body: list[cst.BaseStatement], module_name: str, names:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for position, small in enumerate(statement.body):
-            if (
-                isinstance(small, cst.ImportFrom)
-                and not small.relative
-                and _dotted(small.module) == module_name
-                and not isinstance(small.names, cst.ImportStar)
-            ):
+            if _imports_names_from(small, module_name):
                 aliases = list(small.names)
                 last = aliases[-1]
                 separator = aliases[-2].comma if len(aliases) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
@@ -162,5 +155,15 @@ def _is_docstring(statement: cst.SimpleStatementLine) -> bool:
     )
 
 
+def _imports_names_from(small: cst.BaseSmallStatement, module_name: str) -> bool:
+    """Is `small` an absolute `from module_name import a, b` (not `*`)?"""
+    return (
+        isinstance(small, cst.ImportFrom)
+        and not small.relative
+        and _dotted(small.module) == module_name
+        and not isinstance(small.names, cst.ImportStar)
+    )
+
+
 def _dotted(node: cst.CSTNode | None) -> str:
-    return "" if node is None else (get_full_name_for_node(node) or "")
+    return "" if node is None else (dotted(node) or "")

@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 
 import libcst as cst
 
+from audit.scan.names import last_name
+
 # Argument spellings that mean "the last dimension" / "the Euclidean norm".
 LAST_DIM = {"-1", "(-1,)", "[-1]"}
 EUCLIDEAN_P = {"2", "2.0", "'fro'", '"fro"', "None"}
@@ -100,7 +102,7 @@ def _thresholds_of(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]
         yield from _risky(operand for operand in operands if operand is not current)
     elif isinstance(parent, cst.Arg):
         call = parents.get(parent)
-        if isinstance(call, cst.Call) and _function_name(call.func) in CLAMP_FUNCTIONS:
+        if isinstance(call, cst.Call) and last_name(call.func) in CLAMP_FUNCTIONS:
             yield from _risky(arg.value for arg in call.args if arg is not parent)
 
 
@@ -155,17 +157,8 @@ def _literal_below_one(expr: cst.BaseExpression) -> bool:
 
 
 def _names_boundary(expr: cst.BaseExpression) -> bool:
-    name = _function_name(expr)
+    name = last_name(expr)
     return name is not None and any(word in name.lower() for word in BOUNDARY_WORDS)
-
-
-def _function_name(expr: cst.BaseExpression) -> str | None:
-    """The last identifier of a Name or dotted Attribute (`torch.clamp` -> "clamp")."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        return expr.attr.value
-    return None
 
 
 def _is_simple_slice(part: cst.BaseSlice) -> bool:
