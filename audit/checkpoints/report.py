@@ -191,59 +191,63 @@ def render_markdown(audit: TreeAudit, plot: str = "") -> str:
     return render("checkpoints.md.j2", **markdown_context(audit, plot))
 
 
-def run_rows(audit: TreeAudit) -> list[dict[str, Any]]:
-    return [
-        {
-            "row": "run",
-            "run": run.name,
-            "category": run.category,
-            "rule": run.rule,
-            "status": run.status,
-            "status_reason": run.status_reason,
-            "verdict": run.verdict,
-            "files": len(run.files),
-            "path": run.primary.relpath if run.primary else None,
-            **{name: run.metrics.get(name) for name in METRIC_NAMES},
-            "epoch": run.primary.fields.epoch if run.primary else None,
-            "has_readme": run.has_readme,
-            "has_config": run.has_config,
-            "problems": "; ".join(run_reasons(run, (UNSAFE, INVALID, WARNING))),
-        }
-        for run in audit.runs
-    ]
+def run_row(run: RunRecord) -> dict[str, Any]:
+    """One JSON/CSV row per run."""
+    return {
+        "row": "run",
+        "run": run.name,
+        "category": run.category,
+        "rule": run.rule,
+        "status": run.status,
+        "status_reason": run.status_reason,
+        "verdict": run.verdict,
+        "files": len(run.files),
+        "path": run.primary.relpath if run.primary else None,
+        **{name: run.metrics.get(name) for name in METRIC_NAMES},
+        "epoch": run.primary.fields.epoch if run.primary else None,
+        "has_readme": run.has_readme,
+        "has_config": run.has_config,
+        "problems": "; ".join(run_reasons(run, (UNSAFE, INVALID, WARNING))),
+    }
 
 
-def file_rows(audit: TreeAudit) -> list[dict[str, Any]]:
-    def row(record: FileRecord) -> dict[str, Any]:
-        return {
-            "row": "file",
-            "run": record.run,
-            "path": record.relpath,
-            "size": record.size,
-            "kind": record.kind,
-            "load": record.verdict,
-            "load_reason": record.reason,
-            "imports": " ".join(record.imports),
-            "layout": record.fields.layout,
-            "epoch": record.fields.epoch,
-            **{name: record.fields.metrics.get(name) for name in METRIC_NAMES},
-            "tensors": record.tensor_count,
-            "parameters": record.parameter_count,
-            "architecture": record.architecture,
-            "content_hash": record.content_hash,
-            "problems": "; ".join(f"{p.message} [{p.code}]" for p in record.problems),
-        }
-
-    return [row(record) for record in audit.files]
+def file_row(record: FileRecord) -> dict[str, Any]:
+    """One JSON/CSV row per checkpoint file."""
+    return {
+        "row": "file",
+        "run": record.run,
+        "path": record.relpath,
+        "size": record.size,
+        "kind": record.kind,
+        "load": record.verdict,
+        "load_reason": record.reason,
+        "imports": " ".join(record.imports),
+        "layout": record.fields.layout,
+        "epoch": record.fields.epoch,
+        **{name: record.fields.metrics.get(name) for name in METRIC_NAMES},
+        "tensors": record.tensor_count,
+        "parameters": record.parameter_count,
+        "architecture": record.architecture,
+        "content_hash": record.content_hash,
+        "problems": "; ".join(f"{p.message} [{p.code}]" for p in record.problems),
+    }
 
 
 def render_table_format(audit: TreeAudit, output_format: str) -> str:
-    """JSON ({summary, runs, files}) or CSV (runs then files, a `row` column tells them apart)."""
+    """JSON ({summary, runs, files}) or CSV (runs then files, a `row` column tells them apart).
+
+    Columns come from the row builders applied to blank records, so an empty tree still
+    yields a CSV header.
+    """
     import pandas
 
-    runs, files = pandas.DataFrame(run_rows(audit)), pandas.DataFrame(file_rows(audit))
+    run_columns = list(run_row(RunRecord("", Path(), "", "")))
+    file_columns = list(file_row(FileRecord(Path(), "", "")))
+    runs = pandas.DataFrame([run_row(run) for run in audit.runs], columns=run_columns)
+    files = pandas.DataFrame([file_row(record) for record in audit.files], columns=file_columns)
     if output_format == "csv":
-        return pandas.concat([runs, files], ignore_index=True, sort=False).to_csv(index=False)
+        columns = list(dict.fromkeys([*run_columns, *file_columns]))
+        return pandas.concat([runs, files], ignore_index=True, sort=False).reindex(columns=columns).to_csv(index=False)
     summary = _summary(audit)
     document = {
         "root": str(audit.root),

@@ -73,7 +73,10 @@ def report(root: Path | None, output: Path | None, output_format: str, strict: b
     from audit.checkpoints.tree_audit import audit_tree
 
     show_progress = sys.stderr.isatty() if progress is None else progress
-    audit = audit_tree(root, settings, _Progress() if show_progress else None)
+    try:
+        audit = audit_tree(root, settings, _Progress() if show_progress else None)
+    except OSError as error:  # the root itself cannot be listed; folders below it only get a note
+        raise click.UsageError(f"cannot read checkpoint root {root}: {error.strerror or error}") from None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if output_format == "md":

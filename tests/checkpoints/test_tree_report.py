@@ -239,3 +239,14 @@ def test_what_is_not_audited_is_said(tmp_path):
     text = render_markdown(audit)
     assert "loose.pt: checkpoint directly under the root" in text.replace("\\", "")
     assert "linked: symlinked folder not followed" in text
+
+
+def test_empty_root_still_gives_headed_tables(tmp_path):
+    root = tmp_path / "none"
+    root.mkdir()
+    output = tmp_path / "r.csv"
+    result = CliRunner().invoke(main, ["checkpoints", "report", str(root), "-o", str(output), "--format", "csv"])
+    assert result.exit_code == 0 and "0 runs" in result.output
+    header = output.read_text().splitlines()
+    assert len(header) == 1 and header[0].startswith("row,run,category,rule,status")
+    assert "_none_" in render_markdown(audit_tree(root, CheckpointSettings()))
