@@ -18,12 +18,10 @@ import libcst as cst
 
 from audit.scan.names import dotted
 from audit.scan.taint import HIGH, MEDIUM, Env, Step, Taint, ValueTaint
+from audit.scan.vocabulary import EUCLIDEAN_ANNOTATION, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
 
-_HYPERBOLIC_ANNOTATION = re.compile(r"poincar|hyperbolic|manifold(tensor|parameter)|ballpoint", re.IGNORECASE)
-_EUCLIDEAN_ANNOTATION = re.compile(r"tangent|euclid", re.IGNORECASE)
-_HYPERBOLIC_DOC = re.compile(r"poincar|hyperbolic|ball point|points? (on|in) the ball", re.IGNORECASE)
 _MAX_LOOP_DEPTH = 3
 
 
@@ -209,10 +207,10 @@ class Dataflow:
         name = param.name.value
         if param.annotation is not None:
             annotation = self.values.code(param.annotation.annotation)
-            if _HYPERBOLIC_ANNOTATION.search(annotation) and not _EUCLIDEAN_ANNOTATION.search(annotation):
+            if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(HIGH, (Step(f"{name}: parameter annotated `{annotation}`", param),))
         for line in docstring.splitlines():
-            if re.search(rf"\b{re.escape(name)}\b", line) and _HYPERBOLIC_DOC.search(line):
+            if re.search(rf"\b{re.escape(name)}\b", line) and HYPERBOLIC_DOCSTRING.search(line):
                 return Taint(MEDIUM, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
         return None
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from audit.scan.globs import any_match, glob_match
 from audit.scan.settings import Settings
 
-PYTHON_SUFFIXES = (".py", ".pyi")
+# Not .pyi: stubs hold signatures, never a computation to report.
+PYTHON_SUFFIXES = (".py",)
 
 
 @dataclass(frozen=True)

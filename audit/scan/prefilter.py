@@ -1,13 +1,13 @@
 """Skip, without parsing, files that cannot contain a finding.
 
 A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
-`** 0.5`) AND a source of hyperbolic values: a producer, sanitizer-shadowing or
-projection-class identifier, a word like "poincaré"/"hyperbolic"/"manifold"/"ball" in an
-annotation or docstring, or an identifier/string key matching the name or key patterns.
-Both tests run on the raw bytes (substring checks and one pass collecting identifiers);
-parsing costs ~100x more, and most files of a real tree (98 % of the installed torch
-package) fail one of them. Sound by construction: every source the taint analysis
-knows appears in the text as one of these identifiers or words.
+`** 0.5`) AND a source of hyperbolic values: a producer or projection-class identifier,
+a phrase that marks an annotated or documented parameter (`audit.scan.vocabulary`), or
+an identifier/string key matching the name or key patterns. Both tests run on the raw
+bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
+and most files of a real tree (98 % of the installed torch package) fail one of them.
+Sound by construction: every source the taint analysis knows appears in the text as one
+of these identifiers or phrases.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 
 from audit.scan.settings import Settings
+from audit.scan.vocabulary import REQUIRED_SUBSTRINGS
 
 _EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean")
 _SQUARE_ROOT_POWER = re.compile(rb"\*\*\s*0?\.5")
-# The docstring/annotation vocabulary of audit.scan.dataflow's parameter sources.
-_SOURCE_WORDS = (b"poincar", b"hyperbolic", b"manifold", b"ball")
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -38,7 +37,7 @@ class Prefilter:
         if not any(word in lowered for word in _EUCLIDEAN_WORDS):
             if b"**" not in source or _SQUARE_ROOT_POWER.search(source) is None:
                 return False
-        if any(word in lowered for word in _SOURCE_WORDS):
+        if any(word in lowered for word in REQUIRED_SUBSTRINGS):
             return True
         identifiers = set(_IDENTIFIERS.findall(source))
         if not identifiers.isdisjoint(self.source_identifiers):
