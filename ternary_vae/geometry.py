@@ -120,13 +120,13 @@ def _gap(squared_norm: Tensor, c: Tensor) -> Tensor:
     return (1.0 - c * squared_norm).clamp_min(_EPS)
 
 
-def _distance(squared_gap: Tensor, gap_product: Tensor, sqrt_c: Tensor) -> Tensor:
+def _distance(squared_difference: Tensor, gap_product: Tensor, sqrt_c: Tensor) -> Tensor:
     """(2/√c)·asinh(√(c‖x−y‖² / ((1−c‖x‖²)(1−c‖y‖²)))), the cancellation-free distance.
 
     Algebraically equal to the usual (2/√c)·artanh(√c‖−x ⊕ y‖); the square root is taken
     only where the argument is positive so that the gradient at x = y is 0, not NaN.
     """
-    ratio = sqrt_c.square() * squared_gap / gap_product
+    ratio = sqrt_c.square() * squared_difference / gap_product
     positive = ratio > 0
     root = torch.where(positive, ratio, torch.ones_like(ratio)).sqrt()
     return 2.0 / sqrt_c * torch.where(positive, torch.asinh(root), torch.zeros_like(root))
@@ -215,25 +215,25 @@ def poincare_radius(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Ten
     return radius if keepdim else radius.squeeze(-1)
 
 
-def _fix_close_pairs(squared_gap: Tensor, x: Tensor, y: Tensor, x2: Tensor, y2: Tensor) -> Tensor:
+def _fix_close_pairs(squared_difference: Tensor, x: Tensor, y: Tensor, x2: Tensor, y2: Tensor) -> Tensor:
     """Recompute ‖x−y‖² directly where the matmul identity cancelled most digits.
 
     Works through the close pairs in chunks no bigger than the result itself, so even a
     cloud of identical points never costs O(n·m·d) memory.
     """
     share = _CANCELLATION_SHARE * x.shape[-1]
-    close = (squared_gap <= share * (x2.unsqueeze(-1) + y2.unsqueeze(-2))).nonzero(as_tuple=True)
+    close = (squared_difference <= share * (x2.unsqueeze(-1) + y2.unsqueeze(-2))).nonzero(as_tuple=True)
     if close[0].numel() == 0:
-        return squared_gap
-    leading = squared_gap.shape[:-2]
+        return squared_difference
+    leading = squared_difference.shape[:-2]
     x = x.expand(*leading, *x.shape[-2:])
     y = y.expand(*leading, *y.shape[-2:])
-    chunk = max(1, squared_gap.numel() // x.shape[-1])
+    chunk = max(1, squared_difference.numel() // x.shape[-1])
     direct = []
     for start in range(0, close[0].numel(), chunk):
         *batch, rows, cols = (index[start : start + chunk] for index in close)
         direct.append((x[(*batch, rows)] - y[(*batch, cols)]).square().sum(dim=-1))
-    return squared_gap.index_put(close, torch.cat(direct))
+    return squared_difference.index_put(close, torch.cat(direct))
 
 
 def poincare_distance_matrix(x: Tensor, y: Tensor | None = None, c: Curvature = 1.0) -> Tensor:
@@ -254,11 +254,11 @@ def poincare_distance_matrix(x: Tensor, y: Tensor | None = None, c: Curvature = 
     sqrt_c = _sqrt_curvature(c, x)
     x64, y64 = _into_ball(x, sqrt_c), _into_ball(y, sqrt_c)
     x2, y2 = _squared_norm(x64).squeeze(-1), _squared_norm(y64).squeeze(-1)
-    squared_gap = (x2.unsqueeze(-1) + y2.unsqueeze(-2) - 2.0 * (x64 @ y64.transpose(-1, -2))).clamp_min(0.0)
-    squared_gap = _fix_close_pairs(squared_gap, x64, y64, x2, y2)
+    squared_difference = (x2.unsqueeze(-1) + y2.unsqueeze(-2) - 2.0 * (x64 @ y64.transpose(-1, -2))).clamp_min(0.0)
+    squared_difference = _fix_close_pairs(squared_difference, x64, y64, x2, y2)
     c64 = sqrt_c.square()
     gap_product = _gap(x2, c64).unsqueeze(-1) * _gap(y2, c64).unsqueeze(-2)
-    return _distance(squared_gap, gap_product, sqrt_c).to(torch.result_type(x, y))
+    return _distance(squared_difference, gap_product, sqrt_c).to(torch.result_type(x, y))
 
 
 def exp_map_zero(v: Tensor, c: Curvature = 1.0) -> Tensor:

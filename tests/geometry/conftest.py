@@ -1,4 +1,4 @@
-"""Point generators shared by the geometry tests.
+"""Point generators and the table of public functions shared by the geometry tests.
 
 Points are drawn as a direction plus a hyperbolic radius (dist0), never as raw
 coordinates: uniform coordinates would almost never reach the region near the boundary
