@@ -104,10 +104,17 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
 
 
 def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:
-    """A `git apply`-able diff of the decoded texts (line endings kept as they are)."""
+    """A unified diff of the decoded texts, line endings kept as they are.
+
+    Relative paths get git's a/ b/ prefixes (so `git apply` takes it from the project
+    root); absolute paths are printed as they are, as `diff -u` would.
+    """
     old = before.decode(encoding).splitlines(keepends=True)
     new = after.decode(encoding).splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, fromfile=f"a/{name}", tofile=f"b/{name}")
+    relative = not Path(name).is_absolute()
+    lines = difflib.unified_diff(
+        old, new, fromfile=f"a/{name}" if relative else name, tofile=f"b/{name}" if relative else name
+    )
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

@@ -109,7 +109,7 @@ class _Planner:
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix
         if hint is None:
-            raise Refused("the scanner offers no automatic rewrite for this finding")
+            raise Refused("no automatic rewrite for this form (the scanner gave no fix hint); see `vaeaudit rule` for the manual fix")
         node = locate(finding, self.index)
         if node is None:
             raise Refused(f"no expression spans {finding.line}:{finding.col}-{finding.end_line}:{finding.end_col}")

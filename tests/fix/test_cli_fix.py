@@ -71,18 +71,18 @@ def project(tmp_path: Path) -> Path:
 def test_default_prints_a_diff_and_writes_nothing(project: Path) -> None:
     result = fix(str(project))
     assert result.exit_code == 1
-    assert f"--- a/{project / 'radius.py'}" in result.stdout
+    assert f"--- {project / 'radius.py'}\n+++ {project / 'radius.py'}\n" in result.stdout
     assert "+    return poincare_distance(z, torch.zeros_like(z), c=curvature)" in result.stdout
     assert "+    return poincare_distance_matrix(z, z, c=curvature)" in result.stdout
     assert "Would fix 2 finding(s), 0 remaining." in result.stderr
     assert (project / "radius.py").read_text() == RADIUS
 
 
-def test_diff_applies_with_git_apply(project: Path) -> None:
-    diff = fix(str(project / "radius.py")).stdout
-    subprocess.run(["git", "apply", "--unsafe-paths", "-p1", f"--directory={project}", "-"],
-                   input=diff.replace(f"a/{project}/", "a/").replace(f"b/{project}/", "b/"),
-                   text=True, check=True, cwd=project)
+def test_relative_diff_applies_with_git_apply(project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    diff = fix("radius.py").stdout
+    assert diff.startswith("--- a/radius.py\n+++ b/radius.py\n")
+    subprocess.run(["git", "apply", "-"], input=diff, text=True, check=True, cwd=project)
     assert (project / "radius.py").read_text() == RADIUS_FIXED
 
 
@@ -146,7 +146,7 @@ def test_syntax_error_file_is_untouched_and_exit_2(project: Path) -> None:
     broken.write_bytes(b"def f(:\n    z = exp_map_zero(mu)\n    return torch.norm(z)\n")
     result = fix("--apply", str(project))
     assert result.exit_code == 2
-    assert "broken.py: syntax error at line" in result.stderr and "left untouched" in result.stderr
+    assert "broken.py: syntax error" in result.stderr and "left untouched" in result.stderr
     assert broken.read_bytes() == b"def f(:\n    z = exp_map_zero(mu)\n    return torch.norm(z)\n"
     assert (project / "radius.py").read_text() == RADIUS_FIXED
 
@@ -218,7 +218,7 @@ def test_installed_entry_point_applies_and_exits_0(project: Path) -> None:
 
 def test_installed_entry_point_diff_mode_exits_1(project: Path) -> None:
     result = subprocess.run([str(VAEAUDIT), "fix", str(project)], capture_output=True, text=True)
-    assert result.returncode == 1 and result.stdout.startswith("--- a/")
+    assert result.returncode == 1 and result.stdout.startswith(f"--- {project}")
     assert (project / "radius.py").read_text() == RADIUS
 
 

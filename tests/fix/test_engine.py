@@ -151,7 +151,7 @@ def test_unknown_function_and_missing_hint_are_refused(finding_at):
     no_hint = type(finding)(**{**finding.__dict__, "fix": None})
     code, outcomes = run(source, [finding, no_hint])
     assert code == source and [o.status for o in outcomes] == [REFUSED, REFUSED]
-    assert "torch.pdist" in outcomes[0].reasons[0] and "no automatic rewrite" in outcomes[1].reasons[0]
+    assert "torch.pdist" in outcomes[0].reasons[0] and "no fix hint" in outcomes[1].reasons[0]
 
 
 def test_span_that_matches_nothing_is_refused(finding_at):
@@ -159,3 +159,16 @@ def test_span_that_matches_nothing_is_refused(finding_at):
     finding = finding_at(source, "orch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
     code, [outcome] = run(source, [finding])
     assert code == source and outcome.status == REFUSED and "no expression spans" in outcome.reasons[0]
+
+
+def test_p_other_than_two_is_unsafe(finding_at):
+    source = "import torch\nc = 1.0\nr = torch.norm(z, p=1, dim=-1)\n"
+    finding = finding_at(source, "torch.norm(z, p=1, dim=-1)", function="torch.norm", x="z", dim="-1", p="1")
+    _, [outcome] = run(source, [finding])
+    assert outcome.status == UNSAFE and outcome.reasons == ("p=1 is not the Euclidean (L2) norm that poincare_distance replaces",)
+
+
+def test_comparison_with_max_norm_is_unsafe(finding_at):
+    source = "import torch\nc = 1.0\nok = torch.norm(z, dim=-1) < cfg.max_norm\n"
+    _, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == UNSAFE and "cfg.max_norm (line 3)" in outcome.reasons[0]
