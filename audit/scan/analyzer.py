@@ -20,7 +20,7 @@ from audit.scan.settings import CONFIDENCE_LEVELS, Settings
 from audit.scan.sinks import EuclideanOp, match_euclidean, operand_code
 from audit.scan.suppression import visible
 from audit.scan.taint import Env, Step, Taint, ValueTaint
-from audit.scan.tree import Ancestors, walk
+from audit.scan.tree import Ancestors, scopes_containing, walk
 from audit.scan.usage import UsageJudge
 
 
@@ -60,6 +60,9 @@ class _Analysis:
         self._positions = None
 
     def run(self) -> list[Finding]:
+        self.direct, self.enclosing = scopes_containing(self.module, self._candidate())
+        if not self.direct:
+            return []
         self._scope(self.module, self.module.body, {})
         if not self.hits:
             return []
@@ -67,18 +70,34 @@ class _Analysis:
 
     # -- scopes ---------------------------------------------------------------------------
 
+    def _candidate(self):
+        """A cheap test for nodes that may be Euclidean operations (match_euclidean decides)."""
+        names = _OPERATION_NAMES | {
+            local for local, target in self.imports.aliases.items() if target.rpartition(".")[2] in _OPERATION_NAMES
+        }
+
+        def is_candidate(node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.Call):
+                return last_name(node.func) in names
+            return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power)
+
+        return is_candidate
+
     def _scope(self, owner: cst.CSTNode, body, env: Env) -> None:
-        """Analyse one scope, then the functions and classes nested in it."""
-        judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
+        """Analyse one scope if it holds a candidate operation, then the scopes nested in it."""
+        if id(owner) not in self.enclosing:
+            return
+        if id(owner) in self.direct:
+            judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
 
-        def on_expression(node: cst.CSTNode, at: Env) -> None:
-            self._check_expression(node, at, judge)
+            def on_expression(node: cst.CSTNode, at: Env) -> None:
+                self._check_expression(node, at, judge)
 
-        flow = Dataflow(self.values, on_expression)
-        if isinstance(owner, cst.FunctionDef):
-            flow.run_function(owner, env)
-        else:
-            flow.run_block(body, dict(env))
+            flow = Dataflow(self.values, on_expression)
+            if isinstance(owner, cst.FunctionDef):
+                flow.run_function(owner, env)
+            else:
+                flow.run_block(body, dict(env))
         for node, _ in walk(owner):
             if node is owner:
                 continue
@@ -180,6 +199,10 @@ class _Analysis:
         if self._positions is None:
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         return self._positions[node]
+
+
+# Last names of every call `audit.scan.sinks` recognises (before import resolution).
+_OPERATION_NAMES = frozenset({"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt"})
 
 
 def _strength(x_taint: Taint | None, y_taint: Taint | None, op: EuclideanOp) -> int:

@@ -32,3 +32,24 @@ def walk(root: cst.CSTNode, ancestors: Ancestors = ()) -> Iterator[tuple[cst.CST
             continue
         below = above + (node,)
         stack.extend((child, below) for child in reversed(node.children))
+
+
+def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[int]]:
+    """Scopes (by id) holding a node `is_candidate` accepts: (directly, directly or in a nested scope).
+
+    One cheap pass over the whole tree lets the analysis skip every function without a
+    candidate operation, which is most functions of most files.
+    """
+    direct: set[int] = set()
+    enclosing: set[int] = set()
+    stack: list[tuple[cst.CSTNode, tuple[cst.CSTNode, ...]]] = [(root, (root,))]
+    while stack:
+        node, scopes = stack.pop()
+        if is_candidate(node):
+            direct.add(id(scopes[-1]))
+            enclosing.update(id(scope) for scope in scopes)
+        if isinstance(node, _SKIP):
+            continue
+        inner = scopes + (node,) if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not root else scopes
+        stack.extend((child, inner) for child in node.children)
+    return direct, enclosing
