@@ -98,12 +98,16 @@ def _flag_duplicates(runs: list[RunRecord]) -> None:
 
 
 def _flag_identical_trainable(runs: list[RunRecord]) -> None:
-    """Different runs whose trainable tensors are identical: phase 2 never moved them."""
+    """Different runs whose trainable tensors are identical: phase 2 never moved them.
+
+    Runs still in the coverage phase are left out: their phase-2 tensors are untouched
+    initial values by design, equal across runs that share a seed.
+    """
     groups: dict[str, list[RunRecord]] = defaultdict(list)
     for run in runs:
         primary = run.primary
         trainable = primary.trainable_names
-        if trainable and trainable != primary.digests.keys():
+        if trainable and trainable != primary.digests.keys() and primary.fields.phase != "coverage":
             groups[combined_digest(primary.digests, trainable)].append(run)
     for group in groups.values():
         distinct = {run.primary.content_hash for run in group}

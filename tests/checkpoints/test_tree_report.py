@@ -43,6 +43,7 @@ EXPECTED_RUNS = {
     "v5_11_overnight": ("complete", "invalid", {"learned-nothing"}),
     "phase2_seed_a": ("complete", "invalid", {"learned-nothing"}),
     "phase2_seed_b": ("complete", "invalid", {"learned-nothing"}),
+    "coverage_phase_a": ("partial", "valid", set()),  # phase-2 tensors still at their init: expected
     "test_bad_malicious": ("complete", "unsafe", {"unsafe-pickle"}),
     "test_bad_print_pickle": ("complete", "unsafe", {"unsafe-pickle"}),
     "test_bad_flipped_crc": ("complete", "invalid", {"corrupt"}),

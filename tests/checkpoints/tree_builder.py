@@ -215,7 +215,7 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
 
     def run(name: str, metrics: dict[str, float] | None = None, *, layout: str = "vaeaudit", epoch: int = 100,
             files: tuple[str, ...] = ("best.pt", "latest.pt"), state=None, run_config=None, readme: bool = True,
-            finished: bool = True) -> dict:
+            finished: bool = True, phase: str = "hierarchy") -> dict:
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         state = model_state(config, next(seed)) if state is None else state
@@ -224,7 +224,7 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
         for file_name in files:
             epoch_here = epoch - 10 if file_name.startswith("best") else epoch
             if layout == "vaeaudit":
-                checkpoint = vaeaudit_checkpoint(state, run_config, metrics, epoch_here, finished=finished)
+                checkpoint = vaeaudit_checkpoint(state, run_config, metrics, epoch_here, phase, finished)
             elif layout == "v5_top":
                 checkpoint = v5_top_level_checkpoint(state, metrics, epoch_here)
             elif layout == "v5_12_suffixed":
@@ -289,10 +289,16 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     overnight_config = make_config(small, frozen_checkpoint={"path": "sandbox-training/checkpoints/v5_5/latest.pt"})
     run("v5_11_overnight", good_metrics(-0.83, 0.001), state=copy.deepcopy(source["state"]), run_config=overnight_config)
     shared_trainable = model_state(config, 7)
-    for name in ("phase2_seed_a", "phase2_seed_b"):
+
+    def with_shared_trainable() -> dict[str, torch.Tensor]:
         state = model_state(config, next(seed))
         state.update({k: v.clone() for k, v in shared_trainable.items() if k.startswith(("encoder_B.", "projection."))})
-        run(name, state=state)
+        return state
+
+    for name in ("phase2_seed_a", "phase2_seed_b"):
+        run(name, state=with_shared_trainable())
+    for name in ("coverage_phase_a", "coverage_phase_b"):  # still in phase 1: an equal phase-2 init is expected
+        run(name, state=with_shared_trainable(), phase="coverage", finished=False, files=("latest.pt",), epoch=10)
     tree.bad_files = build_bad_files(root, tree.marker, config)
     old = time.time() - 7 * 24 * 3600
     for path in (root / "stale_partial").iterdir():
