@@ -75,11 +75,13 @@ class RunRecord:
 
     @property
     def primary(self) -> FileRecord | None:
-        """The file that stands for the run: best.pt, then other best*, then latest*, then the newest."""
+        """The file that stands for the run: a loaded one if any, preferring best.pt, then
+        other best* files, then latest*, then any other (by path)."""
+
         def rank(record: FileRecord) -> tuple[int, int, str]:
             stem = record.path.stem.lower()
             order = 0 if stem == "best" else 1 if record.role == "best" else 2 if record.role == "latest" else 3
-            return (order, 0 if record.loaded else 1, record.relpath)
+            return (0 if record.loaded else 1, order, record.relpath)
 
         return min(self.files, key=rank, default=None)
 
