@@ -15,6 +15,7 @@ from audit.checkpoints.fields import extract_fields
 from audit.checkpoints.file_audit import judge_outcome
 from audit.checkpoints.records import FileRecord
 from audit.checkpoints.report import format_metric
+from audit.checkpoints.terminal import terminal_safe
 
 MEMBER_LIMIT = 20
 
@@ -51,7 +52,7 @@ def inspect_file(path: Path, q_tolerance: float) -> tuple[str, FileRecord]:
         lines += _loaded_details(outcome.obj, record, tabulate)
     lines.append("\nValidation:")
     lines += [f"  [{p.severity}] {p.code}: {p.message}" for p in record.problems] or ["  no problems found"]
-    return "\n".join(lines) + "\n", record
+    return terminal_safe("\n".join(lines) + "\n"), record
 
 
 def _loaded_details(obj: object, record: FileRecord, tabulate) -> list[str]:

@@ -38,7 +38,9 @@ class _Progress:
     """`done/total path` on one stderr line, rewritten in place."""
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        click.echo(f"\r\033[K[{done}/{total}] {label[-70:]}", nl=False, err=True)
+        from audit.checkpoints.terminal import terminal_safe
+
+        click.echo(f"\r\033[K[{done}/{total}] {terminal_safe(label[-70:])}", nl=False, err=True)
         if done == total:
             click.echo(err=True)
 

@@ -251,3 +251,13 @@ def test_empty_root_still_gives_headed_tables(tmp_path):
     header = output.read_text().splitlines()
     assert len(header) == 1 and header[0].startswith("row,run,category,rule,status")
     assert "_none_" in render_markdown(audit_tree(root, CheckpointSettings()))
+
+
+def test_inspect_never_sends_control_characters_to_the_terminal(tmp_path):
+    import torch
+
+    path = tmp_path / "ansi.pt"
+    torch.save({"model_state_dict": {"\x1b[2Jevil.weight": torch.ones(2, 2)}, "epoch": 1}, path)
+    result = CliRunner().invoke(main, ["checkpoints", "inspect", str(path)])
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "\\x1b[2Jevil.weight" in result.output
