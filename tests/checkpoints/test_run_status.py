@@ -1,0 +1,83 @@
+"""How a run ended, from its file names, its log and its age."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from audit.checkpoints.fields import CheckpointFields
+from audit.checkpoints.records import FileRecord
+from audit.checkpoints.run_status import configured_epochs, crash_marker, run_status
+
+CONFIG = {"coverage": {"max_epochs": 40}, "hierarchy": {"max_epochs": 60}}
+DAY = 24 * 3600
+
+
+def record(name: str, epoch: int | None = None, finished: bool = False) -> FileRecord:
+    return FileRecord(Path("run") / name, f"run/{name}", "run", fields=CheckpointFields(epoch=epoch, config=CONFIG, finished=finished))
+
+
+@pytest.mark.parametrize(
+    ("names", "status"),
+    [
+        (["best.pt", "latest.pt"], "complete"),
+        (["best_Q.pt"], "complete"),
+        (["latest.pt"], "partial"),
+        (["epoch_3.pt", "model.pth"], "crashed"),
+        ([], "empty"),
+    ],
+)
+def test_status_from_file_names(names, status):
+    assert run_status([record(name) for name in names], [], time.time(), 24.0)[0] == status
+
+
+@pytest.mark.parametrize(
+    ("tail", "marker"),
+    [
+        ("epoch 3\nTraceback (most recent call last):\n  File x\nValueError: bad\n", "Traceback (most recent call last)"),
+        ("epoch 9\nKilled\n", "Killed"),
+        ("RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n", "out of memory"),
+        ("torch.OutOfMemoryError: boom\n", "OutOfMemoryError"),
+        ("epoch 99 done\nsaved best.pt\n", None),
+    ],
+)
+def test_crash_markers_at_the_end_of_a_log(tmp_path, tail, marker):
+    log = tmp_path / "train.log"
+    log.write_text("ok\n" * 5000 + tail)
+    assert crash_marker(log) == marker
+    if marker:
+        status, reason = run_status([record("best.pt")], [log], time.time(), 24.0)
+        assert status == "crashed" and "train.log" in reason
+
+
+def test_an_old_traceback_followed_by_a_long_healthy_tail_is_not_a_crash(tmp_path):
+    log = tmp_path / "train.log"
+    log.write_text("Traceback (most recent call last):\n" + "epoch ok\n" * 2000)
+    assert crash_marker(log) is None
+
+
+def test_stale_unfinished_run_is_crashed_fresh_one_is_partial():
+    files = [record("latest.pt", epoch=12)]
+    now = time.time()
+    assert run_status(files, [], now - 3 * DAY, 24.0, now=now)[0] == "crashed"
+    assert run_status(files, [], now - 3600, 24.0, now=now)[0] == "partial"
+    finished = [record("latest.pt", epoch=12, finished=True)]  # early stop is legitimate
+    assert run_status(finished, [], now - 3 * DAY, 24.0, now=now)[0] == "partial"
+    done = [record("latest.pt", epoch=99)]
+    assert run_status(done, [], now - 3 * DAY, 24.0, now=now)[0] == "partial"
+
+
+@pytest.mark.parametrize(
+    ("config", "epochs"),
+    [
+        ({"epochs": 30}, 30),
+        ({"train": {"max_epochs": 12}}, 12),
+        ({"training": {"num_epochs": 7}}, 7),
+        (CONFIG, 100),
+        ({"coverage": {"max_epochs": 40}}, 40),
+        ({"lr": 1}, None),
+        (None, None),
+    ],
+)
+def test_configured_epochs(config, epochs):
+    assert configured_epochs(config) == epochs
