@@ -116,7 +116,6 @@ RULES: dict[str, Rule] = {
     "coverage.lr": _floats(0.0, 1.0, low_open=True),
     "coverage.beta": _floats(0.0, 10.0),
     "coverage.beta_warmup_epochs": _ints(0, BIG),
-    "coverage.extra_epochs": _ints(0, BIG),
     "hierarchy.max_epochs": _ints(1, BIG),
     "hierarchy.batch_size": _ints(1, N_OPS),
     "hierarchy.lr": _floats(0.0, 1.0, low_open=True),
