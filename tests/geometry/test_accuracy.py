@@ -21,21 +21,29 @@ CURVATURES = st.sampled_from([1.0, 0.25, 3.0])
 
 
 def exact_distance(x: torch.Tensor, y: torch.Tensor, c: float) -> mpmath.mpf:
-    """d_c(x, y) = arcosh(1 + 2c‖x−y‖² / ((1−c‖x‖²)(1−c‖y‖²))) / √c, at 60 digits."""
+    """d_c(x, y) = arcosh(1 + t) / √c, t = 2c‖x−y‖² / ((1−c‖x‖²)(1−c‖y‖²)), to 60 digits.
+
+    1 + t cancels the digits of a tiny t, so arcosh gets 60 digits more than t loses.
+    """
     with mpmath.workdps(60):
         xs = [mpmath.mpf(float(a)) for a in x.tolist()]
         ys = [mpmath.mpf(float(b)) for b in y.tolist()]
         c = mpmath.mpf(c)
-        gap = sum((a - b) ** 2 for a, b in zip(xs, ys))
+        difference = sum((a - b) ** 2 for a, b in zip(xs, ys))
         x2, y2 = sum(a * a for a in xs), sum(b * b for b in ys)
-        return mpmath.acosh(1 + 2 * c * gap / ((1 - c * x2) * (1 - c * y2))) / mpmath.sqrt(c)
+        t = 2 * c * difference / ((1 - c * x2) * (1 - c * y2))
+    if t == 0:
+        return mpmath.mpf(0)
+    with mpmath.workdps(60 + max(0, int(-mpmath.log10(t)))):
+        return mpmath.acosh(1 + t) / mpmath.sqrt(c)
 
 
 def relative_error(value: torch.Tensor, exact: mpmath.mpf) -> float:
-    if exact == 0:
-        return abs(float(value))
+    """|value − exact| / |exact|, with float32's smallest normal as the floor of |exact|:
+    a subnormal float32 result cannot be more precise than its absolute spacing."""
     with mpmath.workdps(60):
-        return float(abs((mpmath.mpf(float(value)) - exact) / exact))
+        scale = max(abs(exact), mpmath.mpf(torch.finfo(torch.float32).tiny))
+        return float(abs(mpmath.mpf(float(value)) - exact) / scale)
 
 
 def nudged(x: torch.Tensor, steps: list[int]) -> torch.Tensor:
