@@ -215,7 +215,8 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
 
     def run(name: str, metrics: dict[str, float] | None = None, *, layout: str = "vaeaudit", epoch: int = 100,
             files: tuple[str, ...] = ("best.pt", "latest.pt"), state=None, run_config=None, readme: bool = True,
-            finished: bool = True, phase: str = "hierarchy") -> dict:
+            finished: bool = True, phase: str = "hierarchy") -> dict[str, torch.Tensor]:
+        """One run folder with `files`, all holding the same weights; returns those weights."""
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
         state = model_state(config, next(seed)) if state is None else state
@@ -234,7 +235,7 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
             save(checkpoint, folder / file_name)
         if readme:
             (folder / "README.md").write_text(f"# {name}\n")
-        return {"state": state}
+        return state
 
     # Production, in every layout the original system used.
     source = run("v5_5", layout="v5_top")
@@ -273,7 +274,9 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     run("sweep_latent_8", files=("epoch_3.pt",))
     run("hierarchy_push", good_metrics(-0.95, 0.0))
     run("rich_inverted", good_metrics(0.31))
-    run("debug_nan", state={**(s := model_state(config, next(seed))), "encoder_B.mu.weight": torch.full_like(s["encoder_B.mu.weight"], float("nan"))})
+    with_nan = model_state(config, next(seed))
+    with_nan["encoder_B.mu.weight"][0, 0] = float("nan")
+    run("debug_nan", state=with_nan)
     dead = model_state(config, next(seed))
     dead["decoder.logits.weight"].zero_()
     run("dead_weights", state=dead)
@@ -285,9 +288,9 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     run("epoch_order", files=("best.pt",), epoch=60)
     save(vaeaudit_checkpoint(model_state(config, next(seed)), config, good_metrics(), 40), root / "epoch_order" / "latest.pt")
     # Duplicates and runs that learned nothing.
-    run("v5_12_copy", good_metrics(-0.8320, 0.00787, 0.72), state=copy.deepcopy(original["state"]))
+    run("v5_12_copy", good_metrics(-0.8320, 0.00787, 0.72), state=copy.deepcopy(original))
     overnight_config = make_config(small, frozen_checkpoint={"path": "sandbox-training/checkpoints/v5_5/latest.pt"})
-    run("v5_11_overnight", good_metrics(-0.83, 0.001), state=copy.deepcopy(source["state"]), run_config=overnight_config)
+    run("v5_11_overnight", good_metrics(-0.83, 0.001), state=copy.deepcopy(source), run_config=overnight_config)
     shared_trainable = model_state(config, 7)
 
     def with_shared_trainable() -> dict[str, torch.Tensor]:
