@@ -13,18 +13,20 @@ import re
 from typing import Any
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~])")
+# Line and paragraph separators and other control characters: a cell must stay one line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def escape_markdown(value: Any) -> str:
     """Make `value` inert inside a Markdown table cell or paragraph."""
     text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = _CONTROL.sub(" ", text.replace("&", "&amp;").replace("\r\n", " "))
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def inline_code(value: Any) -> str:
     """Wrap `value` in a code span that its own backticks cannot close; safe in tables."""
-    text = ("" if value is None else str(value)).replace("\r", " ").replace("\n", " ").replace("|", "\\|")
+    text = _CONTROL.sub(" ", "" if value is None else str(value)).replace("|", "\\|")
     longest_run = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * (longest_run + 1)
     padding = " " if text.startswith("`") or text.endswith("`") else ""

@@ -20,7 +20,7 @@ def test_escape_neutralises_table_pipes_html_links_and_newlines():
 @given(st.text())
 def test_escaped_text_never_has_bare_pipes_or_newlines(text):
     escaped = escape_markdown(text)
-    assert "\n" not in escaped and "\r" not in escaped
+    assert not any(line_break in escaped for line_break in "\n\r\x0b\x0c\u2028\u2029")
     bare_pipes = escaped.replace("\\|", "")
     assert "|" not in bare_pipes
 
