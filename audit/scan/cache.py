@@ -75,8 +75,11 @@ class ScanCache:
 
 
 def _key(path: str) -> str:
-    """Entries are keyed by real path: `src/a.py` and `/abs/src/a.py` are one file."""
-    return os.path.realpath(path)
+    """Entries are keyed by absolute path: `src/a.py` and `/abs/src/a.py` are one file.
+
+    (Not realpath: resolving symlinks costs a syscall per path component, per file.)
+    """
+    return os.path.abspath(path)
 
 
 def finding_to_json(finding: Finding) -> dict:

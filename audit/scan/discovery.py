@@ -32,19 +32,15 @@ class _IgnoreRule:
 
 def iter_python_files(paths: Iterable[str | Path], settings: Settings) -> Iterator[Path]:
     """Yield each Python file under `paths` once, in a stable (sorted) order."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     for given in paths:
         root = Path(given)
-        if root.is_file():
-            if root.resolve() not in seen:
-                seen.add(root.resolve())
-                yield root
-            continue
-        if root.is_dir():
-            for path in _walk(root, settings):
-                if path.resolve() not in seen:
-                    seen.add(path.resolve())
-                    yield path
+        found = [root] if root.is_file() else _walk(root, settings) if root.is_dir() else []
+        for path in found:
+            real = os.path.realpath(path)
+            if real not in seen:
+                seen.add(real)
+                yield path
 
 
 def is_excluded(path: Path, settings: Settings) -> bool:

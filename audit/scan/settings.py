@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,7 +232,3 @@ def _check(settings: Settings, where: str) -> None:
         if not re.fullmatch(r"[A-Z]+[0-9]*", code):
             raise ConfigError(f"{where}: {code!r} is not a rule code or prefix (e.g. HYP or HYP001)")
 
-
-def as_mapping(pairs: tuple[tuple[str, tuple[str, ...]], ...]) -> Mapping[str, tuple[str, ...]]:
-    """The dict view of a pairs field (`per_file_ignores`, `categories`)."""
-    return dict(pairs)

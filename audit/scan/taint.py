@@ -98,7 +98,7 @@ class ValueTaint:
             return None
         return Taint(LOW, (Step(f"{name}: the name says hyperbolic", node),))
 
-    def key_taint(self, key: str, node: cst.CSTNode) -> Taint | None:
+    def key_taint(self, key: str) -> Taint | None:
         if self.is_euclidean_name(key) or not any(pattern.search(key) for pattern in self.key_patterns):
             return None
         return Taint(MEDIUM)
@@ -159,7 +159,7 @@ class ValueTaint:
     def _subscript(self, node: cst.Subscript, env: Env) -> Taint | None:
         key = _string_key(node)
         if key is not None:
-            return self.key_taint(key, node)
+            return self.key_taint(key)
         base = self.of(node.value, env)
         return base if base is not None and base.kind == "point" else None
 
@@ -178,12 +178,11 @@ class ValueTaint:
             if name == "get" and node.args:
                 key = _literal_string(node.args[0].value)
                 if key is not None:
-                    return self.key_taint(key, node)
+                    return self.key_taint(key)
         callee = dotted(node.func)
-        if callee is not None:
-            module = self.lookup(env, callee, node.func) if callee in env else None
-            if module is not None and module.kind == "projector":
-                return Taint(HIGH, module.steps)
+        module = env.get(callee) if callee is not None else None
+        if module is not None and module.kind == "projector":
+            return Taint(HIGH, module.steps)
         qualified = self.imports.qualify(node.func)
         if qualified in _COMBINING_FUNCTIONS and node.args:
             parts = node.args[0].value
