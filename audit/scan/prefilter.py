@@ -5,7 +5,8 @@ A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euc
 a phrase that marks an annotated or documented parameter (`audit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
-and most files of a real tree (98 % of the installed torch package) fail one of them.
+and nearly every file of a foreign tree fails one of them (all but 3 of the 2,285
+files of the installed torch package).
 Sound by construction: every source the taint analysis knows appears in the text as one
 of these identifiers or phrases.
 """
