@@ -70,6 +70,9 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
         settings = load_settings(start, **overrides)
         if extend_exclude:
             settings = dataclasses.replace(settings, extend_exclude=settings.extend_exclude + extend_exclude)
+        if settings.config_path is None and any(Path(path).is_file() for path in paths):
+            # No project and only files given: no folder is ours to put a cache in.
+            settings = dataclasses.replace(settings, cache=False)
         _check_selectors(settings)
         outcome = _run(paths, reading_stdin, stdin_filename, settings, jobs)
     except ConfigError as error:

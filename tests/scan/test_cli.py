@@ -196,6 +196,15 @@ def test_cache_is_used_and_can_be_disabled(project: Path) -> None:
     assert not (project.parent / "elsewhere").exists()
 
 
+def test_no_cache_is_written_next_to_loose_files(tmp_path: Path, monkeypatch) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    (loose / "a.py").write_text(BAD, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert run("scan", "loose/a.py").exit_code == 1
+    assert sorted(p.name for p in loose.iterdir()) == ["a.py"]
+
+
 def test_process_pool_gives_the_same_results(project: Path) -> None:
     many = project / "many"
     many.mkdir()
