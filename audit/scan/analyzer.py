@@ -57,6 +57,7 @@ class _Analysis:
         self.values = ValueTaint(settings, ImportMap(module), module.code_for_node)
         self.imports = self.values.imports
         self.hits: dict[int, tuple[EuclideanOp, Taint, Taint | None]] = {}
+        self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self._positions = None
 
     def run(self) -> list[Finding]:
@@ -126,9 +127,13 @@ class _Analysis:
         for node, ancestors in walk(root):
             if not isinstance(node, (cst.Call, cst.BinaryOperation)):
                 continue
+            if id(node) in self.covered:
+                continue
             op = match_euclidean(node, self.imports, self.module.code_for_node)
             if op is None:
                 continue
+            if op.covers is not None:
+                self.covered.add(id(op.covers))
             x_taint = self._point(op.x, env)
             y_taint = self._point(op.y, env) if op.y is not None else None
             if x_taint is None and y_taint is None:
@@ -152,6 +157,9 @@ class _Analysis:
         if op.kind == "norm":
             rule = "HYP001"
             message = f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin"
+        elif op.kind == "squared":
+            rule = "HYP003"
+            message = f"Squared Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance(...) ** 2"
         elif op.y is None:
             rule = "HYP002"
             message = f"Euclidean pairwise distances of ball points `{x}`; use poincare_distance_matrix"
@@ -201,15 +209,18 @@ class _Analysis:
         return self._positions[node]
 
 
-# Last names of every call `audit.scan.sinks` recognises (before import resolution).
-_OPERATION_NAMES = frozenset({"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt"})
+# Last names of the calls `audit.scan.sinks` recognises (before import resolution); squared
+# forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
+_OPERATION_NAMES = frozenset(
+    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt", "pow", "square", "mse_loss"}
+)
 
 
 def _strength(x_taint: Taint | None, y_taint: Taint | None, op: EuclideanOp) -> int:
     """Confidence of a finding: both operands of a distance hyperbolic, or one (one level less)."""
     taints = [t for t in (x_taint, y_taint) if t is not None]
     confidence = min(t.confidence for t in taints)
-    if op.kind == "distance" and op.y is not None and len(taints) == 1:
+    if op.kind in ("distance", "squared") and op.y is not None and len(taints) == 1:
         confidence = max(0, confidence - 1)
     return confidence
 

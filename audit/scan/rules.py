@@ -86,7 +86,36 @@ HYP002 = Rule(
     ),
 )
 
-RULES: dict[str, Rule] = {rule.code: rule for rule in (HYP001, HYP002)}
+HYP003 = Rule(
+    code="HYP003",
+    name="squared-euclidean-distance-between-ball-points",
+    summary="Squared Euclidean distance or mean squared error between Poincaré-ball points",
+    what=(
+        "A squared Euclidean distance between tensors of which at least one holds Poincaré-ball points, "
+        "written without a square root: `((a - b) ** 2).sum(-1)`, `(a - b).pow(2).mean()`, "
+        "`torch.sum((a - b) ** 2, dim=-1)`, or `F.mse_loss(a, b)`. Squared differences that feed "
+        "hyperbolic math (`acosh`, `asinh`, the conformal factor) implement the geometry and are not reported."
+    ),
+    why=(
+        "Reconstruction, alignment and distillation losses between latent codes are often written as MSE. "
+        "On the ball this pulls points together by their Euclidean gap, which shrinks towards the boundary: "
+        "two codes far apart hyperbolically cost almost nothing, so the loss ignores exactly the deep-hierarchy "
+        "region the model is meant to use."
+    ),
+    example=(
+        "z_student = exp_map_zero(mu_student)\n"
+        "z_teacher = exp_map_zero(mu_teacher)\n"
+        "loss = F.mse_loss(z_student, z_teacher)  # HYP003\n"
+    ),
+    fix="Use the squared hyperbolic distance (or the distance itself) as the loss; `vaeaudit fix` does not rewrite this rule, because a loss's scale changes.",
+    fixed_example=(
+        "z_student = exp_map_zero(mu_student)\n"
+        "z_teacher = exp_map_zero(mu_teacher)\n"
+        "loss = poincare_distance(z_student, z_teacher, c=curvature).pow(2).mean()\n"
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in (HYP001, HYP002, HYP003)}
 
 
 def selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:

@@ -40,7 +40,9 @@ _OPERAND_KEYWORDS = ("input", "x", "x1", "A", "a", "u", "XA", "X")
 _SECOND_KEYWORDS = ("other", "y", "x2", "v", "XB")
 _EUCLIDEAN_P = {None, "2", "2.0", "'fro'", '"fro"', "None", "'euclidean'", '"euclidean"'}
 _SQUARE_FUNCTIONS = {"torch.square", "numpy.square", "torch.pow", "numpy.power"}
-_SUM_FUNCTIONS = {"torch.sum", "numpy.sum"}
+_SUMMING = frozenset({"torch.Tensor.sum", "torch.sum", "numpy.sum"})
+_AVERAGING = frozenset({"torch.Tensor.mean", "torch.mean", "numpy.mean"})
+_MEAN_SQUARED_ERRORS = frozenset({"torch.nn.functional.mse_loss"})
 _SQRT_FUNCTIONS = {"torch.sqrt", "numpy.sqrt", "math.sqrt"}
 
 
@@ -48,9 +50,11 @@ _SQRT_FUNCTIONS = {"torch.sqrt", "numpy.sqrt", "math.sqrt"}
 class EuclideanOp:
     """One recognised Euclidean measurement at `node`.
 
-    `kind` is "norm" (of `x`), or "distance" (between `x` and `y`; a norm of `a - b` is a
-    distance too). `function` uses the FixHint canonical names; `fixable` is False where
-    no canonical rewrite exists (pdist).
+    `kind` is "norm" (of `x`), "distance" (between `x` and `y`; a norm of `a - b` is a
+    distance too) or "squared" (a squared distance or mean squared error). `function` uses
+    the FixHint canonical names; `fixable` is False where no canonical rewrite exists
+    (pdist, squared forms). `covers` is an inner node that is part of this operation (the
+    sum under a square root), so it is not reported a second time.
     """
 
     node: cst.BaseExpression
@@ -63,6 +67,7 @@ class EuclideanOp:
     p: cst.BaseExpression | None
     backend: str
     fixable: bool = True
+    covers: cst.CSTNode | None = None
 
 
 def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.CSTNode], str]) -> EuclideanOp | None:
@@ -82,6 +87,12 @@ def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.C
         return _norm(node, name, imports, code)
     if name in _DISTANCES or name in _SELF_DISTANCES:
         return _distance(node, name, code)
+    if name in _SUMMING or name in _AVERAGING:
+        return _squared_difference(node, imports, code)
+    if name in _MEAN_SQUARED_ERRORS:
+        arguments = _arguments(node, ("input", "target"))
+        if "input" in arguments and "target" in arguments:
+            return EuclideanOp(node, "squared", name, arguments["input"], arguments["target"], None, None, None, "torch", fixable=False)
     return None
 
 
@@ -90,7 +101,7 @@ def _callee(call: cst.Call, imports: ImportMap) -> str | None:
     qualified = imports.qualify(call.func)
     if qualified is not None:
         return _ALIASES.get(qualified, qualified)
-    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("norm", "sqrt", "sum", "pow", "square"):
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value in ("norm", "sqrt", "sum", "mean", "pow", "square"):
         return f"torch.Tensor.{call.func.attr.value}"
     return None
 
@@ -151,27 +162,50 @@ def _distance(call: cst.Call, name: str, code) -> EuclideanOp | None:
 
 def _sqrt_of_sum_of_squares(node, inner: cst.BaseExpression, numpy_sqrt: bool, imports: ImportMap, code) -> EuclideanOp | None:
     """`sqrt((x**2).sum(-1))`, `x.pow(2).sum(-1).sqrt()`, `torch.sum(x*x, dim=1) ** 0.5`, ..."""
-    if not isinstance(inner, cst.Call):
+    summed = _sum_of_squares(inner, imports, code, _SUMMING)
+    if summed is None:
         return None
-    summed_name = _callee(inner, imports)
-    if summed_name == "torch.Tensor.sum":
-        squared, arguments = inner.func.value, _arguments(inner, ("dim", "keepdim"))
-    elif summed_name in _SUM_FUNCTIONS and inner.args:
-        squared = inner.args[0].value
-        arguments = _arguments(inner, ("__operand__", "dim", "keepdim"))
-        if summed_name.startswith("numpy"):
+    operand, dim, keepdim, numpy_sum, _ = summed
+    backend = "numpy" if numpy_sqrt or numpy_sum else "torch"
+    left_right = _difference(operand)
+    if left_right is not None:
+        return EuclideanOp(node, "distance", "sqrt-sum-of-squares", *left_right, dim, keepdim, None, backend, covers=inner)
+    return EuclideanOp(node, "norm", "sqrt-sum-of-squares", operand, None, dim, keepdim, None, backend, covers=inner)
+
+
+def _squared_difference(call: cst.Call, imports: ImportMap, code) -> EuclideanOp | None:
+    """`((a - b) ** 2).sum(-1)`, `(a - b).pow(2).mean()`: a squared distance, no square root."""
+    summed = _sum_of_squares(call, imports, code, _SUMMING | _AVERAGING)
+    if summed is None:
+        return None
+    operand, dim, keepdim, numpy_sum, squared = summed
+    left_right = _difference(operand)
+    # `(a - b) * (a - b)` is left out on purpose: the prefilter looks for `**`, `pow`, `square`.
+    if left_right is None or isinstance(squared, cst.BinaryOperation) and isinstance(squared.operator, cst.Multiply):
+        return None  # a squared radius: the conformal factor's ingredient, not a metric
+    return EuclideanOp(call, "squared", "sum-of-squared-differences", *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=False)
+
+
+def _sum_of_squares(node: cst.BaseExpression, imports: ImportMap, code, reductions: frozenset[str]):
+    """(x, dim, keepdim, is_numpy, squared node) when `node` reduces the squares of x with one of `reductions`."""
+    if not isinstance(node, cst.Call):
+        return None
+    name = _callee(node, imports)
+    if name not in reductions:
+        return None
+    if name.startswith("torch.Tensor."):
+        squared, arguments = node.func.value, _arguments(node, ("dim", "keepdim"))
+    elif node.args:
+        squared = node.args[0].value
+        arguments = _arguments(node, ("__operand__", "dim", "keepdim"))
+        if name.startswith("numpy"):
             arguments = {"dim": arguments.get("axis", arguments.get("dim")), "keepdim": arguments.get("keepdims")}
     else:
         return None
     operand = _squared_operand(squared, imports, code)
     if operand is None:
         return None
-    dim, keepdim = arguments.get("dim"), arguments.get("keepdim")
-    backend = "numpy" if numpy_sqrt or summed_name.startswith("numpy") else "torch"
-    left_right = _difference(operand)
-    if left_right is not None:
-        return EuclideanOp(node, "distance", "sqrt-sum-of-squares", *left_right, dim, keepdim, None, backend)
-    return EuclideanOp(node, "norm", "sqrt-sum-of-squares", operand, None, dim, keepdim, None, backend)
+    return operand, arguments.get("dim"), arguments.get("keepdim"), name.startswith("numpy"), squared
 
 
 def _squared_operand(node: cst.BaseExpression, imports: ImportMap, code) -> cst.BaseExpression | None:

@@ -228,6 +228,7 @@ _SNIPPETS = st.sampled_from(
         "r = torch.sqrt((z ** 2).sum(-1))", "r = (z * z).sum(-1) ** 0.5", "z = proj(x)", "proj = HyperbolicProjection()",
         "z = self.manifold.expmap0(v)", "w = log_map_zero(z)", "x = y + 1", "r = z.data.norm()", "d = (a - b).norm()",
         "def g(p: PoincareTensor):\n    return p.norm()", "for q in z:\n    print(q.norm())", "if c:\n    z = to_poincare(v)",
+        "l = F.mse_loss(z, w)", "s = ((z - w) ** 2).sum(-1)", "s = (z - w).pow(2).mean()", "w = exp_map_zero(u)",
     ]
 )
 
@@ -235,7 +236,7 @@ _SNIPPETS = st.sampled_from(
 @hypothesis_settings(max_examples=60)
 @given(st.lists(_SNIPPETS, min_size=1, max_size=6))
 def test_prefilter_never_hides_a_finding(lines) -> None:
-    source = ("import torch\n" + "\n".join(lines) + "\n").encode()
+    source = ("import torch\nimport torch.nn.functional as F\n" + "\n".join(lines) + "\n").encode()
     settings = Settings()
     if not Prefilter(settings).could_match(source):
         assert scan_source(source, "gen.py", settings) == []
@@ -247,3 +248,23 @@ def test_prefilter_skips_files_without_sources_or_norms() -> None:
     assert not prefilter.could_match(b"z = exp_map_zero(v)\n")
     assert prefilter.could_match(b"z = exp_map_zero(v)\nr = z.norm()\n")
     assert prefilter.could_match(b"r = outputs['z_A_hyp'].norm()\n")
+
+
+@pytest.mark.parametrize(
+    ("expression", "rule"),
+    [
+        ("torch.norm(z)", "HYP001"), ("z.norm()", "HYP001"), ("vn(z)", "HYP001"), ("torch.sqrt((z * z).sum(-1))", "HYP001"),
+        ("(z.pow(2).sum(-1)) ** 0.5", "HYP001"), ("torch.cdist(z, w)", "HYP002"), ("F.pairwise_distance(z, w)", "HYP002"),
+        ("torch.pdist(z)", "HYP002"), ("F.mse_loss(z, w)", "HYP003"), ("(z - w).pow(2).sum(-1)", "HYP003"),
+        ("torch.square(z - w).mean()", "HYP003"), ("((z - w) ** 2).mean()", "HYP003"),
+    ],
+)
+def test_each_operation_alone_survives_prefilter_and_scope_selection(expression: str, rule: str) -> None:
+    from audit.scan.runner import scan_bytes
+
+    source = (
+        "import torch\nimport torch.nn.functional as F\nfrom torch.linalg import vector_norm as vn\n"
+        f"def helper(v, u):\n    return v\n\nclass K:\n    def m(self, z_hyp, w_hyp):\n        z, w = z_hyp, w_hyp\n        return {expression}\n"
+    )
+    result = scan_bytes("alone.py", source.encode(), Settings())
+    assert [(f.rule, f.line) for f in result.findings] == [(rule, 10)]

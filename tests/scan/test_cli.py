@@ -117,7 +117,7 @@ def test_sarif_output(project: Path) -> None:
     sarif = json.loads(result.stdout)
     assert sarif["version"] == "2.1.0"
     driver = sarif["runs"][0]["tool"]["driver"]
-    assert [rule["id"] for rule in driver["rules"]] == ["HYP001", "HYP002"]
+    assert [rule["id"] for rule in driver["rules"]] == ["HYP001", "HYP002", "HYP003"]
     region = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 7, "startColumn": 12, "endLine": 7, "endColumn": 26}
     invocation = sarif["runs"][0]["invocations"][0]
