@@ -3,7 +3,8 @@
 Quality = the issue's target: coverage 100 %, hierarchy_B <= -0.8320 (ceiling -0.83205)
 and richness >= 0.00787, radii as Poincaré distance from the origin. The peer is the same
 trainer with the rich-hierarchy loss replaced by plain per-op radius regression (the
-original system's "max_hierarchy" recipe), run for the same number of epochs.
+original system's "max_hierarchy" recipe; every other term unchanged), run for the same
+number of epochs.
 
     .venv/bin/python bench/bench_train.py [--runs 3] [--set key=value ...]
 
