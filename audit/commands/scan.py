@@ -58,7 +58,7 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
     reading_stdin = paths == ("-",)
     if "-" in paths and not reading_stdin:
         raise click.UsageError("`-` (standard input) cannot be combined with other paths")
-    start = Path(stdin_filename).parent if reading_stdin and stdin_filename else Path(paths[0]) if paths and Path(paths[0]).exists() else Path.cwd()
+    start = _settings_start(paths, reading_stdin, stdin_filename)
     overrides = {
         "select": _codes(select),
         "ignore": _codes(ignore),
@@ -71,7 +71,7 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
         if extend_exclude:
             settings = dataclasses.replace(settings, extend_exclude=settings.extend_exclude + extend_exclude)
         if settings.config_path is None and any(Path(path).is_file() for path in paths):
-            # No project and only files given: no folder is ours to put a cache in.
+            # No project, and a file given: the folder around it is not ours to fill with a cache.
             settings = dataclasses.replace(settings, cache=False)
         _check_selectors(settings)
         outcome = _run(paths, reading_stdin, stdin_filename, settings, jobs)
@@ -89,6 +89,15 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
     if any(problem.severity == "error" for problem in errors):
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename: str | None) -> Path:
+    """Where to look for pyproject.toml: beside the (stdin) file or the first path, else here."""
+    if reading_stdin:
+        return Path(stdin_filename).parent if stdin_filename else Path.cwd()
+    if paths and Path(paths[0]).exists():
+        return Path(paths[0])
+    return Path.cwd()
 
 
 def _check_selectors(settings) -> None:
