@@ -183,8 +183,6 @@ def train(
             if better:
                 _save(last_checkpoint, run_dir / name)
         _save(last_checkpoint, latest_path)
-        if result.time_to_quality is None and _quality_reached(metrics, config):
-            result.time_to_quality = record["elapsed_s"]
         if on_epoch is not None:
             on_epoch(record)
 
@@ -201,7 +199,6 @@ def train(
     try:
         # --- phase 1: encoder A + decoder until every op decodes exactly ---
         settings = config["coverage"]
-        phase_started = time.perf_counter()
         if state["phase"] == "coverage" and not state["phase_done"]:
             optimizer = torch.optim.Adam(model.coverage_parameters(), lr=settings["lr"])
             if optimizer_state is not None:
@@ -221,11 +218,9 @@ def train(
                     optimizer.step()
                     _accumulate(totals, terms, len(index))
                 finish_epoch(optimizer, _averages(totals), settings["lr"], lambda metrics: metrics["coverage"] == 1.0)
-        result.seconds["coverage"] = time.perf_counter() - phase_started
 
         # --- phase 2: freeze A + decoder; encoder B + projection learn the radial bands ---
         settings = config["hierarchy"]
-        phase_started = time.perf_counter()
         model.freeze_coverage()
         if state["phase"] == "coverage":
             state.update(phase="hierarchy", phase_epoch=0, phase_done=False)
@@ -254,7 +249,6 @@ def train(
                     optimizer.step()
                     _accumulate(totals, terms, len(index))
                 finish_epoch(optimizer, _averages(totals), lr, goal)
-        result.seconds["hierarchy"] = time.perf_counter() - phase_started
     except KeyboardInterrupt:
         if last_checkpoint is not None:
             _save(last_checkpoint, latest_path)
@@ -262,7 +256,13 @@ def train(
 
     if records:
         result.metrics = {name: records[-1][name] for name in METRIC_NAMES}
-    result.epochs = {phase: sum(1 for record in records if record["phase"] == phase) for phase in PHASES}
+    phase_ends = [0.0]
+    for phase in PHASES:
+        in_phase = [record for record in records if record["phase"] == phase]
+        result.epochs[phase] = len(in_phase)
+        phase_ends.append(in_phase[-1]["elapsed_s"] if in_phase else phase_ends[-1])
+        result.seconds[phase] = phase_ends[-1] - phase_ends[-2]
+    result.time_to_quality = next((record["elapsed_s"] for record in records if _quality_reached(record, config)), None)
     best_path = run_dir / "best.pt"
     result.best = load_checkpoint(best_path)["metrics"] if best_path.exists() else None
     return result
@@ -280,6 +280,8 @@ def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
         checkpoint = load_checkpoint(latest_path)
         if checkpoint.get("version") != CHECKPOINT_VERSION:
             raise RunFolderError(f"cannot resume {latest_path}: checkpoint version {checkpoint.get('version')!r}, this trainer writes {CHECKPOINT_VERSION!r}")
+        if checkpoint["phase"] == PHASES[-1] and checkpoint["phase_done"]:
+            raise RunFolderError(f"nothing to resume: {run_dir} finished at epoch {checkpoint['epoch']}")
         return checkpoint
     if run_dir.exists() and any(run_dir.iterdir()):
         raise RunFolderError(f"run folder {run_dir} already exists and is not empty; pass --resume to continue it or choose another --run-name")

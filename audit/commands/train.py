@@ -52,8 +52,7 @@ def _summary(result: Any) -> str:
     best = result.best or {}
     rows = [(name, f"{result.metrics[name]:.5f}", f"{best[name]:.5f}" if name in best else "-") for name in METRIC_NAMES]
     for phase, epochs in result.epochs.items():
-        seconds = result.seconds.get(phase)
-        rows.append((f"{phase} phase", f"{epochs} epochs", f"{seconds:.1f} s" if seconds is not None else "-"))
+        rows.append((f"{phase} phase", f"{epochs} epochs", f"{result.seconds[phase]:.1f} s"))
     quality = f"{result.time_to_quality:.1f} s" if result.time_to_quality is not None else "not reached"
     rows.append(("time to quality", quality, ""))
     return tabulate(rows, headers=("", "final", "best.pt"), tablefmt="github")

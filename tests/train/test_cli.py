@@ -1,5 +1,7 @@
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,25 @@ def test_installed_entry_point_reports_bad_config_without_a_traceback(tmp_path):
     assert "Traceback" not in completed.stderr
     help_text = subprocess.run([str(VAEAUDIT), "train", "--help"], capture_output=True, text=True, timeout=60)
     assert help_text.returncode == 0 and "--resume" in help_text.stdout
+
+
+def test_a_real_sigint_saves_latest_and_exits_130(tmp_path, short_overrides):
+    sets = [argument for override in short_overrides for argument in ("--set", override)]
+    long_run = ["--set", "hierarchy.early_stop=false", "--set", "hierarchy.max_epochs=1000"]
+    process = subprocess.Popen(
+        [str(VAEAUDIT), "train", "--save-dir", str(tmp_path), "--run-name", "sig", "-q", *sets, *long_run],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = tmp_path / "sig" / "metrics.jsonl"
+    try:
+        deadline = time.monotonic() + 120
+        while not (log.exists() and len(log.read_text().splitlines()) >= 2) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130
+    assert "Interrupted" in stderr and "Traceback" not in stderr
+    assert torch.load(tmp_path / "sig" / "latest.pt", weights_only=True)["epoch"] >= 2

@@ -30,6 +30,9 @@ def test_a_run_writes_every_file_and_moves_quality_the_right_way(finished_run):
     assert hierarchy[-1]["hierarchy_B"] < -0.6 and hierarchy[-1]["richness"] > 0
     assert all(record["coverage"] == 1.0 for record in hierarchy)  # phase 2 cannot cost coverage
     assert result.metrics == {name: history[-1][name] for name in METRIC_NAMES}
+    assert result.epochs == {"coverage": len(coverage), "hierarchy": 3}
+    last_line = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+    assert result.seconds["coverage"] + result.seconds["hierarchy"] == pytest.approx(last_line["elapsed_s"])
 
 
 @pytest.mark.parametrize("name", CHECKPOINTS)
@@ -83,6 +86,8 @@ def test_an_existing_run_is_not_overwritten_and_a_missing_one_not_resumed(finish
         train(short_config, run_dir)
     with pytest.raises(RunFolderError, match="no latest.pt"):
         train(short_config, tmp_path / "missing", resume=True)
+    with pytest.raises(RunFolderError, match="nothing to resume"):
+        train(None, run_dir, resume=True)
 
 
 def test_a_nan_loss_stops_with_the_epoch_terms_and_last_checkpoint(short_config, tmp_path, monkeypatch):
