@@ -5,8 +5,9 @@ logging and checkpointing in between. The config is plain data (see defaults.yam
 
 Phase 1 trains encoder A and the decoder as a VAE until every one of the 19,683 ops
 decodes exactly. Phase 2 freezes them (so coverage cannot drop) and trains encoder B and
-the ball projection with the rich-hierarchy loss; its per-op targets are refreshed from a
-full pass at the start of every epoch (see `losses.within_level_quantiles`).
+the ball projection with the rich-hierarchy and p-adic geodesic losses; the per-op radius
+targets are refreshed from a full pass at the start of every epoch (see
+`losses.within_level_quantiles`).
 
 A run folder holds config.yaml, metrics.jsonl (one line per epoch), latest.pt (every
 epoch), best.pt (lowest hierarchy_B at 100 % coverage, never below the ceiling) and
@@ -206,7 +207,7 @@ def train(
             model.train()
             while not state["phase_done"]:
                 beta = losses.beta_schedule(state["phase_epoch"], settings["beta"], settings["beta_warmup_epochs"])
-                totals = {"reconstruction": 0.0, "kl": 0.0}
+                totals = {}
                 for index in stratified_batches(weights, settings["batch_size"], generator):
                     mu, logvar = model.encoder_A(trits[index])
                     noise = torch.randn(mu.shape, generator=generator)

@@ -106,12 +106,22 @@ def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, 
         if status is not None:
             status.close()
     if result.interrupted:
+        if (run_dir / "latest.pt").is_file():
+            click.echo(
+                f"Interrupted: {run_dir / 'latest.pt'} holds the last finished epoch. Continue with:\n"
+                f"  vaeaudit train --resume --save-dir {save_dir} --run-name {run_dir.name}",
+                err=True,
+            )
+        else:
+            click.echo("Interrupted before the first epoch finished; nothing to resume.", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    if quiet:
+        return
+    click.echo(_summary(result))
+    click.echo(f"\nRun folder: {run_dir}")
+    if result.metrics["coverage"] < 1.0:
         click.echo(
-            f"Interrupted: {run_dir / 'latest.pt'} holds the last finished epoch. Continue with:\n"
-            f"  vaeaudit train --resume --save-dir {save_dir} --run-name {run_dir.name}",
+            f"Warning: coverage stopped at {100 * result.metrics['coverage']:.2f} % after "
+            f"{result.epochs['coverage']} epochs, so no best.pt was written; raise coverage.max_epochs.",
             err=True,
         )
-        sys.exit(EXIT_INTERRUPTED)
-    if not quiet:
-        click.echo(_summary(result))
-        click.echo(f"\nRun folder: {run_dir}")

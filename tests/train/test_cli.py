@@ -42,6 +42,7 @@ def test_progress_goes_to_stderr_and_the_summary_table_to_stdout(tmp_path, monke
     assert result.exit_code == 0, result.output
     assert calls == ["coverage", "hierarchy"]
     assert "| hierarchy_B" in result.stdout and "time to quality" in result.stdout
+    assert "no best.pt was written" in result.stderr  # one coverage epoch cannot decode every op
 
 
 @pytest.mark.parametrize(
