@@ -72,8 +72,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 def _save(checkpoint: dict[str, Any], path: Path) -> None:
-    with atomic_path(path) as temporary:
-        torch.save(checkpoint, temporary)
+    """torch.save atomically; through a file object, so the zip's inner folder is the
+    standard "archive/" rather than the temporary file's name."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as handle:
+        torch.save(checkpoint, handle)
 
 
 def _write_jsonl(path: Path, records: list[dict[str, Any]]) -> None:
