@@ -140,6 +140,10 @@ class _Planner:
         if hint.y is not None:
             operands[_Y] = self._operand(node, hint.y)
         reasons = [reason for reason in [safety.p_reason(hint.p)] if reason]
+        for keyword in safety.dropped_keywords(node):
+            if keyword == "out":
+                raise Refused("out= cannot be kept: poincare_distance returns a new tensor; fix it by hand")
+            reasons.append(f"{keyword}= would be dropped by the rewrite")
         keepdim = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
         numpy = hint.backend == "numpy"
         x = f"{{torch}}.as_tensor({_X})" if numpy else _X

@@ -22,6 +22,13 @@ EUCLIDEAN_P = {"2", "2.0", "'fro'", '"fro"', "None"}
 BOUNDARY_WORDS = ("max_norm", "max_radius", "boundary")
 CLAMP_FUNCTIONS = {"clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clip_"}
 
+# Keywords whose meaning the rewrite carries over (operands, dim, keepdim, p) or makes moot
+# (eps of pairwise_distance, compute_mode of cdist: poincare_distance_matrix is exact).
+CARRIED_KEYWORDS = {
+    "input", "x", "x1", "x2", "u", "v", "XA", "XB", "dim", "axis", "keepdim", "keepdims",
+    "p", "ord", "eps", "compute_mode", "metric",
+}
+
 _EMPTY_MODULE = cst.Module(body=[])
 
 
@@ -39,6 +46,13 @@ def p_reason(p: str | None) -> str | None:
     if p is None or _squash(p) in EUCLIDEAN_P:
         return None
     return f"p={p} is not the Euclidean (L2) norm that poincare_distance replaces"
+
+
+def dropped_keywords(call: cst.CSTNode) -> list[str]:
+    """Keyword arguments of the flagged call that the rewrite would silently drop (`dtype=`, `out=`)."""
+    if not isinstance(call, cst.Call):
+        return []
+    return [arg.keyword.value for arg in call.args if arg.keyword is not None and arg.keyword.value not in CARRIED_KEYWORDS]
 
 
 def is_simple_operand(expr: cst.BaseExpression) -> bool:

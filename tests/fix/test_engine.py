@@ -172,3 +172,13 @@ def test_comparison_with_max_norm_is_unsafe(finding_at):
     source = "import torch\nc = 1.0\nok = torch.norm(z, dim=-1) < cfg.max_norm\n"
     _, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert outcome.status == UNSAFE and "cfg.max_norm (line 3)" in outcome.reasons[0]
+
+
+def test_dropped_keywords_make_the_fix_unsafe_and_out_refuses_it(finding_at):
+    source = "import torch\nc = 1.0\nr = torch.norm(z, dim=-1, dtype=torch.float64)\ns = torch.norm(z, dim=-1, out=buf)\n"
+    dtype = finding_at(source, "torch.norm(z, dim=-1, dtype=torch.float64)", function="torch.norm", x="z", dim="-1")
+    out = finding_at(source, "torch.norm(z, dim=-1, out=buf)", function="torch.norm", x="z", dim="-1")
+    code, outcomes = run(source, [dtype, out])
+    assert code == source
+    assert [o.status for o in outcomes] == [UNSAFE, REFUSED]
+    assert outcomes[0].reasons == ("dtype= would be dropped by the rewrite",) and "out=" in outcomes[1].reasons[0]
