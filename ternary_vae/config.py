@@ -224,8 +224,8 @@ def _check_consistency(config: dict[str, Any]) -> None:
     boundary = 1.0 / math.sqrt(model["curvature"])
     if model["max_radius"] >= boundary:
         raise ConfigError(
-            f"config key 'model.max_radius': expected a number in (0, {boundary:g}) "
-            f"(inside the ball of curvature {model['curvature']:g}), got {model['max_radius']:g}"
+            f"config keys 'model.max_radius' ({model['max_radius']:g}) and 'model.curvature' "
+            f"({model['curvature']:g}): max_radius must be below the ball radius 1/sqrt(c) = {boundary:g}"
         )
     levels_with_bands = 9  # v = 0..8; v = 9 is a single op placed inside the last gap
     needed = hierarchy["outer_margin"] + levels_with_bands * (hierarchy["band_width"] + hierarchy["band_gap"])

@@ -24,6 +24,7 @@ class StatusLine:
         self.max_epochs = {phase: config[phase]["max_epochs"] for phase in ("coverage", "hierarchy")}
         self.phase: str | None = None
         self.live = sys.stderr.isatty()
+        self.width = 0  # longest line so far, so a shorter rewrite leaves no stale characters
 
     def __call__(self, record: dict[str, Any]) -> None:
         if self.live and self.phase not in (None, record["phase"]):
@@ -36,7 +37,8 @@ class StatusLine:
             f"epoch {record['phase_epoch']}/{total}  coverage {100 * record['coverage']:.2f} %  "
             f"hierarchy_B {record['hierarchy_B']:+.5f}  richness {record['richness']:.5f}"
         )
-        click.echo(f"\r{text}" if self.live else text, err=True, nl=not self.live)
+        self.width = max(self.width, len(text))
+        click.echo(f"\r{text.ljust(self.width)}" if self.live else text, err=True, nl=not self.live)
 
     def close(self) -> None:
         if self.live and self.phase is not None:

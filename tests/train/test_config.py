@@ -1,4 +1,5 @@
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from ternary_vae.config import RULES, ConfigError, default_config, parse_override, resolve_config, validate
 
@@ -63,3 +64,22 @@ def test_override_needs_key_and_value():
     with pytest.raises(ConfigError, match="expected key=value"):
         parse_override("hierarchy.lr")
     assert parse_override("a.b=[1, 2]") == {"a": {"b": [1, 2]}}
+
+
+FLOAT_KEYS = sorted(key for key, rule in RULES.items() if rule.kind == "float")
+
+
+@settings(max_examples=40)
+@given(st.sampled_from(FLOAT_KEYS), st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+def test_a_number_outside_its_range_is_rejected_and_named(key, value, as_int):
+    rule = RULES[key]
+    if as_int and abs(value) < 1e15:
+        value = int(value)
+    outside = value > rule.high or value < rule.low or (rule.low_open and value == rule.low)
+    override = f"{key}={value!r}"
+    try:
+        resolve_config(overrides=(override,))
+    except ConfigError as error:
+        assert key in str(error)
+    else:
+        assert not outside
