@@ -75,11 +75,11 @@ def threshold_reasons(
 ) -> list[str]:
     """Reasons from how the result is used: compared or clamped against a Euclidean-ball threshold.
 
-    Follows one assignment (`r = z.norm(dim=-1)` ... `r < 0.99` in the same function),
+    Follows one assignment (`r = z.norm(dim=-1).cpu()` ... `r < 0.99` in the same function),
     because that is exactly how the original audit's fix changed meaning silently.
     """
     reasons = [_threshold_message(bound, lines) for bound in _thresholds_of(call, parents)]
-    for use in _uses_of_assigned_name(call, parents):
+    for use in _uses_of_assigned_name(_derived_values(call, parents)[-1], parents):
         reasons.extend(_threshold_message(bound, lines) for bound in _thresholds_of(use, parents))
     return reasons
 
@@ -92,22 +92,29 @@ def _threshold_message(bound: cst.BaseExpression, lines: Mapping[cst.CSTNode, ob
     )
 
 
-def _thresholds_of(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.BaseExpression]:
-    """Threshold operands that `expr`'s value (or r.mean(), r[0], r.item() ...) meets."""
-    current = expr
+def _derived_values(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> list[cst.CSTNode]:
+    """`expr` and what method calls and indexing compute from it: r, r.mean(), r.mean()[0] ..."""
+    chain = [expr]
     while True:
-        parent = parents.get(current)
-        if isinstance(parent, cst.Attribute) and parent.value is current:
+        parent = parents.get(chain[-1])
+        if isinstance(parent, cst.Attribute) and parent.value is chain[-1]:
             call = parents.get(parent)
             if not (isinstance(call, cst.Call) and call.func is parent):
-                return
-            if parent.attr.value in CLAMP_FUNCTIONS:
-                yield from _risky(arg.value for arg in call.args)
-            current = call
-        elif isinstance(parent, cst.Subscript) and parent.value is current:
-            current = parent
+                return chain
+            chain.append(call)
+        elif isinstance(parent, cst.Subscript) and parent.value is chain[-1]:
+            chain.append(parent)
         else:
-            break
+            return chain
+
+
+def _thresholds_of(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.BaseExpression]:
+    """Threshold operands that `expr`'s value (or r.mean(), r[0], r.clamp(...) ...) meets."""
+    chain = _derived_values(expr, parents)
+    for value in chain[1:]:
+        if isinstance(value, cst.Call) and last_name(value.func) in CLAMP_FUNCTIONS:
+            yield from _risky(arg.value for arg in value.args)
+    current = chain[-1]
     parent = parents.get(current)
     if isinstance(parent, cst.ComparisonTarget):
         parent = parents.get(parent)
@@ -120,16 +127,16 @@ def _thresholds_of(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]
             yield from _risky(arg.value for arg in call.args if arg is not parent)
 
 
-def _uses_of_assigned_name(call: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Later reads of the name the result is assigned to, within the same function (or module)."""
-    assign = parents.get(call)
-    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is not call:
+def _uses_of_assigned_name(value: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
+    """Reads of the name `value` is assigned to, within the same function (or module)."""
+    assign = parents.get(value)
+    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is not value:
         return
     targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
     names = {_code(target) for target in targets if isinstance(target, (cst.Name, cst.Attribute))}
     if not names:
         return
-    scope = call
+    scope = value
     while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
         scope = parents.get(scope)
     if scope is None:

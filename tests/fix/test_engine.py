@@ -182,3 +182,9 @@ def test_dropped_keywords_make_the_fix_unsafe_and_out_refuses_it(finding_at):
     assert code == source
     assert [o.status for o in outcomes] == [UNSAFE, REFUSED]
     assert outcomes[0].reasons == ("dtype= would be dropped by the rewrite",) and "out=" in outcomes[1].reasons[0]
+
+
+def test_threshold_on_a_name_assigned_from_a_method_chain_is_unsafe(finding_at):
+    source = "import torch\nc = 1.0\nradii = torch.norm(z, dim=-1).cpu().numpy()\nfar = radii[radii > 0.9]\n"
+    _, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == UNSAFE and "0.9 (line 4)" in outcome.reasons[0]
