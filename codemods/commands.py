@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodCommand, CodemodContext
+from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
 from codemods.options import FixOptions
 from codemods.rewrite import rewrite_module
@@ -42,11 +42,15 @@ class FixAllCommand(CodemodCommand):
         )
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        from audit.config import ConfigError
         from audit.scan import scan_module
         from audit.scan.settings import load_settings
 
         filename = self.context.filename
-        settings = load_settings(Path(filename).parent if filename else Path.cwd(), select=self.RULES)
+        try:
+            settings = load_settings(Path(filename).parent if filename else Path.cwd(), select=self.RULES)
+        except ConfigError as error:
+            raise SkipFile(str(error)) from None
         findings = scan_module(tree, filename or "<stdin>", settings)
         result = rewrite_module(tree, findings, FixOptions.from_settings(settings, unsafe_fixes=self.unsafe_fixes))
         for outcome in result.outcomes:

@@ -37,3 +37,12 @@ def test_libcst_tool_runs_each_command_with_its_rules_and_flags(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     for case in cases:
         assert (tmp_path / f"{case}.py").read_bytes() == (FIXTURES / f"{case}.out.py").read_bytes()
+
+
+def test_a_config_error_skips_the_file_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[tool.vaeaudit]\nbogus = 1\n")
+    source = (FIXTURES / "torch_norm_radius.in.py").read_bytes()
+    (tmp_path / "model.py").write_bytes(source)
+    result = codemod(tmp_path, "FixAllCommand")
+    assert "unknown key 'bogus'" in result.stderr and "Traceback" not in result.stderr
+    assert (tmp_path / "model.py").read_bytes() == source
