@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import libcst as cst
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.scan import scan_module
-from audit.scan.settings import load_settings
+from audit.scan.settings import Settings
 from codemods.options import FixOptions
 from codemods.outcome import FIXED
 from codemods.rewrite import rewrite_module
 from codemods.verify import parse_problem
 
-SETTINGS = load_settings(Path("/"), cache=False)
+SETTINGS = Settings(cache=False)  # built-in defaults: no pyproject.toml can change the property
 
 HEADERS = [
     "import torch\nfrom ternary_vae.geometry import exp_map_zero\n",
