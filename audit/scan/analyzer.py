@@ -58,6 +58,7 @@ class _Analysis:
         self.imports = self.values.imports
         self.hits: dict[int, tuple[EuclideanOp, Taint, Taint | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
+        self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
         self._positions = None
 
     def run(self) -> list[Finding]:
@@ -123,8 +124,11 @@ class _Analysis:
 
     # -- rules ----------------------------------------------------------------------------
 
-    def _check_expression(self, root: cst.CSTNode, env: Env, judge: UsageJudge) -> None:
-        for node, ancestors in walk(root):
+    def _check_expression(self, root: cst.CSTNode, env: Env, judge: UsageJudge, above: Ancestors = ()) -> None:
+        for node, ancestors in walk(root, above, stop=_COMPREHENSIONS):
+            if isinstance(node, _COMPREHENSIONS) and node is not root:
+                self._check_comprehension(node, ancestors, env, judge)
+                continue
             if not isinstance(node, (cst.Call, cst.BinaryOperation)):
                 continue
             if id(node) in self.covered:
@@ -144,6 +148,20 @@ class _Analysis:
             strength = _strength(x_taint, y_taint, op)
             if previous is None or _strength(previous[1], previous[2], op) < strength:
                 self.hits[id(node)] = (op, x_taint, y_taint)
+
+    def _check_comprehension(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge) -> None:
+        """`[z.norm() for z in points]`: the loop variables hold elements of what they iterate."""
+        inner = ancestors + (node,)
+        clause = node.for_in
+        while clause is not None:
+            self._check_expression(clause.iter, env, judge, inner)
+            env = self.binder.bind_loop_target(clause.target, clause.iter, dict(env), node)
+            for condition in clause.ifs:
+                self._check_expression(condition.search, env, judge, inner)
+            clause = clause.inner_for_in
+        parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
+        for part in parts:
+            self._check_expression(part, env, judge, inner)
 
     def _point(self, node: cst.BaseExpression, env: Env) -> Taint | None:
         taint = self.values.of(node, env)
@@ -209,6 +227,7 @@ class _Analysis:
         return self._positions[node]
 
 
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # Last names of the calls `audit.scan.sinks` recognises (before import resolution); squared
 # forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
 _OPERATION_NAMES = frozenset(

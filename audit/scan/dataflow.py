@@ -100,7 +100,7 @@ class Dataflow:
         for _ in range(passes):
             body_env = dict(state)
             if isinstance(loop, cst.For):
-                body_env = self._bind_loop_target(loop.target, loop.iter, body_env, loop)
+                body_env = self.bind_loop_target(loop.target, loop.iter, body_env, loop)
             state = self._merge(env, self.run_block(loop.body, body_env), loop)
         self.loop_depth -= 1
         if loop.orelse is not None:
@@ -188,7 +188,7 @@ class Dataflow:
             env = self._bind(element_target, None, part, env, where)
         return env
 
-    def _bind_loop_target(self, target: cst.BaseExpression, iterable: cst.BaseExpression, env: Env, loop: cst.For) -> Env:
+    def bind_loop_target(self, target: cst.BaseExpression, iterable: cst.BaseExpression, env: Env, loop: cst.CSTNode) -> Env:
         """`for z in zs`, `for i, z in enumerate(zs)`, `for a, b in zip(xs, ys)`: elements of points are points."""
         if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Name) and isinstance(target, cst.Tuple):
             parts = [element.value for element in target.elements]

@@ -18,17 +18,17 @@ _SKIP = (cst.BaseParenthesizableWhitespace, cst.Comment, cst.Newline, cst.EmptyL
          cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
 
 
-def walk(root: cst.CSTNode, ancestors: Ancestors = ()) -> Iterator[tuple[cst.CSTNode, Ancestors]]:
+def walk(root: cst.CSTNode, ancestors: Ancestors = (), stop: tuple[type, ...] = ()) -> Iterator[tuple[cst.CSTNode, Ancestors]]:
     """Yield `(node, ancestors)` for `root` and every node below it, outermost ancestor first.
 
-    Nested functions, classes and lambdas are yielded but not entered: they are scopes of
-    their own, analysed with their own environment.
+    Nested functions, classes and lambdas, and nodes of the `stop` types, are yielded but
+    not entered: they are scopes of their own, analysed with their own environment.
     """
     stack: list[tuple[cst.CSTNode, Ancestors]] = [(root, ancestors)]
     while stack:
         node, above = stack.pop()
         yield node, above
-        if isinstance(node, _SKIP) or (isinstance(node, _SCOPES) and node is not root):
+        if isinstance(node, _SKIP) or (isinstance(node, (*_SCOPES, *stop)) and node is not root):
             continue
         below = above + (node,)
         stack.extend((child, below) for child in reversed(node.children))
