@@ -6,10 +6,11 @@ trainer with the rich-hierarchy loss replaced by plain per-op radius regression 
 original system's "max_hierarchy" recipe; every other term unchanged), run for the same
 number of epochs.
 
-    .venv/bin/python bench/bench_train.py [--runs 3] [--set key=value ...]
+    .venv/bin/python bench/bench_train.py [--runs 3] [--seeds 0] [--set key=value ...]
 
 Prints, per config, the median over --runs of wall time, time to quality and epochs/s,
-the final metrics of the median run, and a per-level radius summary of its best.pt.
+the final metrics of the median run, and a per-level radius summary of its best.pt;
+with --seeds K, one run per seed 0..K-1 to show how robust the default recipe is.
 Writes only to a temporary folder, removed at exit.
 """
 
@@ -85,15 +86,31 @@ def bench(name: str, overrides: tuple[str, ...], runs: int, max_epochs: int | No
     return {"name": name, "wall": statistics.median(walls), "metrics": metrics, "epochs": median_run["result"].epochs}
 
 
+def seed_table(overrides: tuple[str, ...], seeds: int) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench_train_") as scratch:
+        for seed in range(seeds):
+            run = run_once(resolve_config(overrides=(*overrides, f"seed={seed}")), Path(scratch) / f"seed{seed}")
+            result = run["result"]
+            quality = f"{result.time_to_quality:.2f}" if result.time_to_quality is not None else "not reached"
+            metrics = result.metrics
+            rows.append((seed, f"{run['wall']:.2f}", quality, result.epochs["hierarchy"], f"{metrics['coverage']:.5f}", f"{metrics['hierarchy_B']:.5f}", f"{metrics['richness']:.5f}", f"{metrics['Q']:.3f}"))
+    print(f"\n== one run per seed (default config{', ' + ' '.join(overrides) if overrides else ''})")
+    print(tabulate(rows, headers=("seed", "wall s", "time to quality s", "phase-2 epochs", "coverage", "hierarchy_B", "richness", "Q"), tablefmt="github"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="runs per config; medians are reported")
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="extra config override for both configs")
     parser.add_argument("--no-peer", action="store_true", help="skip the radial-loss peer")
+    parser.add_argument("--seeds", type=int, default=0, help="also run seeds 0..K-1 once each")
     arguments = parser.parse_args()
     print(f"cores: {os.cpu_count()}  torch {torch.__version__}  load average: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     print(f"targets: coverage 1.0, hierarchy_B <= -0.8320 (ceiling {HIERARCHY_CEILING:.5f}), richness >= 0.00787, wall <= 20 s")
     ours = bench("rich-hierarchy (default config)", tuple(arguments.overrides), arguments.runs, None)
+    if arguments.seeds:
+        seed_table(tuple(arguments.overrides), arguments.seeds)
     if arguments.no_peer:
         return
     peer = bench("peer: radial regression", (*arguments.overrides, *RADIAL_PEER), arguments.runs, ours["epochs"]["hierarchy"])
