@@ -14,8 +14,8 @@ import click
 
 
 def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...] | None:
-    """`--select HYP001,HYP002 --select HYP1` -> ("HYP001", "HYP002", "HYP1"); None when not given."""
-    codes = tuple(code.strip() for value in values for code in value.split(",") if code.strip())
+    """`--select hyp001,HYP002 --select HYP1` -> ("HYP001", "HYP002", "HYP1"); None when not given (as scan)."""
+    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
     return codes or None
 
 
