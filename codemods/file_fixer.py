@@ -93,10 +93,15 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     problem = parse_problem(fixed, str(path))
     if problem is not None:
         report.error = f"the fixed text does not parse ({problem}); file left untouched"
-        report.outcomes = [_unapplied(outcome) for outcome in result.outcomes]
+        report.outcomes = [_unapplied(outcome, "the rewritten file did not parse") for outcome in result.outcomes]
         return report
     if apply:
-        atomic_write_bytes(target, fixed)
+        try:
+            atomic_write_bytes(target, fixed)
+        except OSError as error:
+            report.error = f"cannot write: {error.strerror or error}; file left untouched"
+            report.outcomes = [_unapplied(outcome, "writing the fixed file failed") for outcome in result.outcomes]
+            return report
         report.written = True
     else:
         report.diff = unified_diff(source, fixed, module.encoding, str(path))
@@ -118,7 +123,8 @@ def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def _unapplied(outcome: Outcome) -> Outcome:
+def _unapplied(outcome: Outcome, why: str) -> Outcome:
+    """A fix that was planned but not written stays a finding, with the reason."""
     if not outcome.remains:
-        return Outcome(outcome.finding, REFUSED, ("the rewritten file did not parse; nothing was written",))
+        return Outcome(outcome.finding, REFUSED, (f"{why}; nothing was written",))
     return outcome

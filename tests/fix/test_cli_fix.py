@@ -167,6 +167,20 @@ def test_a_fix_that_does_not_parse_leaves_the_file_untouched(project: Path, monk
     assert (project / "radius.py").read_text() == RADIUS
 
 
+def test_write_failure_is_exit_2_without_traceback(project: Path, monkeypatch) -> None:
+    import codemods.file_fixer
+
+    def refuse(destination, data, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(codemods.file_fixer, "atomic_write_bytes", refuse)
+    result = fix("--apply", str(project))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "radius.py: cannot write: Permission denied; file left untouched" in result.stderr
+    assert "HYP001 not fixable: writing the fixed file failed; nothing was written" in result.stderr
+    assert (project / "radius.py").read_text() == RADIUS
+
+
 def test_config_error_is_exit_2_naming_the_key(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.vaeaudit]\npoincare-imports = "x"\n')
     result = fix(str(project))
