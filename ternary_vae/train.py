@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,14 +91,15 @@ def train(
     run_dir: Path,
     *,
     resume: bool = False,
-    on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    on_epoch: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
 ) -> RunResult:
     """Run (or, with `resume`, continue) both phases in `run_dir`; see the module docstring.
 
     `config` is a full config (`config.resolve_config`); with `resume` it is ignored and
     the run's saved config is used, so a resumed run is the run that was started.
 
-    `on_epoch` receives each metrics.jsonl record as it is written (for progress display).
+    `on_epoch(record, config)` receives each metrics.jsonl record as it is written, with
+    the run's config (for progress display).
     Raises TrainingDiverged on a non-finite loss; KeyboardInterrupt is caught, latest.pt is
     saved and the result comes back with `interrupted=True`.
     """
@@ -187,7 +189,7 @@ def train(
                 _save(last_checkpoint, run_dir / name)
         _save(last_checkpoint, latest_path)
         if on_epoch is not None:
-            on_epoch(record)
+            on_epoch(record, config)
 
     def check_finite(terms: dict[str, torch.Tensor]) -> None:
         total = sum(terms.values())
@@ -280,15 +282,22 @@ def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     if resume:
         if not latest_path.is_file():
             raise RunFolderError(f"cannot resume {run_dir}: it has no latest.pt")
-        checkpoint = load_checkpoint(latest_path)
-        if checkpoint.get("version") != CHECKPOINT_VERSION:
-            raise RunFolderError(f"cannot resume {latest_path}: checkpoint version {checkpoint.get('version')!r}, this trainer writes {CHECKPOINT_VERSION!r}")
+        try:
+            checkpoint = load_checkpoint(latest_path)
+        except (pickle.UnpicklingError, EOFError, RuntimeError, OSError) as error:
+            raise RunFolderError(f"cannot resume {latest_path}: not a readable checkpoint ({error})") from None
+        version = checkpoint.get("version") if isinstance(checkpoint, dict) else None
+        if version != CHECKPOINT_VERSION:
+            raise RunFolderError(f"cannot resume {latest_path}: checkpoint version {version!r}, this trainer writes {CHECKPOINT_VERSION!r}")
         if checkpoint["phase"] == PHASES[-1] and checkpoint["phase_done"]:
             raise RunFolderError(f"nothing to resume: {run_dir} finished at epoch {checkpoint['epoch']}")
         return checkpoint
     if run_dir.exists() and any(run_dir.iterdir()):
         raise RunFolderError(f"run folder {run_dir} already exists and is not empty; pass --resume to continue it or choose another --run-name")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise RunFolderError(f"cannot create run folder {run_dir}: {error.strerror or error}") from None
     return None
 
 

@@ -20,17 +20,16 @@ BAR_WIDTH = 20
 class StatusLine:
     """Per-phase progress on stderr: one rewritten line on a terminal, a line per epoch otherwise."""
 
-    def __init__(self, config: dict[str, Any]):
-        self.max_epochs = {phase: config[phase]["max_epochs"] for phase in ("coverage", "hierarchy")}
+    def __init__(self) -> None:
         self.phase: str | None = None
         self.live = sys.stderr.isatty()
         self.width = 0  # longest line so far, so a shorter rewrite leaves no stale characters
 
-    def __call__(self, record: dict[str, Any]) -> None:
+    def __call__(self, record: dict[str, Any], config: dict[str, Any]) -> None:
         if self.live and self.phase not in (None, record["phase"]):
             click.echo(err=True)
         self.phase = record["phase"]
-        total = self.max_epochs[record["phase"]]
+        total = config[record["phase"]]["max_epochs"]
         filled = round(BAR_WIDTH * record["phase_epoch"] / total)
         text = (
             f"{record['phase']:<9} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] "
@@ -88,22 +87,22 @@ def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, 
         raise click.UsageError("--resume continues with the run's saved config; drop --config and --set")
     run_dir = save_dir / _run_name(run_name)
 
-    from ternary_vae.config import ConfigError, default_config, resolve_config
-    from ternary_vae.train import RunFolderError, TrainingDiverged, load_checkpoint, train as run_training
+    from ternary_vae.config import ConfigError, resolve_config
+    from ternary_vae.train import RunFolderError, TrainingDiverged, train as run_training
 
     try:
-        config = default_config() if resume else resolve_config(config_file, overrides)
+        config = None if resume else resolve_config(config_file, overrides)
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
-    if resume and (run_dir / "latest.pt").is_file():
-        config = load_checkpoint(run_dir / "latest.pt")["config"]
-    status = None if quiet else StatusLine(config)
+    status = None if quiet else StatusLine()
     try:
         result = run_training(config, run_dir, resume=resume, on_epoch=status)
     except (RunFolderError, ConfigError) as error:
         raise click.UsageError(str(error)) from None
     except TrainingDiverged as error:
         raise click.ClickException(str(error)) from None
+    except OSError as error:
+        raise click.ClickException(f"cannot write the run files in {run_dir}: {error}") from None
     finally:
         if status is not None:
             status.close()

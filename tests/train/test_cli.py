@@ -37,7 +37,7 @@ def test_quiet_run_prints_nothing_and_writes_the_run(tmp_path, short_args):
 def test_progress_goes_to_stderr_and_the_summary_table_to_stdout(tmp_path, monkeypatch, short_args):
     monkeypatch.setattr("audit.commands.train.StatusLine.close", lambda self: None)
     calls = []
-    monkeypatch.setattr("audit.commands.train.StatusLine.__call__", lambda self, record: calls.append(record["phase"]))
+    monkeypatch.setattr("audit.commands.train.StatusLine.__call__", lambda self, record, config: calls.append(record["phase"]))
     result = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "loud", *ONE_EPOCH_EACH))
     assert result.exit_code == 0, result.output
     assert calls == ["coverage", "hierarchy"]
@@ -64,6 +64,16 @@ def test_usage_and_config_errors_exit_2_before_training(tmp_path, arguments, mes
     assert not (tmp_path / "escape").exists() and not any(tmp_path.glob("*/latest.pt"))
 
 
+def test_unreadable_latest_checkpoint_or_save_dir_is_a_clear_error(tmp_path):
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "latest.pt").write_bytes(b"not a checkpoint")
+    result = CliRunner().invoke(main, ["train", "--save-dir", str(tmp_path), "--run-name", "broken", "--resume"])
+    assert result.exit_code == 2 and "not a readable checkpoint" in result.output
+    (tmp_path / "file").write_text("")
+    result = CliRunner().invoke(main, ["train", "--save-dir", str(tmp_path / "file" / "sub"), "--run-name", "x"])
+    assert result.exit_code == 2 and "cannot create run folder" in result.output
+
+
 def test_config_file_is_read_and_checked(tmp_path):
     config_file = tmp_path / "bad.yaml"
     config_file.write_text("model:\n  activation: tanh\n")
@@ -72,7 +82,7 @@ def test_config_file_is_read_and_checked(tmp_path):
 
 
 def test_ctrl_c_saves_latest_and_resume_finishes_the_run(tmp_path, monkeypatch, short_args):
-    def interrupt(self, record):
+    def interrupt(self, record, config):
         if record["epoch"] == 2:
             raise KeyboardInterrupt
 

@@ -65,7 +65,7 @@ def test_same_seed_and_resume_after_interruptions_reproduce_an_uninterrupted_run
     phase_1_epochs = sum(record["phase"] == "coverage" for record in records(reference_dir))
     stops = {2, phase_1_epochs, phase_1_epochs + 2}  # inside phase 1, at the switch, inside phase 2
 
-    def interrupt(record):
+    def interrupt(record, config):
         if record["epoch"] in stops:
             stops.discard(record["epoch"])
             raise KeyboardInterrupt
