@@ -122,6 +122,8 @@ def evaluate(model: torch.nn.Module, trits: torch.Tensor, valuation: torch.Tenso
     """All METRIC_NAMES for `model` on all ops, as plain floats (eval mode, posterior means).
 
     coverage = fraction of ops whose 9 trits all decode exactly from encoder A's mean.
+    hierarchy_A is the hierarchy of encoder A's means through the same ball projection
+    (a diagnostic: phase 2 trains only encoder B's radii); all other radial metrics use B.
     """
     was_training = model.training
     model.eval()
