@@ -157,7 +157,7 @@ class _Analysis:
             self._check_expression(clause.iter, env, judge, inner)
             env = self.binder.bind_loop_target(clause.target, clause.iter, dict(env), node)
             for condition in clause.ifs:
-                self._check_expression(condition.search, env, judge, inner)
+                self._check_expression(condition.test, env, judge, inner)
             clause = clause.inner_for_in
         parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
         for part in parts:
