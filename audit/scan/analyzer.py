@@ -12,7 +12,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from audit.scan.dataflow import Dataflow
+from audit.scan.dataflow import Dataflow, all_params
 from audit.scan.findings import Finding, FixHint
 from audit.scan.names import ImportMap, last_name
 from audit.scan.reading import decode, parse
@@ -128,6 +128,12 @@ class _Analysis:
         for node, ancestors in walk(root, above, stop=_COMPREHENSIONS):
             if isinstance(node, _COMPREHENSIONS) and node is not root:
                 self._check_comprehension(node, ancestors, env, judge)
+                continue
+            if isinstance(node, cst.Lambda):
+                # Its parameters shadow outer names; nothing is known about what they receive.
+                shadowed = {param.name.value for param in all_params(node.params)}
+                inner_env = {key: value for key, value in env.items() if key.partition(".")[0] not in shadowed}
+                self._check_expression(node.body, inner_env, judge, ancestors + (node,))
                 continue
             if not isinstance(node, (cst.Call, cst.BinaryOperation)):
                 continue

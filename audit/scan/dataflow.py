@@ -37,7 +37,7 @@ class Dataflow:
         """Analyse `function` starting from `env` (the class's attributes) plus its parameters."""
         env = dict(env)
         docstring = function.get_docstring() or ""
-        for param in _all_params(function.params):
+        for param in all_params(function.params):
             name = param.name.value
             if name in ("self", "cls"):
                 env[name] = None
@@ -215,7 +215,7 @@ class Dataflow:
         return None
 
 
-def _all_params(params: cst.Parameters) -> list[cst.Param]:
+def all_params(params: cst.Parameters) -> list[cst.Param]:
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
