@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -23,6 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "checkpoints"))
 
 import torch  # noqa: E402
+from timing import median_seconds  # noqa: E402
 from tree_builder import build_tree, good_metrics, make_config, model_state, save, vaeaudit_checkpoint  # noqa: E402
 
 from audit.checkpoints.file_audit import audit_file  # noqa: E402
@@ -32,15 +32,6 @@ from audit.checkpoints.tree_audit import audit_tree  # noqa: E402
 
 FILES = 200
 REPEATS = 5
-
-
-def median_seconds(action, repeats: int = REPEATS) -> float:
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
 
 
 def trainer_checkpoint(seed: int) -> dict:
@@ -63,8 +54,8 @@ def bench_files(folder: Path, label: str, make_checkpoint) -> None:
     payloads = [path.read_bytes() for path in paths]
     audit_file(paths[0], "warm", "warm", 2e-3)  # imports and the architecture cache warm up once
 
-    ours = median_seconds(lambda: [audit_file(path, path.name, path.parent.name, 2e-3) for path in paths])
-    peer = median_seconds(lambda: [torch.load(io.BytesIO(data), map_location="cpu", weights_only=True) for data in payloads])
+    ours = median_seconds(lambda: [audit_file(path, path.name, path.parent.name, 2e-3) for path in paths], REPEATS)
+    peer = median_seconds(lambda: [torch.load(io.BytesIO(data), map_location="cpu", weights_only=True) for data in payloads], REPEATS)
     print(f"per-file audit, {label}: {FILES} files of {size_mb:.2f} MB, {tensors} tensors each, median of {REPEATS}:")
     print(f"  vaeaudit audit_file         {FILES / ours:8.0f} files/s  ({1000 * ours / FILES:.2f} ms/file)  target >= 200/s")
     print(f"  peer: bare torch.load       {FILES / peer:8.0f} files/s  ({1000 * peer / FILES:.2f} ms/file)")

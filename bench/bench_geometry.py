@@ -12,11 +12,10 @@ A benchmark, not a test: the suite asserts accuracy, never time.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import mpmath
 import torch
+from timing import median_seconds
 
 from ternary_vae import geometry as g
 
@@ -101,16 +100,6 @@ def accuracy(peer, pairs: int, gen: torch.Generator) -> list[list]:
     return rows
 
 
-def median_seconds(call, repeats: int) -> float:
-    call()  # warm-up: allocator, thread pool
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def speed(peer, repeats: int, gen: torch.Generator) -> list[list]:
     pairwise = (points_at(5.0, 1_000_000, 16, gen), points_at(5.0, 1_000_000, 16, gen))
     cloud = (points_at(5.0, 2048, 64, gen), points_at(5.0, 2048, 64, gen))
@@ -123,8 +112,8 @@ def speed(peer, repeats: int, gen: torch.Generator) -> list[list]:
     rows = []
     with torch.no_grad():
         for label, name, args in cases:
-            ours = median_seconds(lambda: OURS[name](*args), repeats)
-            theirs = median_seconds(lambda: peer[name](*args), repeats) if peer else None
+            ours = median_seconds(lambda: OURS[name](*args), repeats, warmup=True)
+            theirs = median_seconds(lambda: peer[name](*args), repeats, warmup=True) if peer else None
             rows.append([label, ours, theirs, ours / theirs if peer else None])
     return rows
 
