@@ -86,14 +86,21 @@ class _Analysis:
         return is_candidate
 
     def _scope(self, owner: cst.CSTNode, body, env: Env) -> None:
-        """Analyse one scope if it holds a candidate operation, then the scopes nested in it."""
+        """Analyse one scope if it holds a candidate operation, then the scopes nested in it.
+
+        A function nested in a function starts from the environment where it is defined,
+        so a closure sees the outer function's ball points (the flow runs for the outer
+        function for that reason even when it holds no candidate itself).
+        """
         if id(owner) not in self.enclosing:
             return
-        if id(owner) in self.direct:
+        flow = None
+        if id(owner) in self.direct or isinstance(owner, cst.FunctionDef):
             judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
 
             def on_expression(node: cst.CSTNode, at: Env) -> None:
-                self._check_expression(node, at, judge)
+                if id(owner) in self.direct:
+                    self._check_expression(node, at, judge)
 
             flow = Dataflow(self.values, on_expression)
             if isinstance(owner, cst.FunctionDef):
@@ -104,7 +111,13 @@ class _Analysis:
             if node is owner:
                 continue
             if isinstance(node, cst.FunctionDef):
-                self._scope(node, node.body, env if isinstance(owner, cst.ClassDef) else {})
+                if isinstance(owner, cst.ClassDef):
+                    inner_env = env
+                elif isinstance(owner, cst.FunctionDef):
+                    inner_env = flow.definitions.get(id(node), {})
+                else:
+                    inner_env = {}
+                self._scope(node, node.body, inner_env)
             elif isinstance(node, cst.ClassDef):
                 self._scope(node, node.body.body, self._class_attributes(node))
 

@@ -30,6 +30,8 @@ class Dataflow:
         self.values = values
         self.on_expression = on_expression
         self.loop_depth = 0
+        # id of each nested `def` met -> the environment where it is defined (its closure)
+        self.definitions: dict[int, Env] = {}
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -60,6 +62,7 @@ class Dataflow:
                 env = self._effect(small, env)
             return env
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            self.definitions[id(statement)] = env
             env = dict(env)
             env[statement.name.value] = None
             return env  # analysed as its own scope

@@ -32,7 +32,11 @@ def last_name(node: cst.BaseExpression) -> str | None:
 
 
 class ImportMap:
-    """Local name -> fully qualified module or object, from every import in a module."""
+    """Local name -> fully qualified module or object, from every import in a module.
+
+    A module-level `def`/`class` after an import rebinds the name (`from torch import
+    norm` then `def norm(x): ...`): from there on it is the local object, not torch's.
+    """
 
     def __init__(self, module: cst.Module) -> None:
         self.aliases: dict[str, str] = {}
@@ -54,6 +58,24 @@ class ImportMap:
 class _ImportCollector(cst.CSTVisitor):
     def __init__(self, aliases: dict[str, str]) -> None:
         self.aliases = aliases
+        self.depth = 0  # of nested functions and classes: their names are local to them
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._define(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.depth -= 1
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._define(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.depth -= 1
+
+    def _define(self, name: str) -> None:
+        if self.depth == 0:
+            self.aliases.pop(name, None)
+        self.depth += 1
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
