@@ -124,10 +124,12 @@ def _distance(squared_difference: Tensor, gap_product: Tensor, sqrt_c: Tensor) -
     """(2/√c)·asinh(√(c‖x−y‖² / ((1−c‖x‖²)(1−c‖y‖²)))), the cancellation-free distance.
 
     Algebraically equal to the usual (2/√c)·artanh(√c‖−x ⊕ y‖); the square root is taken
-    only where the argument is positive so that the gradient at x = y is 0, not NaN.
+    only where the argument is positive so that the gradient at x = y is 0, not NaN. A NaN
+    argument (a NaN coordinate) stays NaN: reading it as 0 would make a diverged point
+    look like one at the origin.
     """
     ratio = sqrt_c.square() * squared_difference / gap_product
-    positive = ratio > 0
+    positive = ~(ratio <= 0)  # true for NaN as well
     root = torch.where(positive, ratio, torch.ones_like(ratio)).sqrt()
     return 2.0 / sqrt_c * torch.where(positive, torch.asinh(root), torch.zeros_like(root))
 

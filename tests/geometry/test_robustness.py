@@ -147,3 +147,15 @@ def test_distance_matrix_never_builds_an_n_by_n_by_d_tensor(point_at, n, dim, id
     assert torch.isfinite(cloud.grad).all()
     if identical:
         assert torch.all(matrix == 0)
+
+
+def test_a_nan_coordinate_gives_nan_not_a_plausible_number(geometry_call):
+    """A diverged model's NaN point must not read as a finite value (e.g. distance 0, the origin)."""
+    nan_point = torch.tensor([math.nan, 0.1, 0.2])
+    assert geometry_call(nan_point, torch.tensor([0.1, 0.2, -0.3]), 1.0).isnan().any()
+
+
+@pytest.mark.parametrize("call", [g.poincare_distance, lambda x, y: g.poincare_distance_matrix(x[None], y[None])])
+def test_a_nan_in_either_point_makes_the_distance_nan(call):
+    nan_point, inner = torch.tensor([math.nan, 0.1, 0.2]), torch.tensor([0.1, 0.2, -0.3])
+    assert call(inner, nan_point).isnan().all() and call(nan_point, inner).isnan().all()
