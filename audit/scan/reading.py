@@ -8,6 +8,7 @@ and, when the file looks like Python 2, says that too.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -50,3 +51,17 @@ def parse(text: str, source: bytes) -> cst.Module:
         raise SourceError(f"syntax error: {error.message.removeprefix('parser error: ')}{hint}") from None
     except (RecursionError, MemoryError) as error:
         raise SourceError(f"too deeply nested to parse: {type(error).__name__}") from None
+
+
+def check_syntax(text: str, source: bytes) -> None:
+    """SourceError when `text` is not Python, for files the prefilter spares a libcst parse.
+
+    `ast` parses ~10x faster than libcst, so every file gets its syntax errors reported at
+    little cost. Its grammar is the running interpreter's, so a file it rejects is confirmed
+    by libcst (newer syntax, say PEP 695 on Python 3.11, is not an error) and then reported
+    with libcst's message, the same one a candidate file would get.
+    """
+    try:
+        compile(text, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        parse(text, source)

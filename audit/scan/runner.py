@@ -2,8 +2,9 @@
 
 The main process reads and hashes every file (cheap) and answers from the cache; files
 that changed go to worker processes in chunks, where each is checked for decodability,
-prefiltered and, only if it could contain a finding, parsed and analysed. libcst is
-imported only when some file actually needs parsing, so a warm run never pays for it.
+prefiltered and, only if it could contain a finding, parsed and analysed; the others
+only get the fast `ast` syntax check, so a broken file is reported wherever it is.
+libcst is imported only when some file actually needs parsing, so a warm run never pays for it.
 """
 
 from __future__ import annotations
@@ -114,11 +115,13 @@ def _scan_chunk(chunk: list[tuple[str, bytes]], settings: Settings) -> list[tupl
 
 def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter) -> tuple[FileResult, int]:
     """(result, 1 if the file was parsed else 0)."""
-    from audit.scan.reading import SourceError, decode
+    from audit.scan.reading import SourceError, check_syntax, decode
 
     try:
-        decode(data)
+        text = decode(data)
         if not prefilter.could_match(data):
+            if len(data) <= settings.max_file_size:
+                check_syntax(text, data)  # no finding possible, but a syntax error is still reported
             return FileResult(name), 0
         if len(data) > settings.max_file_size:
             # libcst needs ~2 KB per token: a generated multi-MB table would take minutes and GBs.

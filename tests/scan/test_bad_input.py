@@ -63,3 +63,19 @@ def test_decode_names_the_offending_byte() -> None:
         assert "byte 0xe9 at offset 8" in str(error)
     else:
         raise AssertionError("latin-1 without a cookie must not decode")
+
+
+def test_syntax_errors_are_reported_in_files_the_prefilter_skips(tmp_path: Path, monkeypatch) -> None:
+    """No norm and no ball point, so never parsed for findings, yet still checked for syntax."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
+    (tmp_path / "broken.py").write_text("def f(:\n    return 1\n", encoding="utf-8")
+    (tmp_path / "legacy.py").write_text("print 'done'\n", encoding="utf-8")
+    # PEP 695 syntax: rejected by Python 3.11's own parser, accepted by libcst, so not an error.
+    (tmp_path / "newer.py").write_text("def first[T](items: list[T]) -> T:\n    return items[0]\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "."])
+    assert result.exit_code == 2, result.output
+    errors = sorted(line for line in result.stderr.splitlines() if ": error: " in line)
+    assert [line.split(":")[0] for line in errors] == ["broken.py", "legacy.py"], result.stderr
+    assert all(": error: syntax error: error at " in line for line in errors)
+    assert errors[1].endswith("(this looks like Python 2)")
