@@ -243,8 +243,8 @@ def render_table_format(audit: TreeAudit, output_format: str) -> str:
 
     run_columns = list(run_row(RunRecord("", Path(), "", "")))
     file_columns = list(file_row(FileRecord(Path(), "", "")))
-    runs = pandas.DataFrame([run_row(run) for run in audit.runs], columns=run_columns)
-    files = pandas.DataFrame([file_row(record) for record in audit.files], columns=file_columns)
+    runs = _with_integer_columns(pandas.DataFrame([run_row(run) for run in audit.runs], columns=run_columns))
+    files = _with_integer_columns(pandas.DataFrame([file_row(record) for record in audit.files], columns=file_columns))
     if output_format == "csv":
         columns = list(dict.fromkeys([*run_columns, *file_columns]))
         return pandas.concat([runs, files], ignore_index=True, sort=False).reindex(columns=columns).to_csv(index=False)
@@ -256,6 +256,18 @@ def render_table_format(audit: TreeAudit, output_format: str) -> str:
         "files": json.loads(files.to_json(orient="records")),
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+_INTEGER_COLUMNS = ("files", "epoch", "size", "tensors", "parameters")
+
+
+def _with_integer_columns(frame: Any) -> Any:
+    """Counts stay integers ("90", not "90.0") although some rows lack them: pandas would
+    otherwise turn a column with a missing value into floats."""
+    for name in _INTEGER_COLUMNS:
+        if name in frame.columns:
+            frame[name] = frame[name].astype("Int64")
+    return frame
 
 
 def plot_path_for(output: Path) -> Path:

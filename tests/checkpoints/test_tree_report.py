@@ -118,6 +118,9 @@ def test_json_and_csv_have_one_row_per_run_and_per_file(audit):
     assert sum(row["row"] == "run" for row in rows) == len(audit.runs)
     assert sum(row["row"] == "file" for row in rows) == len(audit.files)
     assert any(row["row"] == "run" and row["run"] == HOSTILE_NAME for row in rows)
+    v5_12_4 = next(row for row in rows if row["row"] == "run" and row["run"] == "v5_12_4")
+    assert (v5_12_4["files"], v5_12_4["epoch"]) == ("3", "90")  # counts, not "3.0"
+    assert isinstance(overnight["epoch"], int) and all(isinstance(row["size"], int) for row in document["files"])
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -250,7 +253,8 @@ def test_empty_root_still_gives_headed_tables(tmp_path):
     assert result.exit_code == 0 and "0 runs" in result.output
     header = output.read_text().splitlines()
     assert len(header) == 1 and header[0].startswith("row,run,category,rule,status")
-    assert "_none_" in render_markdown(audit_tree(root, CheckpointSettings()))
+    text = render_markdown(audit_tree(root, CheckpointSettings()))
+    assert "_none_" in text and "- Categories: none." in text
 
 
 def test_inspect_never_sends_control_characters_to_the_terminal(tmp_path):
