@@ -74,14 +74,16 @@ HYP002 = Rule(
         "formula silently ignore the curvature the model was trained with."
     ),
     example=(
-        "z = model.project(h)  # hyperbolic projection\n"
+        "from ternary_vae.geometry import exp_map_zero\n"
+        "\n"
+        "z = exp_map_zero(mu)\n"
         "d = torch.cdist(z, z)  # HYP002\n"
     ),
     fix="Use `poincare_distance(x, y, c=...)` for paired points and `poincare_distance_matrix(x, y, c=...)` for all pairs.",
     fixed_example=(
-        "from ternary_vae.geometry import poincare_distance_matrix\n"
+        "from ternary_vae.geometry import exp_map_zero, poincare_distance_matrix\n"
         "\n"
-        "z = model.project(h)\n"
+        "z = exp_map_zero(mu)\n"
         "d = poincare_distance_matrix(z, z, c=curvature)\n"
     ),
 )

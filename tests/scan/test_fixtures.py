@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from audit.scan import scan_source
+from audit.scan.rules import RULES
 from audit.scan.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -60,3 +61,15 @@ def test_evidence_names_the_reaching_definition() -> None:
     assert key_read.evidence == ("z_A <- outputs[\"z_A_hyp\"] (line 52)",)
     assert findings[12].confidence == "high"
     assert findings[67].confidence == "low"  # only the name says so
+
+
+@pytest.mark.parametrize("code", sorted(RULES))
+def test_each_rule_page_example_is_reported_and_its_fix_is_clean(code: str) -> None:
+    """The documented example (Fixit's INVALID) is a finding of that rule on its marked line; the fixed one (VALID) is silent."""
+    rule = RULES[code]
+    imports = "import torch\nimport torch.nn.functional as F\nfrom ternary_vae.geometry import exp_map_zero, poincare_distance\n"
+    example = imports + rule.example
+    marked = [number for number, line in enumerate(example.splitlines(), start=1) if line.endswith(f"# {code}")]
+    findings = scan_source(example.encode(), "example.py", Settings(project_root=FIXTURES))
+    assert [(f.line, f.rule) for f in findings] == [(line, code) for line in marked] and marked
+    assert scan_source((imports + rule.fixed_example).encode(), "fixed.py", Settings(project_root=FIXTURES)) == []
