@@ -170,9 +170,12 @@ def _write_report(report: str, findings, errors, files_scanned, settings, shown_
     from audit.scan.report import render_report
 
     destination = settings.project_root / report if report == _DEFAULT_REPORT else Path(report)
-    if report == _DEFAULT_REPORT:
-        destination.parent.mkdir(parents=True, exist_ok=True)
-    if not destination.parent.is_dir():
-        raise ScanUsageError(f"--report {report}: folder {destination.parent} does not exist")
-    atomic_write_text(destination, render_report(findings, errors, files_scanned, settings, shown_paths))
+    try:
+        if report == _DEFAULT_REPORT:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+        if not destination.parent.is_dir():
+            raise ScanUsageError(f"--report {report}: folder {destination.parent} does not exist")
+        atomic_write_text(destination, render_report(findings, errors, files_scanned, settings, shown_paths))
+    except OSError as error:  # a folder in its place, no permission, a full disk: nothing half-written
+        raise ScanUsageError(f"--report {report}: cannot write {destination}: {error.strerror or error}") from None
     click.echo(f"Wrote {destination}", err=True)

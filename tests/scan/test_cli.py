@@ -143,6 +143,11 @@ def test_markdown_output_and_report_file(project: Path) -> None:
     assert run("scan", "src", "--report", str(custom)).exit_code == 1 and "## Findings: core" in custom.read_text(encoding="utf-8")
     result = run("scan", "src", "--report", "missing/dir/r.md")
     assert result.exit_code == 2 and "does not exist" in result.output
+    (project / "taken").mkdir()
+    result = run("scan", "src", "--report", "taken")
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert "--report taken: cannot write" in result.output and "Is a directory" in result.output
+    assert list((project / "taken").iterdir()) == [] and not [p for p in project.iterdir() if p.name.endswith(".tmp")]
 
 
 def test_categories_are_configurable(project: Path) -> None:
