@@ -107,3 +107,25 @@ def test_a_nan_loss_stops_with_the_epoch_terms_and_last_checkpoint(short_config,
     assert "reconstruction=nan" in message and "kl=" in message
     assert str(tmp_path / "nan" / "latest.pt") in message
     assert torch.load(tmp_path / "nan" / "latest.pt", weights_only=True)["epoch"] == 1
+
+
+def test_a_write_that_dies_midway_leaves_the_previous_latest_checkpoint_intact(short_config, tmp_path, monkeypatch):
+    """The trainer's checkpoint writes go through a temporary file: half a latest.pt never
+    replaces the last good one, and no temporary file is left behind."""
+    real_save, latest_saves = torch.save, []
+
+    def dies_on_second_latest(obj, handle):
+        if ".latest.pt." in str(getattr(handle, "name", "")):
+            latest_saves.append(obj["epoch"])
+            if len(latest_saves) == 2:
+                handle.write(b"PK\x03\x04 half a checkpoint")
+                raise OSError(28, "No space left on device")
+        real_save(obj, handle)
+
+    monkeypatch.setattr(torch, "save", dies_on_second_latest)
+    run_dir = tmp_path / "full_disk"
+    with pytest.raises(OSError, match="No space left"):
+        train(short_config, run_dir)
+    assert latest_saves == [1, 2]
+    assert torch.load(run_dir / "latest.pt", map_location="cpu", weights_only=True)["epoch"] == 1
+    assert sorted(path.name for path in run_dir.iterdir()) == ["config.yaml", "latest.pt", "metrics.jsonl"]
