@@ -21,7 +21,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,6 +40,10 @@ from ternary_vae.model import build_model
 CHECKPOINT_VERSION = "1"
 PHASES = ("coverage", "hierarchy")
 CEILING_TOLERANCE = 1e-6  # hierarchy below HIERARCHY_CEILING by more than this is collapse
+# What `train(resume=True)` reads from latest.pt (see make_checkpoint).
+RESUME_KEYS = frozenset(
+    {"epoch", "phase", "phase_epoch", "phase_done", "model_state_dict", "optimizer_state_dict", "config", "best", "rng_state", "torch_rng_state"}
+)
 
 
 class TrainingDiverged(RuntimeError):
@@ -284,11 +287,14 @@ def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
             raise RunFolderError(f"cannot resume {run_dir}: it has no latest.pt")
         try:
             checkpoint = load_checkpoint(latest_path)
-        except (pickle.UnpicklingError, EOFError, RuntimeError, OSError) as error:
-            raise RunFolderError(f"cannot resume {latest_path}: not a readable checkpoint ({error})") from None
+        except Exception as error:  # torch raises UnpicklingError, KeyError, EOFError, RuntimeError, ... for bad bytes
+            raise RunFolderError(f"cannot resume {latest_path}: not a readable checkpoint ({type(error).__name__}: {error})") from None
         version = checkpoint.get("version") if isinstance(checkpoint, dict) else None
         if version != CHECKPOINT_VERSION:
             raise RunFolderError(f"cannot resume {latest_path}: checkpoint version {version!r}, this trainer writes {CHECKPOINT_VERSION!r}")
+        missing = sorted(RESUME_KEYS - checkpoint.keys())
+        if missing:
+            raise RunFolderError(f"cannot resume {latest_path}: it lacks {', '.join(missing)}")
         if checkpoint["phase"] == PHASES[-1] and checkpoint["phase_done"]:
             raise RunFolderError(f"nothing to resume: {run_dir} finished at epoch {checkpoint['epoch']}")
         return checkpoint

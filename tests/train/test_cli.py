@@ -65,10 +65,18 @@ def test_usage_and_config_errors_exit_2_before_training(tmp_path, arguments, mes
 
 
 def test_unreadable_latest_checkpoint_or_save_dir_is_a_clear_error(tmp_path):
+    import torch
+
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "latest.pt").write_bytes(b"not a checkpoint")
-    result = CliRunner().invoke(main, ["train", "--save-dir", str(tmp_path), "--run-name", "broken", "--resume"])
-    assert result.exit_code == 2 and "not a readable checkpoint" in result.output
+    latest = tmp_path / "broken" / "latest.pt"
+    resume = ["train", "--save-dir", str(tmp_path), "--run-name", "broken", "--resume"]
+    for junk in (b"not a checkpoint", b"junk\n"):  # torch raises UnpicklingError for one, KeyError for the other
+        latest.write_bytes(junk)
+        result = CliRunner().invoke(main, resume)
+        assert result.exit_code == 2 and "not a readable checkpoint" in result.output, result.output
+    torch.save({"version": "1", "epoch": 3}, latest)
+    result = CliRunner().invoke(main, resume)
+    assert result.exit_code == 2 and "lacks best, config, model_state_dict" in result.output, result.output
     (tmp_path / "file").write_text("")
     result = CliRunner().invoke(main, ["train", "--save-dir", str(tmp_path / "file" / "sub"), "--run-name", "x"])
     assert result.exit_code == 2 and "cannot create run folder" in result.output
