@@ -76,7 +76,7 @@ def _describe_loaded(record: FileRecord, obj: object, q_tolerance: float) -> Non
         record.problems.append(Problem("architecture-mismatch", record.architecture))
     elif not architecture.checked:
         record.problems.append(Problem("architecture-unchecked", record.architecture, WARNING))
-    record.problems.extend(metric_problems(fields.metrics, q_tolerance))
+    record.problems.extend(metric_problems(fields.metrics, q_tolerance, fields.phase))
 
 
 def _names(names: list[str], limit: int = 4) -> str:

@@ -26,8 +26,12 @@ _RANGES = {
 }
 
 
-def metric_problems(metrics: dict[str, float], q_tolerance: float) -> list[Problem]:
-    """Every range, ceiling and consistency violation among the stored metrics."""
+def metric_problems(metrics: dict[str, float], q_tolerance: float, phase: str | None = None) -> list[Problem]:
+    """Every range, ceiling and consistency violation among the stored metrics.
+
+    In the ternary trainer's "coverage" phase encoder B is still at its initialisation,
+    so hierarchy_B says nothing yet and is not judged against the ceiling or for sign.
+    """
     from ternary_vae.metrics import HIERARCHY_CEILING, quality_score
 
     problems = []
@@ -37,7 +41,7 @@ def metric_problems(metrics: dict[str, float], q_tolerance: float) -> list[Probl
             problems.append(Problem("metric-non-finite", f"{name} is {value}"))
         elif not low <= value <= high:
             problems.append(Problem("metric-out-of-range", f"{name} = {value:.6g} outside [{low:g}, {high:g}]"))
-    for name in ("hierarchy_A", "hierarchy_B"):
+    for name in ("hierarchy_A", "hierarchy_B") if phase != "coverage" else ("hierarchy_A",):
         value = metrics.get(name)
         if value is None or not math.isfinite(value) or abs(value) > 1:
             continue

@@ -39,6 +39,14 @@ def test_each_violation_is_named(change, code):
     assert code in codes(metrics)
 
 
+def test_hierarchy_b_is_not_judged_while_encoder_b_is_untrained():
+    """A phase-1 checkpoint of the ternary trainer: encoder B is still at its init."""
+    untrained = good_metrics(hierarchy_B=0.2167, dist_corr=0.12)
+    judged = lambda phase: sorted(p.code for p in metric_problems(untrained, 2e-3, phase))  # noqa: E731
+    assert judged("coverage") == []
+    assert judged("hierarchy") == judged(None) == ["hierarchy-inverted"]
+
+
 def test_missing_metrics_are_not_violations():
     assert codes({"hierarchy_B": -0.5}) == []
 
