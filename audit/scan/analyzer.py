@@ -17,9 +17,9 @@ from audit.scan.findings import Finding, FixHint
 from audit.scan.names import ImportMap, last_name
 from audit.scan.reading import decode, parse
 from audit.scan.settings import CONFIDENCE_LEVELS, Settings
-from audit.scan.sinks import EuclideanOp, match_euclidean, operand_code
+from audit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from audit.scan.suppression import visible
-from audit.scan.taint import Env, Step, Taint, ValueTaint
+from audit.scan.taint import MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
 from audit.scan.tree import Ancestors, scopes_containing, walk
 from audit.scan.usage import UsageJudge
 
@@ -74,7 +74,7 @@ class _Analysis:
 
     def _candidate(self):
         """A cheap test for nodes that may be Euclidean operations (match_euclidean decides)."""
-        names = _OPERATION_NAMES | {
+        names = _OPERATION_NAMES | self._loss_module_names() | {
             local for local, target in self.imports.aliases.items() if target.rpartition(".")[2] in _OPERATION_NAMES
         }
 
@@ -84,6 +84,25 @@ class _Analysis:
             return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power)
 
         return is_candidate
+
+    def _loss_module_names(self) -> set[str]:
+        """Last names of what an `nn.MSELoss()` is assigned to (`criterion`, `self.mse`): calls of them are candidates.
+
+        Walks statements only, never into expressions, so it costs little next to the parse.
+        """
+        names: set[str] = set()
+        stack: list[cst.CSTNode] = [self.module]
+        while stack:
+            for child in stack.pop().children:
+                if isinstance(child, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                    for small in child.body:
+                        if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call):
+                            if self.imports.qualify(small.value.func) in MSE_LOSS_MODULES:
+                                targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                                names.update(name for name in map(last_name, targets) if name is not None)
+                elif isinstance(child, _STATEMENT_CONTAINERS):
+                    stack.append(child)
+        return names
 
     def _scope(self, owner: cst.CSTNode, body, env: Env) -> None:
         """Analyse one scope if it holds a candidate operation, then the scopes nested in it.
@@ -129,7 +148,7 @@ class _Analysis:
                 for inner, _ in walk(node.body):
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call):
                         taint = self.values.of(inner.value, {})
-                        if taint is not None and taint.kind == "projector":
+                        if taint is not None and taint.kind in ("projector", "mse-loss"):
                             for target in inner.targets:
                                 key = self.module.code_for_node(target.target)
                                 env[key] = taint.then(Step(f"{key} = {self.values.short(inner.value)}", inner))
@@ -152,7 +171,7 @@ class _Analysis:
                 continue
             if id(node) in self.covered:
                 continue
-            op = match_euclidean(node, self.imports, self.module.code_for_node)
+            op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
             if op is None:
                 continue
             if op.covers is not None:
@@ -181,6 +200,12 @@ class _Analysis:
         parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
         for part in parts:
             self._check_expression(part, env, judge, inner)
+
+    def _loss_module_call(self, node: cst.CSTNode, env: Env) -> EuclideanOp | None:
+        if not isinstance(node, cst.Call):
+            return None
+        module = self.values.of(node.func, env)
+        return match_loss_module_call(node) if module is not None and module.kind == "mse-loss" else None
 
     def _point(self, node: cst.BaseExpression, env: Env) -> Taint | None:
         taint = self.values.of(node, env)
@@ -247,10 +272,14 @@ class _Analysis:
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# Nodes that hold statements (directly or through a block), for walks that skip expressions.
+_STATEMENT_CONTAINERS = (
+    cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase,
+)
 # Last names of the calls `audit.scan.sinks` recognises (before import resolution); squared
 # forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
 _OPERATION_NAMES = frozenset(
-    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt", "pow", "square", "mse_loss"}
+    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt", "pow", "square", "mse_loss", "MSELoss"}
 )
 
 

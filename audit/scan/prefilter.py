@@ -1,7 +1,7 @@
 """Skip, without parsing, files that cannot contain a finding.
 
 A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
-`mse_loss`, `pow`, `square`, `** 0.5`, `** 2`) AND a source of hyperbolic values: a producer or projection-class identifier,
+`mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`) AND a source of hyperbolic values: a producer or projection-class identifier,
 a phrase that marks an annotated or documented parameter (`audit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
@@ -18,7 +18,7 @@ import re
 from audit.scan.settings import Settings
 from audit.scan.vocabulary import REQUIRED_SUBSTRINGS
 
-_EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"pow", b"square")
+_EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"mseloss", b"pow", b"square")
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -96,6 +96,14 @@ def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.C
     return None
 
 
+def match_loss_module_call(call: cst.Call) -> EuclideanOp | None:
+    """`criterion(a, b)` once the caller knows `criterion` holds an `nn.MSELoss`: HYP003, as `F.mse_loss`."""
+    arguments = _arguments(call, ("input", "target"))
+    if "input" not in arguments or "target" not in arguments:
+        return None
+    return EuclideanOp(call, "squared", "torch.nn.MSELoss", arguments["input"], arguments["target"], None, None, None, "torch", fixable=False)
+
+
 def _callee(call: cst.Call, imports: ImportMap) -> str | None:
     """Canonical name of what `call` calls; Tensor methods become `torch.Tensor.<method>`."""
     qualified = imports.qualify(call.func)

@@ -55,9 +55,14 @@ class Step:
     node: cst.CSTNode | None = None
 
 
+# Loss modules whose call is a mean squared error (`criterion = nn.MSELoss(); criterion(a, b)`).
+MSE_LOSS_MODULES = frozenset({"torch.nn.MSELoss", "torch.nn.modules.loss.MSELoss"})
+
+
 @dataclass(frozen=True)
 class Taint:
-    """A value is a ball point (`kind="point"`) or a module that returns them ("projector")."""
+    """A value is a ball point (`kind="point"`), a module that returns them ("projector"),
+    or a loss module whose call measures a squared Euclidean distance ("mse-loss")."""
 
     confidence: int
     steps: tuple[Step, ...] = ()
@@ -171,6 +176,8 @@ class ValueTaint:
             return Taint(HIGH)
         if name in self.projection_classes:
             return Taint(HIGH, kind="projector")
+        if self.imports.qualify(node.func) in MSE_LOSS_MODULES:
+            return Taint(HIGH, kind="mse-loss")
         if isinstance(node.func, cst.Attribute):
             receiver = self.of(node.func.value, env)
             if receiver is not None and receiver.kind == "point" and name in _PROPAGATING_METHODS:
