@@ -81,7 +81,11 @@ class _Analysis:
         def is_candidate(node: cst.CSTNode) -> bool:
             if isinstance(node, cst.Call):
                 return last_name(node.func) in names
-            return isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Power)
+            if not isinstance(node, cst.BinaryOperation):
+                return False
+            if isinstance(node.operator, cst.Multiply):  # `(a - b) * (a - b)`, squared by hand
+                return all(isinstance(side, cst.BinaryOperation) and isinstance(side.operator, cst.Subtract) for side in (node.left, node.right))
+            return isinstance(node.operator, cst.Power)
 
         return is_candidate
 

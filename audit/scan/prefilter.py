@@ -1,7 +1,7 @@
 """Skip, without parsing, files that cannot contain a finding.
 
 A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
-`mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`) AND a source of hyperbolic values: a producer or projection-class identifier,
+`mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
 a phrase that marks an annotated or documented parameter (`audit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
@@ -20,6 +20,7 @@ from audit.scan.vocabulary import REQUIRED_SUBSTRINGS
 
 _EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"mseloss", b"pow", b"square")
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
+_PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -36,7 +37,8 @@ class Prefilter:
     def could_match(self, source: bytes) -> bool:
         lowered = source.lower()
         if not any(word in lowered for word in _EUCLIDEAN_WORDS):
-            if b"**" not in source or _ROOT_OR_SQUARE_POWER.search(source) is None:
+            power = b"**" in source and _ROOT_OR_SQUARE_POWER.search(source) is not None
+            if not power and _PRODUCT_OF_PARENTHESES.search(source) is None:
                 return False
         if any(word in lowered for word in REQUIRED_SUBSTRINGS):
             return True

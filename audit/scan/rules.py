@@ -94,7 +94,7 @@ HYP003 = Rule(
     summary="Squared Euclidean distance or mean squared error between Poincaré-ball points",
     what=(
         "A squared Euclidean distance between tensors of which at least one holds Poincaré-ball points, "
-        "written without a square root: `((a - b) ** 2).sum(-1)`, `(a - b).pow(2).mean()`, "
+        "written without a square root: `((a - b) ** 2).sum(-1)`, `((a - b) * (a - b)).sum(-1)`, `(a - b).pow(2).mean()`, "
         "`torch.sum((a - b) ** 2, dim=-1)`, `F.mse_loss(a, b)`, or a call of an `nn.MSELoss()` module "
         "(`criterion = nn.MSELoss()` ... `criterion(a, b)`, also as `self.criterion`). Squared differences that feed "
         "hyperbolic math (`acosh`, `asinh`, the conformal factor) implement the geometry and are not reported."

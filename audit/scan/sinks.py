@@ -186,10 +186,9 @@ def _squared_difference(call: cst.Call, imports: ImportMap, code) -> EuclideanOp
     summed = _sum_of_squares(call, imports, code, _SUMMING | _AVERAGING)
     if summed is None:
         return None
-    operand, dim, keepdim, numpy_sum, squared = summed
+    operand, dim, keepdim, numpy_sum, _ = summed
     left_right = _difference(operand)
-    # `(a - b) * (a - b)` is left out on purpose: the prefilter looks for `**`, `pow`, `square`.
-    if left_right is None or isinstance(squared, cst.BinaryOperation) and isinstance(squared.operator, cst.Multiply):
+    if left_right is None:
         return None  # a squared radius: the conformal factor's ingredient, not a metric
     return EuclideanOp(call, "squared", "sum-of-squared-differences", *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=False)
 

@@ -257,6 +257,7 @@ def test_prefilter_skips_files_without_sources_or_norms() -> None:
         ("(z.pow(2).sum(-1)) ** 0.5", "HYP001"), ("torch.cdist(z, w)", "HYP002"), ("F.pairwise_distance(z, w)", "HYP002"),
         ("torch.pdist(z)", "HYP002"), ("F.mse_loss(z, w)", "HYP003"), ("(z - w).pow(2).sum(-1)", "HYP003"),
         ("torch.square(z - w).mean()", "HYP003"), ("((z - w) ** 2).mean()", "HYP003"),
+        ("((z - w) * (z - w)).sum(-1)", "HYP003"), ("torch.nn.MSELoss()(z, w)", "HYP003"),
     ],
 )
 def test_each_operation_alone_survives_prefilter_and_scope_selection(expression: str, rule: str) -> None:
