@@ -44,10 +44,15 @@ def test_bad_file_verdicts(tree, kind):
     assert (outcome.obj is not None) == (verdict == "loaded")
 
 
-def test_unreadable_file(tree):
+def test_unreadable_file(tree, monkeypatch):
+    """chmod 000 for ordinary users; as root (who reads it anyway) the read is made to fail."""
+    path = tree.bad_files["unreadable"]
     if os.geteuid() == 0:
-        pytest.skip("running as root: chmod 000 does not stop root from reading, so this case cannot occur")
-    outcome = load_checkpoint(tree.bad_files["unreadable"])
+        def denied(self):
+            raise PermissionError(13, "Permission denied", str(self))
+
+        monkeypatch.setattr(pathlib.Path, "read_bytes", denied)
+    outcome = load_checkpoint(path)
     assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
 
 
