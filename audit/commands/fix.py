@@ -36,6 +36,7 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
     """
     from audit.config import ConfigError
+    from audit.scan.rules import unknown_selectors
     from audit.scan.settings import load_settings
     from codemods.file_fixer import fix_paths
     from codemods.options import FixOptions
@@ -48,6 +49,9 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
+    for prefix in unknown_selectors((*settings.select, *settings.ignore)):
+        click.echo(f"error: unknown rule selector {prefix!r} (see `vaeaudit rule --all`)", err=True)
+        raise SystemExit(2)
     if not paths:
         paths = tuple(settings.project_root / src for src in settings.src)
     errors = 0

@@ -101,11 +101,10 @@ def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename:
 
 
 def _check_selectors(settings) -> None:
-    from audit.scan.rules import matching_rules
+    from audit.scan.rules import unknown_selectors
 
-    for prefix in (*settings.select, *settings.ignore):
-        if not matching_rules((prefix,)):
-            raise ScanUsageError(f"unknown rule selector {prefix!r} (see `vaeaudit rule --all`)")
+    for prefix in unknown_selectors((*settings.select, *settings.ignore)):
+        raise ScanUsageError(f"unknown rule selector {prefix!r} (see `vaeaudit rule --all`)")
 
 
 def _run(paths, reading_stdin, stdin_filename, settings, jobs):

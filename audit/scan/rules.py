@@ -128,6 +128,11 @@ def selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> boo
     return best_select >= 0 and best_select > best_ignore
 
 
+def unknown_selectors(prefixes: tuple[str, ...]) -> list[str]:
+    """The prefixes that select no rule (`E501`, `HYP9`): a usage error in scan and fix alike."""
+    return [prefix for prefix in prefixes if not matching_rules((prefix,))]
+
+
 def matching_rules(prefixes: tuple[str, ...]) -> list[Rule]:
     """Rules whose code starts with any of `prefixes` (for validating --select)."""
     return [rule for code, rule in RULES.items() if any(code.startswith(prefix) for prefix in prefixes)]

@@ -147,7 +147,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "cache": ("cache", "bool"),
     "cache-dir": ("cache_dir", "string"),
     "max-file-size": ("max_file_size", "int"),
-    "poincare-import": ("poincare_import", "string"),
+    "poincare-import": ("poincare_import", "module"),
     "curvature-expressions": ("curvature_expressions", "strings"),
     "default-curvature": ("default_curvature", "float"),
 }
@@ -202,6 +202,10 @@ def _convert(value: Any, kind: str, default: Any, where: str) -> Any:
     if kind in ("string", "confidence"):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where} must be a non-empty string, got {value!r}")
+        return value
+    if kind == "module":  # written into `from <module> import poincare_distance`
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", value):
+            raise ConfigError(f"{where} must be a dotted module name like 'src.geometry', got {value!r}")
         return value
     if kind == "globs-to-codes":
         if not isinstance(value, dict) or not all(_is_strings(v) for v in value.values()):

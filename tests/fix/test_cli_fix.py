@@ -120,7 +120,7 @@ def test_unsafe_fix_is_listed_and_only_applied_with_the_flag(tmp_path: Path) -> 
     assert "HYP001 fixed (unsafe): no curvature in scope" in result.stderr
 
 
-@pytest.mark.parametrize("flags", [["--select", "HYP002"], ["--ignore", "hyp001"], ["--select", "HYP1,HYP002"]])
+@pytest.mark.parametrize("flags", [["--select", "HYP002"], ["--ignore", "hyp001"], ["--select", "HYP002,hyp003"]])
 def test_select_and_ignore_choose_the_rules(project: Path, flags: list[str]) -> None:
     result = fix("--apply", *flags, str(project))
     assert result.exit_code == 0, result.stderr
@@ -132,6 +132,20 @@ def test_bad_rule_code_is_a_usage_error_without_traceback(project: Path) -> None
     result = fix("--select", "hyp-1", str(project))
     assert result.exit_code == 2 and "'HYP-1' is not a rule code" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("flags", [["--select", "E501"], ["--ignore", "HYP1"]])
+def test_a_selector_that_matches_no_rule_is_a_usage_error_as_in_scan(project: Path, flags: list[str]) -> None:
+    result = fix("--apply", *flags, str(project))
+    assert result.exit_code == 2 and f"unknown rule selector {flags[1]!r}" in result.stderr
+    assert (project / "distance.py").read_text() == DISTANCE
+
+
+def test_poincare_import_must_be_a_module_name(project: Path) -> None:
+    (project / "pyproject.toml").write_text('[tool.vaeaudit]\npoincare-import = "src/geometry.py"\n')
+    result = fix("--apply", "--unsafe-fixes", str(project))
+    assert result.exit_code == 2 and "must be a dotted module name like 'src.geometry', got 'src/geometry.py'" in result.stderr
+    assert (project / "radius.py").read_text() == RADIUS
 
 
 def test_missing_path_is_exit_2_and_the_rest_is_still_fixed(project: Path) -> None:
