@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import errno
 import io
+import os
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +53,7 @@ class LoadOutcome:
 def load_checkpoint(path: Path) -> LoadOutcome:
     """Run the four loading stages on `path` and say how far it got and why."""
     try:
-        data = path.read_bytes()
+        data = _read_regular_file(path)
     except OSError as error:
         return LoadOutcome(path, 0, "unknown", "", UNREADABLE, _os_reason(error))
     sniffed = sniff(data)
@@ -86,6 +88,31 @@ def load_checkpoint(path: Path) -> LoadOutcome:
     if outcome.imports.other:
         return _fail(outcome, REFUSED, "needs globals outside the weights-only allowlist: " + ", ".join(outcome.imports.other))
     return _torch_load(outcome, data)
+
+
+class NotARegularFile(OSError):
+    """A FIFO, device or socket named like a checkpoint: reading it could block forever
+    (a FIFO without writer) or never end (a link to /dev/zero)."""
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes, after checking on the open descriptor that it is a regular file.
+
+    O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer; it
+    changes nothing for regular files.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise NotARegularFile(f"not a regular file ({_file_type(os.fstat(descriptor).st_mode)})")
+        return handle.read()
+
+
+def _file_type(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
 
 
 def _torch_load(outcome: LoadOutcome, data: bytes) -> LoadOutcome:
@@ -140,6 +167,8 @@ def _torch_reason(error: BaseException) -> str:
 
 
 def _os_reason(error: OSError) -> str:
+    if isinstance(error, NotARegularFile):
+        return str(error)
     if error.errno == errno.ELOOP:
         return "symlink loop"
     if isinstance(error, PermissionError):

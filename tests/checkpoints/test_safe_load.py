@@ -44,16 +44,23 @@ def test_bad_file_verdicts(tree, kind):
     assert (outcome.obj is not None) == (verdict == "loaded")
 
 
-def test_unreadable_file(tree, monkeypatch):
-    """chmod 000 for ordinary users; as root (who reads it anyway) the read is made to fail."""
-    path = tree.bad_files["unreadable"]
+def test_unreadable_file(tree):
     if os.geteuid() == 0:
-        def denied(self):
-            raise PermissionError(13, "Permission denied", str(self))
-
-        monkeypatch.setattr(pathlib.Path, "read_bytes", denied)
-    outcome = load_checkpoint(path)
+        pytest.skip("running as root: chmod 000 does not stop root from reading (test_permission_denied_is_named covers it)")
+    outcome = load_checkpoint(tree.bad_files["unreadable"])
     assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
+
+
+@pytest.mark.parametrize("kind", ["FIFO", "character device"])
+def test_special_files_are_refused_without_reading(tmp_path, kind):
+    """A FIFO named best.pt would block a plain read forever; a link to /dev/zero never ends."""
+    path = tmp_path / "best.pt"
+    if kind == "FIFO":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    outcome = load_checkpoint(path)
+    assert (outcome.verdict, outcome.reason) == ("unreadable", f"not a regular file ({kind})")
 
 
 def test_hostile_payloads_never_run(tree, capfd):
@@ -111,16 +118,16 @@ def test_the_scanned_bytes_are_the_loaded_bytes(tmp_path, monkeypatch):
     # the file is read exactly once: swapping it after the read cannot smuggle a payload in
     path = tmp_path / "once.pt"
     path.write_bytes(_checkpoint_bytes({}))
-    reads = []
-    real_read = pathlib.Path.read_bytes
+    opens = []
+    real_open = os.open
 
-    def counting_read(self):
-        reads.append(self)
-        return real_read(self)
+    def counting_open(name, *args, **kwargs):
+        opens.append(pathlib.Path(name))
+        return real_open(name, *args, **kwargs)
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", counting_read)
+    monkeypatch.setattr(os, "open", counting_open)
     assert load_checkpoint(path).verdict == "loaded"
-    assert reads == [path]
+    assert opens == [path]
 
 
 @pytest.mark.parametrize(
@@ -151,10 +158,10 @@ def test_permission_denied_is_named(tmp_path, monkeypatch):
     path = tmp_path / "locked.pt"
     path.write_bytes(b"PK\x03\x04")
 
-    def refuse(self):
-        raise PermissionError(13, "Permission denied", str(self))
+    def refuse(name, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(name))
 
-    monkeypatch.setattr(pathlib.Path, "read_bytes", refuse)
+    monkeypatch.setattr(os, "open", refuse)
     outcome = load_checkpoint(path)
     assert (outcome.verdict, outcome.reason) == ("unreadable", "permission denied")
 
