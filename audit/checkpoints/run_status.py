@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.checkpoints.records import FileRecord
+from audit.checkpoints.regular_files import open_regular_file
 
 LOG_TAIL_BYTES = 8192
 LOG_TAIL_LINES = 40
@@ -53,7 +54,7 @@ def run_status(
 def crash_marker(log: Path) -> str | None:
     """The crash line near the end of a log, if any."""
     try:
-        with open(log, "rb") as handle:
+        with open_regular_file(log) as handle:
             handle.seek(0, 2)
             handle.seek(max(0, handle.tell() - LOG_TAIL_BYTES))
             tail = handle.read().decode("utf-8", errors="replace")

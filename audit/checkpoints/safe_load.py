@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import errno
 import io
-import os
-import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from audit.checkpoints.pickle_scan import PickleImports, PickleScanError, merge_imports, scan_pickles
+from audit.checkpoints.regular_files import NotARegularFile, open_regular_file
 from audit.checkpoints.sniff import is_torchscript, sniff
 from audit.checkpoints.zipcheck import ZipReport, check_zip
 
@@ -53,7 +52,8 @@ class LoadOutcome:
 def load_checkpoint(path: Path) -> LoadOutcome:
     """Run the four loading stages on `path` and say how far it got and why."""
     try:
-        data = _read_regular_file(path)
+        with open_regular_file(path) as handle:
+            data = handle.read()
     except OSError as error:
         return LoadOutcome(path, 0, "unknown", "", UNREADABLE, _os_reason(error))
     sniffed = sniff(data)
@@ -88,31 +88,6 @@ def load_checkpoint(path: Path) -> LoadOutcome:
     if outcome.imports.other:
         return _fail(outcome, REFUSED, "needs globals outside the weights-only allowlist: " + ", ".join(outcome.imports.other))
     return _torch_load(outcome, data)
-
-
-class NotARegularFile(OSError):
-    """A FIFO, device or socket named like a checkpoint: reading it could block forever
-    (a FIFO without writer) or never end (a link to /dev/zero)."""
-
-
-def _read_regular_file(path: Path) -> bytes:
-    """The file's bytes, after checking on the open descriptor that it is a regular file.
-
-    O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer; it
-    changes nothing for regular files.
-    """
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-            raise NotARegularFile(f"not a regular file ({_file_type(os.fstat(descriptor).st_mode)})")
-        return handle.read()
-
-
-def _file_type(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket")):
-        if test(mode):
-            return name
-    return "special file"
 
 
 def _torch_load(outcome: LoadOutcome, data: bytes) -> LoadOutcome:

@@ -1,5 +1,6 @@
 """How a run ended, from its file names, its log and its age."""
 
+import os
 import time
 from pathlib import Path
 
@@ -81,3 +82,9 @@ def test_stale_unfinished_run_is_crashed_fresh_one_is_partial():
 )
 def test_configured_epochs(config, epochs):
     assert configured_epochs(config) == epochs
+
+
+def test_a_fifo_named_like_a_log_is_skipped_without_blocking(tmp_path):
+    log = tmp_path / "train.log"
+    os.mkfifo(log)
+    assert crash_marker(log) is None
