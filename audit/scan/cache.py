@@ -1,7 +1,7 @@
 """Content-hash cache: an unchanged file under unchanged settings is not analysed again.
 
-One JSON file per settings fingerprint (tool version + every setting that changes
-findings) under the cache folder, mapping a file's path to the hash of its bytes and its
+One JSON file per settings fingerprint (tool version, the scanner's own source, and every
+setting that changes findings) under the cache folder, mapping a file's path to the hash of its bytes and its
 result. JSON rather than pickle: the cache sits in the user's tree and must never be a
 way to run code. The folder must lie inside the project root; the cache is written
 atomically, and a cache that cannot be read or written only costs speed, never a result.
@@ -27,6 +27,16 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def scanner_digest() -> str:
+    """Hash of the scanner's modules: an upgrade or a checkout that changes a rule without a
+    version bump (an editable install, a git dependency) must not be answered from the old
+    rules' cache. Reading ~20 small files costs about a millisecond."""
+    digest = hashlib.blake2b(digest_size=16)
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
+
+
 def cache_folder(settings: Settings) -> Path:
     """The cache folder, refused (ConfigError) when it would lie outside the project root."""
     root = settings.project_root.resolve()
@@ -38,7 +48,7 @@ def cache_folder(settings: Settings) -> Path:
 
 class ScanCache:
     def __init__(self, settings: Settings) -> None:
-        key = content_hash(f"{__version__}\n{settings.fingerprint()}".encode())
+        key = content_hash(f"{__version__}\n{scanner_digest()}\n{settings.fingerprint()}".encode())
         self.file = cache_folder(settings) / f"scan-{key}.json"
         self.entries: dict[str, dict] = {}
         self.dirty = False

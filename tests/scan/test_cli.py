@@ -198,6 +198,18 @@ def test_cache_is_used_and_can_be_disabled(project: Path) -> None:
     assert [f.rule for f in changed.findings] == ["HYP001", "HYP002"]
     result = run("scan", "src", "--cache-dir", "../elsewhere")
     assert result.exit_code == 2 and "outside the project root" in result.output
+
+
+def test_a_changed_scanner_does_not_reuse_the_old_cache(project: Path, monkeypatch) -> None:
+    """Same version, other rules (an editable install after a pull): the old results must not come back."""
+    from audit.scan import cache
+
+    settings = load_settings(project)
+    files = [project / "src" / "models" / "encoder.py"]
+    scan_files(files, settings)
+    assert scan_files(files, settings).cached == 1
+    monkeypatch.setattr(cache, "scanner_digest", lambda: "other rules")
+    assert (scan_files(files, settings).cached, scan_files(files, settings).cached) == (0, 1)
     assert not (project.parent / "elsewhere").exists()
 
 
