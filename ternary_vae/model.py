@@ -13,7 +13,6 @@ which keeps the radial gradient alive everywhere instead of clamping at the cap.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from ternary_vae import geometry
+from ternary_vae.config import max_dist0
 from ternary_vae.data import N_TRITS
 
 N_CLASSES = 3  # trit values −1, 0, 1 decoded as classes 0, 1, 2
@@ -89,12 +89,12 @@ class BallProjection(nn.Module):
     `geometry.poincare_radius(point)` is exactly the radius the head asked for.
     """
 
-    def __init__(self, latent_dim: int, hidden: int, activation: str, curvature: float, max_radius: float):
+    def __init__(self, latent_dim: int, hidden: int, activation: str, curvature: float, max_dist0: float):
         super().__init__()
         self.direction = nn.Linear(latent_dim, latent_dim)
         self.radius = nn.Sequential(nn.Linear(latent_dim, hidden), ACTIVATIONS[activation](), nn.Linear(hidden, 1))
         self.curvature = curvature
-        self.max_dist0 = 2.0 / math.sqrt(curvature) * math.atanh(math.sqrt(curvature) * max_radius)
+        self.max_dist0 = max_dist0
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         unit_direction = nn.functional.normalize(self.direction(latent), dim=-1)
@@ -123,7 +123,7 @@ class TernaryVAE(nn.Module):
             model_config["projection_hidden"],
             model_config["activation"],
             model_config["curvature"],
-            model_config["max_radius"],
+            max_dist0(model_config),
         )
         self.curvature = model_config["curvature"]
 
