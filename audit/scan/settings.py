@@ -122,7 +122,8 @@ class Settings:
 
     def fingerprint(self) -> str:
         """A stable text of every field that changes findings (the cache key uses it)."""
-        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "respect_gitignore", "cache", "cache_dir", "max_file_size"}
+        # max_file_size stays in: it decides whether a file's syntax is checked, so it changes results.
+        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "respect_gitignore", "cache", "cache_dir"}
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name not in skip]
         return "\n".join(parts)
 

@@ -79,3 +79,15 @@ def test_syntax_errors_are_reported_in_files_the_prefilter_skips(tmp_path: Path,
     assert [line.split(":")[0] for line in errors] == ["broken.py", "legacy.py"], result.stderr
     assert all(": error: syntax error: error at " in line for line in errors)
     assert errors[1].endswith("(this looks like Python 2)")
+
+
+def test_raising_max_file_size_rechecks_a_cached_file(tmp_path: Path, monkeypatch) -> None:
+    """A file over the limit is not checked; once the limit allows it, the cache must not answer for it."""
+    broken = "def f(:\n" + "x = 1\n" * 200
+    (tmp_path / "big.py").write_text(broken, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.vaeaudit]\nmax-file-size = 100\n", encoding="utf-8")
+    assert CliRunner().invoke(main, ["scan", "."]).exit_code == 0
+    (tmp_path / "pyproject.toml").write_text("[tool.vaeaudit]\nmax-file-size = 100000\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "."])
+    assert result.exit_code == 2 and "big.py: error: syntax error" in result.stderr, result.output
