@@ -11,6 +11,7 @@ nothing is written outside the paths the user gave, even through a symlink.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,13 +45,20 @@ def fix_paths(
     from audit.scan.runner import scan_files
 
     paths = list(paths)
-    roots = [path.resolve() for path in paths]
+    roots = [_location(path) for path in paths]
     files = list(iter_python_files(paths, settings))
     for path, result in zip(files, scan_files(files, settings, jobs=jobs).results):
         if result.error is not None:
             yield FileReport(path, error=f"{result.error}; file left untouched")
         elif result.findings:
             yield fix_file(path, roots, settings, options, apply=apply)
+
+
+def _location(path: Path) -> Path:
+    """Where a given path itself lives: its parents resolved, its last component kept, so a
+    symlink the user names is the link (a place we may write) and not its target."""
+    absolute = os.path.abspath(path)
+    return Path(os.path.realpath(os.path.dirname(absolute))) / os.path.basename(absolute)
 
 
 def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, apply: bool) -> FileReport:

@@ -231,6 +231,19 @@ def test_symlink_out_of_the_tree_is_not_followed(tmp_path: Path) -> None:
     assert (tree / "inner_link.py").is_symlink()  # written through to its target, not replaced
 
 
+def test_named_symlink_to_a_file_outside_is_not_written_through(tmp_path: Path) -> None:
+    outside, tree = tmp_path / "outside", tmp_path / "tree"
+    outside.mkdir()
+    tree.mkdir()
+    (outside / "target.py").write_text(RADIUS)
+    (tree / "link.py").symlink_to(outside / "target.py")
+    result = fix("--apply", str(tree / "link.py"))
+    assert result.exit_code == 2
+    assert "outside the given paths" in result.stderr
+    assert (outside / "target.py").read_text() == RADIUS
+    assert (tree / "link.py").is_symlink()
+
+
 def test_help_names_every_option() -> None:
     result = CliRunner().invoke(main, ["fix", "--help"])
     assert result.exit_code == 0
