@@ -260,7 +260,13 @@ def train(
     except KeyboardInterrupt:
         if last_checkpoint is not None:
             _save(last_checkpoint, latest_path)
+        elif checkpoint is None:
+            _discard_unstarted_run(run_dir)
         result.interrupted = True
+    except TrainingDiverged:
+        if last_checkpoint is None and checkpoint is None:
+            _discard_unstarted_run(run_dir)
+        raise
 
     if records:
         result.metrics = {name: records[-1][name] for name in METRIC_NAMES}
@@ -305,6 +311,17 @@ def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
     except OSError as error:
         raise RunFolderError(f"cannot create run folder {run_dir}: {error.strerror or error}") from None
     return None
+
+
+def _discard_unstarted_run(run_dir: Path) -> None:
+    """A new run that ended before its first checkpoint holds only the config.yaml it
+    wrote; removing it (and the then empty folder) lets the same --run-name start again,
+    where otherwise it could neither start (folder not empty) nor resume (no latest.pt)."""
+    (run_dir / "config.yaml").unlink(missing_ok=True)
+    try:
+        run_dir.rmdir()
+    except OSError:
+        pass  # something else is in there: leave it alone
 
 
 def _read_records(path: Path, up_to_epoch: int) -> list[dict[str, Any]]:

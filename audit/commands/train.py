@@ -114,7 +114,7 @@ def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, 
                 err=True,
             )
         else:
-            click.echo("Interrupted before the first epoch finished; nothing to resume.", err=True)
+            click.echo(f"Interrupted before the first epoch finished; nothing kept, so {run_dir} can start afresh.", err=True)
         sys.exit(EXIT_INTERRUPTED)
     if quiet:
         return

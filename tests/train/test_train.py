@@ -129,3 +129,30 @@ def test_a_write_that_dies_midway_leaves_the_previous_latest_checkpoint_intact(s
     assert latest_saves == [1, 2]
     assert torch.load(run_dir / "latest.pt", map_location="cpu", weights_only=True)["epoch"] == 1
     assert sorted(path.name for path in run_dir.iterdir()) == ["config.yaml", "latest.pt", "metrics.jsonl"]
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "nan loss"])
+def test_a_new_run_ending_before_its_first_checkpoint_leaves_no_folder(short_config, tmp_path, monkeypatch, stop):
+    """Otherwise the name could neither start again (folder not empty) nor resume (no latest.pt)."""
+    real = losses.reconstruction_loss
+
+    def fails_at_once(logits, trits):
+        if stop == "ctrl-c":
+            raise KeyboardInterrupt
+        return real(logits, trits) * math.nan
+
+    run_dir = tmp_path / "early"
+    with monkeypatch.context() as patch:
+        patch.setattr(losses, "reconstruction_loss", fails_at_once)
+        if stop == "ctrl-c":
+            assert train(short_config, run_dir).interrupted
+        else:
+            with pytest.raises(TrainingDiverged, match="none yet"):
+                train(short_config, run_dir)
+    assert not run_dir.exists()
+    keep = tmp_path / "has_notes"
+    keep.mkdir()
+    (keep / "notes.txt").write_text("mine")
+    with pytest.raises(RunFolderError, match="not empty"):
+        train(short_config, keep)  # a folder with someone else's files is never touched
+    assert (keep / "notes.txt").read_text() == "mine"
