@@ -216,12 +216,19 @@ def test_configured_import_curvature_and_default(tmp_path: Path, monkeypatch) ->
     assert "poincare_distance(z, torch.zeros_like(z), c=0.5)" in text  # `curvature` is not configured
 
 
-def test_symlink_out_of_the_tree_is_not_followed(tmp_path: Path) -> None:
+@pytest.fixture
+def link_out(tmp_path: Path) -> tuple[Path, Path]:
+    """tree/link.py -> outside/target.py, a file with a fixable finding outside the tree."""
     outside, tree = tmp_path / "outside", tmp_path / "tree"
     outside.mkdir()
     tree.mkdir()
     (outside / "target.py").write_text(RADIUS)
     (tree / "link.py").symlink_to(outside / "target.py")
+    return outside, tree
+
+
+def test_symlink_out_of_the_tree_is_not_followed(link_out: tuple[Path, Path]) -> None:
+    outside, tree = link_out
     (tree / "own.py").write_text(RADIUS)
     (tree / "inner_link.py").symlink_to(tree / "own.py")
     result = fix("--apply", str(tree))
@@ -231,12 +238,8 @@ def test_symlink_out_of_the_tree_is_not_followed(tmp_path: Path) -> None:
     assert (tree / "inner_link.py").is_symlink()  # written through to its target, not replaced
 
 
-def test_named_symlink_to_a_file_outside_is_not_written_through(tmp_path: Path) -> None:
-    outside, tree = tmp_path / "outside", tmp_path / "tree"
-    outside.mkdir()
-    tree.mkdir()
-    (outside / "target.py").write_text(RADIUS)
-    (tree / "link.py").symlink_to(outside / "target.py")
+def test_named_symlink_to_a_file_outside_is_not_written_through(link_out: tuple[Path, Path]) -> None:
+    outside, tree = link_out
     result = fix("--apply", str(tree / "link.py"))
     assert result.exit_code == 2
     assert "outside the given paths" in result.stderr
