@@ -58,6 +58,8 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
     reading_stdin = paths == ("-",)
     if "-" in paths and not reading_stdin:
         raise click.UsageError("`-` (standard input) cannot be combined with other paths")
+    if stdin_filename is not None and not reading_stdin:
+        raise click.UsageError("--stdin-filename names standard input: pass `-` as the path")
     start = _settings_start(paths, reading_stdin, stdin_filename)
     overrides = {
         "select": _codes(select),

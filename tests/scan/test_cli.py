@@ -156,6 +156,12 @@ def test_categories_are_configurable(project: Path) -> None:
     assert "| core | 2 | 1 |" in markdown and "| research | 2 | 1 |" in markdown and "visualization" not in markdown
 
 
+def test_stdin_filename_without_dash_is_a_usage_error(project: Path) -> None:
+    result = run("scan", "src", "--stdin-filename", "src/models/new.py", input=BAD)
+    assert result.exit_code == 2
+    assert "pass `-`" in result.output
+
+
 def test_stdin_with_stdin_filename(project: Path) -> None:
     result = run("scan", "-", "--stdin-filename", "src/models/new.py", input=BAD)
     assert result.exit_code == 1
