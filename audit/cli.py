@@ -1,6 +1,6 @@
 """The `vaeaudit` entry point: a click group whose commands load on first use.
 
-Each command lives in `audit.commands.<module>` and is imported only when it runs or
+Each command lives in `vaeaudit.commands.<module>` and is imported only when it runs or
 when `--help` lists it; those modules import nothing heavier than click at top level,
 so `vaeaudit --help` answers without touching torch or libcst.
 """
@@ -11,15 +11,15 @@ import importlib
 
 import click
 
-from audit import __version__
+from vaeaudit import __version__
 
 # name -> (module, attribute); order is the order `--help` lists them in.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "scan": ("audit.commands.scan", "scan"),
-    "fix": ("audit.commands.fix", "fix"),
-    "rule": ("audit.commands.rule", "rule"),
-    "checkpoints": ("audit.commands.checkpoints", "checkpoints"),
-    "train": ("audit.commands.train", "train"),
+    "scan": ("vaeaudit.commands.scan", "scan"),
+    "fix": ("vaeaudit.commands.fix", "fix"),
+    "rule": ("vaeaudit.commands.rule", "rule"),
+    "checkpoints": ("vaeaudit.commands.checkpoints", "checkpoints"),
+    "train": ("vaeaudit.commands.train", "train"),
 }
 
 

@@ -1,7 +1,7 @@
 """Find and read the `[tool.vaeaudit]` table of the nearest pyproject.toml.
 
 Only the reading and the error type live here; each feature validates its own keys
-(`audit.scan` the scan/fix keys, `audit.checkpoints` the `checkpoints` sub-table), so
+(`vaeaudit.scan` the scan/fix keys, `vaeaudit.checkpoints` the `checkpoints` sub-table), so
 the schema of a setting sits next to the code that uses it. Unknown keys are errors that
 name the key, the file and the allowed keys: a typo must never be silently ignored.
 """

@@ -37,7 +37,7 @@ def template_environment():
     """A jinja2 Environment over the installed templates, with the `md` and `code` filters."""
     import jinja2
 
-    folder = importlib.resources.files("vaeaudit_templates")
+    folder = importlib.resources.files("vaeaudit.templates")
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,

@@ -25,10 +25,10 @@ import torch  # noqa: E402
 from timing import median_seconds  # noqa: E402
 from tree_builder import build_tree, good_metrics, make_config, model_state, save, vaeaudit_checkpoint  # noqa: E402
 
-from audit.checkpoints.file_audit import audit_file  # noqa: E402
-from audit.checkpoints.report import render_markdown  # noqa: E402
-from audit.checkpoints.settings import CheckpointSettings  # noqa: E402
-from audit.checkpoints.tree_audit import audit_tree  # noqa: E402
+from vaeaudit.checkpoints.file_audit import audit_file  # noqa: E402
+from vaeaudit.checkpoints.report import render_markdown  # noqa: E402
+from vaeaudit.checkpoints.settings import CheckpointSettings  # noqa: E402
+from vaeaudit.checkpoints.tree_audit import audit_tree  # noqa: E402
 
 FILES = 200
 REPEATS = 5

@@ -1,4 +1,4 @@
-"""Accuracy and speed of ternary_vae.geometry next to geoopt, in one run.
+"""Accuracy and speed of vaeaudit.geometry next to geoopt, in one run.
 
     .venv/bin/python bench/bench_geometry.py [--repeats 5] [--pairs 200]
 
@@ -17,7 +17,7 @@ import mpmath
 import torch
 from timing import median_seconds
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 BUCKETS = (1, 3, 6, 9, 12, 15)
 RADIAL_LENGTHS = (3.0, 4.0, 6.0)

@@ -62,9 +62,9 @@ def without_prefilter(files: list[Path]) -> float:
     """Seconds to parse and analyse every file in this process: the worst case, a tree where
     every file mentions hyperbolic values (a hyperbolic-VAE codebase), so the prefilter
     skips nothing."""
-    from audit.scan.analyzer import scan_source
-    from audit.scan.reading import SourceError
-    from audit.scan.settings import load_settings
+    from vaeaudit.scan.analyzer import scan_source
+    from vaeaudit.scan.reading import SourceError
+    from vaeaudit.scan.settings import load_settings
 
     settings = load_settings(REPO)
     start = time.perf_counter()

@@ -26,12 +26,12 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from ternary_vae import geometry, losses
-from ternary_vae.config import max_dist0, resolve_config
-from ternary_vae.data import N_LEVELS, all_operations, valuations
-from ternary_vae.metrics import HIERARCHY_CEILING, METRIC_NAMES
-from ternary_vae.model import build_model
-from ternary_vae.train import load_checkpoint, train
+from vaeaudit.ternary_vae import geometry, losses
+from vaeaudit.ternary_vae.config import max_dist0, resolve_config
+from vaeaudit.ternary_vae.data import N_LEVELS, all_operations, valuations
+from vaeaudit.ternary_vae.metrics import HIERARCHY_CEILING, METRIC_NAMES
+from vaeaudit.ternary_vae.model import build_model
+from vaeaudit.ternary_vae.train import load_checkpoint, train
 
 RADIAL_PEER = ("hierarchy.mean_weight=0", "hierarchy.spread_weight=0", "hierarchy.separation_weight=0", "hierarchy.radial_weight=1")
 

@@ -1,7 +1,7 @@
 """The fixes as libcst CodemodCommands, so `python -m libcst.tool codemod -x ...` runs them too.
 
-    python -m libcst.tool codemod --no-format -x codemods.commands.FixAllCommand src/
-    python -m libcst.tool codemod --no-format -x codemods.commands.FixRadiusCommand --unsafe-fixes src/
+    python -m libcst.tool codemod --no-format -x vaeaudit.codemods.commands.FixAllCommand src/
+    python -m libcst.tool codemod --no-format -x vaeaudit.codemods.commands.FixRadiusCommand --unsafe-fixes src/
 
 Each command scans the module it is given with the project's settings (the
 pyproject.toml nearest to the file), rewrites with the same engine as `vaeaudit fix`,
@@ -17,9 +17,9 @@ from pathlib import Path
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext, SkipFile
 
-from codemods.options import FixOptions
-from codemods.rewrite import rewrite_module
-from codemods.verify import parse_problem
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.rewrite import rewrite_module
+from vaeaudit.codemods.verify import parse_problem
 
 
 class FixAllCommand(CodemodCommand):
@@ -42,9 +42,9 @@ class FixAllCommand(CodemodCommand):
         )
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        from audit.config import ConfigError
-        from audit.scan import scan_module
-        from audit.scan.settings import load_settings
+        from vaeaudit.config import ConfigError
+        from vaeaudit.scan import scan_module
+        from vaeaudit.scan.settings import load_settings
 
         filename = self.context.filename
         try:

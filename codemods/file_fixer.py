@@ -16,10 +16,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.atomic import atomic_write_bytes
-from codemods.options import FixOptions
-from codemods.outcome import REFUSED, Outcome
-from codemods.verify import parse_problem
+from vaeaudit.atomic import atomic_write_bytes
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import REFUSED, Outcome
+from vaeaudit.codemods.verify import parse_problem
 
 
 @dataclass
@@ -41,8 +41,8 @@ def fix_paths(
     Discovery, excludes and symlink rules are the scanner's; so is the first pass (its
     prefilter and process pool), which leaves only the files with findings to parse here.
     """
-    from audit.scan.discovery import iter_python_files
-    from audit.scan.runner import scan_files
+    from vaeaudit.scan.discovery import iter_python_files
+    from vaeaudit.scan.runner import scan_files
 
     paths = list(paths)
     roots = [_location(path) for path in paths]
@@ -65,9 +65,9 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     """Fix one file; `roots` are the resolved paths the user gave (the only places we may write)."""
     import libcst as cst
 
-    from audit.scan import scan_module
-    from audit.scan.reading import SourceError, decode
-    from codemods.rewrite import rewrite_module
+    from vaeaudit.scan import scan_module
+    from vaeaudit.scan.reading import SourceError, decode
+    from vaeaudit.codemods.rewrite import rewrite_module
 
     report = FileReport(path)
     target = path.resolve()

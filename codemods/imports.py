@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment, Scope
 
-from audit.scan.names import dotted
-from codemods.outcome import Refused
+from vaeaudit.scan.names import dotted
+from vaeaudit.codemods.outcome import Refused
 
 TORCH = "torch"
 

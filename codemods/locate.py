@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from audit.scan.findings import Finding
+from vaeaudit.scan.findings import Finding
 
 
 def node_index(positions: Mapping[cst.CSTNode, CodeRange]) -> dict[tuple[int, int, int, int], cst.CSTNode]:

@@ -14,14 +14,14 @@ class FixOptions:
     used (and the fix marked unsafe) when none of them is bound there.
     """
 
-    poincare_import: str = "ternary_vae.geometry"
+    poincare_import: str = "vaeaudit.geometry"
     curvature_expressions: tuple[str, ...] = ("self.curvature", "self.c", "curvature", "c")
     default_curvature: float = 1.0
     unsafe_fixes: bool = False
 
     @classmethod
     def from_settings(cls, settings: Any, *, unsafe_fixes: bool) -> FixOptions:
-        """Read the fix keys of `audit.scan.settings.Settings`."""
+        """Read the fix keys of `vaeaudit.scan.settings.Settings`."""
         return cls(
             poincare_import=settings.poincare_import,
             curvature_expressions=tuple(settings.curvature_expressions),

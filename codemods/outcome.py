@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from audit.scan.findings import Finding
+from vaeaudit.scan.findings import Finding
 
 FIXED = "fixed"
 UNSAFE = "unsafe"  # a fix exists but changes meaning; applied only with --unsafe-fixes

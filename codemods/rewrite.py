@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
-from audit.scan.findings import Finding, FixHint
-from codemods import hoist, safety
-from codemods.curvature import find_curvature
-from codemods.imports import ImportResolver
-from codemods.locate import locate, node_index
-from codemods.options import FixOptions
-from codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
+from vaeaudit.scan.findings import Finding, FixHint
+from vaeaudit.codemods import hoist, safety
+from vaeaudit.codemods.curvature import find_curvature
+from vaeaudit.codemods.imports import ImportResolver
+from vaeaudit.codemods.locate import locate, node_index
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
 
 # What each flagged function becomes. A norm with `y` set is the norm of a difference.
 NORMS = {

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 
 import libcst as cst
 
-from audit.scan.names import last_name
+from vaeaudit.scan.names import last_name
 
 # Argument spellings that mean "the last dimension" / "the Euclidean norm".
 LAST_DIM = {"-1", "(-1,)", "[-1]"}

@@ -3,7 +3,7 @@
 import torch
 import torch.nn.functional as F
 
-from ternary_vae.geometry import exp_map_zero
+from vaeaudit.geometry import exp_map_zero
 
 
 class Evaluator:

@@ -1,5 +1,5 @@
 """Jinja2 templates for every generated Markdown report.
 
-Installed as the package `vaeaudit_templates` (see pyproject.toml) so that a wheel ships
-them; `audit.render` is the only code that reads them.
+Installed as the package `vaeaudit.templates` (see pyproject.toml) so that a wheel ships
+them; `vaeaudit.render` is the only code that reads them.
 """

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from ternary_vae.data import N_OPS
+from vaeaudit.ternary_vae.data import N_OPS
 
 BIG = 10**9
 
@@ -136,7 +136,7 @@ RULES: dict[str, Rule] = {
 
 def default_config() -> dict[str, Any]:
     """A fresh copy of the documented defaults (ternary_vae/defaults.yaml)."""
-    text = resources.files("ternary_vae").joinpath("defaults.yaml").read_text(encoding="utf-8")
+    text = resources.files("vaeaudit.ternary_vae").joinpath("defaults.yaml").read_text(encoding="utf-8")
     return yaml.safe_load(text)
 
 

@@ -1,4 +1,4 @@
-"""Training losses. Radii and distances all come from `ternary_vae.geometry`.
+"""Training losses. Radii and distances all come from `vaeaudit.ternary_vae.geometry`.
 
 The hierarchy losses share one picture of the target: level v (v = 0..8) fills its own
 radius band [low_v, high_v] of width `band_width`, bands shrink towards the origin as v
@@ -16,8 +16,8 @@ from typing import Any
 import torch
 from torch.nn import functional
 
-from ternary_vae import geometry
-from ternary_vae.data import N_LEVELS, three_adic_valuation
+from vaeaudit.ternary_vae import geometry
+from vaeaudit.ternary_vae.data import N_LEVELS, three_adic_valuation
 
 
 def reconstruction_loss(logits: torch.Tensor, trits: torch.Tensor) -> torch.Tensor:

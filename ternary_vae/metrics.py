@@ -12,8 +12,8 @@ import math
 
 import torch
 
-from ternary_vae import geometry
-from ternary_vae.data import LEVEL_SIZES, N_OPS, three_adic_valuation
+from vaeaudit.ternary_vae import geometry
+from vaeaudit.ternary_vae.data import LEVEL_SIZES, N_OPS, three_adic_valuation
 
 METRIC_NAMES = ("coverage", "hierarchy_A", "hierarchy_B", "richness", "r_v0", "r_v9", "dist_corr", "Q")
 HIERARCHY_WEIGHT_IN_Q = 1.5

@@ -19,9 +19,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from ternary_vae import geometry
-from ternary_vae.config import max_dist0
-from ternary_vae.data import N_TRITS
+from vaeaudit.ternary_vae import geometry
+from vaeaudit.ternary_vae.config import max_dist0
+from vaeaudit.ternary_vae.data import N_TRITS
 
 N_CLASSES = 3  # trit values −1, 0, 1 decoded as classes 0, 1, 2
 MODEL_KEYS = (

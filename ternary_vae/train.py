@@ -30,12 +30,12 @@ from typing import Any
 import torch
 import yaml
 
-from audit.atomic import atomic_path, atomic_write_text
-from ternary_vae import geometry, losses
-from ternary_vae.config import max_dist0, validate
-from ternary_vae.data import all_operations, sampling_weights, stratified_batches, valuations
-from ternary_vae.metrics import HIERARCHY_CEILING, METRIC_NAMES, evaluate
-from ternary_vae.model import build_model
+from vaeaudit.atomic import atomic_path, atomic_write_text
+from vaeaudit.ternary_vae import geometry, losses
+from vaeaudit.ternary_vae.config import max_dist0, validate
+from vaeaudit.ternary_vae.data import all_operations, sampling_weights, stratified_batches, valuations
+from vaeaudit.ternary_vae.metrics import HIERARCHY_CEILING, METRIC_NAMES, evaluate
+from vaeaudit.ternary_vae.model import build_model
 
 CHECKPOINT_VERSION = "1"
 PHASES = ("coverage", "hierarchy")

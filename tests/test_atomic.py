@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from audit.atomic import atomic_path, atomic_write_bytes, atomic_write_text
+from vaeaudit.atomic import atomic_path, atomic_write_bytes, atomic_write_text
 
 
 def test_replaces_content_and_keeps_mode(tmp_path):

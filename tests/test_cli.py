@@ -5,7 +5,7 @@ import sys
 
 from click.testing import CliRunner
 
-from audit.cli import COMMANDS, main
+from vaeaudit.cli import COMMANDS, main
 
 
 def test_help_lists_every_command():
@@ -38,7 +38,7 @@ def test_help_imports_neither_torch_nor_libcst():
     """`vaeaudit --help` must answer fast: the heavy libraries load only inside commands."""
     probe = (
         "import sys\n"
-        "from audit.cli import main\n"
+        "from vaeaudit.cli import main\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"

@@ -45,7 +45,7 @@ def installed_wheel(tmp_path_factory):
 def test_wheel_ships_every_template(installed_wheel):
     python, env, work = installed_wheel
     probe = (
-        "import audit.render as r\n"
+        "import vaeaudit.render as r\n"
         "environment = r.template_environment()\n"
         "names = sorted(environment.list_templates(extensions=[\"j2\"]))\n"
         "for name in names:\n"

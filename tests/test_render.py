@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit.render import escape_markdown, inline_code
+from vaeaudit.render import escape_markdown, inline_code
 
 HOSTILE = "| <script>alert(1)</script> [x](y) **b** `c`\nnext"
 

@@ -1,7 +1,7 @@
 """Does a state dict load strictly into the model its own config describes?
 
 The model is rebuilt from `checkpoint["config"]` on the meta device (no memory, no
-init cost) with `ternary_vae.model.build_model`, and its parameter/buffer names and
+init cost) with `vaeaudit.ternary_vae.model.build_model`, and its parameter/buffer names and
 shapes are compared with the checkpoint's. A checkpoint from another code base, or
 without a config the builder understands, gets "not checked" with the reason, never a
 false mismatch. Rebuilt layouts are cached per config, so a tree of runs sharing a
@@ -89,14 +89,14 @@ def _build_layout(config: Mapping[str, Any]) -> tuple[dict[str, tuple[int, ...]]
     import torch
 
     try:
-        from ternary_vae.model import build_model
+        from vaeaudit.ternary_vae.model import build_model
     except ImportError as error:
-        return f"ternary_vae.model unavailable ({error})"
+        return f"vaeaudit.ternary_vae.model unavailable ({error})"
     try:
         with torch.device("meta"):
             model = build_model(config)
     except Exception as error:  # any builder failure means "this config is not ours", not a crash
-        return f"config not understood by ternary_vae.build_model: {type(error).__name__}: {error}"
+        return f"config not understood by vaeaudit.ternary_vae.build_model: {type(error).__name__}: {error}"
     shapes = {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
     trainable_ids = {id(parameter) for parameter in getattr(model, "hierarchy_parameters", list)()}
     trainable = frozenset(name for name, parameter in model.named_parameters() if id(parameter) in trainable_ids)

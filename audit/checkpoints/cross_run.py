@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
 
-from audit.checkpoints.records import WARNING, FileRecord, Problem, RunRecord
-from audit.checkpoints.tensors import combined_digest
+from vaeaudit.checkpoints.records import WARNING, FileRecord, Problem, RunRecord
+from vaeaudit.checkpoints.tensors import combined_digest
 
 SOURCE_KEYS = ("frozen_checkpoint", "init_from", "pretrained_checkpoint")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from audit.checkpoints import safe_load
-from audit.checkpoints.fields import extract_fields
-from audit.checkpoints.file_audit import judge_outcome
-from audit.checkpoints.records import FileRecord
-from audit.checkpoints.report import format_metric
-from audit.checkpoints.terminal import terminal_safe
+from vaeaudit.checkpoints import safe_load
+from vaeaudit.checkpoints.fields import extract_fields
+from vaeaudit.checkpoints.file_audit import judge_outcome
+from vaeaudit.checkpoints.records import FileRecord
+from vaeaudit.checkpoints.report import format_metric
+from vaeaudit.checkpoints.terminal import terminal_safe
 
 MEMBER_LIMIT = 20
 

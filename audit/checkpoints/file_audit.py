@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from audit.checkpoints import safe_load
-from audit.checkpoints.architecture import check_architecture
-from audit.checkpoints.fields import extract_fields
-from audit.checkpoints.metric_checks import metric_problems
-from audit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, Problem
-from audit.checkpoints.tensors import combined_digest, digests, tensor_health
+from vaeaudit.checkpoints import safe_load
+from vaeaudit.checkpoints.architecture import check_architecture
+from vaeaudit.checkpoints.fields import extract_fields
+from vaeaudit.checkpoints.metric_checks import metric_problems
+from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, Problem
+from vaeaudit.checkpoints.tensors import combined_digest, digests, tensor_health
 
 _VERDICT_PROBLEM = {
     safe_load.UNSAFE: ("unsafe-pickle", UNSAFE),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from audit.checkpoints.records import INVALID, Problem
+from vaeaudit.checkpoints.records import INVALID, Problem
 
 # Small slack for metrics rounded when they were stored.
 CEILING_SLACK = 5e-4
@@ -32,7 +32,7 @@ def metric_problems(metrics: dict[str, float], q_tolerance: float, phase: str | 
     In the ternary trainer's "coverage" phase encoder B is still at its initialisation,
     so hierarchy_B says nothing yet and is not judged against the ceiling or for sign.
     """
-    from ternary_vae.metrics import HIERARCHY_CEILING, quality_score
+    from vaeaudit.ternary_vae.metrics import HIERARCHY_CEILING, quality_score
 
     problems = []
     for name, value in metrics.items():

@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-from audit.atomic import atomic_path
-from audit.checkpoints.rankings import is_ranked, pareto_front
-from audit.checkpoints.records import RunRecord
+from vaeaudit.atomic import atomic_path
+from vaeaudit.checkpoints.rankings import is_ranked, pareto_front
+from vaeaudit.checkpoints.records import RunRecord
 
 
 def plotting_available() -> bool:

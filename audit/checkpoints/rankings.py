@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from audit.checkpoints.records import RunRecord
+from vaeaudit.checkpoints.records import RunRecord
 
 RANKINGS = (
     ("hierarchy_B", "lowest hierarchy_B", False),

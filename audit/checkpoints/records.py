@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.checkpoints.fields import CheckpointFields
+from vaeaudit.checkpoints.fields import CheckpointFields
 
 UNSAFE = "unsafe"
 INVALID = "invalid"

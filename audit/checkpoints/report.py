@@ -1,7 +1,7 @@
 """Turn a TreeAudit into the Markdown report, or into JSON/CSV rows (one per run, one per file).
 
 Markdown tables are built here with tabulate, from cells that already went through the
-same `md`/`code` escaping the templates use (`audit.render`), so a run named
+same `md`/`code` escaping the templates use (`vaeaudit.render`), so a run named
 `| <script> [x](y)` stays one inert cell. The page layout lives in
 templates/checkpoints.md.j2.
 """
@@ -16,11 +16,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints.fields import METRIC_NAMES
-from audit.checkpoints.rankings import RANKINGS, best_runs, pareto_front
-from audit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, RunRecord
-from audit.checkpoints.tree_audit import TreeAudit
-from audit.render import escape_markdown, inline_code, render
+from vaeaudit.checkpoints.fields import METRIC_NAMES
+from vaeaudit.checkpoints.rankings import RANKINGS, best_runs, pareto_front
+from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, RunRecord
+from vaeaudit.checkpoints.tree_audit import TreeAudit
+from vaeaudit.render import escape_markdown, inline_code, render
 
 STATUSES = ("complete", "partial", "crashed", "empty")
 VERDICTS = ("valid", "invalid", "unsafe", "empty")

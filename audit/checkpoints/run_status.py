@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints.records import FileRecord
-from audit.checkpoints.regular_files import open_regular_file
+from vaeaudit.checkpoints.records import FileRecord
+from vaeaudit.checkpoints.regular_files import open_regular_file
 
 LOG_TAIL_BYTES = 8192
 LOG_TAIL_LINES = 40

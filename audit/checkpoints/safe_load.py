@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints.pickle_scan import PickleImports, PickleScanError, merge_imports, scan_pickles
-from audit.checkpoints.regular_files import NotARegularFile, open_regular_file
-from audit.checkpoints.sniff import is_torchscript, sniff
-from audit.checkpoints.zipcheck import ZipReport, check_zip
+from vaeaudit.checkpoints.pickle_scan import PickleImports, PickleScanError, merge_imports, scan_pickles
+from vaeaudit.checkpoints.regular_files import NotARegularFile, open_regular_file
+from vaeaudit.checkpoints.sniff import is_torchscript, sniff
+from vaeaudit.checkpoints.zipcheck import ZipReport, check_zip
 
 # Verdicts, from best to worst.
 LOADED = "loaded"

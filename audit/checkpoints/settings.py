@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.checkpoints.categories import DEFAULT_RULES, CategoryRule
-from audit.config import ConfigError, read_tool_table, reject_unknown_keys
+from vaeaudit.checkpoints.categories import DEFAULT_RULES, CategoryRule
+from vaeaudit.config import ConfigError, read_tool_table, reject_unknown_keys
 
 DEFAULT_ROOT = "sandbox-training/checkpoints"
 ALLOWED_KEYS = ("root", "stale_after_hours", "q_tolerance", "categories")

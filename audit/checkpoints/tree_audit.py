@@ -11,13 +11,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.checkpoints.categories import classify
-from audit.checkpoints.cross_run import add_cross_run_problems
-from audit.checkpoints.file_audit import audit_file
-from audit.checkpoints.records import WARNING, Problem, RunRecord
-from audit.checkpoints.run_status import run_status
-from audit.checkpoints.run_tree import discover_runs
-from audit.checkpoints.settings import CheckpointSettings
+from vaeaudit.checkpoints.categories import classify
+from vaeaudit.checkpoints.cross_run import add_cross_run_problems
+from vaeaudit.checkpoints.file_audit import audit_file
+from vaeaudit.checkpoints.records import WARNING, Problem, RunRecord
+from vaeaudit.checkpoints.run_status import run_status
+from vaeaudit.checkpoints.run_tree import discover_runs
+from vaeaudit.checkpoints.settings import CheckpointSettings
 
 Progress = Callable[[int, int, str], None]
 

@@ -25,8 +25,8 @@ def checkpoints() -> None:
 
 
 def _settings():
-    from audit.checkpoints.settings import load_settings
-    from audit.config import ConfigError
+    from vaeaudit.checkpoints.settings import load_settings
+    from vaeaudit.config import ConfigError
 
     try:
         return load_settings(Path.cwd())
@@ -38,7 +38,7 @@ class _Progress:
     """`done/total path` on one stderr line, rewritten in place."""
 
     def __call__(self, done: int, total: int, label: str) -> None:
-        from audit.checkpoints.terminal import terminal_safe
+        from vaeaudit.checkpoints.terminal import terminal_safe
 
         click.echo(f"\r\033[K[{done}/{total}] {terminal_safe(label[-70:])}", nl=False, err=True)
         if done == total:
@@ -69,10 +69,10 @@ def report(root: Path | None, output: Path | None, output_format: str, strict: b
         raise click.UsageError(f"checkpoint root {root} is not a folder (give ROOT or set root in [tool.vaeaudit.checkpoints])")
     output = output if output is not None else DEFAULT_OUTPUT_STEM.with_suffix(f".{output_format}")
 
-    from audit.atomic import atomic_write_text
-    from audit.checkpoints import report as reporting
-    from audit.checkpoints.plot import plotting_available, write_pareto_plot
-    from audit.checkpoints.tree_audit import audit_tree
+    from vaeaudit.atomic import atomic_write_text
+    from vaeaudit.checkpoints import report as reporting
+    from vaeaudit.checkpoints.plot import plotting_available, write_pareto_plot
+    from vaeaudit.checkpoints.tree_audit import audit_tree
 
     show_progress = sys.stderr.isatty() if progress is None else progress
     try:
@@ -108,7 +108,7 @@ def inspect(file: Path, strict: bool) -> None:
     tensors, metrics and validation results. The file is loaded only if it is safe."""
     if not file.exists() and not file.is_symlink():
         raise click.UsageError(f"{file}: no such file")
-    from audit.checkpoints.describe import inspect_file
+    from vaeaudit.checkpoints.describe import inspect_file
 
     text, record = inspect_file(file, _settings().q_tolerance)
     click.echo(text, nl=False)

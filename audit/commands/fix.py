@@ -35,12 +35,12 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
 
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
     """
-    from audit.config import ConfigError
-    from audit.scan.rules import unknown_selectors
-    from audit.scan.settings import load_settings
-    from codemods.file_fixer import fix_paths
-    from codemods.options import FixOptions
-    from codemods.outcome import FIXED, UNSAFE
+    from vaeaudit.config import ConfigError
+    from vaeaudit.scan.rules import unknown_selectors
+    from vaeaudit.scan.settings import load_settings
+    from vaeaudit.codemods.file_fixer import fix_paths
+    from vaeaudit.codemods.options import FixOptions
+    from vaeaudit.codemods.outcome import FIXED, UNSAFE
 
     start = paths[0] if paths else Path.cwd()
     try:

@@ -17,7 +17,7 @@ import click
 @click.option("--output-format", "output_format", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 def rule(code, show_all, output_format):
     """Explain rule CODE, such as HYP001: what it finds, why it matters, an example and the fix."""
-    from audit.scan.rules import RULES
+    from vaeaudit.scan.rules import RULES
 
     if show_all == (code is not None):
         raise click.UsageError("give exactly one of CODE or --all")

@@ -50,8 +50,8 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
 
     Use `-` to read one file from standard input (name it with --stdin-filename).
     """
-    from audit.config import ConfigError
-    from audit.scan.settings import load_settings
+    from vaeaudit.config import ConfigError
+    from vaeaudit.scan.settings import load_settings
 
     if write_baseline and baseline is None:
         raise click.UsageError("--write-baseline needs --baseline FILE")
@@ -103,7 +103,7 @@ def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename:
 
 
 def _check_selectors(settings) -> None:
-    from audit.scan.rules import unknown_selectors
+    from vaeaudit.scan.rules import unknown_selectors
 
     for prefix in unknown_selectors((*settings.select, *settings.ignore)):
         raise ScanUsageError(f"unknown rule selector {prefix!r} (see `vaeaudit rule --all`)")
@@ -111,13 +111,13 @@ def _check_selectors(settings) -> None:
 
 def _run(paths, reading_stdin, stdin_filename, settings, jobs):
     """Scan stdin or the files under `paths`; returns (findings, errors, files scanned, paths shown)."""
-    from audit.scan.runner import FileResult, scan_bytes, scan_files
+    from vaeaudit.scan.runner import FileResult, scan_bytes, scan_files
 
     if reading_stdin:
         name = stdin_filename or "-"
         result = scan_bytes(name, sys.stdin.buffer.read(), settings)
         return result.findings, [result] if result.error else [], 1, [name]
-    from audit.scan.discovery import iter_python_files
+    from vaeaudit.scan.discovery import iter_python_files
 
     roots = list(paths) or _default_roots(settings)
     missing = [FileResult(root, error="no such file or directory") for root in roots if not Path(root).exists()]
@@ -133,7 +133,7 @@ def _default_roots(settings) -> list[str]:
 
 
 def _apply_baseline(baseline: Path, findings, write: bool):
-    from audit.scan.baseline import BaselineError, new_findings, read_baseline, write_baseline
+    from vaeaudit.scan.baseline import BaselineError, new_findings, read_baseline, write_baseline
 
     if write:
         try:
@@ -148,7 +148,7 @@ def _apply_baseline(baseline: Path, findings, write: bool):
 
 
 def _print(findings, errors, output_format, statistics, settings, files_scanned, shown_paths) -> None:
-    from audit.scan import formats
+    from vaeaudit.scan import formats
 
     if statistics or output_format == "text":
         click.echo(formats.statistics(findings) if statistics else formats.text(findings, []), nl=False)
@@ -158,7 +158,7 @@ def _print(findings, errors, output_format, statistics, settings, files_scanned,
             click.echo(f"Found {len(findings)} finding(s) in {files_scanned} file(s).", err=True)
         return
     if output_format == "markdown":
-        from audit.scan.report import render_report
+        from vaeaudit.scan.report import render_report
 
         click.echo(render_report(findings, errors, files_scanned, settings, shown_paths), nl=False)
         return
@@ -167,8 +167,8 @@ def _print(findings, errors, output_format, statistics, settings, files_scanned,
 
 
 def _write_report(report: str, findings, errors, files_scanned, settings, shown_paths) -> None:
-    from audit.atomic import atomic_write_text
-    from audit.scan.report import render_report
+    from vaeaudit.atomic import atomic_write_text
+    from vaeaudit.scan.report import render_report
 
     destination = settings.project_root / report if report == _DEFAULT_REPORT else Path(report)
     try:

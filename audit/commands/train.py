@@ -48,7 +48,7 @@ def _summary(result: Any) -> str:
     """The final table: metrics of the last epoch and of best.pt, epochs and time per phase."""
     from tabulate import tabulate
 
-    from ternary_vae.metrics import METRIC_NAMES
+    from vaeaudit.ternary_vae.metrics import METRIC_NAMES
 
     best = result.best or {}
     rows = [(name, f"{result.metrics[name]:.5f}", f"{best[name]:.5f}" if name in best else "-") for name in METRIC_NAMES]
@@ -87,8 +87,8 @@ def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, 
         raise click.UsageError("--resume continues with the run's saved config; drop --config and --set")
     run_dir = save_dir / _run_name(run_name)
 
-    from ternary_vae.config import ConfigError, resolve_config
-    from ternary_vae.train import RunFolderError, TrainingDiverged, train as run_training
+    from vaeaudit.ternary_vae.config import ConfigError, resolve_config
+    from vaeaudit.ternary_vae.train import RunFolderError, TrainingDiverged, train as run_training
 
     try:
         config = None if resume else resolve_config(config_file, overrides)

@@ -1,9 +1,9 @@
 """One module in, findings out: the rules applied to every scope of a parsed file.
 
 For each scope (the module body, every function and method) the dataflow walks the
-statements in order; at each expression the Euclidean operations (`audit.scan.sinks`) are
-checked against the taint of their operands (`audit.scan.taint`), and tainted ones are
-kept unless their use makes them correct (`audit.scan.usage`). Positions are resolved
+statements in order; at each expression the Euclidean operations (`vaeaudit.scan.sinks`) are
+checked against the taint of their operands (`vaeaudit.scan.taint`), and tainted ones are
+kept unless their use makes them correct (`vaeaudit.scan.usage`). Positions are resolved
 only when something is reported: PositionProvider costs as much as parsing.
 """
 
@@ -12,22 +12,22 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from audit.scan.dataflow import Dataflow, all_params
-from audit.scan.findings import Finding, FixHint
-from audit.scan.names import ImportMap, last_name
-from audit.scan.reading import decode, parse
-from audit.scan.settings import CONFIDENCE_LEVELS, Settings
-from audit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
-from audit.scan.suppression import visible
-from audit.scan.taint import MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
-from audit.scan.tree import Ancestors, scopes_containing, walk
-from audit.scan.usage import UsageJudge
+from vaeaudit.scan.dataflow import Dataflow, all_params
+from vaeaudit.scan.findings import Finding, FixHint
+from vaeaudit.scan.names import ImportMap, last_name
+from vaeaudit.scan.reading import decode, parse
+from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
+from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
+from vaeaudit.scan.suppression import visible
+from vaeaudit.scan.taint import MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.tree import Ancestors, scopes_containing, walk
+from vaeaudit.scan.usage import UsageJudge
 
 
 def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
     """Findings in `source` (a file's bytes), after noqa, select/ignore and per-file-ignores.
 
-    Raises `audit.scan.reading.SourceError` when the bytes are not decodable Python.
+    Raises `vaeaudit.scan.reading.SourceError` when the bytes are not decodable Python.
     """
     text = decode(source)
     module = parse(text, source)
@@ -280,7 +280,7 @@ _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _STATEMENT_CONTAINERS = (
     cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase,
 )
-# Last names of the calls `audit.scan.sinks` recognises (before import resolution); squared
+# Last names of the calls `vaeaudit.scan.sinks` recognises (before import resolution); squared
 # forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
 _OPERATION_NAMES = frozenset(
     {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt", "pow", "square", "mse_loss", "MSELoss"}

@@ -11,8 +11,8 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from audit.atomic import atomic_write_text
-from audit.scan.findings import Finding
+from vaeaudit.atomic import atomic_write_text
+from vaeaudit.scan.findings import Finding
 
 _VERSION = 1
 

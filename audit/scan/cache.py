@@ -14,11 +14,11 @@ import json
 import os
 from pathlib import Path
 
-from audit import __version__
-from audit.atomic import atomic_write_text
-from audit.config import ConfigError
-from audit.scan.findings import Finding, FixHint
-from audit.scan.settings import Settings
+from vaeaudit import __version__
+from vaeaudit.atomic import atomic_write_text
+from vaeaudit.config import ConfigError
+from vaeaudit.scan.findings import Finding, FixHint
+from vaeaudit.scan.settings import Settings
 
 Entry = tuple[list[Finding], str | None]  # findings, or the error that stopped the file
 

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from audit.scan.names import dotted
-from audit.scan.taint import HIGH, MEDIUM, Env, Step, Taint, ValueTaint
-from audit.scan.vocabulary import EUCLIDEAN_ANNOTATION, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
+from vaeaudit.scan.names import dotted
+from vaeaudit.scan.taint import HIGH, MEDIUM, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
 

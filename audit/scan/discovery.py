@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from audit.scan.globs import any_match, glob_match
-from audit.scan.settings import Settings
+from vaeaudit.scan.globs import any_match, glob_match
+from vaeaudit.scan.settings import Settings
 
 # Not .pyi: stubs hold signatures, never a computation to report.
 PYTHON_SUFFIXES = (".py",)

@@ -1,6 +1,6 @@
 """What the scanner reports, and what a codemod needs to rewrite it.
 
-This is the contract between `audit.scan` (which decides *that* something is wrong) and
+This is the contract between `vaeaudit.scan` (which decides *that* something is wrong) and
 `codemods` (which decides *how* to rewrite it): the codemod locates the offending call by
 its span and builds the replacement from the `FixHint`, so neither side re-derives the
 other's reasoning.

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from audit import __version__
-from audit.scan.cache import finding_to_json
-from audit.scan.findings import Finding
-from audit.scan.rules import RULES
-from audit.scan.runner import FileResult
+from vaeaudit import __version__
+from vaeaudit.scan.cache import finding_to_json
+from vaeaudit.scan.findings import Finding
+from vaeaudit.scan.rules import RULES
+from vaeaudit.scan.runner import FileResult
 
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

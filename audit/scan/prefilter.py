@@ -2,7 +2,7 @@
 
 A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
 `mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
-a phrase that marks an annotated or documented parameter (`audit.scan.vocabulary`), or
+a phrase that marks an annotated or documented parameter (`vaeaudit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
 and nearly every file of a foreign tree fails one of them (all but 3 of the 2,285
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 
-from audit.scan.settings import Settings
-from audit.scan.vocabulary import REQUIRED_SUBSTRINGS
+from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.vocabulary import REQUIRED_SUBSTRINGS
 
 _EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"mseloss", b"pow", b"square")
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from audit import __version__
-from audit.render import render
-from audit.scan.findings import Finding
-from audit.scan.globs import any_match
-from audit.scan.rules import RULES
-from audit.scan.runner import FileResult
-from audit.scan.settings import Settings
+from vaeaudit import __version__
+from vaeaudit.render import render
+from vaeaudit.scan.findings import Finding
+from vaeaudit.scan.globs import any_match
+from vaeaudit.scan.rules import RULES
+from vaeaudit.scan.runner import FileResult
+from vaeaudit.scan.settings import Settings
 
 UNCATEGORIZED = "uncategorized"
 _PRIORITY = ("core", "research", "visualization")

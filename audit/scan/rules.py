@@ -43,14 +43,14 @@ HYP001 = Rule(
         "re-derive them when you fix the call."
     ),
     example=(
-        "from ternary_vae.geometry import exp_map_zero\n"
+        "from vaeaudit.geometry import exp_map_zero\n"
         "\n"
         "z = exp_map_zero(mu)\n"
         "radius = torch.norm(z, dim=-1)  # HYP001\n"
     ),
     fix="Measure the radius as the hyperbolic distance to the origin (`vaeaudit fix` writes this for you).",
     fixed_example=(
-        "from ternary_vae.geometry import exp_map_zero, poincare_distance\n"
+        "from vaeaudit.geometry import exp_map_zero, poincare_distance\n"
         "\n"
         "z = exp_map_zero(mu)\n"
         "radius = poincare_distance(z, torch.zeros_like(z), c=curvature)\n"
@@ -74,14 +74,14 @@ HYP002 = Rule(
         "formula silently ignore the curvature the model was trained with."
     ),
     example=(
-        "from ternary_vae.geometry import exp_map_zero\n"
+        "from vaeaudit.geometry import exp_map_zero\n"
         "\n"
         "z = exp_map_zero(mu)\n"
         "d = torch.cdist(z, z)  # HYP002\n"
     ),
     fix="Use `poincare_distance(x, y, c=...)` for paired points and `poincare_distance_matrix(x, y, c=...)` for all pairs.",
     fixed_example=(
-        "from ternary_vae.geometry import exp_map_zero, poincare_distance_matrix\n"
+        "from vaeaudit.geometry import exp_map_zero, poincare_distance_matrix\n"
         "\n"
         "z = exp_map_zero(mu)\n"
         "d = poincare_distance_matrix(z, z, c=curvature)\n"

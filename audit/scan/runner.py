@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from audit.scan.cache import ScanCache, content_hash
-from audit.scan.findings import Finding
-from audit.scan.prefilter import Prefilter
-from audit.scan.settings import Settings
+from vaeaudit.scan.cache import ScanCache, content_hash
+from vaeaudit.scan.findings import Finding
+from vaeaudit.scan.prefilter import Prefilter
+from vaeaudit.scan.settings import Settings
 
 # Below this many changed files a pool costs more (process start-up) than it saves.
 _POOL_THRESHOLD = 64
@@ -115,7 +115,7 @@ def _scan_chunk(chunk: list[tuple[str, bytes]], settings: Settings) -> list[tupl
 
 def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter) -> tuple[FileResult, int]:
     """(result, 1 if the file was parsed else 0)."""
-    from audit.scan.reading import SourceError, check_syntax, decode
+    from vaeaudit.scan.reading import SourceError, check_syntax, decode
 
     try:
         text = decode(data)
@@ -127,7 +127,7 @@ def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter) 
             # libcst needs ~2 KB per token: a generated multi-MB table would take minutes and GBs.
             reason = f"not parsed: {len(data):,} bytes is over max-file-size ({settings.max_file_size:,}); raise it to scan this file"
             return FileResult(name, error=reason, severity="warning"), 0
-        from audit.scan.analyzer import scan_source
+        from vaeaudit.scan.analyzer import scan_source
 
         return FileResult(name, scan_source(data, name, settings)), 1
     except SourceError as error:

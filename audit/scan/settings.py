@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.config import ConfigError, read_tool_table, reject_unknown_keys
+from vaeaudit.config import ConfigError, read_tool_table, reject_unknown_keys
 
 CONFIDENCE_LEVELS = ("low", "medium", "high")
 
@@ -116,7 +116,7 @@ class Settings:
     cache: bool = True
     max_file_size: int = 2_000_000
     cache_dir: str = ".vaeaudit_cache"
-    poincare_import: str = "ternary_vae.geometry"
+    poincare_import: str = "vaeaudit.geometry"
     curvature_expressions: tuple[str, ...] = DEFAULT_CURVATURE_EXPRESSIONS
     default_curvature: float = 1.0
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from audit.scan.names import ImportMap
+from vaeaudit.scan.names import ImportMap
 
 # canonical name -> the positional parameters after the operand(s): p/ord, dim/axis, keepdim(s)
 _NORMS = {

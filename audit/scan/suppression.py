@@ -2,7 +2,7 @@
 
 `# noqa` (every rule) and `# noqa: HYP001, HYP002` (those rules) work as in ruff/flake8,
 on any line the flagged expression spans. Baselines are handled separately
-(`audit.scan.baseline`) because they compare runs, not lines.
+(`vaeaudit.scan.baseline`) because they compare runs, not lines.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from audit.scan.findings import Finding
-from audit.scan.globs import any_match
-from audit.scan.rules import selected
-from audit.scan.settings import CONFIDENCE_LEVELS, Settings
+from vaeaudit.scan.findings import Finding
+from vaeaudit.scan.globs import any_match
+from vaeaudit.scan.rules import selected
+from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)*))?", re.IGNORECASE)
 

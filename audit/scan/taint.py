@@ -2,7 +2,7 @@
 
 A `Taint` is the claim "this value is a ball point", with a confidence and the chain of
 evidence that led to it. `ValueTaint.of` answers that claim for one expression given an
-environment of names (built by `audit.scan.dataflow`, which owns the order of statements):
+environment of names (built by `vaeaudit.scan.dataflow`, which owns the order of statements):
 
 - sources: calls of configured producers (`exp_map_zero`, geoopt's `expmap0`/`projx`, ...),
   calls of modules whose class is a configured hyperbolic projection, string-keyed reads
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from audit.scan.names import ImportMap, dotted, last_name
-from audit.scan.settings import Settings
+from vaeaudit.scan.names import ImportMap, dotted, last_name
+from vaeaudit.scan.settings import Settings
 
 LOW, MEDIUM, HIGH = 0, 1, 2
 

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import libcst as cst
 
-from audit.scan.names import last_name
-from audit.scan.tree import Ancestors
+from vaeaudit.scan.names import last_name
+from vaeaudit.scan.tree import Ancestors
 
 _HYPERBOLIC_MATH = frozenset(
     "tanh artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh sinh cosh".split()

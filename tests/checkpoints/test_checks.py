@@ -6,9 +6,9 @@ import pytest
 import torch
 from tree_builder import good_metrics, make_config, model_state
 
-from audit.checkpoints.architecture import check_architecture
-from audit.checkpoints.metric_checks import metric_problems
-from audit.checkpoints.tensors import combined_digest, digests, tensor_digest, tensor_health
+from vaeaudit.checkpoints.architecture import check_architecture
+from vaeaudit.checkpoints.metric_checks import metric_problems
+from vaeaudit.checkpoints.tensors import combined_digest, digests, tensor_digest, tensor_health
 
 
 def codes(metrics):
@@ -100,7 +100,7 @@ def test_architecture_mismatch_lists_missing_unexpected_and_mis_shaped():
     [
         (None, "no config stored"),
         ({"lr": 1}, "no 'model' section"),
-        ({"model": {"latent_dim": 4}}, "config not understood by ternary_vae.build_model"),
+        ({"model": {"latent_dim": 4}}, "config not understood by vaeaudit.ternary_vae.build_model"),
     ],
 )
 def test_foreign_configs_are_not_checked_rather_than_falsely_flagged(config, reason):

@@ -6,9 +6,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.checkpoints.records import Problem, RunRecord
-from audit.checkpoints.report import render_markdown
-from audit.checkpoints.tree_audit import TreeAudit
+from vaeaudit.checkpoints.records import Problem, RunRecord
+from vaeaudit.checkpoints.report import render_markdown
+from vaeaudit.checkpoints.tree_audit import TreeAudit
 
 
 def tables(text: str) -> list[list[str]]:

@@ -18,10 +18,10 @@ from tree_builder import (
     vaeaudit_checkpoint,
 )
 
-from audit.checkpoints.categories import CategoryRule, classify
-from audit.checkpoints.fields import extract_fields
-from audit.checkpoints.settings import DEFAULT_ROOT, load_settings
-from audit.config import ConfigError
+from vaeaudit.checkpoints.categories import CategoryRule, classify
+from vaeaudit.checkpoints.fields import extract_fields
+from vaeaudit.checkpoints.settings import DEFAULT_ROOT, load_settings
+from vaeaudit.config import ConfigError
 
 CONFIG = make_config()
 STATE = model_state(CONFIG, 3)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.checkpoints.pickle_scan import PickleScanError, classify_global, scan_pickles
+from vaeaudit.checkpoints.pickle_scan import PickleScanError, classify_global, scan_pickles
 
 CALLABLES = [os.getcwd, builtins.print, collections.OrderedDict, os.path.join, pickletools.dis]
 

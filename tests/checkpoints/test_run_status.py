@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.checkpoints.fields import CheckpointFields
-from audit.checkpoints.records import FileRecord
-from audit.checkpoints.run_status import configured_epochs, crash_marker, run_status
+from vaeaudit.checkpoints.fields import CheckpointFields
+from vaeaudit.checkpoints.records import FileRecord
+from vaeaudit.checkpoints.run_status import configured_epochs, crash_marker, run_status
 
 CONFIG = {"coverage": {"max_epochs": 40}, "hierarchy": {"max_epochs": 60}}
 DAY = 24 * 3600

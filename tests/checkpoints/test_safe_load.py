@@ -12,9 +12,9 @@ import pytest
 import torch
 from tree_builder import PRINT_SENTINEL, PrintPayload, good_metrics, make_config, model_state, vaeaudit_checkpoint
 
-from audit.checkpoints.safe_load import load_checkpoint
-from audit.checkpoints.sniff import sniff
-from audit.checkpoints.zipcheck import check_zip
+from vaeaudit.checkpoints.safe_load import load_checkpoint
+from vaeaudit.checkpoints.sniff import sniff
+from vaeaudit.checkpoints.zipcheck import check_zip
 
 EXPECTED = {
     "malicious": ("unsafe", "posix.mkdir"),

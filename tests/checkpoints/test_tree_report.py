@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from tree_builder import HOSTILE_NAME, PRINT_SENTINEL
 
-from audit.checkpoints.plot import plotting_available, write_pareto_plot
-from audit.checkpoints.report import render_markdown, render_table_format
-from audit.checkpoints.settings import CheckpointSettings
-from audit.checkpoints.tree_audit import audit_tree
-from audit.cli import main
+from vaeaudit.checkpoints.plot import plotting_available, write_pareto_plot
+from vaeaudit.checkpoints.report import render_markdown, render_table_format
+from vaeaudit.checkpoints.settings import CheckpointSettings
+from vaeaudit.checkpoints.tree_audit import audit_tree
+from vaeaudit.cli import main
 
 # run -> (status, verdict, problem codes that must be present)
 EXPECTED_RUNS = {

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ternary_vae.config import default_config
-from ternary_vae.metrics import quality_score
-from ternary_vae.model import build_model
+from vaeaudit.ternary_vae.config import default_config
+from vaeaudit.ternary_vae.metrics import quality_score
+from vaeaudit.ternary_vae.model import build_model
 
 SMALL_MODEL = {"latent_dim": 4, "encoder_hidden": [16, 8], "decoder_hidden": [8], "projection_hidden": 8}
 PRINT_SENTINEL = "VAEAUDIT-PAYLOAD-EXECUTED"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.scan.findings import Finding, FixHint
+from vaeaudit.scan.findings import Finding, FixHint
 
 
 def _finding_at(source: str, needle: str, rule: str = "HYP001", occurrence: int = 0, **hint) -> Finding:

@@ -12,15 +12,15 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from audit.cli import main
-from audit.scan import scan_source
-from audit.scan.settings import load_settings
+from vaeaudit.cli import main
+from vaeaudit.scan import scan_source
+from vaeaudit.scan.settings import load_settings
 
 VAEAUDIT = Path(sys.executable).with_name("vaeaudit")
 
 RADIUS = '''import torch
 
-from ternary_vae.geometry import exp_map_zero
+from vaeaudit.geometry import exp_map_zero
 
 
 def radii(mu, curvature):
@@ -29,7 +29,7 @@ def radii(mu, curvature):
 '''
 RADIUS_FIXED = '''import torch
 
-from ternary_vae.geometry import exp_map_zero, poincare_distance
+from vaeaudit.geometry import exp_map_zero, poincare_distance
 
 
 def radii(mu, curvature):
@@ -38,7 +38,7 @@ def radii(mu, curvature):
 '''
 DISTANCE = '''import torch
 
-from ternary_vae.geometry import exp_map_zero
+from vaeaudit.geometry import exp_map_zero
 
 
 def pairs(mu, curvature):
@@ -48,7 +48,7 @@ def pairs(mu, curvature):
 # No curvature in scope: the fix exists but is unsafe.
 UNSAFE = '''import torch
 
-from ternary_vae.geometry import exp_map_zero
+from vaeaudit.geometry import exp_map_zero
 
 
 def radii(mu):
@@ -166,14 +166,14 @@ def test_syntax_error_file_is_untouched_and_exit_2(project: Path) -> None:
 
 
 def test_a_fix_that_does_not_parse_leaves_the_file_untouched(project: Path, monkeypatch) -> None:
-    import codemods.rewrite
-    from codemods.outcome import FIXED, Outcome
+    import vaeaudit.codemods.rewrite
+    from vaeaudit.codemods.outcome import FIXED, Outcome
 
     def broken_rewrite(module, findings, options):
         return SimpleNamespace(module=SimpleNamespace(bytes=b"def broken(:\n"), changed=True,
                                outcomes=[Outcome(f, FIXED) for f in findings])
 
-    monkeypatch.setattr(codemods.rewrite, "rewrite_module", broken_rewrite)
+    monkeypatch.setattr(vaeaudit.codemods.rewrite, "rewrite_module", broken_rewrite)
     result = fix("--apply", str(project / "radius.py"))
     assert result.exit_code == 2
     assert "the fixed text does not parse" in result.stderr and "file left untouched" in result.stderr
@@ -182,12 +182,12 @@ def test_a_fix_that_does_not_parse_leaves_the_file_untouched(project: Path, monk
 
 
 def test_write_failure_is_exit_2_without_traceback(project: Path, monkeypatch) -> None:
-    import codemods.file_fixer
+    import vaeaudit.codemods.file_fixer
 
     def refuse(destination, data, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(codemods.file_fixer, "atomic_write_bytes", refuse)
+    monkeypatch.setattr(vaeaudit.codemods.file_fixer, "atomic_write_bytes", refuse)
     result = fix("--apply", str(project))
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "radius.py: cannot write: Permission denied; file left untouched" in result.stderr

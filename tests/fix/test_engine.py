@@ -5,9 +5,9 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from codemods.options import FixOptions
-from codemods.outcome import FIXED, REFUSED, UNSAFE
-from codemods.rewrite import rewrite_module
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE
+from vaeaudit.codemods.rewrite import rewrite_module
 
 
 def run(source, findings, **options):
@@ -18,7 +18,7 @@ def run(source, findings, **options):
 def test_alias_of_the_geometry_function_is_reused(finding_at):
     source = (
         "import torch\n"
-        "from ternary_vae.geometry import poincare_distance as pdist\n"
+        "from vaeaudit.geometry import poincare_distance as pdist\n"
         "def f(z, c):\n"
         "    return z.norm(dim=-1)\n"
     )
@@ -29,7 +29,7 @@ def test_alias_of_the_geometry_function_is_reused(finding_at):
 
 
 def test_module_import_alias_is_reused(finding_at):
-    source = "import torch as th\nimport ternary_vae.geometry as geo\ndef f(a, b, curvature):\n    return th.dist(a, b)\n"
+    source = "import torch as th\nimport vaeaudit.geometry as geo\ndef f(a, b, curvature):\n    return th.dist(a, b)\n"
     finding = finding_at(source, "th.dist(a, b)", rule="HYP002", function="torch.dist", x="a", y="b")
     code, [outcome] = run(source, [finding], unsafe_fixes=True)
     assert "    return geo.poincare_distance(a, b, c=curvature)\n" in code
@@ -51,7 +51,7 @@ def test_unrelated_import_with_the_same_name_refuses_the_fix(finding_at):
 
 def test_parameter_shadowing_the_import_refuses_the_fix(finding_at):
     source = (
-        "import torch\nfrom ternary_vae.geometry import poincare_distance\n"
+        "import torch\nfrom vaeaudit.geometry import poincare_distance\n"
         "def f(z, c, poincare_distance=None):\n    return torch.norm(z, dim=-1)\n"
     )
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
@@ -68,7 +68,7 @@ def test_missing_torch_import_is_added_after_the_docstring_and_imports(finding_a
     source = '"""Doc."""\nfrom torch import norm\n\nc = 1.0\nr = norm(z, dim=-1)\n'
     code, _ = run(source, [finding_at(source, "norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == (
-        '"""Doc."""\nfrom torch import norm\nimport torch\nfrom ternary_vae.geometry import poincare_distance\n\n'
+        '"""Doc."""\nfrom torch import norm\nimport torch\nfrom vaeaudit.geometry import poincare_distance\n\n'
         "c = 1.0\nr = poincare_distance(z, torch.zeros_like(z), c=c)\n"
     )
 

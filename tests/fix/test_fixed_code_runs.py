@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from ternary_vae.geometry import exp_map_zero, poincare_distance, poincare_distance_matrix
+from vaeaudit.geometry import exp_map_zero, poincare_distance, poincare_distance_matrix
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MU = torch.randn(6, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.6

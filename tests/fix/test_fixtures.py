@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.scan.settings import load_settings
-from codemods.file_fixer import fix_paths
-from codemods.options import FixOptions
-from codemods.outcome import FIXED
+from vaeaudit.scan.settings import load_settings
+from vaeaudit.codemods.file_fixer import fix_paths
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import FIXED
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(path.name.removesuffix(".in.py") for path in FIXTURES.glob("*.in.py"))

@@ -11,7 +11,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def codemod(folder: Path, command: str, *flags: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-x", f"codemods.commands.{command}", *flags, "."],
+        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "-x", f"vaeaudit.codemods.commands.{command}", *flags, "."],
         cwd=folder,
         capture_output=True,
         text=True,

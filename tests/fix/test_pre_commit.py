@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 BAD = '''import torch
 
-from ternary_vae.geometry import exp_map_zero
+from vaeaudit.geometry import exp_map_zero
 
 
 def radii(mu, curvature):

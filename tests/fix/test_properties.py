@@ -6,22 +6,22 @@ import libcst as cst
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.scan import scan_module
-from audit.scan.settings import Settings
-from codemods.options import FixOptions
-from codemods.outcome import FIXED
-from codemods.rewrite import rewrite_module
-from codemods.verify import parse_problem
+from vaeaudit.scan import scan_module
+from vaeaudit.scan.settings import Settings
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import FIXED
+from vaeaudit.codemods.rewrite import rewrite_module
+from vaeaudit.codemods.verify import parse_problem
 
 SETTINGS = Settings(cache=False)  # built-in defaults: no pyproject.toml can change the property
 
 HEADERS = [
-    "import torch\nfrom ternary_vae.geometry import exp_map_zero\n",
-    "import torch as th\nimport torch\nfrom ternary_vae.geometry import exp_map_zero, poincare_distance\n",
-    "from torch import norm, cdist\nfrom ternary_vae.geometry import (\n    exp_map_zero,\n)\n",
-    '"""Doc."""\nimport torch\nimport ternary_vae.geometry as geo\nfrom ternary_vae.geometry import exp_map_zero\n',
-    "import torch\nfrom ternary_vae.geometry import exp_map_zero\n\ndef poincare_distance(a, b):\n    return a\n",
-    "import numpy as np\nimport torch\nfrom ternary_vae.geometry import exp_map_zero\n",
+    "import torch\nfrom vaeaudit.geometry import exp_map_zero\n",
+    "import torch as th\nimport torch\nfrom vaeaudit.geometry import exp_map_zero, poincare_distance\n",
+    "from torch import norm, cdist\nfrom vaeaudit.geometry import (\n    exp_map_zero,\n)\n",
+    '"""Doc."""\nimport torch\nimport vaeaudit.geometry as geo\nfrom vaeaudit.geometry import exp_map_zero\n',
+    "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\ndef poincare_distance(a, b):\n    return a\n",
+    "import numpy as np\nimport torch\nfrom vaeaudit.geometry import exp_map_zero\n",
 ]
 OPERANDS = ["z", "z[0]", "(z)", "exp_map_zero(mu)", "self_z.point", "w"]
 SHAPES = [

@@ -15,7 +15,7 @@ import pytest
 import torch
 from hypothesis import strategies as st
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 
 def ball_point(direction, radius, c: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:

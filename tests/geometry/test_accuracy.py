@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 TARGET = 1e-6
 MAX_DIST0 = 12.0

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch.autograd import gradcheck
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 
 def smooth_points(point_at):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 POINTS = torch.tensor([[0.1, 0.2], [0.3, -0.1]])
 

@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 # dtype -> (largest dist0 drawn, relative tolerance on distances, absolute tolerance on
 # a hyperbolic distance between two results that should coincide).

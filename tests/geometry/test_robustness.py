@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.overrides import TorchFunctionMode
 
-from ternary_vae import geometry as g
+from vaeaudit.ternary_vae import geometry as g
 
 DTYPES = pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 PULL_RADIUS = 1 - 2.0**-40  # where the boundary policy puts points on or outside

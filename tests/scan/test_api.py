@@ -9,13 +9,13 @@ import libcst as cst
 import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
-from audit.config import ConfigError
-from audit.scan import scan_module, scan_source
-from audit.scan.discovery import iter_python_files
-from audit.scan.prefilter import Prefilter
-from audit.scan.settings import Settings, load_settings
+from vaeaudit.config import ConfigError
+from vaeaudit.scan import scan_module, scan_source
+from vaeaudit.scan.discovery import iter_python_files
+from vaeaudit.scan.prefilter import Prefilter
+from vaeaudit.scan.settings import Settings, load_settings
 
-HEADER = "import torch\nimport torch.nn.functional as F\nfrom ternary_vae.geometry import exp_map_zero\n"
+HEADER = "import torch\nimport torch.nn.functional as F\nfrom vaeaudit.geometry import exp_map_zero\n"
 
 
 def findings_of(body: str, **overrides):
@@ -141,7 +141,7 @@ def write_pyproject(folder: Path, table: str) -> None:
 
 def test_settings_defaults_and_fix_keys(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
-    assert settings.poincare_import == "ternary_vae.geometry"
+    assert settings.poincare_import == "vaeaudit.geometry"
     assert settings.curvature_expressions == ("self.curvature", "self.c", "curvature", "c")
     assert settings.default_curvature == 1.0
     assert settings.project_root == tmp_path.resolve()
@@ -261,7 +261,7 @@ def test_prefilter_skips_files_without_sources_or_norms() -> None:
     ],
 )
 def test_each_operation_alone_survives_prefilter_and_scope_selection(expression: str, rule: str) -> None:
-    from audit.scan.runner import scan_bytes
+    from vaeaudit.scan.runner import scan_bytes
 
     source = (
         "import torch\nimport torch.nn.functional as F\nfrom torch.linalg import vector_norm as vn\n"

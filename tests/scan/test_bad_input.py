@@ -9,10 +9,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from audit.cli import main
-from audit.scan.reading import SourceError, decode
+from vaeaudit.cli import main
+from vaeaudit.scan.reading import SourceError, decode
 
-FINDING = "from ternary_vae.geometry import exp_map_zero\nz = exp_map_zero(v)\nr = z.norm()\n"
+FINDING = "from vaeaudit.geometry import exp_map_zero\nz = exp_map_zero(v)\nr = z.norm()\n"
 
 
 def make_tree(root: Path) -> dict[str, str]:

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audit.cli import main
-from audit.scan.runner import scan_files
-from audit.scan.settings import load_settings
+from vaeaudit.cli import main
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 VAEAUDIT = Path(sys.executable).parent / "vaeaudit"
 
 BAD = (
     "import torch\n"
-    "from ternary_vae.geometry import exp_map_zero\n"
+    "from vaeaudit.geometry import exp_map_zero\n"
     "\n"
     "def radii(mu, outputs):\n"
     "    z = exp_map_zero(mu)\n"
@@ -208,7 +208,7 @@ def test_cache_is_used_and_can_be_disabled(project: Path) -> None:
 
 def test_a_changed_scanner_does_not_reuse_the_old_cache(project: Path, monkeypatch) -> None:
     """Same version, other rules (an editable install after a pull): the old results must not come back."""
-    from audit.scan import cache
+    from vaeaudit.scan import cache
 
     settings = load_settings(project)
     files = [project / "src" / "models" / "encoder.py"]

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from audit.scan import scan_source
-from audit.scan.rules import RULES
-from audit.scan.settings import Settings
+from vaeaudit.scan import scan_source
+from vaeaudit.scan.rules import RULES
+from vaeaudit.scan.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(path for path in FIXTURES.glob("t[pn]_*.py"))
@@ -67,7 +67,7 @@ def test_evidence_names_the_reaching_definition() -> None:
 def test_each_rule_page_example_is_reported_and_its_fix_is_clean(code: str) -> None:
     """The documented example (Fixit's INVALID) is a finding of that rule on its marked line; the fixed one (VALID) is silent."""
     rule = RULES[code]
-    imports = "import torch\nimport torch.nn.functional as F\nfrom ternary_vae.geometry import exp_map_zero, poincare_distance\n"
+    imports = "import torch\nimport torch.nn.functional as F\nfrom vaeaudit.geometry import exp_map_zero, poincare_distance\n"
     example = imports + rule.example
     marked = [number for number, line in enumerate(example.splitlines(), start=1) if line.endswith(f"# {code}")]
     findings = scan_source(example.encode(), "example.py", Settings(project_root=FIXTURES))

@@ -14,7 +14,7 @@ def short_overrides():
 
 @pytest.fixture
 def short_config():
-    from ternary_vae.config import resolve_config
+    from vaeaudit.ternary_vae.config import resolve_config
 
     return resolve_config(overrides=SHORT_OVERRIDES)
 
@@ -22,8 +22,8 @@ def short_config():
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     """One uninterrupted short run, shared by the tests that only read its outputs."""
-    from ternary_vae.config import resolve_config
-    from ternary_vae.train import train
+    from vaeaudit.ternary_vae.config import resolve_config
+    from vaeaudit.ternary_vae.train import train
 
     run_dir = tmp_path_factory.mktemp("runs") / "reference"
     result = train(resolve_config(overrides=SHORT_OVERRIDES), run_dir)

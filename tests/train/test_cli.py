@@ -8,7 +8,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from audit.cli import main
+from vaeaudit.cli import main
 
 VAEAUDIT = Path(sys.executable).with_name("vaeaudit")
 ONE_EPOCH_EACH = ("--set", "coverage.max_epochs=1", "--set", "hierarchy.max_epochs=1")
@@ -35,9 +35,9 @@ def test_quiet_run_prints_nothing_and_writes_the_run(tmp_path, short_args):
 
 
 def test_progress_goes_to_stderr_and_the_summary_table_to_stdout(tmp_path, monkeypatch, short_args):
-    monkeypatch.setattr("audit.commands.train.StatusLine.close", lambda self: None)
+    monkeypatch.setattr("vaeaudit.commands.train.StatusLine.close", lambda self: None)
     calls = []
-    monkeypatch.setattr("audit.commands.train.StatusLine.__call__", lambda self, record, config: calls.append(record["phase"]))
+    monkeypatch.setattr("vaeaudit.commands.train.StatusLine.__call__", lambda self, record, config: calls.append(record["phase"]))
     result = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "loud", *ONE_EPOCH_EACH))
     assert result.exit_code == 0, result.output
     assert calls == ["coverage", "hierarchy"]
@@ -95,7 +95,7 @@ def test_ctrl_c_saves_latest_and_resume_finishes_the_run(tmp_path, monkeypatch, 
             raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr("audit.commands.train.StatusLine.__call__", interrupt)
+        patch.setattr("vaeaudit.commands.train.StatusLine.__call__", interrupt)
         stopped = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "stop", "--set", "coverage.max_epochs=2", "--set", "hierarchy.max_epochs=1"))
     assert stopped.exit_code == 130
     assert "Interrupted" in stopped.output and "--resume" in stopped.output

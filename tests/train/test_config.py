@@ -1,7 +1,7 @@
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ternary_vae.config import RULES, ConfigError, default_config, parse_override, resolve_config, validate
+from vaeaudit.ternary_vae.config import RULES, ConfigError, default_config, parse_override, resolve_config, validate
 
 
 def flatten(config, prefix=""):

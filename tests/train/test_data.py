@@ -1,7 +1,7 @@
 import torch
 from hypothesis import given, strategies as st
 
-from ternary_vae.data import (
+from vaeaudit.ternary_vae.data import (
     LEVEL_SIZES,
     N_OPS,
     all_operations,

@@ -1,10 +1,10 @@
 import torch
 from hypothesis import given, settings, strategies as st
 
-from ternary_vae import geometry, losses
-from ternary_vae.config import default_config, max_dist0
-from ternary_vae.data import N_OPS, valuations
-from ternary_vae.metrics import HIERARCHY_CEILING, hierarchy, richness
+from vaeaudit.ternary_vae import geometry, losses
+from vaeaudit.ternary_vae.config import default_config, max_dist0
+from vaeaudit.ternary_vae.data import N_OPS, valuations
+from vaeaudit.ternary_vae.metrics import HIERARCHY_CEILING, hierarchy, richness
 
 
 def default_bands():

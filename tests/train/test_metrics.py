@@ -4,9 +4,9 @@ import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 
-from ternary_vae import geometry
-from ternary_vae.data import LEVEL_SIZES, N_OPS, valuations
-from ternary_vae.metrics import (
+from vaeaudit.ternary_vae import geometry
+from vaeaudit.ternary_vae.data import LEVEL_SIZES, N_OPS, valuations
+from vaeaudit.ternary_vae.metrics import (
     HIERARCHY_CEILING,
     average_ranks,
     dist_corr,

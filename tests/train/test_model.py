@@ -1,9 +1,9 @@
 import pytest
 import torch
 
-from ternary_vae import geometry
-from ternary_vae.config import max_dist0
-from ternary_vae.model import build_model
+from vaeaudit.ternary_vae import geometry
+from vaeaudit.ternary_vae.config import max_dist0
+from vaeaudit.ternary_vae.model import build_model
 
 
 def test_builds_on_the_meta_device_with_the_same_parameter_names(short_config):
@@ -17,7 +17,7 @@ def test_builds_on_the_meta_device_with_the_same_parameter_names(short_config):
 
 
 def test_default_architecture_matches_the_original(short_config):
-    from ternary_vae.config import default_config
+    from vaeaudit.ternary_vae.config import default_config
 
     model = build_model(default_config())
     assert [layer.out_features for layer in model.encoder_A.body if isinstance(layer, torch.nn.Linear)] == [256, 128, 64]

@@ -4,10 +4,10 @@ import math
 import pytest
 import torch
 
-from ternary_vae import losses
-from ternary_vae.metrics import METRIC_NAMES
-from ternary_vae.model import build_model
-from ternary_vae.train import CHECKPOINT_VERSION, RunFolderError, TrainingDiverged, train
+from vaeaudit.ternary_vae import losses
+from vaeaudit.ternary_vae.metrics import METRIC_NAMES
+from vaeaudit.ternary_vae.model import build_model
+from vaeaudit.ternary_vae.train import CHECKPOINT_VERSION, RunFolderError, TrainingDiverged, train
 
 CHECKPOINTS = ("best.pt", "best_Q.pt", "latest.pt")
 
