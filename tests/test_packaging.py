@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ["pyproject.toml", "README.md", "audit", "codemods", "ternary_vae", "templates"]
+SOURCES = ["pyproject.toml", "README.md", "LICENSE", "audit", "codemods", "ternary_vae", "templates"]
+# What the light core installs (pyproject `dependencies`, and libcst's own pyyaml).
+LIGHT_CORE = ["libcst", "click", "jinja2", "markupsafe", "pathspec", "yaml", "_yaml"]
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,13 @@ def installed_wheel(tmp_path_factory):
         check=True,
     )
     wheel = next(dist.glob("vaeaudit-*.whl"))
+    # The wheel again, with nothing but the light core beside it: no torch, no pandas.
+    light = work / "light"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", light, wheel], check=True)
+    site = Path(sysconfig.get_paths()["purelib"])
+    for name in LIGHT_CORE:
+        if (site / name).exists():
+            (light / name).symlink_to(site / name)
     environment = work / "venv"
     venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
@@ -59,3 +68,48 @@ def test_wheel_ships_every_template(installed_wheel):
     expected = sorted(path.name for path in (REPO / "templates").glob("*.j2"))
     assert expected, "templates/ holds no template"
     assert names.split() == expected
+
+
+def test_installed_names_are_one_namespace(installed_wheel):
+    """Nothing but `vaeaudit` (and its dist-info) lands top-level: no `audit`, no `codemods`."""
+    _, _, work = installed_wheel
+    top = sorted(p.name for p in (work / "light").iterdir() if not p.is_symlink() and p.name != "bin")
+    assert [name for name in top if not name.endswith(".dist-info")] == ["vaeaudit"]
+
+
+def _light(work: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """Run the installed CLI with only the light core importable (`-S`: no site-packages)."""
+    env = {**os.environ, "PYTHONPATH": str(work / "light")}
+    return subprocess.run([sys.executable, "-S", "-m", "vaeaudit", *args], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_light_core_scans_and_fixes_without_torch(installed_wheel, tmp_path):
+    _, _, work = installed_wheel
+    probe = subprocess.run(
+        [sys.executable, "-S", "-c", "import importlib.util as u; print([m for m in ('torch', 'pandas', 'tabulate') if u.find_spec(m)])"],
+        env={**os.environ, "PYTHONPATH": str(work / "light")}, capture_output=True, text=True, check=True,
+    )
+    assert probe.stdout.strip() == "[]"
+    source = tmp_path / "model.py"
+    source.write_text(
+        "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\n\n"
+        "def radius(mu, curvature):\n    z = exp_map_zero(mu, c=curvature)\n    return torch.norm(z, dim=-1)\n"
+    )
+    scanned = _light(work, "scan", "--no-cache", "model.py", cwd=tmp_path)
+    assert scanned.returncode == 1, scanned.stderr
+    assert "HYP001" in scanned.stdout
+    fixed = _light(work, "fix", "--apply", "model.py", cwd=tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "poincare" in source.read_text()
+    assert _light(work, "rule", "HYP001", cwd=tmp_path).returncode == 0
+
+
+def test_light_core_names_the_extra_a_command_needs(installed_wheel, tmp_path):
+    _, _, work = installed_wheel
+    for command in (["checkpoints", "report", "."], ["train"]):
+        result = _light(work, *command, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert "pip install 'vaeaudit[torch]'" in result.stderr
+        assert "Traceback" not in result.stderr
+        # Reading about the command needs no extra.
+        assert _light(work, command[0], "--help", cwd=tmp_path).returncode == 0
