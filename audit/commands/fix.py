@@ -30,7 +30,8 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
-def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs) -> None:
+@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
+def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs, preview) -> None:
     """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
 
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
@@ -45,7 +46,7 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
     start = paths[0] if paths else Path.cwd()
     try:
         # No scan cache: fix writes nothing outside the paths it is given.
-        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore, cache=False)
+        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore, cache=False, preview=preview)
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

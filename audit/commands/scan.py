@@ -45,7 +45,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the content-hash cache.")
 @click.option("--cache-dir", default=None, metavar="DIR", help="Cache folder, inside the project root (default .vaeaudit_cache).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for changed files (default: all cores).")
-def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_confidence, exit_zero, stdin_filename, report, baseline, write_baseline, no_cache, cache_dir, jobs):
+@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
+def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_confidence, exit_zero, stdin_filename, report, baseline, write_baseline, no_cache, cache_dir, jobs, preview):
     """Find Euclidean norms/distances of Poincaré-ball points in PATHS (default: `src` setting, or `.`).
 
     Use `-` to read one file from standard input (name it with --stdin-filename).
@@ -67,6 +68,7 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
         "min_confidence": min_confidence,
         "cache": False if no_cache else None,
         "cache_dir": cache_dir,
+        "preview": preview,
     }
     try:
         settings = load_settings(start, **overrides)

@@ -119,6 +119,8 @@ class Settings:
     poincare_import: str = "vaeaudit.geometry"
     curvature_expressions: tuple[str, ...] = DEFAULT_CURVATURE_EXPRESSIONS
     default_curvature: float = 1.0
+    # Opt in to preview-tier rules (the scanner decides which rules are preview).
+    preview: bool = False
 
     def fingerprint(self) -> str:
         """A stable text of every field that changes findings (the cache key uses it)."""
@@ -151,6 +153,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "poincare-import": ("poincare_import", "module"),
     "curvature-expressions": ("curvature_expressions", "strings"),
     "default-curvature": ("default_curvature", "float"),
+    "preview": ("preview", "bool"),
 }
 # Sub-tables other features own and validate themselves.
 _FOREIGN_TABLES = ("checkpoints",)
