@@ -1,41 +1,47 @@
-"""Which files a scan looks at: Python files under the given roots, minus what is ignored.
+"""Which files a scan looks at: Python files and notebooks under the given roots, minus what is ignored.
 
-Folders are pruned by `exclude`/`extend-exclude` (globs relative to the project root) and
-by every `.gitignore` met on the way down (own matcher: no git binary or repository needed).
+A folder walk takes the files whose name matches `include`/`extend-include` and prunes
+entries by `exclude`/`extend-exclude` (globs relative to the project root) and by every
+`.gitignore` met on the way down (pathspec's gitignore semantics: no git binary or
+repository needed). Each folder is judged by its own settings when a `SettingsResolver`
+is given, so a sub-project's configuration governs its own tree, as in ruff.
 Symlinked folders are followed only when they stay inside the root being walked and have
 not been seen before, so a symlink loop or a link to `/` cannot run away or leave the
-paths the user gave. Files named explicitly are always scanned, as ruff does.
+paths the user gave. Files named explicitly are always scanned, as ruff does, unless
+`force-exclude` asks that `exclude` apply to them too (pre-commit passes every file).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from vaeaudit.scan.globs import any_match, glob_match
-from vaeaudit.scan.settings import Settings
+import pathspec
 
-# Not .pyi: stubs hold signatures, never a computation to report.
-PYTHON_SUFFIXES = (".py",)
+from vaeaudit.scan.globs import any_match, glob_match
+from vaeaudit.scan.settings import Settings, SettingsResolver
+
+NOTEBOOK_SUFFIX = ".ipynb"
 
 
 @dataclass(frozen=True)
-class _IgnoreRule:
+class _Gitignore:
     folder: Path
-    pattern: str
-    negated: bool
-    directory_only: bool
-    anchored: bool
+    spec: pathspec.GitIgnoreSpec
 
 
-def iter_python_files(paths: Iterable[str | Path], settings: Settings) -> Iterator[Path]:
-    """Yield each Python file under `paths` once, in a stable (sorted) order."""
+def iter_python_files(paths: Iterable[str | Path], settings: Settings | SettingsResolver) -> Iterator[Path]:
+    """Yield each Python file or notebook under `paths` once, in a stable (sorted) order."""
+    settings_for = settings.settings_for if isinstance(settings, SettingsResolver) else lambda _path: settings
     seen: set[str] = set()
     for given in paths:
         root = Path(given)
-        found = [root] if root.is_file() else _walk(root, settings) if root.is_dir() else []
+        if root.is_file():
+            found: Iterable[Path] = [] if is_force_excluded(root, settings_for(root)) else [root]
+        else:
+            found = _walk(root, settings_for) if root.is_dir() else []
         for path in found:
             real = os.path.realpath(path)
             if real not in seen:
@@ -56,25 +62,45 @@ def is_excluded(path: Path, settings: Settings) -> bool:
     anchored = [pattern for pattern in patterns if "/" in pattern.rstrip("/")]
     if not anchored:
         return False
-    try:
-        relative = path.resolve().relative_to(settings.project_root.resolve()).as_posix()
-    except ValueError:
+    relative = _relative_to_root(path, settings)
+    return relative is not None and any_match(relative.as_posix(), anchored)
+
+
+def is_force_excluded(path: Path, settings: Settings) -> bool:
+    """With `force-exclude`, whether `path` or a folder above it (inside the project root) is excluded."""
+    if not settings.force_exclude:
         return False
-    return any_match(relative, anchored)
+    relative = _relative_to_root(path, settings)
+    if relative is None:
+        return is_excluded(path, settings)
+    root = settings.project_root.resolve()
+    parts = relative.parts
+    return any(is_excluded(root.joinpath(*parts[: depth + 1]), settings) for depth in range(len(parts)))
 
 
-def _walk(root: Path, settings: Settings) -> Iterator[Path]:
+def _relative_to_root(path: Path, settings: Settings) -> Path | None:
+    try:
+        return path.resolve().relative_to(settings.project_root.resolve())
+    except ValueError:
+        return None
+
+
+def _walk(root: Path, settings_for: Callable[[Path], Settings]) -> Iterator[Path]:
     real_root = root.resolve()
     visited = {real_root}
-    stack: list[tuple[Path, tuple[_IgnoreRule, ...]]] = [(root, _inherited_gitignores(root, settings))]
+    stack: list[tuple[Path, tuple[_Gitignore, ...]]] = [(root, _inherited_gitignores(root, settings_for(root)))]
     while stack:
-        folder, rules = stack.pop()
+        folder, ignores = stack.pop()
+        settings = settings_for(folder)
         if settings.respect_gitignore:
-            rules = rules + _read_gitignore(folder)
+            ignores = ignores + _read_gitignore(folder)
+        else:
+            ignores = ()
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
             continue
+        include = (*settings.include, *settings.extend_include)
         subfolders = []
         for entry in entries:
             path = Path(entry.path)
@@ -83,7 +109,7 @@ def _walk(root: Path, settings: Settings) -> Iterator[Path]:
                 is_link = entry.is_symlink()
             except OSError:
                 continue
-            if is_excluded(path, settings) or _gitignored(path, is_dir, rules):
+            if is_excluded(path, settings) or _gitignored(path, is_dir, ignores):
                 continue
             if is_link and not _inside(path.resolve(), real_root):
                 continue
@@ -92,8 +118,8 @@ def _walk(root: Path, settings: Settings) -> Iterator[Path]:
                 if real in visited:
                     continue
                 visited.add(real)
-                subfolders.append((path, rules))
-            elif entry.name.endswith(PYTHON_SUFFIXES):
+                subfolders.append((path, ignores))
+            elif any(glob_match(entry.name, pattern) for pattern in include):
                 try:
                     if entry.is_file():
                         yield path
@@ -106,7 +132,7 @@ def _inside(real_path: Path, real_root: Path) -> bool:
     return real_path == real_root or real_root in real_path.parents
 
 
-def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_IgnoreRule, ...]:
+def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_Gitignore, ...]:
     """The .gitignore files above `root` up to the project root (they apply below too)."""
     if not settings.respect_gitignore:
         return ()
@@ -114,50 +140,36 @@ def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_IgnoreRule, 
     project = settings.project_root.resolve()
     if not _inside(real_root, project) or real_root == project:
         return ()
-    rules: tuple[_IgnoreRule, ...] = ()
+    ignores: tuple[_Gitignore, ...] = ()
     for folder in reversed(real_root.parents):
         if _inside(folder, project):
-            rules += _read_gitignore(folder)
+            ignores += _read_gitignore(folder)
             # A root the user named inside an ignored folder is scanned all the same.
-            if folder != real_root.parent and _gitignored(real_root, True, rules):
+            if folder != real_root.parent and _gitignored(real_root, True, ignores):
                 return ()
-    return () if _gitignored(real_root, True, rules) else rules
+    return () if _gitignored(real_root, True, ignores) else ignores
 
 
-def _read_gitignore(folder: Path) -> tuple[_IgnoreRule, ...]:
+def _read_gitignore(folder: Path) -> tuple[_Gitignore, ...]:
     try:
         text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
-    rules = []
-    for raw in text.splitlines():
-        line = raw.rstrip()
-        if not line or line.startswith("#"):
-            continue
-        negated = line.startswith("!")
-        line = line[1:] if negated else line
-        line = line[1:] if line.startswith("\\") else line
-        directory_only = line.endswith("/")
-        anchored = "/" in line.rstrip("/")
-        line = line.strip("/")
-        if line:
-            rules.append(_IgnoreRule(folder, line, negated, directory_only, anchored))
-    return tuple(rules)
+    return (_Gitignore(folder, pathspec.GitIgnoreSpec.from_lines(text.splitlines())),)
 
 
-def _gitignored(path: Path, is_dir: bool, rules: tuple[_IgnoreRule, ...]) -> bool:
-    """Last matching rule wins, as in git."""
+def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bool:
+    """As git decides: the deepest .gitignore with a matching pattern wins, and its last match."""
     ignored = False
-    for rule in rules:
-        if rule.directory_only and not is_dir:
-            continue
+    for ignore in ignores:
         try:
-            relative = path.relative_to(rule.folder).as_posix()
+            relative = path.relative_to(ignore.folder).as_posix()
         except ValueError:
             try:
-                relative = path.resolve().relative_to(rule.folder.resolve()).as_posix()
+                relative = path.resolve().relative_to(ignore.folder.resolve()).as_posix()
             except ValueError:
                 continue
-        if glob_match(relative, rule.pattern, rule.anchored):
-            ignored = not rule.negated
+        verdict = ignore.spec.check_file(relative + "/" if is_dir else relative).include
+        if verdict is not None:
+            ignored = verdict
     return ignored

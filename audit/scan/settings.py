@@ -1,9 +1,11 @@
-"""The scanner's (and the codemod's) settings: built-in defaults, `[tool.vaeaudit]`, CLI flags.
+"""The scanner's (and the codemod's) settings: built-in defaults, the configuration file, CLI flags.
 
-Precedence is defaults < pyproject.toml < command line. Every top-level key of
-`[tool.vaeaudit]` is validated here (the `checkpoints` sub-table belongs to the
-checkpoint auditor and is only checked to be a table); a wrong key or type is a
-`ConfigError` naming the key and the file, never a silently ignored typo.
+Precedence is defaults < configuration file < command line; which file applies to a
+path is `vaeaudit.config.find_config`'s answer (the closest one, as in ruff), and
+`SettingsResolver` answers it per scanned path. Every top-level key is validated here
+(the `checkpoints` sub-table belongs to the checkpoint auditor and is only checked to be
+a table); a wrong key, type or rule code is a `ConfigError` naming the key and the file,
+never a silently ignored typo. `KEYS` is also the source of the shipped JSON Schema.
 
 List-valued *source knowledge* (producers, sanitizers, projection classes) extends the
 built-in lists, because the defaults are facts about libraries; the patterns, excludes and
@@ -13,12 +15,14 @@ rule selection replace the defaults, because a team may find them too broad.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vaeaudit.config import ConfigError, read_tool_table, reject_unknown_keys
+from vaeaudit.config import ConfigError, find_config, read_config, reject_unknown_keys, table_name
+from vaeaudit.scan.rules import unknown_selectors
 
 CONFIDENCE_LEVELS = ("low", "medium", "high")
 
@@ -83,8 +87,10 @@ DEFAULT_EXCLUDE = (
 DEFAULT_CATEGORIES = {
     "core": ("src/models/**", "src/geometry/**", "src/losses/**", "src/training/**", "ternary_vae/**", "*/models/*"),
     "visualization": ("**/vis*/**", "**/plot*", "**/*plot*.py", "**/*vis*.py", "**/figures/**"),
-    "research": ("scripts/**", "research/**", "experiments/**", "notebooks/**", "**/analysis/**", "**/*.py"),
+    "research": ("scripts/**", "research/**", "experiments/**", "notebooks/**", "**/analysis/**", "**/*.py", "**/*.ipynb"),
 }
+# File names a folder walk scans (globs on the name); files named on the command line always are.
+DEFAULT_INCLUDE = ("*.py", "*.ipynb")
 DEFAULT_CURVATURE_EXPRESSIONS = ("self.curvature", "self.c", "curvature", "c")
 
 
@@ -101,6 +107,9 @@ class Settings:
     src: tuple[str, ...] = (".",)
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     extend_exclude: tuple[str, ...] = ()
+    include: tuple[str, ...] = DEFAULT_INCLUDE
+    extend_include: tuple[str, ...] = ()
+    force_exclude: bool = False
     respect_gitignore: bool = True
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     select: tuple[str, ...] = ("HYP",)
@@ -125,68 +134,129 @@ class Settings:
     def fingerprint(self) -> str:
         """A stable text of every field that changes findings (the cache key uses it)."""
         # max_file_size stays in: it decides whether a file's syntax is checked, so it changes results.
-        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "respect_gitignore", "cache", "cache_dir"}
+        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "include", "extend_include", "force_exclude", "respect_gitignore", "cache", "cache_dir"}
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name not in skip]
         return "\n".join(parts)
 
 
-# key in pyproject -> (field name, kind). Kinds drive validation and conversion.
-_KEYS: dict[str, tuple[str, str]] = {
-    "src": ("src", "strings"),
-    "exclude": ("exclude", "strings"),
-    "extend-exclude": ("extend_exclude", "strings"),
-    "respect-gitignore": ("respect_gitignore", "bool"),
-    "per-file-ignores": ("per_file_ignores", "globs-to-codes"),
-    "select": ("select", "strings"),
-    "ignore": ("ignore", "strings"),
-    "min-confidence": ("min_confidence", "confidence"),
-    "producers": ("producers", "extend-strings"),
-    "sanitizers": ("sanitizers", "extend-strings"),
-    "projection-classes": ("projection_classes", "extend-strings"),
-    "name-patterns": ("name_patterns", "patterns"),
-    "key-patterns": ("key_patterns", "patterns"),
-    "euclidean-patterns": ("euclidean_patterns", "patterns"),
-    "categories": ("categories", "globs-to-codes"),
-    "cache": ("cache", "bool"),
-    "cache-dir": ("cache_dir", "string"),
-    "max-file-size": ("max_file_size", "int"),
-    "poincare-import": ("poincare_import", "module"),
-    "curvature-expressions": ("curvature_expressions", "strings"),
-    "default-curvature": ("default_curvature", "float"),
-    "preview": ("preview", "bool"),
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: the Settings field it sets, its kind (validation and schema), what it does."""
+
+    field: str
+    kind: str
+    doc: str
+
+
+KEYS: dict[str, Key] = {
+    "src": Key("src", "strings", "Folders scanned when no path is given, relative to the configuration file."),
+    "exclude": Key("exclude", "globs", "Paths never scanned in a folder walk (replaces the defaults)."),
+    "extend-exclude": Key("extend_exclude", "globs", "Paths never scanned, on top of `exclude`."),
+    "include": Key("include", "globs", "File-name globs a folder walk scans (default: Python files and Jupyter notebooks)."),
+    "extend-include": Key("extend_include", "globs", "More file-name globs to scan, on top of `include`."),
+    "force-exclude": Key("force_exclude", "bool", "Apply `exclude` also to files named on the command line (for pre-commit)."),
+    "respect-gitignore": Key("respect_gitignore", "bool", "Skip what .gitignore files ignore."),
+    "per-file-ignores": Key("per_file_ignores", "globs-to-codes", "Rule codes or prefixes not reported in files matching a glob."),
+    "select": Key("select", "codes", "Rule codes or prefixes to report."),
+    "ignore": Key("ignore", "codes", "Rule codes or prefixes not to report."),
+    "min-confidence": Key("min_confidence", "confidence", "Hide findings below this confidence."),
+    "preview": Key("preview", "bool", "Enable preview-tier rules."),
+    "producers": Key("producers", "extend-strings", "More calls whose result is a Poincaré-ball point."),
+    "sanitizers": Key("sanitizers", "extend-strings", "More calls whose result is Euclidean (a tangent vector)."),
+    "projection-classes": Key("projection_classes", "extend-strings", "More nn.Module classes whose forward() returns ball points."),
+    "name-patterns": Key("name_patterns", "patterns", "Regular expressions for identifiers that name hyperbolic values."),
+    "key-patterns": Key("key_patterns", "patterns", "Regular expressions for string keys that name hyperbolic values."),
+    "euclidean-patterns": Key("euclidean_patterns", "patterns", "Regular expressions for names that say a value is Euclidean."),
+    "categories": Key("categories", "globs-to-globs", "Report categories: name = [path globs]; the first match wins."),
+    "cache": Key("cache", "bool", "Keep the content-hash cache."),
+    "cache-dir": Key("cache_dir", "string", "Cache folder, inside the project root."),
+    "max-file-size": Key("max_file_size", "int", "Bytes above which a file is not parsed."),
+    "poincare-import": Key("poincare_import", "module", "Module that `fix` imports poincare_distance from."),
+    "curvature-expressions": Key("curvature_expressions", "strings", "Expressions `fix` tries as the curvature, in order."),
+    "default-curvature": Key("default_curvature", "float", "Curvature `fix` uses when no expression is in scope."),
 }
-# Sub-tables other features own and validate themselves.
-_FOREIGN_TABLES = ("checkpoints",)
+# Sub-tables other features own and validate themselves; passed through untouched.
+FOREIGN_TABLES = ("checkpoints",)
+_CODE = re.compile(r"[A-Z]+[0-9]*")
 
 
 def load_settings(start: Path, **cli_overrides: Any) -> Settings:
-    """Settings for files under `start`: defaults, then `[tool.vaeaudit]`, then `cli_overrides`.
+    """Settings for files under `start`: defaults, then its closest configuration file, then `cli_overrides`.
 
     `cli_overrides` uses field names (`select=("HYP001",)`, `cache=False`); None values
     mean "flag not given" and are skipped. Raises ConfigError on any invalid setting.
     """
-    table, pyproject = read_tool_table(start)
-    where = str(pyproject) if pyproject else "command line"
-    reject_unknown_keys(table, [*_KEYS, *_FOREIGN_TABLES], f"{where}: [tool.vaeaudit]")
-    for name in _FOREIGN_TABLES:
-        if name in table and not isinstance(table[name], dict):
-            raise ConfigError(f"{where}: [tool.vaeaudit] key {name!r} must be a table")
     start = Path(start).resolve()
-    root = pyproject.parent if pyproject else (start if start.is_dir() else start.parent)
-    values: dict[str, Any] = {"project_root": root, "config_path": pyproject}
+    config = find_config(start)
+    return settings_from(config, start if start.is_dir() else start.parent, cli_overrides)
+
+
+def settings_from(config: Path | None, fallback_root: Path, cli_overrides: dict[str, Any]) -> Settings:
+    """Settings from one configuration file (None: defaults rooted at `fallback_root`) and the CLI."""
+    table = read_config(config) if config is not None else {}
+    where = table_name(config)
+    reject_unknown_keys(table, [*KEYS, *FOREIGN_TABLES], where)
+    for name in FOREIGN_TABLES:
+        if name in table and not isinstance(table[name], dict):
+            raise ConfigError(f"{where}: key {name!r} must be a table")
+    root = config.parent.resolve() if config is not None else fallback_root.resolve()
+    values: dict[str, Any] = {"project_root": root, "config_path": config}
     defaults = Settings(project_root=root)
-    for key, (name, kind) in _KEYS.items():
+    for key, spec in KEYS.items():
         if key in table:
-            values[name] = _convert(table[key], kind, getattr(defaults, name), f"{where}: [tool.vaeaudit] key {key!r}")
-    fields = {f.name for f in dataclasses.fields(Settings)}
+            values[spec.field] = _convert(table[key], spec.kind, getattr(defaults, spec.field), f"{where}: key {key!r}")
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    flags = {spec.field: key for key, spec in KEYS.items()}
     for name, value in cli_overrides.items():
         if name not in fields:
             raise TypeError(f"load_settings: unknown override {name!r}")
-        if value is not None:
-            values[name] = tuple(value) if isinstance(value, list) else value
+        if value is None:
+            continue
+        values[name] = tuple(value) if isinstance(value, list) else value
+        if name in ("select", "ignore"):
+            _check_codes(values[name], f"--{flags[name]}")
     settings = Settings(**values)
-    _check(settings, where)
+    if settings.min_confidence not in CONFIDENCE_LEVELS:
+        raise ConfigError(f"{where}: min-confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, got {settings.min_confidence!r}")
     return settings
+
+
+class SettingsResolver:
+    """The settings for each scanned path, as in ruff: the closest configuration file decides.
+
+    `--config PATH` or `--isolated` fix one set of settings for every path instead. CLI
+    overrides apply on top of whichever file applies; `extend_exclude` from the command line
+    is added to the file's own. Each configuration file is read once.
+    """
+
+    def __init__(self, *, config: Path | None = None, isolated: bool = False, extend_exclude: tuple[str, ...] = (), **cli_overrides: Any) -> None:
+        if config is not None and isolated:
+            raise ConfigError("--config and --isolated exclude each other")
+        self._overrides = cli_overrides
+        self._extend_exclude = tuple(extend_exclude)
+        self._by_config: dict[Path | None, Settings] = {}
+        self._by_folder: dict[Path, Settings] = {}
+        self._fixed = self._load(Path(config).resolve()) if config is not None else self._load(None) if isolated else None
+
+    def settings_for(self, path: str | Path) -> Settings:
+        """The settings of the file or folder `path`."""
+        if self._fixed is not None:
+            return self._fixed
+        folder = Path(os.path.abspath(path))
+        if not folder.is_dir():
+            folder = folder.parent
+        if folder not in self._by_folder:
+            self._by_folder[folder] = self._load(find_config(folder))
+        return self._by_folder[folder]
+
+    def _load(self, config: Path | None) -> Settings:
+        if config not in self._by_config:
+            settings = settings_from(config, Path.cwd(), self._overrides)
+            if self._extend_exclude:
+                settings = dataclasses.replace(settings, extend_exclude=settings.extend_exclude + self._extend_exclude)
+            self._by_config[config] = settings
+        return self._by_config[config]
 
 
 def _convert(value: Any, kind: str, default: Any, where: str) -> Any:
@@ -211,12 +281,17 @@ def _convert(value: Any, kind: str, default: Any, where: str) -> Any:
         if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", value):
             raise ConfigError(f"{where} must be a dotted module name like 'src.geometry', got {value!r}")
         return value
-    if kind == "globs-to-codes":
+    if kind in ("globs-to-codes", "globs-to-globs"):
         if not isinstance(value, dict) or not all(_is_strings(v) for v in value.values()):
             raise ConfigError(f"{where} must be a table of glob = [strings], got {value!r}")
+        if kind == "globs-to-codes":
+            for glob, codes in value.items():
+                _check_codes(codes, f"{where} (glob {glob!r})")
         return tuple((glob, tuple(items)) for glob, items in value.items())
     if not _is_strings(value):
         raise ConfigError(f"{where} must be a list of strings, got {value!r}")
+    if kind == "codes":
+        _check_codes(value, where)
     if kind == "patterns":
         for pattern in value:
             try:
@@ -228,15 +303,14 @@ def _convert(value: Any, kind: str, default: Any, where: str) -> Any:
     return tuple(value)
 
 
+def _check_codes(codes: Any, where: str) -> None:
+    """Every code must be an upper-case rule code or prefix that selects some rule."""
+    for code in codes:
+        if not _CODE.fullmatch(code):
+            raise ConfigError(f"{where}: {code!r} is not a rule code or prefix (e.g. HYP or HYP001)")
+        if unknown_selectors((code,)):
+            raise ConfigError(f"{where}: unknown rule selector {code!r} (see `vaeaudit rule --all`)")
+
+
 def _is_strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
-
-
-def _check(settings: Settings, where: str) -> None:
-    """Cross-field checks that also cover values given on the command line."""
-    if settings.min_confidence not in CONFIDENCE_LEVELS:
-        raise ConfigError(f"{where}: min-confidence must be one of {', '.join(CONFIDENCE_LEVELS)}, got {settings.min_confidence!r}")
-    for code in (*settings.select, *settings.ignore, *(c for _, codes in settings.per_file_ignores for c in codes)):
-        if not re.fullmatch(r"[A-Z]+[0-9]*", code):
-            raise ConfigError(f"{where}: {code!r} is not a rule code or prefix (e.g. HYP or HYP001)")
-
