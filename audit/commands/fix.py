@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from vaeaudit.interrupt import exit_130_on_interrupt
+
 
 def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...] | None:
     """`--select hyp001,HYP002 --select HYP1` -> ("HYP001", "HYP002", "HYP1"); None when not given (as scan)."""
@@ -31,14 +33,18 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
 @click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs, preview) -> None:
+@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Use this configuration file (instead of the closest one).")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
+@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit).")
+@exit_130_on_interrupt
+def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs, preview, config, isolated, force_exclude) -> None:
     """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
 
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
     """
     from vaeaudit.config import ConfigError
     from vaeaudit.scan.rules import unknown_selectors
-    from vaeaudit.scan.settings import load_settings
+    from vaeaudit.scan.settings import SettingsResolver
     from vaeaudit.codemods.file_fixer import fix_paths
     from vaeaudit.codemods.options import FixOptions
     from vaeaudit.codemods.outcome import FIXED, UNSAFE
@@ -46,7 +52,8 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
     start = paths[0] if paths else Path.cwd()
     try:
         # No scan cache: fix writes nothing outside the paths it is given.
-        settings = load_settings(start if start.exists() else Path.cwd(), select=select, ignore=ignore, cache=False, preview=preview)
+        resolver = SettingsResolver(config=config, isolated=isolated, select=select, ignore=ignore, cache=False, preview=preview, force_exclude=force_exclude)
+        settings = resolver.settings_for(start if start.exists() else Path.cwd())
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from vaeaudit.interrupt import exit_130_on_interrupt
+
 _DEFAULT_REPORT = "reports/scan_report.md"
 
 
@@ -32,27 +34,38 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--output-format", "output_format", type=click.Choice(["text", "json", "sarif", "github", "markdown"]), default="text", show_default=True, help="How findings are printed.")
+@click.option("--output-file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the findings to this file instead of standard output.")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
+@click.option("--quiet", "-q", is_flag=True, help="Print findings only: no summary, no progress messages.")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to report (comma-separated; replaces the configured list).")
 @click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes not to report (comma-separated; replaces the configured list).")
 @click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More paths to skip, on top of `exclude`.")
+@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit).")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None, help="Hide findings below this confidence.")
+@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
+@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Use this configuration file for every path (instead of the closest one).")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
+@click.option("--show-settings", is_flag=True, help="Print the settings that apply to the first path (and the file they come from), then exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be scanned, then exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
 @click.option("--stdin-filename", default=None, metavar="PATH", help="The file name to report (and to match per-file-ignores) when reading `-`.")
-@click.option("--report", "report", is_flag=False, flag_value=_DEFAULT_REPORT, default=None, metavar="[FILE]", help=f"Also write a Markdown report (default FILE: {_DEFAULT_REPORT} under the project root).")
+@click.option("--report", "report", is_flag=False, flag_value=_DEFAULT_REPORT, default=None, metavar="[FILE]", help=f"Also write a Markdown report (default FILE: {_DEFAULT_REPORT} under the project root). A run with errors keeps the last report.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Hide findings recorded in this baseline file; only new ones count.")
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the content-hash cache.")
 @click.option("--cache-dir", default=None, metavar="DIR", help="Cache folder, inside the project root (default .vaeaudit_cache).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for changed files (default: all cores).")
-@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_confidence, exit_zero, stdin_filename, report, baseline, write_baseline, no_cache, cache_dir, jobs, preview):
+@exit_130_on_interrupt
+def scan(paths, output_format, output_file, statistics, quiet, select, ignore, extend_exclude, force_exclude, min_confidence, preview, config, isolated, show_settings, show_files, exit_zero, stdin_filename, report, baseline, write_baseline, no_cache, cache_dir, jobs):
     """Find Euclidean norms/distances of Poincaré-ball points in PATHS (default: `src` setting, or `.`).
 
-    Use `-` to read one file from standard input (name it with --stdin-filename).
+    Python files and Jupyter notebooks are scanned. Each path takes the settings of its
+    closest configuration file (`.vaeaudit.toml`, `vaeaudit.toml`, or `pyproject.toml`
+    with `[tool.vaeaudit]`). Use `-` to read one file from standard input (name it with
+    --stdin-filename).
     """
     from vaeaudit.config import ConfigError
-    from vaeaudit.scan.settings import load_settings
+    from vaeaudit.scan.settings import SettingsResolver
 
     if write_baseline and baseline is None:
         raise click.UsageError("--write-baseline needs --baseline FILE")
@@ -61,7 +74,6 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
         raise click.UsageError("`-` (standard input) cannot be combined with other paths")
     if stdin_filename is not None and not reading_stdin:
         raise click.UsageError("--stdin-filename names standard input: pass `-` as the path")
-    start = _settings_start(paths, reading_stdin, stdin_filename)
     overrides = {
         "select": _codes(select),
         "ignore": _codes(ignore),
@@ -69,63 +81,119 @@ def scan(paths, output_format, statistics, select, ignore, extend_exclude, min_c
         "cache": False if no_cache else None,
         "cache_dir": cache_dir,
         "preview": preview,
+        "force_exclude": force_exclude,
     }
     try:
-        settings = load_settings(start, **overrides)
-        if extend_exclude:
-            settings = dataclasses.replace(settings, extend_exclude=settings.extend_exclude + extend_exclude)
-        if settings.config_path is None and any(Path(path).is_file() for path in paths):
-            # No project, and a file given: the folder around it is not ours to fill with a cache.
-            settings = dataclasses.replace(settings, cache=False)
-        _check_selectors(settings)
-        outcome = _run(paths, reading_stdin, stdin_filename, settings, jobs)
+        resolver = SettingsResolver(config=config, isolated=isolated, extend_exclude=extend_exclude, **overrides)
+        settings = resolver.settings_for(_settings_start(paths, reading_stdin, stdin_filename))
+        if show_settings:
+            click.echo(_settings_text(settings), nl=False)
+            return
+        if show_files:
+            for path in _discover(paths or _default_roots(settings), resolver):
+                click.echo(str(path))
+            return
+        outcome = _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs)
     except ConfigError as error:
         raise ScanUsageError(str(error)) from None
     findings, errors, files_scanned, shown_paths = outcome
     if baseline is not None:
         findings = _apply_baseline(baseline, findings, write_baseline)
         if write_baseline:
-            click.echo(f"Recorded {len(findings)} finding(s) in {baseline}.", err=True)
+            _say(quiet, f"Recorded {len(findings)} finding(s) in {baseline}.")
             findings = []
-    _print(findings, errors, output_format, statistics, settings, files_scanned, shown_paths)
+    failed = any(problem.severity == "error" for problem in errors)
+    _emit(_render(findings, errors, output_format, statistics, settings, files_scanned, shown_paths), output_file, quiet)
+    if output_format == "text" and not statistics:
+        from vaeaudit.scan.formats import problem_line
+
+        for problem in errors:
+            click.echo(problem_line(problem), err=True)
+        if findings or errors:
+            _say(quiet, f"Found {len(findings)} finding(s) in {files_scanned} file(s).")
+        else:
+            _say(quiet, f"All checks passed! ({files_scanned} file(s) scanned)")
     if report is not None:
-        _write_report(report, findings, errors, files_scanned, settings, shown_paths)
-    if any(problem.severity == "error" for problem in errors):
+        if failed:
+            _say(quiet, "Report not written: some files could not be scanned; the last report (if any) is kept.")
+        else:
+            _write_report(report, findings, errors, files_scanned, settings, shown_paths, quiet)
+    if failed:
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
 
 
 def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename: str | None) -> Path:
-    """Where to look for pyproject.toml: beside the (stdin) file or the first path, else here."""
+    """Whose settings answer for the whole run (src, report, --show-settings): the (stdin) file or the first path, else here."""
     if reading_stdin:
-        return Path(stdin_filename).parent if stdin_filename else Path.cwd()
+        return Path(stdin_filename) if stdin_filename else Path.cwd()
     if paths and Path(paths[0]).exists():
         return Path(paths[0])
     return Path.cwd()
 
 
-def _check_selectors(settings) -> None:
-    from vaeaudit.scan.rules import unknown_selectors
+def _settings_text(settings) -> str:
+    """The resolved settings as TOML a user could paste into `[tool.vaeaudit]`."""
+    from vaeaudit.scan.settings import KEYS
 
-    for prefix in unknown_selectors((*settings.select, *settings.ignore)):
-        raise ScanUsageError(f"unknown rule selector {prefix!r} (see `vaeaudit rule --all`)")
+    lines = [f"# Settings from {settings.config_path or 'the defaults (no configuration file)'}", f"# project root: {settings.project_root}"]
+    lines += [f"{key} = {_toml(getattr(settings, spec.field))}" for key, spec in KEYS.items()]
+    return "\n".join(lines) + "\n"
 
 
-def _run(paths, reading_stdin, stdin_filename, settings, jobs):
-    """Scan stdin or the files under `paths`; returns (findings, errors, files scanned, paths shown)."""
+def _toml(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple) and value and all(isinstance(item, tuple) for item in value):
+        return "{ " + ", ".join(f"{json.dumps(name)} = {_toml(items)}" for name, items in value) + " }"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _say(quiet: bool, message: str) -> None:
+    """A message for the person at the terminal (stderr), silenced by --quiet."""
+    if not quiet:
+        click.echo(message, err=True)
+
+
+def _discover(roots, resolver) -> list[Path]:
+    from vaeaudit.scan.discovery import iter_python_files
+
+    return list(iter_python_files([root for root in roots if Path(root).exists()], resolver))
+
+
+def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
+    """Scan stdin or the files under `paths`; returns (findings, errors, files scanned, paths shown).
+
+    Files are scanned in groups that share settings (one per configuration file), and
+    reported in discovery order.
+    """
     from vaeaudit.scan.runner import FileResult, scan_bytes, scan_files
 
     if reading_stdin:
         name = stdin_filename or "-"
         result = scan_bytes(name, sys.stdin.buffer.read(), settings)
         return result.findings, [result] if result.error else [], 1, [name]
-    from vaeaudit.scan.discovery import iter_python_files
-
     roots = list(paths) or _default_roots(settings)
     missing = [FileResult(root, error="no such file or directory") for root in roots if not Path(root).exists()]
-    files = list(iter_python_files([root for root in roots if Path(root).exists()], settings))
-    run = scan_files(files, settings, jobs=jobs)
-    return run.findings, [*missing, *run.errors], len(files), roots
+    files = _discover(roots, resolver)
+    named_files = any(Path(root).is_file() for root in roots)
+    groups: dict = {}
+    for path in files:
+        groups.setdefault(resolver.settings_for(path), []).append(path)
+    results = {}
+    for group_settings, group in groups.items():
+        if group_settings.config_path is None and named_files:
+            # No project, and a file given: the folder around it is not ours to fill with a cache.
+            group_settings = dataclasses.replace(group_settings, cache=False)
+        for result in scan_files(group, group_settings, jobs=jobs).results:
+            results[result.path] = result
+    ordered = [results[str(path)] for path in files]
+    findings = [finding for result in ordered for finding in result.findings]
+    return findings, [*missing, *(result for result in ordered if result.error is not None)], len(files), roots
 
 
 def _default_roots(settings) -> list[str]:
@@ -149,26 +217,36 @@ def _apply_baseline(baseline: Path, findings, write: bool):
         raise ScanUsageError(str(error)) from None
 
 
-def _print(findings, errors, output_format, statistics, settings, files_scanned, shown_paths) -> None:
+def _render(findings, errors, output_format, statistics, settings, files_scanned, shown_paths) -> str:
+    """The run's main output in the chosen format (in text format, problems go to stderr instead)."""
     from vaeaudit.scan import formats
 
-    if statistics or output_format == "text":
-        click.echo(formats.statistics(findings) if statistics else formats.text(findings, []), nl=False)
-        for problem in errors:
-            click.echo(formats.problem_line(problem), err=True)
-        if (findings or errors) and not statistics:
-            click.echo(f"Found {len(findings)} finding(s) in {files_scanned} file(s).", err=True)
-        return
+    if statistics:
+        return formats.statistics(findings)
     if output_format == "markdown":
         from vaeaudit.scan.report import render_report
 
-        click.echo(render_report(findings, errors, files_scanned, settings, shown_paths), nl=False)
+        return render_report(findings, errors, files_scanned, settings, shown_paths)
+    if output_format == "text":
+        return formats.text(findings, [])
+    return {"json": formats.as_json, "sarif": formats.sarif, "github": formats.github}[output_format](findings, errors)
+
+
+def _emit(output: str, output_file: Path | None, quiet: bool) -> None:
+    """Print `output`, or write it atomically to --output-file."""
+    if output_file is None:
+        click.echo(output, nl=False)
         return
-    writer = {"json": formats.as_json, "sarif": formats.sarif, "github": formats.github}[output_format]
-    click.echo(writer(findings, errors), nl=False)
+    from vaeaudit.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(output_file, output)
+    except OSError as error:
+        raise ScanUsageError(f"--output-file {output_file}: cannot write: {error.strerror or error}") from None
+    _say(quiet, f"Wrote {output_file}")
 
 
-def _write_report(report: str, findings, errors, files_scanned, settings, shown_paths) -> None:
+def _write_report(report: str, findings, errors, files_scanned, settings, shown_paths, quiet: bool) -> None:
     from vaeaudit.atomic import atomic_write_text
     from vaeaudit.scan.report import render_report
 
@@ -181,4 +259,4 @@ def _write_report(report: str, findings, errors, files_scanned, settings, shown_
         atomic_write_text(destination, render_report(findings, errors, files_scanned, settings, shown_paths))
     except OSError as error:  # a folder in its place, no permission, a full disk: nothing half-written
         raise ScanUsageError(f"--report {report}: cannot write {destination}: {error.strerror or error}") from None
-    click.echo(f"Wrote {destination}", err=True)
+    _say(quiet, f"Wrote {destination}")

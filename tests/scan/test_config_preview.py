@@ -30,14 +30,14 @@ def test_preview_changes_the_cache_fingerprint() -> None:
 @pytest.mark.parametrize("command", ["scan", "fix"])
 def test_preview_flag_reaches_the_settings(command: str, tmp_path: Path, monkeypatch) -> None:
     seen = []
-    real = settings_module.load_settings
+    real = settings_module.settings_from
 
     def spy(*args, **kwargs):
         result = real(*args, **kwargs)
         seen.append(result.preview)
         return result
 
-    monkeypatch.setattr(settings_module, "load_settings", spy)
+    monkeypatch.setattr(settings_module, "settings_from", spy)
     (tmp_path / "a.py").write_text("x = 1\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert CliRunner().invoke(main, [command, "a.py", "--preview"]).exit_code == 0
