@@ -15,11 +15,25 @@ import tokenize
 
 import libcst as cst
 
+_LIBCST_PLACE = re.compile(r"^(parser error: )?error at \d+:\d+: ")
 _PYTHON2_HINTS = re.compile(rb"^\s*(print\s+[^\s(=]|exec\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:)|\bur[\"']|\d+L\b|<>", re.MULTILINE)
 
 
 class SourceError(Exception):
-    """A file that cannot be decoded or parsed; the message is for the user."""
+    """A file that cannot be decoded or parsed; the message is for the user.
+
+    A syntax error also carries its place (`line`, `col`, 1-based) and bare `reason`, so a
+    reader that assembled the source (a notebook's cells) can say where it really is.
+    """
+
+    def __init__(self, message: str, *, reason: str = "", line: int | None = None, col: int | None = None) -> None:
+        super().__init__(message)
+        self.reason, self.line, self.col = reason, line, col
+
+
+def syntax_error(reason: str, line: int, col: int, place: str | None = None) -> SourceError:
+    """`syntax error at LINE:COL: reason` (`place` replaces LINE:COL, e.g. `cell 3:2:5`)."""
+    return SourceError(f"syntax error at {place or f'{line}:{col}'}: {reason}", reason=reason, line=line, col=col)
 
 
 def decode(source: bytes) -> str:
@@ -47,10 +61,26 @@ def parse(text: str, source: bytes) -> cst.Module:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:
         hint = " (this looks like Python 2)" if _PYTHON2_HINTS.search(source) else ""
-        # libcst's message carries the native parser's own "error at LINE:COL", the most precise place.
-        raise SourceError(f"syntax error: {error.message.removeprefix('parser error: ')}{hint}") from None
+        raise _python_syntax_error(text, hint) or syntax_error(
+            f"{_LIBCST_PLACE.sub('', error.message)}{hint}", error.editor_line, error.editor_column
+        ) from None
     except (RecursionError, MemoryError) as error:
         raise SourceError(f"too deeply nested to parse: {type(error).__name__}") from None
+
+
+def _python_syntax_error(text: str, hint: str) -> SourceError | None:
+    """The error at the place and in the words Python itself uses (what an editor or traceback shows).
+
+    libcst's recovery often points elsewhere (3:2 where Python says 2:7). None when Python
+    accepts the text: then the syntax is newer than this interpreter, and libcst's word stands.
+    """
+    try:
+        compile(text, "<source>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as error:
+        return syntax_error(f"{error.msg}{hint}", error.lineno or 1, error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def check_syntax(text: str, source: bytes) -> None:

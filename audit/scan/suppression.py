@@ -1,13 +1,16 @@
 """Which findings the user has chosen not to see: select/ignore, per-file-ignores, noqa, confidence.
 
 `# noqa` (every rule) and `# noqa: HYP001, HYP002` (those rules) work as in ruff/flake8,
-on any line the flagged expression spans. Baselines are handled separately
-(`vaeaudit.scan.baseline`) because they compare runs, not lines.
+on any line the flagged expression spans; only real comments count, never a string's
+text. Baselines are handled separately (`vaeaudit.scan.baseline`) because they compare
+runs, not lines.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from pathlib import Path
 
 from vaeaudit.scan.findings import Finding
@@ -19,19 +22,31 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]*(?:[\s,]+[A-Z]+[0-9]*)
 
 
 def noqa_lines(text: str) -> dict[int, frozenset[str] | None]:
-    """Line number -> suppressed codes (None: all codes) for every `# noqa` comment."""
+    """Line number -> suppressed codes (None: all codes) for every `# noqa` comment.
+
+    Only comment tokens count: `"# noqa"` inside a string literal (a docstring, a SQL
+    query, a test fixture) is text, and must not hide a real finding on its line.
+    """
     found: dict[int, frozenset[str] | None] = {}
     if "noqa" not in text.lower():
         return found
-    for number, line in enumerate(text.splitlines(), start=1):
-        if "#" not in line:
-            continue
-        match = _NOQA.search(line)
+    for number, comment in _comments(text):
+        match = _NOQA.search(comment)
         if match is None:
             continue
         codes = match.group("codes")
         found[number] = None if codes is None else frozenset(code.upper() for code in re.split(r"[\s,]+", codes) if code)
     return found
+
+
+def _comments(text: str) -> list[tuple[int, str]]:
+    """(line, text) of each comment. Text that parsed but that this Python's tokenizer
+    rejects (newer syntax) falls back to "from the first `#` on", as flake8 did."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+        return [(token.start[0], token.string) for token in tokens if token.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):
+        return [(number, line[line.index("#") :]) for number, line in enumerate(text.splitlines(), start=1) if "#" in line]
 
 
 def rules_ignored_for(path: str, settings: Settings) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ def make_tree(root: Path) -> dict[str, str]:
     (root / "pyproject.toml").write_text("[project]\nname = 'x'\n", encoding="utf-8")
     (root / "good.py").write_text(FINDING, encoding="utf-8")
     files = {
-        "syntax.py": (b"def f(:\n    z_hyp.norm()\n", "syntax error: error at 2:4"),
+        "syntax.py": (b"def f(:\n    z_hyp.norm()\n", "syntax error at 1:7: invalid syntax"),
         "python2.py": (b"print 'radius', z_hyp.norm()\nexcept ValueError, e:\n", "Python 2"),
         "latin1_no_cookie.py": ("r = z_hyp.norm()  # caf\xe9\n".encode("latin-1"), "not valid utf-8 and has no coding cookie"),
         "binary.py": (bytes(random.Random(0).randrange(256) for _ in range(4096)) + b"\x00", "binary file"),
@@ -77,7 +77,7 @@ def test_syntax_errors_are_reported_in_files_the_prefilter_skips(tmp_path: Path,
     assert result.exit_code == 2, result.output
     errors = sorted(line for line in result.stderr.splitlines() if ": error: " in line)
     assert [line.split(":")[0] for line in errors] == ["broken.py", "legacy.py"], result.stderr
-    assert all(": error: syntax error: error at " in line for line in errors)
+    assert all(": error: syntax error at " in line for line in errors)
     assert errors[1].endswith("(this looks like Python 2)")
 
 
@@ -91,3 +91,14 @@ def test_raising_max_file_size_rechecks_a_cached_file(tmp_path: Path, monkeypatc
     (tmp_path / "pyproject.toml").write_text("[tool.vaeaudit]\nmax-file-size = 100000\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["scan", "."])
     assert result.exit_code == 2 and "big.py: error: syntax error" in result.stderr, result.output
+
+
+def test_syntax_errors_are_reported_where_python_reports_them(tmp_path: Path, monkeypatch) -> None:
+    """libcst's recovery says 3:3 here; Python (and every editor) says 2:3."""
+    (tmp_path / "list.py").write_text("x = [1,\n  2\n  3]\n", encoding="utf-8")
+    (tmp_path / "hyp.py").write_text("import torch\nr = z_hyp.norm(\n", encoding="utf-8")  # a prefilter candidate too
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["scan", "--no-cache", "."])
+    assert result.exit_code == 2
+    assert "hyp.py: error: syntax error at 2:15: '(' was never closed" in result.stderr
+    assert "list.py: error: syntax error at 2:3: invalid syntax. Perhaps you forgot a comma?" in result.stderr
