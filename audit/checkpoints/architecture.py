@@ -10,10 +10,11 @@ config pays for one build.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from vaeaudit.checkpoints.bounded import preview
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class ArchitectureCheck:
         return "state dict does not load strictly: " + "; ".join(parts)
 
 
+KEY_LIMIT = 4_000
 _LAYOUT_CACHE: dict[str, tuple[dict[str, tuple[int, ...]], frozenset[str]] | str] = {}
 
 
@@ -76,10 +78,9 @@ def check_architecture(config: Mapping[str, Any] | None, state_dict: Mapping[str
 
 def _expected_layout(config: Mapping[str, Any]) -> tuple[dict[str, tuple[int, ...]], frozenset[str]] | str:
     """(name -> shape, trainable names) of the rebuilt model, or the reason it cannot be built."""
-    try:
-        key = json.dumps(config.get("model"), sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return "config 'model' section is not plain data"
+    key = preview(config.get("model"), limit=KEY_LIMIT)
+    if key.endswith("…"):
+        return f"config 'model' section is larger than {KEY_LIMIT} characters as text: not a model this builder makes"
     if key not in _LAYOUT_CACHE:
         _LAYOUT_CACHE[key] = _build_layout(config)
     return _LAYOUT_CACHE[key]

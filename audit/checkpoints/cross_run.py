@@ -33,10 +33,10 @@ def add_cross_run_problems(runs: list[RunRecord]) -> None:
 
 
 def _check_epoch_order(run: RunRecord) -> None:
-    def top_epoch(role: str) -> int | None:
-        return max((r.fields.epoch for r in run.files if r.role == role and r.fields.epoch is not None), default=None)
+    def top_epoch(*roles: str) -> int | None:
+        return max((r.fields.epoch for r in run.files if r.role in roles and r.fields.epoch is not None), default=None)
 
-    best, latest = top_epoch("best"), top_epoch("latest")
+    best, latest = top_epoch("best", "best-variant"), top_epoch("latest")
     if best is not None and latest is not None and best > latest:
         run.problems.append(Problem("epoch-order", f"best checkpoint is from epoch {best}, after the latest one (epoch {latest})"))
 

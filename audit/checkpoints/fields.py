@@ -2,9 +2,11 @@
 
 Formats drifted between versions: weights under `model_state_dict`, `model_state` or
 `model` (or the file *is* a state dict); metrics at top level or under `metrics`, with
-`_A`/`_B` suffixes, as numpy scalars or 0-d tensors, or only as `*_history` lists. The
-original classifier read only unsuffixed top-level keys and so showed no richness or Q
-for its newest format. Every metric here records the key it came from.
+`_A`/`_B` suffixes and other spellings (the table in `metric_names`), as numpy scalars
+or 0-d tensors, or only as `*_history` lists. The original classifier read only
+unsuffixed top-level keys and so showed no richness or Q for its newest format. Every
+metric here records the key it came from. Keys, phases and versions are untrusted
+values of any type: they become text only through `bounded.short_text`.
 """
 
 from __future__ import annotations
@@ -14,19 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vaeaudit.checkpoints.bounded import short_text
+from vaeaudit.checkpoints.metric_names import DEFAULT_ALIASES
+
 WEIGHT_KEYS = ("model_state_dict", "model_state", "model", "state_dict")
 OPTIMIZER_KEYS = ("optimizer_state_dict", "optimizer_state", "optimizer")
-METRIC_ALIASES: dict[str, tuple[str, ...]] = {
-    "coverage": ("coverage", "coverage_A", "cov", "coverage_B"),
-    "hierarchy_A": ("hierarchy_A", "hier_A"),
-    "hierarchy_B": ("hierarchy_B", "hier_B", "hierarchy"),
-    "richness": ("richness", "richness_B", "richness_A"),
-    "r_v0": ("r_v0", "r_v0_B", "radius_v0"),
-    "r_v9": ("r_v9", "r_v9_B", "radius_v9"),
-    "dist_corr": ("dist_corr", "dist_corr_B", "distance_correlation"),
-    "Q": ("Q", "Q_B", "q"),
-}
-METRIC_NAMES = tuple(METRIC_ALIASES)
+LAST_PHASE = "hierarchy"  # the ternary trainer's phases: coverage, then hierarchy
 
 
 @dataclass
@@ -39,19 +34,19 @@ class CheckpointFields:
     epoch: int | None = None
     phase: str | None = None
     version: str | None = None
-    finished: bool = False
+    finished: bool | None = None  # the checkpoint's own end-of-training marker; None: it has none
     metrics: dict[str, float] = field(default_factory=dict)
     metric_sources: dict[str, str] = field(default_factory=dict)
     top_level_keys: tuple[str, ...] = ()
 
 
-def extract_fields(obj: Any) -> tuple[CheckpointFields, dict[str, Any]]:
+def extract_fields(obj: Any, aliases: Mapping[str, tuple[str, ...]] = DEFAULT_ALIASES) -> tuple[CheckpointFields, dict[str, Any]]:
     """(fields, model state dict) of a loaded object; unknown layouts say "unrecognised"."""
     import torch
 
     if not isinstance(obj, Mapping):
         return CheckpointFields(layout=f"unrecognised ({type(obj).__name__} at top level)"), {}
-    keys = tuple(str(key) for key in obj)
+    keys = tuple(short_text(key) for key in obj)
     if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
         return CheckpointFields(layout="bare state dict", top_level_keys=keys), dict(obj)
     weights_key = next((key for key in WEIGHT_KEYS if isinstance(obj.get(key), Mapping)), None)
@@ -61,15 +56,15 @@ def extract_fields(obj: Any) -> tuple[CheckpointFields, dict[str, Any]]:
         layout=f"weights under '{weights_key}'" if weights_key else "no weights",
         has_optimizer=any(isinstance(obj.get(key), Mapping) for key in OPTIMIZER_KEYS),
         config=config if isinstance(config, Mapping) else None,
-        phase=str(obj["phase"]) if obj.get("phase") is not None else None,
-        version=str(obj["version"]) if obj.get("version") is not None else None,
+        phase=short_text(obj["phase"]) if obj.get("phase") is not None else None,
+        version=short_text(obj["version"]) if obj.get("version") is not None else None,
         top_level_keys=keys,
         finished=_says_finished(obj),
     )
     nested = obj.get("metrics") if isinstance(obj.get("metrics"), Mapping) else {}
     fields.epoch = _as_int(obj.get("epoch", nested.get("epoch")))
-    for name, aliases in METRIC_ALIASES.items():
-        found = _find_metric(aliases, nested, obj)
+    for name, keys_tried in aliases.items():
+        found = _find_metric(keys_tried, nested, obj)
         if found is not None:
             fields.metrics[name], fields.metric_sources[name] = found
     return fields, state_dict
@@ -92,11 +87,18 @@ def _find_metric(aliases: tuple[str, ...], nested: Mapping, top: Mapping) -> tup
     return None
 
 
-def _says_finished(obj: Mapping) -> bool:
-    """An explicit end-of-training marker (the ternary trainer: last phase done)."""
-    if obj.get("finished") is True or obj.get("completed") is True:
-        return True
-    return obj.get("phase") == "hierarchy" and obj.get("phase_done") is True
+def _says_finished(obj: Mapping) -> bool | None:
+    """What the checkpoint's own end-of-training marker says; None when it carries none.
+
+    Markers: `finished` or `completed` (True/False), or this project's trainer's
+    `phase` + `phase_done` (finished once the last phase, "hierarchy", is done).
+    """
+    for key in ("finished", "completed"):
+        if isinstance(obj.get(key), bool):
+            return obj[key]
+    if "phase" in obj and isinstance(obj.get("phase_done"), bool):
+        return obj.get("phase") == LAST_PHASE and obj["phase_done"]
+    return None
 
 
 def _as_float(value: Any) -> float | None:
@@ -107,7 +109,7 @@ def _as_float(value: Any) -> float | None:
         if getattr(value, "ndim", 0) != 0:
             return None
         return float(value)
-    except (TypeError, ValueError, RuntimeError):
+    except (TypeError, ValueError, RuntimeError, OverflowError):
         return None
 
 

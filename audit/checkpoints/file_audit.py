@@ -1,8 +1,9 @@
 """Everything the audit can say about one checkpoint file on its own.
 
 Loads it safely, maps its layout, checks tensor health, the architecture and the stored
-metrics, and turns each finding into a named Problem. Cross-run judgements (duplicates,
-learned nothing, epoch order) live in `cross_run`.
+metrics, and turns each finding into a named Problem, all within the file's time budget
+(a file that exceeds it is "too expensive to inspect", and the tree goes on). Cross-run
+judgements (duplicates, learned nothing, epoch order) live in `cross_run`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from vaeaudit.checkpoints import safe_load
 from vaeaudit.checkpoints.architecture import check_architecture
+from vaeaudit.checkpoints.budget import OverBudget, time_budget
 from vaeaudit.checkpoints.fields import extract_fields
 from vaeaudit.checkpoints.metric_checks import metric_problems
 from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, Problem
+from vaeaudit.checkpoints.settings import CheckpointSettings
 from vaeaudit.checkpoints.tensors import combined_digest, digests, tensor_health
 
 _VERDICT_PROBLEM = {
@@ -22,16 +25,38 @@ _VERDICT_PROBLEM = {
     safe_load.CORRUPT: ("corrupt", INVALID),
     safe_load.NOT_A_CHECKPOINT: ("not-a-checkpoint", INVALID),
     safe_load.REFUSED: ("not-loadable", INVALID),
+    safe_load.TOO_EXPENSIVE: ("too-expensive", INVALID),
 }
 
 
-def audit_file(path: Path, relpath: str, run: str, q_tolerance: float) -> FileRecord:
+def audit_file(path: Path, relpath: str, run: str, settings: CheckpointSettings, side: bool = False) -> FileRecord:
     """Load and judge one file; never raises for bad content."""
-    return judge_outcome(safe_load.load_checkpoint(path), relpath, run, q_tolerance)
+    return audit_outcome(path, relpath, run, settings, side)[1]
 
 
-def judge_outcome(outcome: safe_load.LoadOutcome, relpath: str, run: str, q_tolerance: float) -> FileRecord:
-    """The FileRecord for an already attempted load (so `inspect` can reuse the outcome)."""
+def audit_outcome(
+    path: Path, relpath: str, run: str, settings: CheckpointSettings, side: bool = False
+) -> tuple[safe_load.LoadOutcome, FileRecord]:
+    """(load outcome, record) of one file, both within the file's time budget."""
+    try:
+        with time_budget(settings.file_time_budget):
+            outcome = safe_load.load_checkpoint(path, settings.policy)
+            return outcome, judge_outcome(outcome, relpath, run, settings, side)
+    except OverBudget:
+        reason = f"too expensive to inspect: took more than {settings.file_time_budget:g} s (file-time-budget)"
+        outcome = safe_load.LoadOutcome(path, _size(path), "unknown", "", safe_load.TOO_EXPENSIVE, reason)
+        return outcome, judge_outcome(outcome, relpath, run, settings, side)
+
+
+def judge_outcome(
+    outcome: safe_load.LoadOutcome, relpath: str, run: str, settings: CheckpointSettings, side: bool = False
+) -> FileRecord:
+    """The FileRecord for an already attempted load.
+
+    A side file (`side`) is judged for safety only: it need not be a checkpoint, so
+    "not a checkpoint" is no problem for it and other load failures are warnings;
+    UNSAFE stays UNSAFE.
+    """
     record = FileRecord(
         path=outcome.path,
         relpath=relpath,
@@ -42,17 +67,30 @@ def judge_outcome(outcome: safe_load.LoadOutcome, relpath: str, run: str, q_tole
         verdict=outcome.verdict,
         reason=outcome.reason,
         imports=outcome.imports.all if outcome.imports else (),
+        side=side,
     )
     if outcome.verdict != safe_load.LOADED:
         code, severity = _VERDICT_PROBLEM[outcome.verdict]
+        if side and severity == INVALID:
+            if outcome.verdict == safe_load.NOT_A_CHECKPOINT:
+                return record
+            severity = WARNING
         record.problems.append(Problem(code, f"{outcome.verdict}: {outcome.reason}", severity))
         return record
-    _describe_loaded(record, outcome.obj, q_tolerance)
+    if not side:
+        _describe_loaded(record, outcome.obj, settings)
     return record
 
 
-def _describe_loaded(record: FileRecord, obj: object, q_tolerance: float) -> None:
-    fields, state = extract_fields(obj)
+def _size(path: Path) -> int:
+    try:
+        return path.lstat().st_size
+    except OSError:
+        return 0
+
+
+def _describe_loaded(record: FileRecord, obj: object, settings: CheckpointSettings) -> None:
+    fields, state = extract_fields(obj, settings.aliases)
     record.fields = fields
     record.tensor_count = len(state)
     record.parameter_count = sum(tensor.numel() for tensor in state.values())
@@ -76,7 +114,7 @@ def _describe_loaded(record: FileRecord, obj: object, q_tolerance: float) -> Non
         record.problems.append(Problem("architecture-mismatch", record.architecture))
     elif not architecture.checked:
         record.problems.append(Problem("architecture-unchecked", record.architecture, WARNING))
-    record.problems.extend(metric_problems(fields.metrics, q_tolerance, fields.phase))
+    record.problems.extend(metric_problems(fields.metrics, settings.q_tolerance, fields.phase))
 
 
 def _names(names: list[str], limit: int = 4) -> str:

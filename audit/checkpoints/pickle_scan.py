@@ -1,199 +1,388 @@
-"""List every global a pickle imports, without executing a single opcode.
+"""Read what a stream of pickles would import and build, without executing one opcode.
 
-A pickle runs code by importing a callable (GLOBAL / STACK_GLOBAL) and calling it
-(REDUCE). Reading the opcode stream with `pickletools.genops` and simulating just enough
-of the stack to resolve STACK_GLOBAL operands (which may come from the memo) yields the
-complete import list; nothing is imported or called. Each import is then sorted into
-what torch's weights-only loader accepts, the numpy-scalar allowlist we may grant, what
-is outright dangerous, and anything else (custom classes torch would refuse).
+A pickle runs code by importing a callable (GLOBAL, INST, STACK_GLOBAL, EXT*) and calling
+it (REDUCE, OBJ, NEWOBJ, BUILD). We walk the opcodes of every consecutive pickle in the
+bytes (torch's legacy format holds five, other loaders read until the end), simulating
+just enough of the stack and memo to name every import, STACK_GLOBAL operands included,
+at every protocol 0-5. Reading stops at the first malformed opcode, but what was read
+until then is kept: the unpickler also runs everything before the byte it chokes on.
+
+The same walk measures the object graph: shared references (memo GETs, DUP) let a
+few hundred bytes describe a structure of 2^40 nodes ("billion laughs"). Hashing such a
+dict key, or printing such a value, never ends, so `expanded` counts the nodes as if
+every shared reference were copied out; callers refuse graphs above a limit before any
+loader or report touches them.
 """
 
 from __future__ import annotations
 
+import codecs
+import struct
+from dataclasses import dataclass, field
+
 import _compat_pickle
-import io
-import pickletools
-import re
-from dataclasses import dataclass
 
-DANGEROUS_MODULES = frozenset(
-    {
-        "os", "posix", "nt", "subprocess", "sys", "shutil", "socket", "importlib", "runpy",
-        "pty", "ctypes", "multiprocessing", "webbrowser", "code", "codeop", "pickle", "_pickle",
-        "marshal", "shelve", "pdb", "bdb", "signal", "tempfile", "urllib", "http", "ftplib",
-        "requests", "asyncio", "threading", "_thread", "operator", "functools", "types",
-        "inspect", "platform", "commands", "popen2", "pip", "setuptools", "torch.hub",
-        "torch.jit", "torch.load", "torch.serialization.load", "numpy.testing", "_posixsubprocess",
-    }
-)
-# builtins torch's weights-only unpickler itself accepts; any other builtin is dangerous.
-HARMLESS_BUILTINS = frozenset({"set", "frozenset", "complex", "bytearray", "slice", "range"})
-NUMPY_SCALAR_GLOBALS = frozenset(
-    {"numpy._core.multiarray.scalar", "numpy.core.multiarray.scalar", "numpy.dtype"}
-)
-_NUMPY_DTYPE_CLASS = re.compile(r"numpy\.dtypes\.\w+DType")
-_TORCH_DTYPE = re.compile(
-    r"torch\.(u?int\d+|float\d+\w*|bfloat16|complex\d+|bool|bits\w+|q(u)?int\w+|per_\w+)"
-)
-_TORCH_TENSOR_TYPE = re.compile(r"torch\.((cuda|sparse)\.)?\w+(Storage|Tensor)")
-WEIGHTS_ONLY_GLOBALS = frozenset(
-    {
-        "collections.OrderedDict", "collections.Counter", "_codecs.encode", "builtins.set",
-        "builtins.complex", "builtins.bytearray", "torch.Size", "torch.Tensor", "torch.device",
-        "torch.nn.parameter.Parameter", "torch.serialization._get_layout",
-        "torch._tensor._rebuild_from_type_v2", "torch.storage.TypedStorage",
-        "torch.storage.UntypedStorage",
-    }
-)
-_UNSTACKED = object()  # a stack value we do not track
+MAX_EXPANDED_NODES = 2_000_000
+UNRESOLVED_GLOBAL = "<unresolved STACK_GLOBAL>"
+MAX_LINE = 65_536  # a text argument (protocol 0) longer than this is not a real pickle
+
+
+class _Node:
+    """A container or call result: its children are what it holds (or was called with)."""
+
+    __slots__ = ("children",)
+
+    def __init__(self, children: list[object] | None = None) -> None:
+        self.children = children if children is not None else []
+
+
+_LEAF = object()  # a number, bytes, None, a global: one node, no children
 _MARK = object()
-_STRING_OPS = {
-    "STRING", "BINSTRING", "SHORT_BINSTRING", "UNICODE", "BINUNICODE", "SHORT_BINUNICODE",
-    "BINUNICODE8",
-}
 
 
-class PickleScanError(ValueError):
-    """The opcode stream is malformed or truncated."""
+class _Stop(Exception):
+    """The opcode stream cannot be read further; the message says why."""
 
 
-@dataclass(frozen=True)
-class PickleImports:
-    """Globals by verdict; each entry is "module.name". `protocol` is the highest seen."""
+@dataclass
+class StreamScan:
+    """What the pickles in one byte stream import and how large their objects expand.
 
-    weights_only: tuple[str, ...]
-    numpy_scalar: tuple[str, ...]
-    dangerous: tuple[str, ...]
-    other: tuple[str, ...]
-    protocol: int
+    `stopped` is None when every byte was read as complete pickles, else why reading
+    stopped at byte `offset` (the imports read before that point are still listed).
+    """
+
+    imports: set[str] = field(default_factory=set)
+    pickles: int = 0
+    protocol: int = 0
+    stopped: str | None = None
+    offset: int = 0
+    expanded: int = 0
 
     @property
-    def all(self) -> tuple[str, ...]:
-        return tuple(sorted({*self.weights_only, *self.numpy_scalar, *self.dangerous, *self.other}))
+    def too_large(self) -> bool:
+        return self.expanded > MAX_EXPANDED_NODES
 
 
-def classify_global(qualified: str) -> str:
-    """One of "weights_only", "numpy_scalar", "dangerous", "other"."""
-    module, _, name = qualified.rpartition(".")
-    if module == "builtins":
-        return "weights_only" if qualified in WEIGHTS_ONLY_GLOBALS else (
-            "other" if name in HARMLESS_BUILTINS else "dangerous"
-        )
-    if any(qualified == bad or qualified.startswith(bad + ".") for bad in DANGEROUS_MODULES):
-        return "dangerous"
-    if (
-        qualified in WEIGHTS_ONLY_GLOBALS
-        or qualified.startswith("torch._utils._rebuild_")
-        or _TORCH_DTYPE.fullmatch(qualified)
-        or _TORCH_TENSOR_TYPE.fullmatch(qualified)
-    ):
-        return "weights_only"
-    if qualified in NUMPY_SCALAR_GLOBALS or _NUMPY_DTYPE_CLASS.fullmatch(qualified):
-        return "numpy_scalar"
-    return "other"
+def scan_stream(data: bytes | memoryview, max_pickles: int | None = None) -> StreamScan:
+    """Scan consecutive pickles from the start of `data` until its end or `max_pickles`.
+
+    A stream whose first pickle is cut short is reported through `stopped`; bytes after
+    at least one complete pickle that do not start another are reported the same way.
+    """
+    data = bytes(data)
+    scan = StreamScan()
+    position, end = 0, len(data)
+    while position < end and (max_pickles is None or scan.pickles < max_pickles):
+        walker = _Walker(data, position, scan)
+        try:
+            position = walker.run()
+        except (_Stop, ValueError, struct.error) as reason:  # ValueError: a bad escape or number
+            scan.stopped, scan.offset = str(reason), walker.position
+            scan.expanded = max(scan.expanded, walker.expanded_size())
+            return scan
+        scan.pickles += 1
+        scan.expanded = max(scan.expanded, walker.expanded_size())
+    scan.offset = position
+    return scan
 
 
-def scan_pickles(data: bytes, count: int = 1) -> PickleImports:
-    """Scan `count` consecutive pickles at the start of `data` (legacy torch files hold 5)."""
-    stream = io.BytesIO(data)
-    found: set[str] = set()
-    protocol = 0
-    for _ in range(count):
-        if stream.tell() >= len(data):
-            break
-        pickle_protocol, imports = _scan_one(stream)
-        protocol = max(protocol, pickle_protocol)
-        found.update(imports)
-    return _grouped(found, protocol)
+_INT4 = struct.Struct("<i")
+_UINT2 = struct.Struct("<H")
+_UINT4 = struct.Struct("<I")
+_UINT8 = struct.Struct("<Q")
 
 
-def merge_imports(scans: list[PickleImports]) -> PickleImports:
-    """The union of several scans (an archive may hold more than one pickle)."""
-    found = {name for scan in scans for name in scan.all}
-    return _grouped(found, max((scan.protocol for scan in scans), default=0))
+class _Walker:
+    """One pickle: reads opcodes from `position` to STOP, updating `scan`."""
 
+    def __init__(self, data: bytes, position: int, scan: StreamScan) -> None:
+        self.data, self.position, self.scan = data, position, scan
+        self.stack: list[object] = []
+        self.marks: list[int] = []
+        self.memo: dict[int, object] = {}
+        self.roots: list[object] = []  # the result, and every value a loader would hash
+        self.shared = False  # a container was fetched again: the graph may expand
 
-def _grouped(found: set[str], protocol: int) -> PickleImports:
-    groups: dict[str, list[str]] = {"weights_only": [], "numpy_scalar": [], "dangerous": [], "other": []}
-    for qualified in sorted(found):
-        groups[classify_global(qualified)].append(qualified)
-    return PickleImports(**{key: tuple(value) for key, value in groups.items()}, protocol=protocol)
+    # -- reading arguments ---------------------------------------------------------
+    def take(self, count: int) -> bytes:
+        start = self.position
+        if count < 0 or start + count > len(self.data):
+            raise _Stop(f"truncated: an argument of {count} bytes runs past the end at byte {start}")
+        self.position = start + count
+        return self.data[start : start + count]
 
+    def line(self) -> bytes:
+        start = self.position
+        stop = self.data.find(b"\n", start, start + MAX_LINE)
+        if stop < 0:
+            raise _Stop(f"no end of line within {MAX_LINE} bytes after byte {start}")
+        self.position = stop + 1
+        return self.data[start:stop]
 
-def _scan_one(stream: io.BytesIO) -> tuple[int, set[str]]:
-    """One pickle's (protocol, imports). A cheap pass reads GLOBAL/INST operands; only a
-    pickle that uses STACK_GLOBAL (protocol 4+, whatever PROTO claims) pays for a second
-    pass that simulates the stack to resolve its operands."""
-    start = stream.tell()
-    imports: set[str] = set()
-    protocol, uses_stack_global = 0, False
-    try:
-        for opcode, argument, _position in pickletools.genops(stream):
-            name = opcode.name
-            if name in ("GLOBAL", "INST"):
-                module, _, attribute = str(argument).partition(" ")
-                imports.add(_python3_name(module, attribute))
-            elif name == "STACK_GLOBAL":
-                uses_stack_global = True
-            elif name == "PROTO":
-                protocol = argument
-        if uses_stack_global:
-            end = stream.tell()
-            stream.seek(start)
-            imports |= _stack_globals(stream)
-            stream.seek(end)
-    except ValueError as error:
-        raise PickleScanError(f"malformed pickle stream: {error}") from None
-    return protocol, imports
+    def sized(self, length_format: struct.Struct) -> bytes:
+        (length,) = length_format.unpack(self.take(length_format.size))
+        return self.take(length)
 
+    # -- stack ------------------------------------------------------------------------
+    def pop(self) -> object:
+        if len(self.stack) <= (self.marks[-1] if self.marks else 0):
+            raise _Stop(f"stack underflow at byte {self.position - 1}")
+        return self.stack.pop()
 
-def _stack_globals(stream: io.BytesIO) -> set[str]:
-    """The operands of every STACK_GLOBAL, from a symbolic stack and memo."""
-    stack: list[object] = []
-    memo: dict[int, object] = {}
-    imports: set[str] = set()
-    for opcode, argument, _position in pickletools.genops(stream):
-        name = opcode.name
-        if name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
-            memo[len(memo) if name == "MEMOIZE" else argument] = stack[-1] if stack else _UNSTACKED
-            continue
-        if name == "STACK_GLOBAL":
-            attribute = stack.pop() if stack else _UNSTACKED
-            module = stack.pop() if stack else _UNSTACKED
-            if isinstance(module, str) and isinstance(attribute, str):
-                imports.add(_python3_name(module, attribute))
+    def pop_mark(self) -> list[object]:
+        if not self.marks:
+            raise _Stop(f"no MARK for the opcode at byte {self.position - 1}")
+        start = self.marks.pop()
+        items = self.stack[start:]
+        del self.stack[start:]
+        return items
+
+    def top(self) -> object:
+        if len(self.stack) <= (self.marks[-1] if self.marks else 0):
+            raise _Stop(f"stack underflow at byte {self.position - 1}")
+        return self.stack[-1]
+
+    def add_import(self, module: str, name: str) -> None:
+        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+        self.scan.imports.add(f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{name}")
+
+    def extend(self, target: object, items: list[object]) -> None:
+        if isinstance(target, _Node):
+            target.children.extend(items)
+
+    # -- the walk -----------------------------------------------------------------------
+    def run(self) -> int:
+        """Read up to and including STOP; return the position after it.
+
+        The hot opcodes of torch checkpoints (memo puts/gets, small ints, MARK, TUPLE,
+        REDUCE, strings) are handled inline with a local read position, and a read past
+        the end or an empty stack surfaces as IndexError instead of being tested before
+        every opcode: this walk runs on every checkpoint before torch loads it, so its
+        cost is part of every audit.
+        """
+        data, stack, memo, marks = self.data, self.stack, self.memo, self.marks
+        append, unpack4 = stack.append, _UINT4.unpack_from
+        pos = self.position
+        try:
+            while True:
+                code = data[pos]
+                pos += 1
+                if code == 0x72:  # LONG_BINPUT
+                    memo[unpack4(data, pos)[0]] = stack[-1]
+                    pos += 4
+                elif code == 0x68 or code == 0x6A:  # BINGET, LONG_BINGET
+                    if code == 0x68:
+                        value = memo[data[pos]]
+                        pos += 1
+                    else:
+                        value = memo[unpack4(data, pos)[0]]
+                        pos += 4
+                    if value.__class__ is _Node:
+                        self.shared = True
+                    append(value)
+                elif code == 0x4B:  # BININT1
+                    pos += 1
+                    append(_LEAF)
+                elif code == 0x28:  # MARK
+                    marks.append(len(stack))
+                elif code == 0x74:  # TUPLE
+                    start = marks.pop()
+                    node = _Node(stack[start:])
+                    del stack[start:]
+                    append(node)
+                elif code == 0x52:  # REDUCE
+                    arguments = stack.pop()
+                    stack[-1] = _Node([stack[-1], arguments])
+                elif code == 0x71:  # BINPUT
+                    memo[data[pos]] = stack[-1]
+                    pos += 1
+                elif code == 0x58 or code == 0x8C:  # BINUNICODE, SHORT_BINUNICODE
+                    if code == 0x58:
+                        length = unpack4(data, pos)[0]
+                        pos += 4
+                    else:
+                        length = data[pos]
+                        pos += 1
+                    if pos + length > len(data):
+                        raise IndexError
+                    append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
+                    pos += length
+                elif code in _PLAIN_LEAVES:  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
+                    append(_LEAF)
+                else:
+                    self.position = pos
+                    if self.rare(code):
+                        return self.position
+                    pos = self.position
+        except (IndexError, KeyError, struct.error):
+            self.position = pos
+            raise _Stop(
+                f"malformed pickle at byte {pos - 1}: truncated, empty stack or unknown memo entry"
+            ) from None
+
+    def rare(self, code: int) -> bool:
+        """Every other opcode; True after STOP."""
+        stack, memo = self.stack, self.memo
+        if code in _EMPTY_CONTAINERS:
+            stack.append(_Node())
+        elif code in (0x6C, 0x64, 0x91):  # LIST, DICT, FROZENSET
+            items = self.pop_mark()
+            self.roots.extend(items if code == 0x91 else items[0::2] if code == 0x64 else ())
+            stack.append(_Node(items))
+        elif code in (0x85, 0x86, 0x87):  # TUPLE1..3
+            items = [self.pop() for _ in range(code - 0x84)][::-1]
+            stack.append(_Node(items))
+        elif code == 0x75:  # SETITEMS
+            items = self.pop_mark()
+            self.roots.extend(items[0::2])
+            self.extend(self.top(), items)
+        elif code == 0x73:  # SETITEM
+            value, key = self.pop(), self.pop()
+            self.roots.append(key)
+            self.extend(self.top(), [key, value])
+        elif code in (0x65, 0x90):  # APPENDS, ADDITEMS
+            items = self.pop_mark()
+            if code == 0x90:
+                self.roots.extend(items)
+            self.extend(self.top(), items)
+        elif code in (0x61, 0x62):  # APPEND, BUILD
+            item = self.pop()
+            self.extend(self.top(), [item])
+        elif code == 0x94:  # MEMOIZE
+            memo[len(memo)] = self.top()
+        elif code == 0x70:  # PUT
+            memo[self.decimal()] = self.top()
+        elif code == 0x67:  # GET
+            stack.append(self.memo_get(self.decimal()))
+        elif code == 0x8D:  # BINUNICODE8
+            stack.append(_text(self.sized(_UINT8)))
+        elif code in (0x54, 0x55):  # BINSTRING, SHORT_BINSTRING
+            stack.append(self.sized(_INT4 if code == 0x54 else _BYTE).decode("latin-1"))
+        elif code in _SIZED_LEAVES:
+            self.sized(_SIZED_LEAVES[code])
+            stack.append(_LEAF)
+        elif code in _LINE_LEAVES:  # INT, LONG, FLOAT, PERSID
+            self.line()
+            stack.append(_LEAF)
+        elif code == 0x53:  # STRING
+            stack.append(_quoted(self.line()))
+        elif code == 0x56:  # UNICODE
+            stack.append(codecs.decode(self.line(), "raw-unicode-escape"))
+        elif code in (0x63, 0x69):  # GLOBAL, INST
+            module, name = self.line(), self.line()
+            self.add_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"))
+            stack.append(_LEAF if code == 0x63 else _Node(self.pop_mark()))
+        elif code == 0x93:  # STACK_GLOBAL
+            name, module = self.pop(), self.pop()
+            if isinstance(module, str) and isinstance(name, str):
+                self.add_import(module, name)
             else:
-                imports.add("<unresolved STACK_GLOBAL>")
-            stack.append(_UNSTACKED)
+                self.scan.imports.add(UNRESOLVED_GLOBAL)
+            stack.append(_LEAF)
+        elif code == 0x6F:  # OBJ
+            stack.append(_Node(self.pop_mark()))
+        elif code in (0x81, 0x92):  # NEWOBJ, NEWOBJ_EX
+            items = [self.pop() for _ in range(2 if code == 0x81 else 3)][::-1]
+            stack.append(_Node(items))
+        elif code in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
+            size = {0x82: 1, 0x83: 2, 0x84: 4}[code]
+            number = int.from_bytes(self.take(size), "little", signed=code == 0x84)
+            self.scan.imports.add(f"<extension code {number}>")
+            stack.append(_LEAF)
+        elif code == 0x51:  # BINPERSID
+            self.pop()
+            stack.append(_LEAF)
+        elif code == 0x30:  # POP
+            if len(stack) > (self.marks[-1] if self.marks else 0):
+                stack.pop()
+            else:
+                self.pop_mark()  # POP of a MARK, as the unpickler allows
+        elif code == 0x31:  # POP_MARK
+            self.pop_mark()
+        elif code == 0x32:  # DUP
+            stack.append(self.top())
+            self.shared = True
+        elif code == 0x80:  # PROTO
+            self.scan.protocol = max(self.scan.protocol, self.take(1)[0])
+        elif code == 0x95:  # FRAME
+            self.take(8)
+        elif code == 0x97:  # NEXT_BUFFER
+            stack.append(_LEAF)
+        elif code == 0x98:  # READONLY_BUFFER
+            self.top()
+        elif code == 0x2E:  # STOP
+            self.roots.append(self.pop())
+            return True
+        elif code in (0x4D, 0x4A, 0x47):  # BININT2, BININT, BINFLOAT
+            self.take({0x4D: 2, 0x4A: 4, 0x47: 8}[code])
+            stack.append(_LEAF)
+        else:
+            raise _Stop(f"unknown opcode 0x{code:02x} at byte {self.position - 1}")
+        return False
+
+    def memo_get(self, index: int) -> object:
+        if index not in self.memo:
+            raise _Stop(f"memo entry {index} read before it was written (byte {self.position})")
+        return self.memo[index]
+
+    def decimal(self) -> int:
+        text = self.line()
+        try:
+            return int(text)
+        except ValueError:
+            raise _Stop(f"not a number: {text[:20]!r} at byte {self.position}") from None
+
+    def expanded_size(self) -> int:
+        """Nodes of the largest root, shared references counted as copies (cycles once).
+
+        Without a container fetched twice there is nothing to expand: the count is then
+        bounded by the number of opcodes and not computed.
+        """
+        if not self.shared:
+            return 0
+        sizes: dict[int, int] = {}
+        return max((_expanded(root, sizes) for root in self.roots), default=0)
+
+
+def _expanded(root: object, sizes: dict[int, int]) -> int:
+    """Iterative post-order count; a node met again on its own path (a cycle) counts 1."""
+    if not isinstance(root, _Node):
+        return 1
+    on_path: set[int] = set()
+    stack: list[tuple[_Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            total = 1
+            for child in node.children:
+                total += sizes.get(id(child), 1) if isinstance(child, _Node) else 1
+            sizes[key] = min(total, MAX_EXPANDED_NODES * 1000)
             continue
-        pushed: object = _UNSTACKED
-        if name in _STRING_OPS:
-            pushed = argument.decode("latin-1") if isinstance(argument, bytes) else argument
-        elif name in ("GET", "BINGET", "LONG_BINGET"):
-            pushed = memo.get(argument, _UNSTACKED)
-        _apply_stack_effect(opcode, stack)
-        if opcode.stack_after:
-            stack[-1] = _MARK if opcode.stack_after[-1] is pickletools.markobject else pushed
-    return imports
+        if key in sizes or key in on_path:
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in node.children if isinstance(child, _Node) and id(child) not in sizes)
+    return sizes.get(id(root), 1)
 
 
-def _python3_name(module: str, attribute: str) -> str:
-    """The global the unpickler really imports: Python 2 names (`__builtin__`) are mapped
-    to Python 3 ones, as `pickle` does for protocols < 3."""
-    module, attribute = _compat_pickle.NAME_MAPPING.get((module, attribute), (module, attribute))
-    return f"{_compat_pickle.IMPORT_MAPPING.get(module, module)}.{attribute}"
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogatepass")
 
 
-def _apply_stack_effect(opcode: pickletools.OpcodeInfo, stack: list[object]) -> None:
-    """Pop what the opcode consumes (up to and including a MARK for stackslices); push placeholders."""
-    before = opcode.stack_before
-    if pickletools.stackslice in before:
-        while stack and stack.pop() is not _MARK:
-            pass
-        plain = before.index(pickletools.markobject)  # items below the mark, e.g. the list of APPENDS
-    else:
-        plain = len(before)
-    for _ in range(plain):
-        if stack:
-            stack.pop()
-    stack.extend(_UNSTACKED for _ in opcode.stack_after)
+def _quoted(raw: bytes) -> str:
+    """A protocol-0 STRING argument ('os' or "os", with escapes) as the unpickler reads it."""
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[:1] in (b"'", b'"'):
+        raw = raw[1:-1]
+    return codecs.escape_decode(raw)[0].decode("latin-1")
+
+
+_BYTE = struct.Struct("<B")
+_PLAIN_LEAVES = frozenset({0x29, 0x4E, 0x88, 0x89})  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
+_EMPTY_CONTAINERS = frozenset({0x5D, 0x7D, 0x8F})  # EMPTY_LIST, EMPTY_DICT, EMPTY_SET
+# Length-prefixed leaves: LONG1, LONG4, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8.
+_SIZED_LEAVES = {0x8A: _BYTE, 0x8B: _INT4, 0x42: _UINT4, 0x43: _BYTE, 0x8E: _UINT8, 0x96: _UINT8}
+_LINE_LEAVES = frozenset({0x49, 0x4C, 0x46, 0x50})  # INT, LONG, FLOAT, PERSID

@@ -45,12 +45,18 @@ class FileRecord:
     content_hash: str = ""
     trainable_names: frozenset[str] = frozenset()
     problems: list[Problem] = field(default_factory=list)
+    side: bool = False  # a side file (.pkl, .bin, .npy, ...): judged for safety, not a checkpoint of the run
 
     @property
     def role(self) -> str:
-        """best, latest or other, from the file name (best_Q.pt is a best file)."""
+        """From the file name: best (best.pt), best-variant (best_Q.pt, best_*.pt),
+        latest, other (epoch_N.pt, ...) or side (not a checkpoint of the run)."""
+        if self.side:
+            return "side"
         stem = self.path.stem.lower()
-        return "best" if stem.startswith("best") else "latest" if stem.startswith("latest") else "other"
+        if stem == "best":
+            return "best"
+        return "best-variant" if stem.startswith("best") else "latest" if stem.startswith("latest") else "other"
 
     @property
     def loaded(self) -> bool:
@@ -72,6 +78,12 @@ class RunRecord:
     has_readme: bool = False
     has_config: bool = False
     newest_mtime: float = 0.0
+    not_audited: list[tuple[str, str]] = field(default_factory=list)  # (relpath, why)
+
+    @property
+    def checkpoints(self) -> list[FileRecord]:
+        """The run's own checkpoint files (side files left out)."""
+        return [record for record in self.files if not record.side]
 
     @property
     def primary(self) -> FileRecord | None:
@@ -79,11 +91,10 @@ class RunRecord:
         other best* files, then latest*, then any other (by path)."""
 
         def rank(record: FileRecord) -> tuple[int, int, str]:
-            stem = record.path.stem.lower()
-            order = 0 if stem == "best" else 1 if record.role == "best" else 2 if record.role == "latest" else 3
+            order = ("best", "best-variant", "latest").index(record.role) if record.role in ("best", "best-variant", "latest") else 3
             return (0 if record.loaded else 1, order, record.relpath)
 
-        return min(self.files, key=rank, default=None)
+        return min(self.checkpoints, key=rank, default=None)
 
     @property
     def all_problems(self) -> list[Problem]:
@@ -97,7 +108,7 @@ class RunRecord:
             return UNSAFE
         if INVALID in severities:
             return INVALID
-        return "valid" if self.files else "empty"
+        return "valid" if self.checkpoints else "empty"
 
     @property
     def metrics(self) -> dict[str, float]:

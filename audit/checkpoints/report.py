@@ -16,13 +16,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from vaeaudit.checkpoints.fields import METRIC_NAMES
-from vaeaudit.checkpoints.rankings import RANKINGS, best_runs, pareto_front
+from vaeaudit.checkpoints.metric_names import METRIC_NAMES
+from vaeaudit.checkpoints.rankings import RANKINGS, best_runs, is_ranked, pareto_front
+from vaeaudit.checkpoints.run_status import STATUSES
 from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, RunRecord
 from vaeaudit.checkpoints.tree_audit import TreeAudit
 from vaeaudit.render import escape_markdown, inline_code, render
 
-STATUSES = ("complete", "partial", "crashed", "empty")
 VERDICTS = ("valid", "invalid", "unsafe", "empty")
 _DIGITS = {"coverage": None, "hierarchy_A": 4, "hierarchy_B": 4, "richness": 5, "r_v0": 2, "r_v9": 2, "dist_corr": 3, "Q": 3}
 
@@ -68,7 +68,7 @@ def _run_row(run: RunRecord) -> list[str]:
         run.status,
         run.verdict,
         *_metric_cells(run, ("coverage", "hierarchy_B", "richness", "Q")),
-        str(len(run.files)),
+        str(len(run.checkpoints)),
         inline_code(primary.path.name) if primary else "–",
         escape_markdown(run.rule),
     ]
@@ -120,11 +120,13 @@ def markdown_context(audit: TreeAudit, plot: str) -> dict[str, Any]:
                     escape_markdown("; ".join(run_reasons(run)) or "–"),
                 ]
                 for run in runs
-                if run.verdict in (INVALID, UNSAFE) or run.status == "crashed"
+                if run.verdict in (INVALID, UNSAFE) or run.status in ("crashed", "interrupted")
             ],
         ),
         "unsafe_files": [(record.relpath, record.imports) for record in audit.files if _is_unsafe(record)],
         "recommendations": _recommendations(runs),
+        "metric_sources_table": _metric_sources_table(runs),
+        "not_audited": _not_audited(runs),
         "notes": audit.notes,
         "plot": plot,
     }
@@ -172,19 +174,51 @@ def _summary(audit: TreeAudit) -> dict[str, Any]:
 
 
 def _recommendations(runs: list[RunRecord]) -> list[tuple[str, list[str]]]:
-    """(advice, run names) pairs; empty lists are dropped."""
+    """(advice, run names) pairs; empty lists are dropped.
+
+    A README is asked for only where one matters: valid, complete production runs
+    (the ones others will build on), and `--write-readmes` writes it.
+    """
     codes = {run.name: {p.code for p in run.all_problems} for run in runs}
     explained = {"duplicate", "learned-nothing"}
     advice = [
         ("Delete or quarantine (unsafe pickle imports; never load these)", [r.name for r in runs if r.verdict == UNSAFE]),
         ("Archive: crashed or empty runs", [r.name for r in runs if r.status in ("crashed", "empty")]),
+        ("Resume or archive: interrupted runs (never ranked)", [r.name for r in runs if r.status == "interrupted"]),
         ("Archive: copies of another run", [r.name for r in runs if "duplicate" in codes[r.name]]),
         ("Do not use: learned nothing (metrics are inherited, not learned)", [r.name for r in runs if "learned-nothing" in codes[r.name]]),
         ("Investigate: other invalid runs", [r.name for r in runs if r.verdict == INVALID and not codes[r.name] & explained]),
-        ("Add a README (purpose, validation status, known issues)", [r.name for r in runs if r.files and not r.has_readme]),
-        ("Store the config (no config file, none in the checkpoint)", [r.name for r in runs if r.files and not r.has_config]),
+        (
+            "Document: valid, complete production runs without a README (`vaeaudit checkpoints report --write-readmes`)",
+            [r.name for r in runs if r.category == "PRODUCTION" and is_ranked(r) and not r.has_readme],
+        ),
+        ("Store the config (no config file, none in the checkpoint)", [r.name for r in runs if r.checkpoints and not r.has_config]),
     ]
     return [(text, names) for text, names in advice if names]
+
+
+def _metric_sources_table(runs: list[RunRecord]) -> str:
+    """How many runs' numbers came from each stored key, per reported metric."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for run in runs:
+        if run.primary:
+            for name, source in run.primary.fields.metric_sources.items():
+                counts[(name, re.sub(r"^metrics\.", "", source))] += 1
+    order = {name: index for index, name in enumerate(METRIC_NAMES)}
+    rows = [[name, inline_code(key), str(count)] for (name, key), count in sorted(counts.items(), key=lambda item: (order[item[0][0]], -item[1]))]
+    return _table(["reported", "stored key", "runs"], rows)
+
+
+NOT_AUDITED_EXAMPLES = 5
+
+
+def _not_audited(runs: list[RunRecord]) -> list[tuple[str, int, list[str]]]:
+    """(reason, count, example paths) for files listed but not audited, most common first."""
+    grouped: dict[str, list[str]] = {}
+    for run in runs:
+        for relpath, why in run.not_audited:
+            grouped.setdefault(why, []).append(relpath)
+    return sorted(((why, len(paths), paths[:NOT_AUDITED_EXAMPLES]) for why, paths in grouped.items()), key=lambda item: -item[1])
 
 
 def render_markdown(audit: TreeAudit, plot: str = "") -> str:
@@ -201,9 +235,10 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         "status": run.status,
         "status_reason": run.status_reason,
         "verdict": run.verdict,
-        "files": len(run.files),
+        "files": len(run.checkpoints),
         "path": run.primary.relpath if run.primary else None,
         **{name: run.metrics.get(name) for name in METRIC_NAMES},
+        "metric_keys": _metric_keys(run.primary),
         "epoch": run.primary.fields.epoch if run.primary else None,
         "has_readme": run.has_readme,
         "has_config": run.has_config,
@@ -217,6 +252,7 @@ def file_row(record: FileRecord) -> dict[str, Any]:
         "row": "file",
         "run": record.run,
         "path": record.relpath,
+        "role": record.role,
         "size": record.size,
         "kind": record.kind,
         "load": record.verdict,
@@ -225,12 +261,25 @@ def file_row(record: FileRecord) -> dict[str, Any]:
         "layout": record.fields.layout,
         "epoch": record.fields.epoch,
         **{name: record.fields.metrics.get(name) for name in METRIC_NAMES},
+        "metric_keys": _metric_keys(record),
         "tensors": record.tensor_count,
         "parameters": record.parameter_count,
         "architecture": record.architecture,
         "content_hash": record.content_hash,
         "problems": "; ".join(f"{p.message} [{p.code}]" for p in record.problems),
     }
+
+
+def _metric_keys(record: FileRecord | None) -> str:
+    """Which stored key each reported number came from: "hierarchy_B=metrics.radial_corr_B; ..."."""
+    if record is None:
+        return ""
+    return "; ".join(f"{name}={source}" for name, source in record.fields.metric_sources.items())
+
+
+def not_audited_row(run: RunRecord, relpath: str, why: str) -> dict[str, Any]:
+    """One JSON/CSV row for a file of a run that was listed, not audited."""
+    return {"row": "file", "run": run.name, "path": relpath, "role": "not-audited", "load": "not-audited", "load_reason": why}
 
 
 def render_table_format(audit: TreeAudit, output_format: str) -> str:
@@ -244,7 +293,9 @@ def render_table_format(audit: TreeAudit, output_format: str) -> str:
     run_columns = list(run_row(RunRecord("", Path(), "", "")))
     file_columns = list(file_row(FileRecord(Path(), "", "")))
     runs = _with_integer_columns(pandas.DataFrame([run_row(run) for run in audit.runs], columns=run_columns))
-    files = _with_integer_columns(pandas.DataFrame([file_row(record) for record in audit.files], columns=file_columns))
+    file_rows = [file_row(record) for record in audit.files]
+    file_rows += [not_audited_row(run, relpath, why) for run in audit.runs for relpath, why in run.not_audited]
+    files = _with_integer_columns(pandas.DataFrame(file_rows, columns=file_columns))
     if output_format == "csv":
         columns = list(dict.fromkeys([*run_columns, *file_columns]))
         return pandas.concat([runs, files], ignore_index=True, sort=False).reindex(columns=columns).to_csv(index=False)

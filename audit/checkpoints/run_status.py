@@ -1,10 +1,22 @@
-"""How a run ended: complete, partial, crashed or empty.
+"""How a run ended. One table decides it; the first row that applies wins:
 
-From the file names (best.pt → complete, only latest.pt → partial, only other .pt
-files → crashed, none → empty), overridden by evidence of a crash: a traceback,
-"Killed" or out-of-memory at the end of the run's log, or a latest checkpoint short of
-its configured epochs, without an end-of-training marker, that nobody has touched for
-`stale_after_hours` (early stopping is legitimate, hence the marker).
+    status        when                                                    ranked?
+    crashed       the run's log ends with a traceback, "Killed" or out    no
+                  of memory
+    interrupted   its newest checkpoint says training did not finish:     no
+                  this trainer's marker (phase/phase_done, finished,
+                  completed) says so, or, without a marker, its epoch is
+                  short of the configured epochs
+    complete      a best.pt                                               yes, if valid
+    partial       latest.pt and/or best_Q.pt (any best_*.pt) without     no
+                  best.pt
+    crashed       only other checkpoints (epoch_N.pt): what crashed       no
+                  runs of the original system kept
+    empty         no checkpoint files                                     no
+
+An interrupted run untouched for `stale-after-hours` says so in its reason; one written
+more recently "may still be running". Early stopping is legitimate: a checkpoint whose
+marker says finished is finished, whatever its epoch.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from typing import Any
 from vaeaudit.checkpoints.records import FileRecord
 from vaeaudit.checkpoints.regular_files import open_regular_file
 
+STATUSES = ("complete", "partial", "interrupted", "crashed", "empty")
 LOG_TAIL_BYTES = 8192
 LOG_TAIL_LINES = 40
 CRASH_MARKERS = re.compile(
@@ -30,25 +43,42 @@ CRASH_MARKERS = re.compile(
 def run_status(
     files: list[FileRecord], logs: list[Path], newest_mtime: float, stale_after_hours: float, now: float | None = None
 ) -> tuple[str, str]:
-    """(status, why) for a run."""
+    """(status, why) for a run, from its checkpoint files (side files left out) and logs."""
     for log in logs:
         marker = crash_marker(log)
         if marker:
             return "crashed", f"{log.name} ends with {marker!r}"
-    latest = max((r.fields for r in files if r.role == "latest" and r.fields.epoch is not None), key=lambda f: f.epoch, default=None)
-    if latest is not None and not latest.finished:
-        planned = configured_epochs(latest.config)
+    unfinished = _unfinished(files)
+    if unfinished:
         idle_hours = ((time.time() if now is None else now) - newest_mtime) / 3600
-        if planned and latest.epoch < planned - 1 and idle_hours > stale_after_hours:
-            return "crashed", f"stale: stopped at epoch {latest.epoch} of {planned}, untouched for {idle_hours:.0f} h"
+        age = f"untouched for {idle_hours:.0f} h" if idle_hours > stale_after_hours else "written recently: may still be running"
+        return "interrupted", f"{unfinished} ({age})"
     roles = {record.role for record in files}
     if "best" in roles:
-        return "complete", "has a best checkpoint"
-    if "latest" in roles:
-        return "partial", "only a latest checkpoint"
+        return "complete", "has best.pt"
+    if roles & {"latest", "best-variant"}:
+        present = sorted(record.path.name for record in files if record.role in ("latest", "best-variant"))
+        return "partial", f"{', '.join(present)} without best.pt"
     if files:
-        return "crashed", "checkpoints but neither best nor latest"
+        return "crashed", "checkpoints but neither best nor latest (e.g. only epoch_N.pt)"
     return "empty", "no checkpoint files"
+
+
+def _unfinished(files: list[FileRecord]) -> str | None:
+    """Why the run's newest checkpoint says training did not finish, or None."""
+    dated = [record for record in files if record.loaded and record.fields.epoch is not None]
+    if not dated:
+        return None
+    newest = max(dated, key=lambda record: (record.fields.epoch, record.role == "latest")).fields
+    if newest.finished is True:
+        return None
+    if newest.finished is False:
+        phase = f" in phase {newest.phase!r}" if newest.phase else ""
+        return f"its newest checkpoint (epoch {newest.epoch}{phase}) says training did not finish"
+    planned = configured_epochs(newest.config)
+    if planned and newest.epoch < planned - 1:
+        return f"stopped at epoch {newest.epoch} of {planned} configured"
+    return None
 
 
 def crash_marker(log: Path) -> str | None:

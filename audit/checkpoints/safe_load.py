@@ -1,12 +1,15 @@
 """Load one checkpoint file without ever trusting it.
 
-The order is the point: (1) magic bytes, (2) zip structure and CRCs, (3) a static scan
-of every pickle import, and only when all of that passes (4) `torch.load` with
+The order is the point: (1) magic bytes, (2) every pickle any loader could run from the
+file, found in whatever container holds it and scanned statically (`pickle_sources`),
+(3) the imports judged against the allowlist (`import_policy`), the object graph's size
+and the container's structure, and only when all of that passes (4) `torch.load` with
 `weights_only=True` and `map_location="cpu"` passed explicitly (an environment variable
-can flip torch's default). Files importing anything dangerous are UNSAFE and never
-reach torch. The numpy-scalar allowlist (metrics saved as numpy floats) is granted only
-when the scan shows nothing beyond it. The bytes that were scanned are the bytes that
-are loaded: the file is read once, so it cannot change between check and load.
+can flip torch's default). A dangerous import makes the file UNSAFE whatever else is
+wrong with it, and it never reaches torch. The numpy-scalar allowlist (metrics saved as
+numpy floats) and configured extras are granted only when the scan shows nothing beyond
+them. The bytes that were scanned are the bytes that are loaded: the file is read once,
+so it cannot change between check and load.
 """
 
 from __future__ import annotations
@@ -18,20 +21,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vaeaudit.checkpoints.pickle_scan import PickleImports, PickleScanError, merge_imports, scan_pickles
+from vaeaudit.checkpoints.import_policy import DEFAULT_POLICY, ImportPolicy, PickleImports
+from vaeaudit.checkpoints.pickle_scan import MAX_EXPANDED_NODES
+from vaeaudit.checkpoints.pickle_sources import FileScan, scan_file
 from vaeaudit.checkpoints.regular_files import NotARegularFile, open_regular_file
-from vaeaudit.checkpoints.sniff import is_torchscript, sniff
-from vaeaudit.checkpoints.zipcheck import ZipReport, check_zip
+from vaeaudit.checkpoints.sniff import sniff
+from vaeaudit.checkpoints.zipcheck import ZipReport
 
-# Verdicts, from best to worst.
+# Verdicts, from best to worst (UNSAFE outranks every other).
 LOADED = "loaded"
 REFUSED = "refused"  # well-formed, but torch's weights-only loader cannot or may not read it
 NOT_A_CHECKPOINT = "not-a-checkpoint"
 CORRUPT = "corrupt"
 UNREADABLE = "unreadable"
+TOO_EXPENSIVE = "too-expensive"
 UNSAFE = "unsafe"
 
-LEGACY_PICKLE_COUNT = 5  # magic, protocol, sys info, the object, the storage keys
+_NOT_TORCH = {
+    "torchscript": "TorchScript archive: a compiled model, not a training checkpoint",
+    "zip": "zip archive without <folder>/data.pkl: not a torch checkpoint",
+    "pickle": "plain pickle, not a torch checkpoint (torch.load before 2.6 would have run it)",
+    "compressed pickle": "compressed pickle, not a torch checkpoint",
+    "npy": "numpy array, not a torch checkpoint",
+}
 
 
 @dataclass
@@ -45,11 +57,15 @@ class LoadOutcome:
     verdict: str
     reason: str = ""
     imports: PickleImports | None = None
-    zip_report: ZipReport | None = None
+    scan: FileScan | None = None
     obj: Any = None
 
+    @property
+    def zip_report(self) -> ZipReport | None:
+        return self.scan.zip_report if self.scan else None
 
-def load_checkpoint(path: Path) -> LoadOutcome:
+
+def load_checkpoint(path: Path, policy: ImportPolicy = DEFAULT_POLICY) -> LoadOutcome:
     """Run the four loading stages on `path` and say how far it got and why."""
     try:
         with open_regular_file(path) as handle:
@@ -63,38 +79,52 @@ def load_checkpoint(path: Path) -> LoadOutcome:
     if sniffed.kind in ("lfs-pointer", "foreign"):
         return _fail(outcome, NOT_A_CHECKPOINT, sniffed.detail)
 
-    pickles, count = [data], 1
-    if sniffed.kind == "zip":
-        outcome.zip_report, archive = check_zip(data)
-        if archive is not None and is_torchscript(archive):
-            outcome.kind, outcome.detail = "torchscript", "TorchScript archive (torch.jit.save)"
-            return _fail(outcome, NOT_A_CHECKPOINT, "TorchScript archive: a compiled model, not a training checkpoint")
-        if outcome.zip_report.problems:
-            problems = outcome.zip_report.problems
-            more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
-            return _fail(outcome, CORRUPT, "; ".join(problems[:2]) + more)
-        pickles = list(outcome.zip_report.pickles.values())
-    elif sniffed.kind == "legacy":
-        count = LEGACY_PICKLE_COUNT
-
-    try:
-        outcome.imports = merge_imports([scan_pickles(pickle, count) for pickle in pickles])
-    except PickleScanError as error:
-        return _fail(outcome, CORRUPT, str(error))
-    if outcome.imports.dangerous:
-        return _fail(outcome, UNSAFE, "imports " + ", ".join(outcome.imports.dangerous))
-    if sniffed.kind == "pickle":
+    scan = outcome.scan = scan_file(data, sniffed.kind)
+    imports = outcome.imports = policy.judge(scan.imports)
+    outcome.kind = scan.container if scan.container != "none" else sniffed.kind
+    if imports.dangerous:
+        stopped = scan.stops()
+        tail = f" (read before the stream stopped: {stopped[0]})" if stopped else ""
+        return _fail(outcome, UNSAFE, "imports " + ", ".join(imports.dangerous) + tail)
+    if scan.too_large:
+        return _fail(
+            outcome, TOO_EXPENSIVE,
+            f"too expensive to inspect: shared references expand its objects past {MAX_EXPANDED_NODES:,} nodes "
+            "(a 'billion laughs' pickle); not loaded",
+        )
+    problems = _zip_problems(scan)
+    if problems:
+        more = f"; and {len(problems) - 2} more" if len(problems) > 2 else ""
+        return _fail(outcome, CORRUPT, "; ".join(problems[:2]) + more)
+    if scan.container == "none":
         return _fail(outcome, NOT_A_CHECKPOINT, sniffed.detail)
-    if outcome.imports.other:
-        return _fail(outcome, REFUSED, "needs globals outside the weights-only allowlist: " + ", ".join(outcome.imports.other))
-    return _torch_load(outcome, data)
+    if scan.container in _NOT_TORCH:
+        return _fail(outcome, NOT_A_CHECKPOINT, _NOT_TORCH[scan.container] + _judged(imports))
+    if scan.stops():
+        return _fail(outcome, CORRUPT, "malformed pickle: " + scan.stops()[0])
+    if imports.other:
+        return _fail(outcome, REFUSED, "needs globals outside the weights-only allowlist: " + ", ".join(imports.other))
+    return _torch_load(outcome, data, policy)
 
 
-def _torch_load(outcome: LoadOutcome, data: bytes) -> LoadOutcome:
+def _zip_problems(scan: FileScan) -> list[str]:
+    if scan.zip_report is None:
+        return []
+    return scan.zip_report.checkpoint_problems() if scan.container == "torch-zip" else scan.zip_report.problems
+
+
+def _judged(imports: PickleImports) -> str:
+    names = imports.all
+    return f"; its pickles import {', '.join(names[:6])}{' …' if len(names) > 6 else ''}, none dangerous" if names else ""
+
+
+def _torch_load(outcome: LoadOutcome, data: bytes, policy: ImportPolicy) -> LoadOutcome:
     """Stage 4: the only place a checkpoint is unpickled, always weights-only."""
     import torch
 
-    allowed = _numpy_scalar_globals(outcome.imports.numpy_scalar) if outcome.imports else []
+    imports = outcome.imports or PickleImports()
+    extras = tuple(name for name in imports.allowed if name in policy.extra_allowed)
+    allowed = _resolve_globals((*imports.numpy_scalar, *extras), with_dtype_classes="numpy.dtype" in imports.numpy_scalar)
     try:
         with warnings.catch_warnings(), torch.serialization.safe_globals(allowed):
             warnings.simplefilter("ignore")
@@ -104,8 +134,8 @@ def _torch_load(outcome: LoadOutcome, data: bytes) -> LoadOutcome:
     return outcome
 
 
-def _numpy_scalar_globals(names: tuple[str, ...]) -> list[Any]:
-    """The numpy objects behind the allowlisted names this file imports.
+def _resolve_globals(names: tuple[str, ...], with_dtype_classes: bool) -> list[Any]:
+    """The objects behind the granted names (numpy scalars, configured extras) this file imports.
 
     `numpy.dtype(...)` builds instances of the per-type classes in `numpy.dtypes`, which
     never appear as pickle globals yet must be allowed too; only the plain numeric ones are.
@@ -115,7 +145,7 @@ def _numpy_scalar_globals(names: tuple[str, ...]) -> list[Any]:
     import importlib
 
     objects = []
-    for qualified in (*names, *(_NUMERIC_DTYPE_CLASSES if "numpy.dtype" in names else ())):
+    for qualified in (*names, *(_NUMERIC_DTYPE_CLASSES if with_dtype_classes else ())):
         module_name, _, attribute = qualified.rpartition(".")
         try:
             objects.append(getattr(importlib.import_module(module_name), attribute))

@@ -38,22 +38,23 @@ def audit_tree(root: Path, settings: CheckpointSettings, progress: Progress | No
     """Classify, load and validate every run under `root`."""
     started = time.perf_counter()
     folders, notes = discover_runs(root)
-    total = sum(len(folder.checkpoints) for folder in folders)
+    total = sum(len(folder.checkpoints) + len(folder.side_files) for folder in folders)
     done = 0
     runs = []
     for folder in folders:
         category, rule = classify(folder.name, settings.rules)
         run = RunRecord(folder.name, folder.path, category, rule, has_readme=folder.has_readme, newest_mtime=folder.newest_mtime)
         run.problems.extend(Problem("unlisted", note, WARNING) for note in folder.notes)
-        for path in folder.checkpoints:
+        run.not_audited = [(path.relative_to(root).as_posix(), why) for path, why in folder.not_audited]
+        for path, side in [*((path, False) for path in folder.checkpoints), *((path, True) for path in folder.side_files)]:
             relpath = path.relative_to(root).as_posix()
-            run.files.append(audit_file(path, relpath, folder.name, settings.q_tolerance))
+            run.files.append(audit_file(path, relpath, folder.name, settings, side=side))
             done += 1
             if progress:
                 progress(done, total, relpath)
         primary = run.primary
         run.has_config = folder.has_config_file or bool(primary and primary.fields.config is not None)
-        run.status, run.status_reason = run_status(run.files, folder.logs, folder.newest_mtime, settings.stale_after_hours)
+        run.status, run.status_reason = run_status(run.checkpoints, folder.logs, folder.newest_mtime, settings.stale_after_hours)
         runs.append(run)
     add_cross_run_problems(runs)
     return TreeAudit(root, runs, notes, time.perf_counter() - started)

@@ -110,7 +110,7 @@ def inspect(file: Path, strict: bool) -> None:
         raise click.UsageError(f"{file}: no such file")
     from vaeaudit.checkpoints.describe import inspect_file
 
-    text, record = inspect_file(file, _settings().q_tolerance)
+    text, record = inspect_file(file, _settings())
     click.echo(text, nl=False)
     if strict and any(problem.severity in ("invalid", "unsafe") for problem in record.problems):
         sys.exit(1)

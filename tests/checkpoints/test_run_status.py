@@ -14,15 +14,17 @@ CONFIG = {"coverage": {"max_epochs": 40}, "hierarchy": {"max_epochs": 60}}
 DAY = 24 * 3600
 
 
-def record(name: str, epoch: int | None = None, finished: bool = False) -> FileRecord:
-    return FileRecord(Path("run") / name, f"run/{name}", "run", fields=CheckpointFields(epoch=epoch, config=CONFIG, finished=finished))
+def record(name: str, epoch: int | None = None, finished: bool | None = None) -> FileRecord:
+    fields = CheckpointFields(epoch=epoch, config=CONFIG, finished=finished)
+    return FileRecord(Path("run") / name, f"run/{name}", "run", verdict="loaded", fields=fields)
 
 
 @pytest.mark.parametrize(
     ("names", "status"),
     [
         (["best.pt", "latest.pt"], "complete"),
-        (["best_Q.pt"], "complete"),
+        (["best_Q.pt"], "partial"),
+        (["latest.pt", "best_Q.pt"], "partial"),
         (["latest.pt"], "partial"),
         (["epoch_3.pt", "model.pth"], "crashed"),
         ([], "empty"),
@@ -57,15 +59,23 @@ def test_an_old_traceback_followed_by_a_long_healthy_tail_is_not_a_crash(tmp_pat
     assert crash_marker(log) is None
 
 
-def test_stale_unfinished_run_is_crashed_fresh_one_is_partial():
-    files = [record("latest.pt", epoch=12)]
+def test_a_run_whose_checkpoints_say_unfinished_is_interrupted_even_with_best_pt():
     now = time.time()
-    assert run_status(files, [], now - 3 * DAY, 24.0, now=now)[0] == "crashed"
-    assert run_status(files, [], now - 3600, 24.0, now=now)[0] == "partial"
-    finished = [record("latest.pt", epoch=12, finished=True)]  # early stop is legitimate
-    assert run_status(finished, [], now - 3 * DAY, 24.0, now=now)[0] == "partial"
+    marked = [record("best.pt", epoch=10, finished=False), record("latest.pt", epoch=12, finished=False)]
+    status, reason = run_status(marked, [], now - 3 * DAY, 24.0, now=now)
+    assert status == "interrupted" and "epoch 12" in reason and "untouched for 72 h" in reason
+    assert "may still be running" in run_status(marked, [], now - 60, 24.0, now=now)[1]
+    short = [record("latest.pt", epoch=12)]  # no marker: judged against the configured 100 epochs
+    assert run_status(short, [], now, 24.0, now=now)[:1] == ("interrupted",)
+    assert "stopped at epoch 12 of 100 configured" in run_status(short, [], now, 24.0, now=now)[1]
+
+
+def test_early_stopping_and_a_full_run_are_not_interrupted():
+    now = time.time()
+    early = [record("best.pt", epoch=8), record("latest.pt", epoch=12, finished=True)]
+    assert run_status(early, [], now, 24.0, now=now)[0] == "complete"
     done = [record("latest.pt", epoch=99)]
-    assert run_status(done, [], now - 3 * DAY, 24.0, now=now)[0] == "partial"
+    assert run_status(done, [], now, 24.0, now=now)[0] == "partial"
 
 
 @pytest.mark.parametrize(

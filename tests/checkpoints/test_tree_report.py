@@ -24,8 +24,8 @@ EXPECTED_RUNS = {
     "v5_5": ("complete", "valid", {"architecture-unchecked"}),
     "homeostatic_rich": ("complete", "valid", set()),
     "empty_run": ("empty", "empty", set()),
-    "partial_run": ("partial", "valid", set()),
-    "stale_partial": ("crashed", "valid", set()),
+    "partial_run": ("interrupted", "valid", set()),
+    "stale_partial": ("interrupted", "valid", set()),
     "sweep2_traceback": ("crashed", "valid", set()),
     "oom_run": ("crashed", "valid", set()),
     "killed_run": ("crashed", "valid", set()),
@@ -43,7 +43,7 @@ EXPECTED_RUNS = {
     "v5_11_overnight": ("complete", "invalid", {"learned-nothing"}),
     "phase2_seed_a": ("complete", "invalid", {"learned-nothing"}),
     "phase2_seed_b": ("complete", "invalid", {"learned-nothing"}),
-    "coverage_phase_a": ("partial", "valid", set()),  # phase-2 tensors still at their init: expected
+    "coverage_phase_a": ("interrupted", "valid", set()),  # phase-2 tensors still at their init: expected
     "test_bad_malicious": ("complete", "unsafe", {"unsafe-pickle"}),
     "test_bad_print_pickle": ("complete", "unsafe", {"unsafe-pickle"}),
     "test_bad_flipped_crc": ("complete", "invalid", {"corrupt"}),
@@ -89,14 +89,17 @@ def test_markdown_report(audit):
     assert "v5.11.annealing" not in production
     header = next(line for line in production.splitlines() if line.startswith("| Version"))
     assert [cell.strip() for cell in header.strip("|").split("|")] == ["Version", "Coverage", "Hier_B", "Richness", "r_v0", "r_v9", "Q", "Notes"]
-    best = text.split("## Best runs")[1].split("## Invalid")[0]
+    best = text.split("## Best runs")[1].split("## Runs to look at")[0]
     assert "hierarchy\\_push" not in best and "killed\\_run" not in best  # collapsed or crashed never rank
     pareto = best.split("Pareto front")[1]
     assert "homeostatic\\_rich" in pareto and "final\\_rich\\_lr5e5" in pareto
-    trouble = text.split("## Invalid, crashed and unsafe runs")[1].split("## Runs by category")[0]
-    assert "posix.mkdir" in trouble and "CRC mismatch" in trouble and "stale" in trouble
+    trouble = text.split("## Runs to look at")[1].split("## Runs by category")[0]
+    assert "posix.mkdir" in trouble and "CRC mismatch" in trouble and "untouched for" in trouble
     assert "TRAINING\\_EXPERIMENT: search /progressive\\|annealing\\|learnable/" in text
-    assert "Add a README" in text and "Archive: crashed or empty runs" in text
+    assert "Archive: crashed or empty runs" in text and "Resume or archive: interrupted runs" in text
+    recommendations = text.split("## Recommendations")[1]
+    assert "`v5_11`" in recommendations.split("Document:")[1].split("\n")[0]  # production, valid, no README
+    assert "misc\\_probe" not in recommendations.split("Document:")[1]  # no blanket README advice
 
 
 def test_hostile_run_name_cannot_break_a_table_or_inject_markup(audit):
@@ -110,17 +113,19 @@ def test_hostile_run_name_cannot_break_a_table_or_inject_markup(audit):
 
 def test_json_and_csv_have_one_row_per_run_and_per_file(audit):
     document = json.loads(render_table_format(audit, "json"))
-    assert len(document["runs"]) == len(audit.runs) and len(document["files"]) == len(audit.files)
+    listed = sum(len(run.not_audited) for run in audit.runs)
+    assert len(document["runs"]) == len(audit.runs) and len(document["files"]) == len(audit.files) + listed
+    assert {row["load"] for row in document["files"][len(audit.files) :]} == {"not-audited"}
     assert document["summary"]["verdicts"]["unsafe"] == 2
     overnight = next(row for row in document["runs"] if row["run"] == "v5_11_overnight")
     assert "learned-nothing" in overnight["problems"] and overnight["Q"] == pytest.approx(0.7 + 1.5 * 0.83)
     rows = list(csv.DictReader(io.StringIO(render_table_format(audit, "csv"))))
     assert sum(row["row"] == "run" for row in rows) == len(audit.runs)
-    assert sum(row["row"] == "file" for row in rows) == len(audit.files)
+    assert sum(row["row"] == "file" for row in rows) == len(audit.files) + listed
     assert any(row["row"] == "run" and row["run"] == HOSTILE_NAME for row in rows)
     v5_12_4 = next(row for row in rows if row["row"] == "run" and row["run"] == "v5_12_4")
     assert (v5_12_4["files"], v5_12_4["epoch"]) == ("3", "90")  # counts, not "3.0"
-    assert isinstance(overnight["epoch"], int) and all(isinstance(row["size"], int) for row in document["files"])
+    assert isinstance(overnight["epoch"], int) and all(isinstance(row["size"], int) for row in document["files"][: len(audit.files)])
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -174,7 +179,7 @@ def test_cli_default_root_and_output_from_pyproject(tree, tmp_path, monkeypatch)
     ("arguments", "pyproject", "message"),
     [
         (["/no/such/root"], None, "is not a folder"),
-        ([], None, "sandbox-training/checkpoints is not a folder"),
+        ([], None, "checkpoint root runs is not a folder"),
         (["--format", "pdf"], None, "Invalid value for '--format'"),
         ([], "[tool.vaeaudit.checkpoints]\nrooot = 'x'\n", "unknown key 'rooot'"),
     ],
@@ -241,7 +246,7 @@ def test_what_is_not_audited_is_said(tmp_path):
     assert [run.name for run in audit.runs] == ["real_run"]
     assert audit.runs[0].status == "empty"
     text = render_markdown(audit)
-    assert "loose.pt: checkpoint directly under the root" in text.replace("\\", "")
+    assert "loose.pt: file directly under the root" in text.replace("\\", "")
     assert "linked: symlinked folder not followed" in text
 
 
