@@ -69,9 +69,7 @@ def check_architecture(config: Mapping[str, Any] | None, state_dict: Mapping[str
         True,
         missing=tuple(sorted(expected.keys() - actual.keys())),
         unexpected=tuple(sorted(actual.keys() - expected.keys())),
-        mis_shaped=tuple(
-            sorted(f"{name} {actual[name]} != {expected[name]}" for name in shared if actual[name] != expected[name])
-        ),
+        mis_shaped=tuple(sorted(f"{name} {actual[name]} != {expected[name]}" for name in shared if actual[name] != expected[name])),
         trainable=trainable,
     )
 

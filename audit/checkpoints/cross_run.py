@@ -90,9 +90,7 @@ def _flag_duplicates(runs: list[RunRecord]) -> None:
         if len(group) < 2:
             continue
         original, *copies = sorted(group, key=lambda run: (run.newest_mtime, run.name))
-        original.problems.append(
-            Problem("has-duplicates", f"identical weights in {', '.join(copy.name for copy in copies)}", WARNING)
-        )
+        original.problems.append(Problem("has-duplicates", f"identical weights in {', '.join(copy.name for copy in copies)}", WARNING))
         for copy in copies:
             copy.problems.append(Problem("duplicate", f"weights identical to run {original.name} (tensor content hash)"))
 
@@ -115,9 +113,6 @@ def _flag_identical_trainable(runs: list[RunRecord]) -> None:
             continue  # identical everywhere: already reported as duplicates
         for run in group:
             others = ", ".join(other.name for other in group if other is not run)
-            run.problems.append(
-                Problem(
-                    "learned-nothing",
-                    f"its {len(run.primary.trainable_names)} trainable tensors are identical to those of {others}: training did not change them",
-                )
-            )
+            count = len(run.primary.trainable_names)
+            message = f"its {count} trainable tensors are identical to those of {others}: training did not change them"
+            run.problems.append(Problem("learned-nothing", message))

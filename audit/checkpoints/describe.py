@@ -11,8 +11,8 @@ from pathlib import Path
 
 from vaeaudit.checkpoints import safe_load
 from vaeaudit.checkpoints.bounded import preview
-from vaeaudit.checkpoints.fields import extract_fields
 from vaeaudit.checkpoints.budget import OverBudget, time_budget
+from vaeaudit.checkpoints.fields import extract_fields
 from vaeaudit.checkpoints.file_audit import audit_outcome
 from vaeaudit.checkpoints.records import FileRecord
 from vaeaudit.checkpoints.report import format_metric

@@ -48,9 +48,7 @@ def audit_outcome(
         return outcome, judge_outcome(outcome, relpath, run, settings, side)
 
 
-def judge_outcome(
-    outcome: safe_load.LoadOutcome, relpath: str, run: str, settings: CheckpointSettings, side: bool = False
-) -> FileRecord:
+def judge_outcome(outcome: safe_load.LoadOutcome, relpath: str, run: str, settings: CheckpointSettings, side: bool = False) -> FileRecord:
     """The FileRecord for an already attempted load.
 
     A side file (`side`) is judged for safety only: it need not be a checkpoint, so

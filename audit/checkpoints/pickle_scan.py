@@ -16,11 +16,10 @@ loader or report touches them.
 
 from __future__ import annotations
 
+import _compat_pickle
 import codecs
 import struct
 from dataclasses import dataclass, field
-
-import _compat_pickle
 
 MAX_EXPANDED_NODES = 2_000_000
 UNRESOLVED_GLOBAL = "<unresolved STACK_GLOBAL>"
@@ -217,9 +216,7 @@ class _Walker:
                     pos = self.position
         except (IndexError, KeyError, struct.error):
             self.position = pos
-            raise _Stop(
-                f"malformed pickle at byte {pos - 1}: truncated, empty stack or unknown memo entry"
-            ) from None
+            raise _Stop(f"malformed pickle at byte {pos - 1}: truncated, empty stack or unknown memo entry") from None
 
     def rare(self, code: int) -> bool:
         """Every other opcode; True after STOP."""

@@ -17,10 +17,10 @@ import struct
 from dataclasses import dataclass, field
 
 from vaeaudit.checkpoints.pickle_scan import StreamScan, scan_stream
+from vaeaudit.checkpoints.sniff import NPY_MAGIC
 from vaeaudit.checkpoints.zipcheck import INFLATE_LIMIT, LOCAL, ZipReport, check_zip
 
 LEGACY_PICKLE_COUNT = 5  # magic, protocol, sys info, the object, the storage keys
-from vaeaudit.checkpoints.sniff import NPY_MAGIC
 MAX_NESTING = 2  # a zip inside a zip inside the file is still opened; deeper is reported
 PICKLE_SUFFIXES = ("pkl", ".pickle")  # data.pkl, constants.pkl, TorchScript's *.debug_pkl
 _STORAGE_RECORD = re.compile(r"(^|/)data/\d+$")

@@ -36,8 +36,11 @@ def write_pareto_plot(runs: list[RunRecord], destination: Path) -> bool:
     figure, axes = pyplot.subplots(figsize=(7, 5))
     axes.scatter([h for _, h, _ in points], [r for _, _, r in points], color="0.6", label="valid, complete runs")
     axes.plot(
-        [run.metrics["hierarchy_B"] for run in front], [run.metrics["richness"] for run in front],
-        "o-", color="tab:red", label="Pareto front",
+        [run.metrics["hierarchy_B"] for run in front],
+        [run.metrics["richness"] for run in front],
+        "o-",
+        color="tab:red",
+        label="Pareto front",
     )
     for run in front:
         axes.annotate(run.name, (run.metrics["hierarchy_B"], run.metrics["richness"]), fontsize=7)

@@ -18,8 +18,8 @@ from typing import Any
 
 from vaeaudit.checkpoints.metric_names import METRIC_NAMES
 from vaeaudit.checkpoints.rankings import RANKINGS, best_runs, is_ranked, pareto_front
-from vaeaudit.checkpoints.run_status import STATUSES
 from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, RunRecord
+from vaeaudit.checkpoints.run_status import STATUSES
 from vaeaudit.checkpoints.tree_audit import TreeAudit
 from vaeaudit.render import escape_markdown, inline_code, render
 
@@ -137,10 +137,7 @@ def _production_table(runs: list[RunRecord]) -> str:
     production = sorted((run for run in runs if run.category == "PRODUCTION"), key=_version_key)
     return _table(
         ["Version", "Coverage", "Hier_B", "Richness", "r_v0", "r_v9", "Q", "Notes"],
-        [
-            [escape_markdown(run.name.replace("_", ".")), *_metric_cells(run, PRODUCTION_METRICS), _notes(run)]
-            for run in production
-        ],
+        [[escape_markdown(run.name.replace("_", ".")), *_metric_cells(run, PRODUCTION_METRICS), _notes(run)] for run in production],
     )
 
 
@@ -205,7 +202,10 @@ def _metric_sources_table(runs: list[RunRecord]) -> str:
             for name, source in run.primary.fields.metric_sources.items():
                 counts[(name, re.sub(r"^metrics\.", "", source))] += 1
     order = {name: index for index, name in enumerate(METRIC_NAMES)}
-    rows = [[name, inline_code(key), str(count)] for (name, key), count in sorted(counts.items(), key=lambda item: (order[item[0][0]], -item[1]))]
+    rows = [
+        [name, inline_code(key), str(count)]
+        for (name, key), count in sorted(counts.items(), key=lambda item: (order[item[0][0]], -item[1]))
+    ]
     return _table(["reported", "stored key", "runs"], rows)
 
 

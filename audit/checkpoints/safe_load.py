@@ -88,7 +88,8 @@ def load_checkpoint(path: Path, policy: ImportPolicy = DEFAULT_POLICY) -> LoadOu
         return _fail(outcome, UNSAFE, "imports " + ", ".join(imports.dangerous) + tail)
     if scan.too_large:
         return _fail(
-            outcome, TOO_EXPENSIVE,
+            outcome,
+            TOO_EXPENSIVE,
             f"too expensive to inspect: shared references expand its objects past {MAX_EXPANDED_NODES:,} nodes "
             "(a 'billion laughs' pickle); not loaded",
         )
@@ -155,8 +156,7 @@ def _resolve_globals(names: tuple[str, ...], with_dtype_classes: bool) -> list[A
 
 
 _NUMERIC_DTYPE_CLASSES = tuple(
-    f"numpy.dtypes.{name}DType"
-    for name in ("Float64", "Float32", "Float16", "Int64", "Int32", "Int16", "Int8", "UInt8", "Bool")
+    f"numpy.dtypes.{name}DType" for name in ("Float64", "Float32", "Float16", "Int64", "Int32", "Int16", "Int8", "UInt8", "Bool")
 )
 
 

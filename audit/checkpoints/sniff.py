@@ -64,4 +64,3 @@ def sniff(data: bytes) -> Sniffed:
         if data.startswith(magic):
             return Sniffed("foreign", name)
     return Sniffed("unknown", "unknown content (no checkpoint magic bytes)")
-

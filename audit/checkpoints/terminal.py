@@ -12,6 +12,5 @@ import unicodedata
 
 def terminal_safe(text: str) -> str:
     return "".join(
-        character if character in "\n\t" or unicodedata.category(character)[0] != "C" else repr(character)[1:-1]
-        for character in text
+        character if character in "\n\t" or unicodedata.category(character)[0] != "C" else repr(character)[1:-1] for character in text
     )

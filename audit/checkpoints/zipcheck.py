@@ -109,16 +109,16 @@ def _central_entries(data: bytes, report: ZipReport) -> list[dict]:
         if data[position : position + 4] != CENTRAL or position + _CENTRAL_ENTRY.size > len(data):
             report.problems.append("truncated or corrupt zip archive (central directory cut short)")
             break
-        fields = _CENTRAL_ENTRY.unpack_from(data, position)
-        flags, method, crc, compressed, size_, name_length, extra_length, comment_length = (
-            fields[3], fields[4], fields[7], fields[8], fields[9], fields[10], fields[11], fields[12]
+        (_, _, _, flags, method, _, _, crc, compressed, size_, name_length, extra_length, comment_length, _, _, _, offset) = (
+            _CENTRAL_ENTRY.unpack_from(data, position)
         )
-        offset = fields[16]
         name_start = position + _CENTRAL_ENTRY.size
         name = bytes(data[name_start : name_start + name_length]).decode("utf-8", "replace")
         extra = data[name_start + name_length : name_start + name_length + extra_length]
         size_, compressed, offset = _zip64_sizes(extra, size_, compressed, offset)
-        entries.append({"name": name, "flags": flags, "method": method, "crc": crc, "compressed": compressed, "size": size_, "offset": offset})
+        entries.append(
+            {"name": name, "flags": flags, "method": method, "crc": crc, "compressed": compressed, "size": size_, "offset": offset}
+        )
         position = name_start + name_length + extra_length + comment_length
     return entries
 
