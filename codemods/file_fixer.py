@@ -10,6 +10,7 @@ nothing is written outside the paths the user gave, even through a symlink.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Iterable, Iterator
@@ -66,6 +67,7 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     import libcst as cst
 
     from vaeaudit.scan import scan_module
+    from vaeaudit.scan.notebook import NOTEBOOK_SUFFIX, Notebook
     from vaeaudit.scan.reading import SourceError, decode
     from vaeaudit.codemods.rewrite import rewrite_module
 
@@ -76,8 +78,11 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         return report
     try:
         source = target.read_bytes()
-        decode(source)  # the scanner's own checks: binary, bad cookie, undecodable bytes
-        module = cst.parse_module(source)  # bytes, not text: keeps the BOM and the cookie's encoding
+        # A notebook is fixed as the Python of its code cells, then spliced back (outputs untouched).
+        notebook = Notebook.from_bytes(source) if path.suffix == NOTEBOOK_SUFFIX else None
+        python = notebook.python.encode("utf-8") if notebook else source
+        decode(python)  # the scanner's own checks: binary, bad cookie, undecodable bytes
+        module = cst.parse_module(python)  # bytes, not text: keeps the BOM and the cookie's encoding
     except OSError as error:
         report.error = f"cannot read: {error.strerror or error}"
         return report
@@ -94,11 +99,18 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     if not findings:
         return report
     result = rewrite_module(module, findings, options)
+    if notebook is not None:  # findings told by cell, as scan tells them
+        result = dataclasses.replace(result, outcomes=[dataclasses.replace(o, finding=notebook.locate_finding(o.finding)) for o in result.outcomes])
     report.outcomes = result.outcomes
     if not result.changed:
         return report
     fixed = result.module.bytes
     problem = parse_problem(fixed, str(path))
+    if problem is None and notebook is not None:
+        try:
+            fixed = notebook.with_python(result.module.code).encode("utf-8")
+        except SourceError as error:
+            problem = str(error)
     if problem is not None:
         report.error = f"the fixed text does not parse ({problem}); file left untouched"
         report.outcomes = [_unapplied(outcome, "the rewritten file did not parse") for outcome in result.outcomes]

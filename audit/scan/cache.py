@@ -105,6 +105,7 @@ def finding_to_json(finding: Finding) -> dict:
         "confidence": finding.confidence,
         "evidence": list(finding.evidence),
         "fix": None,
+        "cell": finding.cell,
     }
     if finding.fix is not None:
         fix = finding.fix
@@ -125,4 +126,5 @@ def _finding(data: dict) -> Finding:
         confidence=data["confidence"],
         evidence=tuple(data["evidence"]),
         fix=fix,
+        cell=data.get("cell"),
     )

@@ -23,9 +23,6 @@ import pathspec
 from vaeaudit.scan.globs import any_match, glob_match
 from vaeaudit.scan.settings import Settings, SettingsResolver
 
-NOTEBOOK_SUFFIX = ".ipynb"
-
-
 @dataclass(frozen=True)
 class _Gitignore:
     folder: Path

@@ -43,6 +43,7 @@ class Finding:
     offending expression (the call, or the `sqrt(...)` of a hand-written norm).
     `evidence` explains why the operand is hyperbolic, one step per entry, e.g.
     "z_A <- outputs['z_A_hyp'] (line 401)". `confidence` is "high", "medium" or "low".
+    In a notebook, `cell` is the cell's number (as Jupyter counts) and lines count within it.
     """
 
     path: str
@@ -55,3 +56,4 @@ class Finding:
     confidence: str
     evidence: tuple[str, ...] = ()
     fix: FixHint | None = field(default=None, compare=False)
+    cell: int | None = None

@@ -1,7 +1,8 @@
 """Every `--output-format`, plus `--statistics`: one function per format, text in, text out.
 
 Files that could not be read or parsed are part of every format (they make the exit code
-2), so CI annotations and SARIF viewers show them next to the findings.
+2), so CI annotations and SARIF viewers show them next to the findings. A notebook's
+findings say their cell everywhere: `nb.ipynb:cell 3:4:9` in text, `cell` in JSON.
 """
 
 from __future__ import annotations
@@ -19,9 +20,15 @@ FORMATS = ("text", "json", "sarif", "github", "markdown")
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
+def location(finding: Finding) -> str:
+    """`path:line:col`, or in a notebook `path:cell N:line:col` (lines counted within the cell)."""
+    cell = f"cell {finding.cell}:" if finding.cell is not None else ""
+    return f"{finding.path}:{cell}{finding.line}:{finding.col}"
+
+
 def text(findings: list[Finding], errors: list[FileResult]) -> str:
     lines = [
-        f"{f.path}:{f.line}:{f.col}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)"
+        f"{location(f)}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)"
         for f in findings
     ]
     lines += [problem_line(e) for e in errors]
@@ -52,9 +59,9 @@ def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
         {
             "ruleId": f.rule,
             "level": "warning",
-            "message": {"text": f"{f.message} [{'; '.join(f.evidence)}]"},
+            "message": {"text": f"{_cell_prefix(f)}{f.message} [{'; '.join(f.evidence)}]"},
             "locations": [_sarif_location(f.path, f.line, f.col, f.end_line, f.end_col)],
-            "properties": {"confidence": f.confidence, "evidence": list(f.evidence)},
+            "properties": {"confidence": f.confidence, "evidence": list(f.evidence), **({"cell": f.cell} if f.cell is not None else {})},
         }
         for f in findings
     ]
@@ -88,10 +95,15 @@ def github(findings: list[Finding], errors: list[FileResult]) -> str:
     for f in findings:
         # GitHub's endColumn is inclusive; ours is exclusive.
         properties = f"file={_property(f.path)},line={f.line},col={f.col},endLine={f.end_line},endColumn={max(1, f.end_col - 1)},title={_property(f.rule)}"
-        lines.append(f"::warning {properties}::{_data(f'{f.rule} {f.message} [' + '; '.join(f.evidence) + ']')}")
+        lines.append(f"::warning {properties}::{_data(f'{_cell_prefix(f)}{f.rule} {f.message} [' + '; '.join(f.evidence) + ']')}")
     for e in errors:
         lines.append(f"::{e.severity} file={_property(e.path)},title=vaeaudit::{_data(e.error or '')}")
     return "".join(line + "\n" for line in lines)
+
+
+def _cell_prefix(finding: Finding) -> str:
+    """Formats that address lines of a file only (SARIF, GitHub) name a notebook's cell in the message."""
+    return f"cell {finding.cell}: " if finding.cell is not None else ""
 
 
 def problem_line(problem: FileResult) -> str:

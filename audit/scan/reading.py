@@ -12,28 +12,28 @@ import ast
 import io
 import re
 import tokenize
+from collections.abc import Callable
 
 import libcst as cst
 
+_SYNTAX_AT = re.compile(r"syntax error at (\d+):(\d+): ")
 _LIBCST_PLACE = re.compile(r"^(parser error: )?error at \d+:\d+: ")
 _PYTHON2_HINTS = re.compile(rb"^\s*(print\s+[^\s(=]|exec\s+[\"'\w]|except\s+[\w.]+\s*,\s*\w+\s*:)|\bur[\"']|\d+L\b|<>", re.MULTILINE)
 
 
 class SourceError(Exception):
-    """A file that cannot be decoded or parsed; the message is for the user.
-
-    A syntax error also carries its place (`line`, `col`, 1-based) and bare `reason`, so a
-    reader that assembled the source (a notebook's cells) can say where it really is.
-    """
-
-    def __init__(self, message: str, *, reason: str = "", line: int | None = None, col: int | None = None) -> None:
-        super().__init__(message)
-        self.reason, self.line, self.col = reason, line, col
+    """A file that cannot be decoded or parsed; the message is for the user."""
 
 
-def syntax_error(reason: str, line: int, col: int, place: str | None = None) -> SourceError:
-    """`syntax error at LINE:COL: reason` (`place` replaces LINE:COL, e.g. `cell 3:2:5`)."""
-    return SourceError(f"syntax error at {place or f'{line}:{col}'}: {reason}", reason=reason, line=line, col=col)
+def syntax_error(reason: str, line: int, col: int) -> SourceError:
+    return SourceError(f"syntax error at {line}:{col}: {reason}")
+
+
+def relocate_syntax_error(message: str, place: Callable[[int, int], str]) -> str:
+    """`message` with the LINE:COL that `syntax_error` wrote told as `place(line, col)` says
+    (a notebook's `cell 3:2:5`); other messages come back as they are."""
+    match = _SYNTAX_AT.match(message)
+    return message if match is None else f"syntax error at {place(int(match[1]), int(match[2]))}: {message[match.end():]}"
 
 
 def decode(source: bytes) -> str:

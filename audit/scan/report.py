@@ -14,6 +14,7 @@ from pathlib import Path
 from vaeaudit import __version__
 from vaeaudit.render import render
 from vaeaudit.scan.findings import Finding
+from vaeaudit.scan.formats import location
 from vaeaudit.scan.globs import any_match
 from vaeaudit.scan.rules import RULES
 from vaeaudit.scan.runner import FileResult
@@ -47,7 +48,7 @@ def render_report(findings: list[Finding], errors: list[FileResult], files_scann
     for name in order:
         members = [f for f in findings if categories[f.path] == name]
         if members:
-            sections.append({"name": name, "findings": sorted(members, key=lambda f: (f.path, f.line, f.col))})
+            sections.append({"name": name, "findings": sorted(members, key=lambda f: (f.path, f.cell or 0, f.line, f.col))})
     rule_counts = Counter(f.rule for f in findings)
     return render(
         "scan_report.md.j2",
@@ -61,4 +62,5 @@ def render_report(findings: list[Finding], errors: list[FileResult], files_scann
         files=files,
         sections=sections,
         errors=errors,
+        location=location,
     )

@@ -113,8 +113,12 @@ def _scan_chunk(chunk: list[tuple[str, bytes]], settings: Settings) -> list[tupl
     return [_scan_one(name, data, settings, prefilter) for name, data in chunk]
 
 
-def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter) -> tuple[FileResult, int]:
-    """(result, 1 if the file was parsed else 0)."""
+def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter, *, as_python: bool = False) -> tuple[FileResult, int]:
+    """(result, 1 if the file was parsed else 0); a notebook is scanned as the Python of its code cells."""
+    if name.endswith(".ipynb") and not as_python:
+        from vaeaudit.scan.notebook import scan_notebook
+
+        return scan_notebook(name, data, lambda python: _scan_one(name, python, settings, prefilter, as_python=True))
     from vaeaudit.scan.reading import SourceError, check_syntax, decode
 
     try:
