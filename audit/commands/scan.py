@@ -33,30 +33,95 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--output-format", "output_format", type=click.Choice(["text", "json", "sarif", "github", "markdown"]), default="text", show_default=True, help="How findings are printed.")
-@click.option("--output-file", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Write the findings to this file instead of standard output.")
+@click.option(
+    "--output-format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif", "github", "markdown"]),
+    default="text",
+    show_default=True,
+    help="How findings are printed.",
+)
+@click.option(
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the findings to this file instead of standard output.",
+)
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of the findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only: no summary, no progress messages.")
-@click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to report (comma-separated; replaces the configured list).")
-@click.option("--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes not to report (comma-separated; replaces the configured list).")
+@click.option(
+    "--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to report (comma-separated; replaces the configured list)."
+)
+@click.option(
+    "--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes not to report (comma-separated; replaces the configured list)."
+)
 @click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More paths to skip, on top of `exclude`.")
-@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit).")
+@click.option(
+    "--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit)."
+)
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None, help="Hide findings below this confidence.")
 @click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Use this configuration file for every path (instead of the closest one).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Use this configuration file for every path (instead of the closest one).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
-@click.option("--show-settings", is_flag=True, help="Print the settings that apply to the first path (and the file they come from), then exit.")
+@click.option(
+    "--show-settings", is_flag=True, help="Print the settings that apply to the first path (and the file they come from), then exit."
+)
 @click.option("--show-files", is_flag=True, help="Print the files that would be scanned, then exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings (errors still exit 2).")
-@click.option("--stdin-filename", default=None, metavar="PATH", help="The file name to report (and to match per-file-ignores) when reading `-`.")
-@click.option("--report", "report", is_flag=False, flag_value=_DEFAULT_REPORT, default=None, metavar="[FILE]", help=f"Also write a Markdown report (default FILE: {_DEFAULT_REPORT} under the project root). A run with errors keeps the last report.")
-@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Hide findings recorded in this baseline file; only new ones count.")
+@click.option(
+    "--stdin-filename", default=None, metavar="PATH", help="The file name to report (and to match per-file-ignores) when reading `-`."
+)
+@click.option(
+    "--report",
+    "report",
+    is_flag=False,
+    flag_value=_DEFAULT_REPORT,
+    default=None,
+    metavar="[FILE]",
+    help=f"Also write a Markdown report (default FILE: {_DEFAULT_REPORT} under the project root). A run with errors keeps the last report.",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Hide findings recorded in this baseline file; only new ones count.",
+)
 @click.option("--write-baseline", is_flag=True, help="Record today's findings in the --baseline file and exit 0.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the content-hash cache.")
 @click.option("--cache-dir", default=None, metavar="DIR", help="Cache folder, inside the project root (default .vaeaudit_cache).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for changed files (default: all cores).")
 @exit_130_on_interrupt
-def scan(paths, output_format, output_file, statistics, quiet, select, ignore, extend_exclude, force_exclude, min_confidence, preview, config, isolated, show_settings, show_files, exit_zero, stdin_filename, report, baseline, write_baseline, no_cache, cache_dir, jobs):
+def scan(
+    paths,
+    output_format,
+    output_file,
+    statistics,
+    quiet,
+    select,
+    ignore,
+    extend_exclude,
+    force_exclude,
+    min_confidence,
+    preview,
+    config,
+    isolated,
+    show_settings,
+    show_files,
+    exit_zero,
+    stdin_filename,
+    report,
+    baseline,
+    write_baseline,
+    no_cache,
+    cache_dir,
+    jobs,
+):
     """Find Euclidean norms/distances of Poincaré-ball points in PATHS (default: `src` setting, or `.`).
 
     Python files and Jupyter notebooks are scanned. Each path takes the settings of its
@@ -136,7 +201,10 @@ def _settings_text(settings) -> str:
     """The resolved settings as TOML a user could paste into `[tool.vaeaudit]`."""
     from vaeaudit.scan.settings import KEYS
 
-    lines = [f"# Settings from {settings.config_path or 'the defaults (no configuration file)'}", f"# project root: {settings.project_root}"]
+    lines = [
+        f"# Settings from {settings.config_path or 'the defaults (no configuration file)'}",
+        f"# project root: {settings.project_root}",
+    ]
     lines += [f"{key} = {_toml(getattr(settings, spec.field))}" for key, spec in KEYS.items()]
     return "\n".join(lines) + "\n"
 

@@ -23,6 +23,7 @@ import pathspec
 from vaeaudit.scan.globs import any_match, glob_match
 from vaeaudit.scan.settings import Settings, SettingsResolver
 
+
 @dataclass(frozen=True)
 class _Gitignore:
     folder: Path

@@ -27,10 +27,7 @@ def location(finding: Finding) -> str:
 
 
 def text(findings: list[Finding], errors: list[FileResult]) -> str:
-    lines = [
-        f"{location(f)}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)"
-        for f in findings
-    ]
+    lines = [f"{location(f)}: {f.rule} {f.message} [{'; '.join(f.evidence)}] ({f.confidence} confidence)" for f in findings]
     lines += [problem_line(e) for e in errors]
     return "".join(line + "\n" for line in lines)
 
@@ -65,9 +62,7 @@ def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
         }
         for f in findings
     ]
-    notifications = [
-        {"level": e.severity, "message": {"text": e.error}, "locations": [_sarif_location(e.path)]} for e in errors
-    ]
+    notifications = [{"level": e.severity, "message": {"text": e.error}, "locations": [_sarif_location(e.path)]} for e in errors]
     document = {
         "$schema": _SARIF_SCHEMA,
         "version": "2.1.0",
@@ -75,7 +70,9 @@ def sarif(findings: list[Finding], errors: list[FileResult]) -> str:
             {
                 "tool": {"driver": {"name": "vaeaudit", "version": __version__, "rules": rules}},
                 "results": results,
-                "invocations": [{"executionSuccessful": not any(e.severity == "error" for e in errors), "toolExecutionNotifications": notifications}],
+                "invocations": [
+                    {"executionSuccessful": not any(e.severity == "error" for e in errors), "toolExecutionNotifications": notifications}
+                ],
             }
         ],
     }
@@ -94,8 +91,10 @@ def github(findings: list[Finding], errors: list[FileResult]) -> str:
     lines = []
     for f in findings:
         # GitHub's endColumn is inclusive; ours is exclusive.
-        properties = f"file={_property(f.path)},line={f.line},col={f.col},endLine={f.end_line},endColumn={max(1, f.end_col - 1)},title={_property(f.rule)}"
-        lines.append(f"::warning {properties}::{_data(f'{_cell_prefix(f)}{f.rule} {f.message} [' + '; '.join(f.evidence) + ']')}")
+        span = f"line={f.line},col={f.col},endLine={f.end_line},endColumn={max(1, f.end_col - 1)}"
+        properties = f"file={_property(f.path)},{span},title={_property(f.rule)}"
+        message = f"{_cell_prefix(f)}{f.rule} {f.message} [{'; '.join(f.evidence)}]"
+        lines.append(f"::warning {properties}::{_data(message)}")
     for e in errors:
         lines.append(f"::{e.severity} file={_property(e.path)},title=vaeaudit::{_data(e.error or '')}")
     return "".join(line + "\n" for line in lines)
@@ -123,5 +122,7 @@ def statistics(findings: list[Finding]) -> str:
     """ruff-style counts: one line per rule with findings, most frequent first."""
     counts = Counter(f.rule for f in findings)
     width = max((len(str(n)) for n in counts.values()), default=1)
-    lines = [f"{count:>{width}}\t{code}\t{RULES[code].name}" for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    lines = [
+        f"{count:>{width}}\t{code}\t{RULES[code].name}" for code, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
     return "".join(line + "\n" for line in lines)

@@ -32,7 +32,6 @@ _MARKER = "# <vaeaudit cell {}>"
 _MARKER_LINE = re.compile(r"# <vaeaudit cell (\d+)>\n?")
 _PLACEHOLDER = "pass  # <vaeaudit magic {}>"
 _PLACEHOLDER_LINE = re.compile(r"[ \t]*pass  # <vaeaudit magic (\d+)>\n?")
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
 # A logical line IPython handles before Python sees it.
 _MAGIC = re.compile(r"\s*(?:[%!]|\?|[\w.]+\?{1,2}\s*$|[\w.]+(?:\s*,\s*[\w.]+)*\s*=\s*[%!])")
 _DECODER = json.JSONDecoder()
@@ -126,7 +125,7 @@ class Notebook:
         if found != numbers[1:]:
             raise SourceError("the rewritten notebook source lost its cell boundaries; notebook left untouched")
         changed = {}
-        for cell, piece in zip(self.cells, pieces):
+        for cell, piece in zip(self.cells, pieces, strict=False):  # no code cells: one empty piece
             text = "".join(piece)
             if not cell.source.endswith("\n") and text.endswith("\n"):
                 text = text[:-1]
@@ -280,14 +279,16 @@ def _value(text: str, span: tuple[int, int] | None):
 
 
 def _skip(text: str, index: int) -> int:
-    return _WHITESPACE.match(text, index).end()
+    while index < len(text) and text[index] in " \t\n\r":
+        index += 1
+    return index
 
 
 def _members(text: str, index: int) -> Iterator[tuple[str, tuple[int, int]]]:
     """(key, (start, end) of the value) for each member of the object at `index`."""
     index = _skip(text, index + 1)
     while text[index] != "}":
-        key, index = json.decoder.scanstring(text, index + 1)
+        key, index = _DECODER.raw_decode(text, index)
         index = _skip(text, _skip(text, index) + 1)  # past the colon
         _, end = _DECODER.raw_decode(text, index)
         yield key, (index, end)

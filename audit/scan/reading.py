@@ -33,7 +33,7 @@ def relocate_syntax_error(message: str, place: Callable[[int, int], str]) -> str
     """`message` with the LINE:COL that `syntax_error` wrote told as `place(line, col)` says
     (a notebook's `cell 3:2:5`); other messages come back as they are."""
     match = _SYNTAX_AT.match(message)
-    return message if match is None else f"syntax error at {place(int(match[1]), int(match[2]))}: {message[match.end():]}"
+    return message if match is None else f"syntax error at {place(int(match[1]), int(match[2]))}: {message[match.end() :]}"
 
 
 def decode(source: bytes) -> str:

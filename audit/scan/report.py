@@ -35,6 +35,10 @@ def category_of(path: str, settings: Settings) -> str:
     return UNCATEGORIZED
 
 
+def _place(finding: Finding) -> tuple[str, int, int, int]:
+    return (finding.path, finding.cell or 0, finding.line, finding.col)
+
+
 def render_report(findings: list[Finding], errors: list[FileResult], files_scanned: int, settings: Settings, paths: list[str]) -> str:
     categories = {f.path: category_of(f.path, settings) for f in findings}
     configured = [name for name, _ in settings.categories]
@@ -43,12 +47,19 @@ def render_report(findings: list[Finding], errors: list[FileResult], files_scann
     files = []
     for path, count in sorted(by_file.items(), key=lambda item: (order.index(categories[item[0]]), -item[1], item[0])):
         per_rule = Counter(f.rule for f in findings if f.path == path)
-        files.append({"path": path, "category": categories[path], "count": count, "rules": ", ".join(f"{r} × {n}" for r, n in sorted(per_rule.items()))})
+        files.append(
+            {
+                "path": path,
+                "category": categories[path],
+                "count": count,
+                "rules": ", ".join(f"{r} × {n}" for r, n in sorted(per_rule.items())),
+            }
+        )
     sections = []
     for name in order:
-        members = [f for f in findings if categories[f.path] == name]
+        members = sorted((f for f in findings if categories[f.path] == name), key=_place)
         if members:
-            sections.append({"name": name, "findings": sorted(members, key=lambda f: (f.path, f.cell or 0, f.line, f.col))})
+            sections.append({"name": name, "findings": members})
     rule_counts = Counter(f.rule for f in findings)
     return render(
         "scan_report.md.j2",
@@ -58,7 +69,14 @@ def render_report(findings: list[Finding], errors: list[FileResult], files_scann
         total=len(findings),
         confidence=Counter(f.confidence for f in findings),
         by_rule=[{"rule": rule, "count": rule_counts.get(code, 0)} for code, rule in RULES.items()],
-        by_category=[{"name": name, "count": sum(1 for f in findings if categories[f.path] == name), "files": sum(1 for p in by_file if categories[p] == name)} for name in order],
+        by_category=[
+            {
+                "name": name,
+                "count": sum(1 for f in findings if categories[f.path] == name),
+                "files": sum(1 for p in by_file if categories[p] == name),
+            }
+            for name in order
+        ],
         files=files,
         sections=sections,
         errors=errors,

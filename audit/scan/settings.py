@@ -134,10 +134,21 @@ class Settings:
     def fingerprint(self) -> str:
         """A stable text of every field that changes findings (the cache key uses it)."""
         # max_file_size stays in: it decides whether a file's syntax is checked, so it changes results.
-        skip = {"project_root", "config_path", "src", "exclude", "extend_exclude", "include", "extend_include", "force_exclude", "respect_gitignore", "cache", "cache_dir"}
+        skip = {
+            "project_root",
+            "config_path",
+            "src",
+            "exclude",
+            "extend_exclude",
+            "include",
+            "extend_include",
+            "force_exclude",
+            "respect_gitignore",
+            "cache",
+            "cache_dir",
+        }
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.name not in skip]
         return "\n".join(parts)
-
 
 
 @dataclass(frozen=True)
@@ -230,7 +241,9 @@ class SettingsResolver:
     is added to the file's own. Each configuration file is read once.
     """
 
-    def __init__(self, *, config: Path | None = None, isolated: bool = False, extend_exclude: tuple[str, ...] = (), **cli_overrides: Any) -> None:
+    def __init__(
+        self, *, config: Path | None = None, isolated: bool = False, extend_exclude: tuple[str, ...] = (), **cli_overrides: Any
+    ) -> None:
         if config is not None and isolated:
             raise ConfigError("--config and --isolated exclude each other")
         self._overrides = cli_overrides

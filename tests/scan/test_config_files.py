@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from vaeaudit.cli import main
 from vaeaudit.config import read_tool_table
 
-BAD = "from vaeaudit.geometry import exp_map_zero\n\ndef f(mu):\n    z = exp_map_zero(mu)\n    return z.norm(dim=-1), (z - z).norm(dim=-1)\n"
+BAD = (
+    "from vaeaudit.geometry import exp_map_zero\n\ndef f(mu):\n    z = exp_map_zero(mu)\n    return z.norm(dim=-1), (z - z).norm(dim=-1)\n"
+)
 
 
 def write(path: Path, text: str) -> Path:

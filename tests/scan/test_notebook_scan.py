@@ -30,11 +30,22 @@ def notebook(*code_cells: list[str], language: str = "python", indent: int = 1, 
     """A notebook laid out as nbformat writes it (or with another indent / no final newline)."""
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Radii\n", "é\n"]}]
     cells += [
-        {"cell_type": "code", "execution_count": n, "metadata": {"tags": []}, "outputs": [{"name": "stdout", "output_type": "stream", "text": ["out\n"]}], "source": source}
+        {
+            "cell_type": "code",
+            "execution_count": n,
+            "metadata": {"tags": []},
+            "outputs": [{"name": "stdout", "output_type": "stream", "text": ["out\n"]}],
+            "source": source,
+        }
         for n, source in enumerate(code_cells, start=1)
     ]
     cells.insert(2, {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": ["%%bash\n", "echo $HOME\n"]})
-    document = {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": language, "name": "python3"}}, "nbformat": 4, "nbformat_minor": 5}
+    document = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": language, "name": "python3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     return json.dumps(document, indent=indent, sort_keys=True, ensure_ascii=False) + newline
 
 

@@ -65,7 +65,9 @@ def test_a_failed_run_keeps_the_last_report(project: Path) -> None:
     assert report.read_text(encoding="utf-8") == good
 
 
-@pytest.mark.parametrize(("command", "target"), [("scan", "vaeaudit.scan.runner.scan_files"), ("fix", "vaeaudit.codemods.file_fixer.fix_paths")])
+@pytest.mark.parametrize(
+    ("command", "target"), [("scan", "vaeaudit.scan.runner.scan_files"), ("fix", "vaeaudit.codemods.file_fixer.fix_paths")]
+)
 def test_ctrl_c_exits_130(project: Path, monkeypatch, command: str, target: str) -> None:
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -77,7 +79,9 @@ def test_ctrl_c_exits_130(project: Path, monkeypatch, command: str, target: str)
 
 
 def test_sigint_on_the_real_entry_point_exits_130(project: Path) -> None:
-    process = subprocess.Popen([str(VAEAUDIT), "scan", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=project)
+    process = subprocess.Popen(
+        [str(VAEAUDIT), "scan", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=project
+    )
     time.sleep(2)  # blocked reading standard input by now
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -87,7 +91,8 @@ def test_sigint_on_the_real_entry_point_exits_130(project: Path) -> None:
 
 def test_noqa_counts_in_comments_only(project: Path) -> None:
     (project / "src" / "bad.py").write_text(
-        BAD.replace("return z.norm(dim=-1)", "return z.norm(dim=-1), '# noqa'") + "\ndef g(mu):\n    return exp_map_zero(mu).norm()  # radius # noqa: HYP001\n",
+        BAD.replace("return z.norm(dim=-1)", "return z.norm(dim=-1), '# noqa'")
+        + "\ndef g(mu):\n    return exp_map_zero(mu).norm()  # radius # noqa: HYP001\n",
         encoding="utf-8",
     )
     result = run("scan", "--no-cache", "src/bad.py")
@@ -103,5 +108,7 @@ def test_gitignore_negation_keeps_what_git_keeps(project: Path) -> None:
     assert shown == ["foo/bar/sub/y.py", "foo/bar/x.py"]
     if shutil.which("git"):
         subprocess.run(["git", "init", "-q"], cwd=project, check=True)
-        listed = subprocess.run(["git", "ls-files", "--others", "--exclude-standard", "foo"], cwd=project, capture_output=True, text=True, check=True)
+        listed = subprocess.run(
+            ["git", "ls-files", "--others", "--exclude-standard", "foo"], cwd=project, capture_output=True, text=True, check=True
+        )
         assert sorted(listed.stdout.split()) == shown
