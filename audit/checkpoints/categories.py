@@ -3,7 +3,8 @@
 The rules are data (overridable in `[tool.vaeaudit.checkpoints]`), and the report shows
 which rule matched so a surprising category can be traced to its pattern. PRODUCTION
 must match the whole name: the original classifier searched for `v5_<minor>` anywhere,
-which let `v5_11_annealing` (an annealing experiment) into the production table.
+which let `v5_11_annealing` (an annealing experiment) into the production table. Runs
+named by `vaeaudit train`'s default (`ternary_<date>-<time>`) are TRAINER_RUN.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ DEFAULT_RULES: tuple[CategoryRule, ...] = (
     CategoryRule("TRAINING_EXPERIMENT", r"progressive|annealing|learnable"),
     CategoryRule("LOSS_EXPERIMENT", r"radial|hierarchy|rich"),
     CategoryRule("FINAL_PUSH", r"scratch|final"),
+    # `vaeaudit train` without --run-name: ternary_<date>-<time>
+    CategoryRule("TRAINER_RUN", r"ternary_\d{8}-\d{6}", full_match=True),
 )
 
 

@@ -1,7 +1,10 @@
 """`vaeaudit checkpoints report|inspect`: audit a tree of training runs, or one file.
 
 Only click and the standard library are imported here; torch, pandas and jinja2 load
-inside the command bodies, so `vaeaudit --help` stays fast.
+inside the command bodies, so `vaeaudit --help` stays fast. Exit codes: 0 done, 1 with
+--strict and something invalid or unsafe, 2 usage or configuration error, 130 Ctrl-C.
+A report is written atomically and only once everything succeeded, so a failed or
+interrupted run never replaces the previous report.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import sys
 from pathlib import Path
 
 import click
+
+from vaeaudit.interrupt import exit_130_on_interrupt
 
 FORMATS = ("md", "json", "csv")
 DEFAULT_OUTPUT_STEM = Path("reports") / "checkpoints"
@@ -29,9 +34,12 @@ def _settings():
     from vaeaudit.config import ConfigError
 
     try:
-        return load_settings(Path.cwd())
+        settings = load_settings(Path.cwd())
     except ConfigError as error:
         raise click.UsageError(str(error)) from None
+    for message in settings.deprecations:
+        click.echo(f"warning: {message}", err=True)
+    return settings
 
 
 class _Progress:
@@ -47,21 +55,36 @@ class _Progress:
 
 @checkpoints.command()
 @click.argument("root", required=False, type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the report [default: reports/checkpoints.<format>].")
-@click.option("--format", "output_format", type=click.Choice(FORMATS), default="md", show_default=True,
-              help="md: the Markdown report; json/csv: one row per run and one per file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the report [default: reports/checkpoints.<format>].",
+)
+@click.option(
+    "--output-format",
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    default="md",
+    show_default=True,
+    help="md: the Markdown report; json/csv: one row per run and one per file. --format is an alias.",
+)
 @click.option("--strict", is_flag=True, help="Exit 1 when any run is invalid or unsafe.")
-@click.option("--progress/--no-progress", default=None,
-              help="Show progress on stderr [default: only when stderr is a terminal].")
-@click.option("--plot/--no-plot", default=True, show_default=True,
-              help="With matplotlib installed, also write <output>.png (hierarchy vs richness) and link it.")
+@click.option("--progress/--no-progress", default=None, help="Show progress on stderr [default: only when stderr is a terminal].")
+@click.option(
+    "--plot/--no-plot",
+    default=True,
+    show_default=True,
+    help="With matplotlib installed, also write <output>.png (hierarchy vs richness) and link it.",
+)
+@exit_130_on_interrupt
 def report(root: Path | None, output: Path | None, output_format: str, strict: bool, progress: bool | None, plot: bool) -> None:
     """Audit every run under ROOT and write a report.
 
     ROOT defaults to `root` in [tool.vaeaudit.checkpoints] of the nearest pyproject.toml,
-    else sandbox-training/checkpoints. Exit codes: 0 report written, 1 with --strict and
-    any invalid or unsafe run, 2 usage or configuration error.
+    else runs/ (where `vaeaudit train` writes). Exit codes: 0 report written, 1 with
+    --strict and any invalid or unsafe run, 2 usage or configuration error, 130 Ctrl-C.
     """
     settings = _settings()
     root = root if root is not None else settings.root
@@ -103,6 +126,7 @@ def report(root: Path | None, output: Path | None, output_format: str, strict: b
 @checkpoints.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Exit 1 when the file is invalid or unsafe.")
+@exit_130_on_interrupt
 def inspect(file: Path, strict: bool) -> None:
     """Print everything known about one checkpoint FILE: format, pickle imports, keys,
     tensors, metrics and validation results. The file is loaded only if it is safe."""

@@ -22,6 +22,10 @@ from vaeaudit.cli import main
 EXPECTED_RUNS = {
     "v5_12_4": ("complete", "valid", {"has-duplicates"}),
     "v5_5": ("complete", "valid", {"architecture-unchecked"}),
+    "v5_11_era_radial": ("complete", "valid", {"architecture-unchecked"}),
+    "homeostasis_v5_11": ("complete", "valid", {"architecture-unchecked"}),
+    "v5_11_best_q_only": ("partial", "valid", set()),
+    "sweep_crashed_epochs": ("crashed", "valid", set()),
     "homeostatic_rich": ("complete", "valid", set()),
     "empty_run": ("empty", "empty", set()),
     "partial_run": ("interrupted", "valid", set()),
@@ -68,6 +72,25 @@ def test_runs_get_the_expected_status_verdict_and_reasons(audit):
     assert {run.category for run in audit.runs} >= {
         "PRODUCTION", "LOSS_EXPERIMENT", "SWEEP_TEST", "TEST", "FINAL_PUSH", "HOMEOSTATIC_EXPERIMENT", "TRAINING_EXPERIMENT", "OTHER",
     }
+
+
+def test_every_stored_hierarchy_is_shown_with_its_key(audit):
+    runs = {run.name: run for run in audit.runs}
+    assert runs["v5_11_era_radial"].metrics["hierarchy_B"] == pytest.approx(-0.80)
+    assert runs["v5_11_era_radial"].primary.fields.metric_sources["hierarchy_B"] == "metrics.radial_corr_B"
+    assert runs["homeostasis_v5_11"].primary.fields.metric_sources["hierarchy_B"] == "hierarchy"
+    stored = [run for run in audit.runs if run.primary and run.primary.loaded and run.primary.fields.metrics]
+    assert stored and all("hierarchy_B" in run.metrics for run in stored)
+    sources = render_markdown(audit).split("## Where the numbers come from")[1].split("## Recommendations")[0]
+    assert "`radial_corr_B`" in sources and "`hierarchy`" in sources and "three metric definitions" in sources
+    row = next(row for row in json.loads(render_table_format(audit, "json"))["runs"] if row["run"] == "v5_11_era_radial")
+    assert "hierarchy_B=metrics.radial_corr_B" in row["metric_keys"] and "Q=metrics.Q_B" in row["metric_keys"]
+
+
+def test_interrupted_and_partial_runs_are_never_ranked(audit):
+    best = render_markdown(audit).split("## Best runs")[1].split("## Runs to look at")[0]
+    for name in ("partial_run", "coverage_phase_a", "v5_11_best_q_only", "stale_partial"):
+        assert name.replace("_", "\\_") not in best
 
 
 def test_valid_runs_have_no_false_alarms(audit):

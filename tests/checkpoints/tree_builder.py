@@ -96,6 +96,39 @@ def v5_12_suffixed_checkpoint(state, config, metrics, epoch) -> dict[str, Any]:
     return {"model_state": state, "optimizer_state": optimizer_state(state), "epoch": epoch, "config": config, "metrics": renamed}
 
 
+# The v5.11-era spellings of the original system (84 of its files), metric -> stored key.
+V5_11_ERA_KEYS = {
+    "hierarchy_A": "radial_corr_A",
+    "hierarchy_B": "radial_corr_B",
+    "dist_corr": "distance_corr_B",
+    "r_v0": "radius_v0",
+    "r_v9": "radius_v9",
+    "richness": "richness_B",
+    "Q": "Q_B",
+}
+
+
+def v5_11_era_checkpoint(state, metrics, epoch) -> dict[str, Any]:
+    """`model` + `optimizer` + `metrics` in the v5.11 spellings, numpy float32 scalars (no config)."""
+    stored = {V5_11_ERA_KEYS.get(name, name): np.float32(value) for name, value in metrics.items()}
+    return {"model": state, "optimizer": optimizer_state(state), "epoch": epoch, "metrics": stored}
+
+
+def homeostasis_checkpoint(state, metrics, epoch) -> dict[str, Any]:
+    """`model_state_dict` + run bookkeeping, metrics at top level as `r_v0_B`, `hierarchy`, `dist_corr_B`."""
+    renamed = {"hierarchy_B": "hierarchy", "r_v0": "r_v0_B", "r_v9": "r_v9_B", "dist_corr": "dist_corr_B", "richness": "richness_B"}
+    return {
+        "model_state_dict": state,
+        "epoch": epoch,
+        "run_id": "homeostasis-2025-01",
+        "best_Q": np.float32(metrics["Q"]),
+        "best_hierarchy": np.float32(metrics["hierarchy_B"]),
+        "homeostasis_state": {"frozen": [True, False]},
+        "version": "5.11",
+        **{renamed.get(name, name): np.float32(value) for name, value in metrics.items() if name != "Q"},
+    }
+
+
 def history_checkpoint(state, metrics, epoch) -> dict[str, Any]:
     """Weights under `model`, metrics only as `*_history` lists."""
     return {"model": state, "optimizer": optimizer_state(state), "epoch": epoch, **{f"{k}_history": [v * 0.5, v] for k, v in metrics.items()}}
@@ -230,6 +263,10 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
                 checkpoint = v5_top_level_checkpoint(state, metrics, epoch_here)
             elif layout == "v5_12_suffixed":
                 checkpoint = v5_12_suffixed_checkpoint(state, run_config, metrics, epoch_here)
+            elif layout == "v5_11_era":
+                checkpoint = v5_11_era_checkpoint(state, metrics, epoch_here)
+            elif layout == "homeostasis":
+                checkpoint = homeostasis_checkpoint(state, metrics, epoch_here)
             else:
                 checkpoint = history_checkpoint(state, metrics, epoch_here)
             save(checkpoint, folder / file_name)
@@ -244,6 +281,10 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     run("v5_11_3", good_metrics(-0.74, 0.00124))
     run("v5_11_8", good_metrics(-0.8300, 0.00126))
     run("v5_12", layout="v5_12_suffixed")
+    run("v5_11_era_radial", good_metrics(-0.80, 0.004), layout="v5_11_era")
+    run("homeostasis_v5_11", good_metrics(-0.79, 0.003), layout="homeostasis")
+    run("v5_11_best_q_only", layout="v5_11_era", files=("latest.pt", "best_Q.pt"))
+    run("sweep_crashed_epochs", layout="v5_11_era", files=("epoch_10.pt", "epoch_20.pt"))
     original = run("v5_12_4", good_metrics(-0.8320, 0.00787, 0.72), files=("best.pt", "best_Q.pt", "latest.pt"))
     # Experiments in every other category.
     run("v5_11_annealing")
