@@ -203,7 +203,7 @@ def test_cli_default_root_and_output_from_pyproject(tree, tmp_path, monkeypatch)
     [
         (["/no/such/root"], None, "is not a folder"),
         ([], None, "checkpoint root runs is not a folder"),
-        (["--format", "pdf"], None, "Invalid value for '--format'"),
+        (["--format", "pdf"], None, "Invalid value for '--output-format' / '--format'"),
         ([], "[tool.vaeaudit.checkpoints]\nrooot = 'x'\n", "unknown key 'rooot'"),
     ],
 )
