@@ -62,7 +62,7 @@ class LazyGroup(click.Group):
         spec = COMMANDS[cmd_name]
         return getattr(importlib.import_module(spec.module), spec.attribute)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]):  # type: ignore[no-untyped-def]
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
         """Resolve as click does, then refuse to run a command whose extra is missing.
 
         `--help` still works without the extra: reading about a command installs nothing.
