@@ -209,6 +209,28 @@ class _Walker:
                     pos += length
                 elif code in _PLAIN_LEAVES:  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
                     append(_LEAF)
+                elif code == 0x51:  # BINPERSID: a persistent id in, a storage out
+                    stack[-1] = _LEAF
+                elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1..3
+                    count = code - 0x84
+                    if len(stack) - count < (marks[-1] if marks else 0):
+                        raise IndexError
+                    node = _Node(stack[-count:])
+                    del stack[-count:]
+                    append(node)
+                elif code in _FIXED_LEAVES:  # BININT2, BININT, BINFLOAT
+                    pos += _FIXED_LEAVES[code]
+                    append(_LEAF)
+                elif code == 0x7D or code == 0x5D:  # EMPTY_DICT, EMPTY_LIST
+                    append(_Node())
+                elif code == 0x75:  # SETITEMS
+                    start = marks.pop()
+                    items = stack[start:]
+                    del stack[start:]
+                    self.roots.extend(items[0::2])
+                    target = stack[-1]
+                    if target.__class__ is _Node:
+                        target.children.extend(items)
                 else:
                     self.position = pos
                     if self.rare(code):
@@ -378,6 +400,7 @@ def _quoted(raw: bytes) -> str:
 
 
 _BYTE = struct.Struct("<B")
+_FIXED_LEAVES = {0x4D: 2, 0x4A: 4, 0x47: 8}  # BININT2, BININT, BINFLOAT: argument sizes
 _PLAIN_LEAVES = frozenset({0x29, 0x4E, 0x88, 0x89})  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
 _EMPTY_CONTAINERS = frozenset({0x5D, 0x7D, 0x8F})  # EMPTY_LIST, EMPTY_DICT, EMPTY_SET
 # Length-prefixed leaves: LONG1, LONG4, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8.

@@ -13,7 +13,6 @@ per entry instead of `zipfile`'s objects.
 
 from __future__ import annotations
 
-import bisect
 import bz2
 import struct
 import zlib
@@ -47,6 +46,7 @@ class ZipReport:
 
     members: list[Member] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    directory: tuple[int, int] = (0, 0)  # bytes of the central directory and end record
 
     @property
     def names(self) -> list[str]:
@@ -75,23 +75,28 @@ def check_zip(data: bytes) -> ZipReport:
         member = _read_member(view, entry, report.problems)
         report.members.append(member)
         covered.append((entry["offset"], max(member.end, entry["offset"] + 4)))
-    covered.sort()
-    for offset in _local_header_offsets(data):
-        if not _inside(offset, covered):
-            entry = _local_entry(data, offset)
-            if entry is not None:
-                member = _read_member(view, entry, [])
-                member.listed = False
-                report.members.append(member)
-                report.problems.append(f"member {entry['name']} at byte {offset} is missing from the central directory")
+    for offset in _unlisted_local_headers(data, covered, report.directory):
+        entry = _local_entry(data, offset)
+        if entry is not None:
+            member = _read_member(view, entry, [])
+            member.listed = False
+            report.members.append(member)
+            report.problems.append(f"member {entry['name']} at byte {offset} is missing from the central directory")
     return report
 
 
-def _inside(offset: int, ranges: list[tuple[int, int]]) -> bool:
-    """Is `offset` a listed member's header or inside its data (then it is data, not a member)?
-    `ranges` is sorted by start."""
-    index = bisect.bisect_right(ranges, (offset, float("inf"))) - 1
-    return index >= 0 and ranges[index][0] <= offset < ranges[index][1]
+def _unlisted_local_headers(data: bytes, covered: list[tuple[int, int]], directory: tuple[int, int]) -> list[int]:
+    """Offsets of local headers in the bytes that neither a listed member (header and
+    data) nor the central directory (`directory`: start, end) covers.
+
+    A local-header signature inside a listed member's data is just data; a sound archive
+    has no uncovered bytes, so this search costs it nothing.
+    """
+    offsets, position = [], 0
+    for start, end in sorted([*covered, directory]):
+        offsets += _local_header_offsets(data, position, start)
+        position = max(position, end)
+    return offsets + _local_header_offsets(data, position, len(data))
 
 
 def _central_entries(data: bytes, report: ZipReport) -> list[dict]:
@@ -100,9 +105,10 @@ def _central_entries(data: bytes, report: ZipReport) -> list[dict]:
     if end < 0 or end + _END.size > len(data):
         report.problems.append("truncated or corrupt zip archive (no end-of-directory record)")
         return []
-    _, _, _, _, count, size, start, _ = _END.unpack_from(data, end)
+    _, _, _, _, count, size, start, comment_length = _END.unpack_from(data, end)
     if 0xFFFFFFFF in (size, start) or count == 0xFFFF:
         count, size, start = _zip64_end(data, end, report)
+    report.directory = (min(start, end), end + _END.size + comment_length)
     entries: list[dict] = []
     position = start
     for _ in range(count):
@@ -151,11 +157,11 @@ def _zip64_sizes(extra: bytes | memoryview, size: int, compressed: int, offset: 
     return size, compressed, offset
 
 
-def _local_header_offsets(data: bytes) -> list[int]:
-    offsets, position = [], data.find(LOCAL)
+def _local_header_offsets(data: bytes, start: int, end: int) -> list[int]:
+    offsets, position = [], data.find(LOCAL, start, end)
     while position >= 0:
         offsets.append(position)
-        position = data.find(LOCAL, position + 4)
+        position = data.find(LOCAL, position + 4, end)
     return offsets
 
 
