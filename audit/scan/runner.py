@@ -104,8 +104,14 @@ def _analyse(todo: list[tuple[str, bytes]], settings: Settings, jobs: int | None
         return
     chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        for chunk_results in pool.map(_scan_chunk, chunks, [settings] * len(chunks)):
-            yield from chunk_results
+        try:
+            for chunk_results in pool.map(_scan_chunk, chunks, [settings] * len(chunks)):
+                yield from chunk_results
+        except BaseException:  # Ctrl-C (or the caller stopped): stop the workers instead of finishing their queued chunks
+            for process in list((pool._processes or {}).values()):  # Python 3.14 has pool.terminate_workers()
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _scan_chunk(chunk: list[tuple[str, bytes]], settings: Settings) -> list[tuple[FileResult, int]]:

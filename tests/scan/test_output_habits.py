@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -112,3 +113,21 @@ def test_gitignore_negation_keeps_what_git_keeps(project: Path) -> None:
             ["git", "ls-files", "--others", "--exclude-standard", "foo"], cwd=project, capture_output=True, text=True, check=True
         )
         assert sorted(listed.stdout.split()) == shown
+
+
+def test_ctrl_c_stops_the_worker_pool_at_once(tmp_path: Path) -> None:
+    """Workers must not finish their queued chunks (seconds to minutes) after Ctrl-C."""
+    body = "from vaeaudit.geometry import exp_map_zero\n" + "".join(
+        f"def f{i}(mu):\n    z = exp_map_zero(mu)\n    return z.norm()\n" for i in range(300)
+    )
+    for index in range(80):
+        (tmp_path / f"m{index}.py").write_text(body, encoding="utf-8")
+    command = [str(VAEAUDIT), "scan", "--no-cache", "--jobs", "2", "."]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path, start_new_session=True)
+    time.sleep(3)  # the pool is busy by now
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole process group
+    started = time.monotonic()
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert time.monotonic() - started < 5
+    assert b"Traceback" not in stderr
