@@ -33,11 +33,15 @@ def find_config(start: str | Path) -> Path | None:
     here = Path(start).resolve()
     if not here.is_dir():
         here = here.parent
-    for folder in (here, *here.parents):
-        for name in CONFIG_NAMES:
-            candidate = folder / name
-            if candidate.is_file() and (name != "pyproject.toml" or "vaeaudit" in _read(candidate).get("tool", {})):
-                return candidate
+    return next((config for folder in (here, *here.parents) if (config := config_in(folder))), None)
+
+
+def config_in(folder: Path) -> Path | None:
+    """The configuration file in `folder` itself, or None."""
+    for name in CONFIG_NAMES:
+        candidate = folder / name
+        if candidate.is_file() and (name != "pyproject.toml" or "vaeaudit" in _read(candidate).get("tool", {})):
+            return candidate
     return None
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vaeaudit.config import ConfigError, find_config, read_config, reject_unknown_keys, table_name
+from vaeaudit.config import ConfigError, config_in, find_config, read_config, reject_unknown_keys, table_name
 from vaeaudit.scan.rules import unknown_selectors
 
 CONFIDENCE_LEVELS = ("low", "medium", "high")
@@ -250,6 +250,7 @@ class SettingsResolver:
         self._extend_exclude = tuple(extend_exclude)
         self._by_config: dict[Path | None, Settings] = {}
         self._by_folder: dict[Path, Settings] = {}
+        self._config_in: dict[Path, Path | None] = {}
         self._fixed = self._load(Path(config).resolve()) if config is not None else self._load(None) if isolated else None
 
     def settings_for(self, path: str | Path) -> Settings:
@@ -260,8 +261,15 @@ class SettingsResolver:
         if not folder.is_dir():
             folder = folder.parent
         if folder not in self._by_folder:
-            self._by_folder[folder] = self._load(find_config(folder))
+            self._by_folder[folder] = self._load(self._config_of(folder.resolve()))
         return self._by_folder[folder]
+
+    def _config_of(self, folder: Path) -> Path | None:
+        """`find_config(folder)`, each folder's files read once for the whole tree."""
+        if folder not in self._config_in:
+            own = config_in(folder)
+            self._config_in[folder] = own if own is not None or folder.parent == folder else self._config_of(folder.parent)
+        return self._config_in[folder]
 
     def _load(self, config: Path | None) -> Settings:
         if config not in self._by_config:

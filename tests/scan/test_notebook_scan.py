@@ -150,3 +150,9 @@ def test_fix_rewrites_a_notebook_in_place_keeping_everything_else(project: Path)
     ]
     assert json.loads(after)["cells"][1]["outputs"] == json.loads(before)["cells"][1]["outputs"]
     assert run("scan", "--no-cache", ".").exit_code == 0
+
+
+def test_a_notebook_on_standard_input_is_read_as_a_notebook(project: Path) -> None:
+    text = (project / "analysis.ipynb").read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, ["scan", "-", "--stdin-filename", "piped.ipynb"], input=text)
+    assert result.exit_code == 1 and result.stdout.startswith("piped.ipynb:cell 4:8:5: HYP001")
