@@ -100,7 +100,8 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         return report
     result = rewrite_module(module, findings, options)
     if notebook is not None:  # findings told by cell, as scan tells them
-        result = dataclasses.replace(result, outcomes=[dataclasses.replace(o, finding=notebook.locate_finding(o.finding)) for o in result.outcomes])
+        located = [dataclasses.replace(outcome, finding=notebook.locate_finding(outcome.finding)) for outcome in result.outcomes]
+        result = dataclasses.replace(result, outcomes=located)
     report.outcomes = result.outcomes
     if not result.changed:
         return report
