@@ -199,13 +199,13 @@ def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename:
 
 def _settings_text(settings) -> str:
     """The resolved settings as TOML a user could paste into `[tool.vaeaudit]`."""
-    from vaeaudit.scan.settings import KEYS
+    from vaeaudit.scan.settings import config_values
 
     lines = [
         f"# Settings from {settings.config_path or 'the defaults (no configuration file)'}",
         f"# project root: {settings.project_root}",
     ]
-    lines += [f"{key} = {_toml(getattr(settings, spec.field))}" for key, spec in KEYS.items()]
+    lines += [f"{key} = {_toml(value)}" for key, value in config_values(settings).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -214,10 +214,10 @@ def _toml(value) -> str:
 
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, tuple) and value and all(isinstance(item, tuple) for item in value):
-        return "{ " + ", ".join(f"{json.dumps(name)} = {_toml(items)}" for name, items in value) + " }"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(json.dumps(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(name)} = {_toml(items)}" for name, items in value.items()) + " }" if value else "{}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(item) for item in value) + "]"
     return json.dumps(value)
 
 

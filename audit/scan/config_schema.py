@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vaeaudit.scan.settings import CONFIDENCE_LEVELS, KEYS, Settings
+from vaeaudit.scan.settings import CONFIDENCE_LEVELS, KEYS, Settings, config_values
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "vaeaudit.schema.json"
 
@@ -38,12 +38,11 @@ _KINDS: dict[str, dict[str, Any]] = {
 
 def schema() -> dict[str, Any]:
     """The schema of the vaeaudit table (`[tool.vaeaudit]`, or the whole of `vaeaudit.toml`)."""
-    defaults = Settings(project_root=Path("."))
+    defaults = config_values(Settings(project_root=Path(".")))
     properties: dict[str, Any] = {}
     for key, spec in KEYS.items():
-        default = getattr(defaults, spec.field)
         extends = " Extends the built-in list." if spec.kind == "extend-strings" else ""
-        properties[key] = {"description": spec.doc + extends, **_KINDS[spec.kind], "default": _json(default)}
+        properties[key] = {"description": spec.doc + extends, **_KINDS[spec.kind], "default": defaults[key]}
     properties["checkpoints"] = {"description": "Settings of `vaeaudit checkpoints` (validated by that command).", "type": "object"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -57,13 +56,6 @@ def schema() -> dict[str, Any]:
 
 def schema_text() -> str:
     return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _json(value: Any) -> Any:
-    """A Settings default as JSON: tuples of (name, items) pairs become tables."""
-    if isinstance(value, tuple) and value and all(isinstance(item, tuple) for item in value):
-        return {name: list(items) for name, items in value}
-    return list(value) if isinstance(value, tuple) else value
 
 
 if __name__ == "__main__":

@@ -192,6 +192,17 @@ FOREIGN_TABLES = ("checkpoints",)
 _CODE = re.compile(r"[A-Z]+[0-9]*")
 
 
+def config_values(settings: Settings) -> dict[str, Any]:
+    """`settings` as a configuration file writes them: kebab-case keys, lists and tables."""
+    return {key: _as_config(getattr(settings, spec.field), spec.kind) for key, spec in KEYS.items()}
+
+
+def _as_config(value: Any, kind: str) -> Any:
+    if kind in ("globs-to-codes", "globs-to-globs"):
+        return {name: list(items) for name, items in value}
+    return list(value) if isinstance(value, tuple) else value
+
+
 def load_settings(start: Path, **cli_overrides: Any) -> Settings:
     """Settings for files under `start`: defaults, then its closest configuration file, then `cli_overrides`.
 

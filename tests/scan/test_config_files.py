@@ -73,7 +73,7 @@ def test_show_settings_and_show_files(monorepo: Path) -> None:
     result = run("scan", "--show-settings", "pkgs/b/mod.py")
     assert result.exit_code == 0
     assert f"# Settings from {monorepo / 'pkgs' / 'b' / 'vaeaudit.toml'}" in result.stdout
-    assert 'select = ["HYP002"]' in result.stdout and "per-file-ignores = []" in result.stdout
+    assert 'select = ["HYP002"]' in result.stdout and "per-file-ignores = {}" in result.stdout
     assert "extend-exclude = " in result.stdout and "_" not in result.stdout.split("\n", 2)[2].split("=")[0]
     result = run("scan", "--show-files", ".")
     assert result.exit_code == 0 and result.stdout.splitlines() == ["pkgs/a/mod.py", "pkgs/b/mod.py"]
