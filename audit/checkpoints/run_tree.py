@@ -22,6 +22,7 @@ from pathlib import Path
 from vaeaudit.checkpoints.regular_files import open_regular_file
 from vaeaudit.checkpoints.sniff import sniff
 
+GROUPS = ("production", "archive", "quarantine")  # where `checkpoints organize` puts runs
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 SIDE_SUFFIXES = (".pkl", ".pickle", ".bin", ".zip", ".npy", ".npz", ".joblib", ".dill", ".tar", ".gz", ".bz2", ".xz", ".pth.tar")
 LOG_SUFFIXES = (".log", ".out", ".err")
@@ -54,21 +55,32 @@ class RunFolder:
 
 
 def discover_runs(root: Path) -> tuple[list[RunFolder], list[str]]:
-    """The run folders under `root`, sorted by name, and notes on what was skipped."""
+    """The run folders under `root`, sorted by path, and notes on what was skipped.
+
+    The folders `checkpoints organize` sorts runs into (production/, archive/,
+    quarantine/) hold runs themselves: their sub-folders are runs.
+    """
     notes: list[str] = []
     runs: list[RunFolder] = []
-    with os.scandir(root) as entries:
-        for entry in sorted(entries, key=lambda item: item.name):
-            if entry.is_symlink() and entry.is_dir():
-                notes.append(f"{entry.name}: symlinked folder not followed")
-            elif entry.is_dir(follow_symlinks=False):
-                runs.append(_read_run(Path(entry.path)))
-            elif entry.name.lower().endswith(CHECKPOINT_SUFFIXES + SIDE_SUFFIXES):
-                notes.append(
-                    f"{entry.name}: file directly under the root, outside any run folder; not audited "
-                    "(check it with `vaeaudit checkpoints inspect`)"
-                )
+    for folder, is_group in [(root, False), *((root / group, True) for group in GROUPS if _is_plain_folder(root / group))]:
+        prefix = f"{folder.name}/" if is_group else ""
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda item: item.name):
+                if not is_group and entry.name in GROUPS and _is_plain_folder(Path(entry.path)):
+                    continue
+                if entry.is_symlink() and entry.is_dir():
+                    notes.append(f"{prefix}{entry.name}: symlinked folder not followed")
+                elif entry.is_dir(follow_symlinks=False):
+                    runs.append(_read_run(Path(entry.path)))
+                elif entry.name.lower().endswith(CHECKPOINT_SUFFIXES + SIDE_SUFFIXES):
+                    notes.append(
+                        f"{prefix}{entry.name}: file outside any run folder; not audited (check it with `vaeaudit checkpoints inspect`)"
+                    )
     return runs, notes
+
+
+def _is_plain_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
 def _read_run(path: Path) -> RunFolder:

@@ -78,8 +78,15 @@ class _Progress:
     show_default=True,
     help="With matplotlib installed, also write <output>.png (hierarchy vs richness) and link it.",
 )
+@click.option(
+    "--write-readmes",
+    is_flag=True,
+    help="Also write README.md (purpose, status, metrics with their definitions, config) into every run that has none.",
+)
 @exit_130_on_interrupt
-def report(root: Path | None, output: Path | None, output_format: str, strict: bool, progress: bool | None, plot: bool) -> None:
+def report(
+    root: Path | None, output: Path | None, output_format: str, strict: bool, progress: bool | None, plot: bool, write_readmes: bool
+) -> None:
     """Audit every run under ROOT and write a report.
 
     ROOT defaults to `root` in [tool.vaeaudit.checkpoints] of the nearest pyproject.toml,
@@ -102,6 +109,13 @@ def report(root: Path | None, output: Path | None, output_format: str, strict: b
         audit = audit_tree(root, settings, _Progress() if show_progress else None)
     except OSError as error:  # the root itself cannot be listed; folders below it only get a note
         raise click.UsageError(f"cannot read checkpoint root {root}: {error.strerror or error}") from None
+    if write_readmes:
+        from vaeaudit.checkpoints.run_readme import write_missing_readmes
+
+        written, failures = write_missing_readmes(audit.runs)
+        for failure in failures:
+            click.echo(f"error: {failure}", err=True)
+        click.echo(f"wrote {len(written)} run README(s)")
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
         if output_format == "md":
@@ -138,3 +152,57 @@ def inspect(file: Path, strict: bool) -> None:
     click.echo(text, nl=False)
     if strict and any(problem.severity in ("invalid", "unsafe") for problem in record.problems):
         sys.exit(1)
+
+
+@checkpoints.command()
+@click.argument("root", required=False, type=click.Path(path_type=Path))
+@click.option("--apply", "apply_", is_flag=True, help="Make the moves (all or none) and write a manifest into ROOT.")
+@click.option("--undo", is_flag=True, help="Move every run back where the manifest in ROOT says it was.")
+@exit_130_on_interrupt
+def organize(root: Path | None, apply_: bool, undo: bool) -> None:
+    """Plan (default) or make the moves that sort ROOT's runs into production/, archive/
+    and quarantine/ under standard names.
+
+    Valid, complete production runs go to production/; crashed, empty, duplicate and
+    learned-nothing runs to archive/; unsafe runs to quarantine/; every folder name
+    becomes lowercase letters, digits, `.`, `_` and `-`. Nothing is written outside
+    ROOT, and any conflict refuses the whole plan. Exit codes: 0 planned or done,
+    1 refused (conflicts), 2 usage error, 130 Ctrl-C.
+    """
+    if apply_ and undo:
+        raise click.UsageError("--apply and --undo exclude each other")
+    settings = _settings()
+    root = root if root is not None else settings.root
+    if not root.is_dir():
+        raise click.UsageError(f"checkpoint root {root} is not a folder (give ROOT or set root in [tool.vaeaudit.checkpoints])")
+    from vaeaudit.checkpoints import organize as organizing
+    from vaeaudit.checkpoints.terminal import terminal_safe
+
+    if undo:
+        try:
+            moves = organizing.undo_moves(root)
+        except (organizing.OrganizeError, OSError) as error:
+            click.echo(terminal_safe(f"refused: {error}"), err=True)
+            sys.exit(1)
+        click.echo(f"moved {len(moves)} run(s) back; removed {root / organizing.MANIFEST}")
+        return
+    from vaeaudit.checkpoints.tree_audit import audit_tree
+
+    moves = organizing.plan_moves(root, audit_tree(root, settings).runs)
+    for move in moves:
+        click.echo(terminal_safe(f"{move.source} -> {move.target}  ({move.why})"))
+    problems = organizing.conflicts(root, moves)
+    if problems:
+        for problem in problems:
+            click.echo(terminal_safe(f"conflict: {problem}"), err=True)
+        click.echo("refused: nothing was moved", err=True)
+        sys.exit(1)
+    if not apply_:
+        click.echo(f"{len(moves)} move(s) planned; nothing moved (dry run). Apply with --apply, reverse with --undo.")
+        return
+    try:
+        manifest = organizing.apply_moves(root, moves)
+    except (organizing.OrganizeError, OSError) as error:
+        click.echo(terminal_safe(f"refused: {error}; nothing was moved"), err=True)
+        sys.exit(1)
+    click.echo(f"moved {len(moves)} run(s); manifest {manifest} (reverse with --undo)")

@@ -269,7 +269,7 @@ def test_what_is_not_audited_is_said(tmp_path):
     assert [run.name for run in audit.runs] == ["real_run"]
     assert audit.runs[0].status == "empty"
     text = render_markdown(audit)
-    assert "loose.pt: file directly under the root" in text.replace("\\", "")
+    assert "loose.pt: file outside any run folder" in text.replace("\\", "")
     assert "linked: symlinked folder not followed" in text
 
 
