@@ -119,3 +119,11 @@ def test_force_exclude_applies_exclude_to_named_files(tmp_path: Path, monkeypatc
     assert run("scan", "--no-cache", "generated/deep/mod.py").exit_code == 0
     assert run("fix", "generated/deep/mod.py").exit_code == 0
     assert run("scan", "--no-cache", "--no-force-exclude", "generated/deep/mod.py").exit_code == 1
+
+
+def test_show_settings_is_a_config_file_that_reproduces_them(monorepo: Path) -> None:
+    shown = run("scan", "--show-settings", "pkgs/b").stdout
+    write(monorepo / "copy.toml", shown)
+    again = run("scan", "--show-settings", "--config", "copy.toml", "pkgs/b").stdout
+    assert again.split("\n", 2)[2] == shown.split("\n", 2)[2]  # all but the two header comments
+    assert rules(run("scan", "--no-cache", "--config", "copy.toml", "pkgs/b")) == [("pkgs/b/mod.py", "HYP002")]
