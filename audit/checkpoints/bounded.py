@@ -103,4 +103,4 @@ def _scalar(value: object) -> str:
 
 def _shape(value: object) -> str:
     shape = getattr(value, "shape", None)
-    return f" {'×'.join(str(int(size)) for size in shape)}" if isinstance(shape, tuple) or type(shape).__name__ == "Size" else ""
+    return f" {'×'.join(str(int(size)) for size in shape)}" if isinstance(shape, tuple) else ""

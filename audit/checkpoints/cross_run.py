@@ -85,7 +85,8 @@ def _flag_duplicates(runs: list[RunRecord]) -> None:
     """Runs whose weights are bit-identical: the oldest is the original, the rest copies."""
     groups: dict[str, list[RunRecord]] = defaultdict(list)
     for run in runs:
-        groups[run.primary.content_hash].append(run)
+        if run.primary:
+            groups[run.primary.content_hash].append(run)
     for group in groups.values():
         if len(group) < 2:
             continue
@@ -101,18 +102,18 @@ def _flag_identical_trainable(runs: list[RunRecord]) -> None:
     Runs still in the coverage phase are left out: their phase-2 tensors are untouched
     initial values by design, equal across runs that share a seed.
     """
-    groups: dict[str, list[RunRecord]] = defaultdict(list)
+    groups: dict[str, list[tuple[RunRecord, FileRecord]]] = defaultdict(list)
     for run in runs:
         primary = run.primary
-        trainable = primary.trainable_names
-        if trainable and trainable != primary.digests.keys() and primary.fields.phase != "coverage":
-            groups[combined_digest(primary.digests, trainable)].append(run)
+        if primary and primary.trainable_names and primary.trainable_names != primary.digests.keys() and primary.fields.phase != "coverage":
+            groups[combined_digest(primary.digests, primary.trainable_names)].append((run, primary))
     for group in groups.values():
-        distinct = {run.primary.content_hash for run in group}
+        distinct = {primary.content_hash for _, primary in group}
         if len(distinct) < 2:
             continue  # identical everywhere: already reported as duplicates
-        for run in group:
-            others = ", ".join(other.name for other in group if other is not run)
-            count = len(run.primary.trainable_names)
-            message = f"its {count} trainable tensors are identical to those of {others}: training did not change them"
+        for run, primary in group:
+            others = ", ".join(other.name for other, _ in group if other is not run)
+            message = (
+                f"its {len(primary.trainable_names)} trainable tensors are identical to those of {others}: training did not change them"
+            )
             run.problems.append(Problem("learned-nothing", message))

@@ -61,7 +61,8 @@ def extract_fields(obj: Any, aliases: Mapping[str, tuple[str, ...]] = DEFAULT_AL
         top_level_keys=keys,
         finished=_says_finished(obj),
     )
-    nested = obj.get("metrics") if isinstance(obj.get("metrics"), Mapping) else {}
+    stored_metrics = obj.get("metrics")
+    nested: Mapping[Any, Any] = stored_metrics if isinstance(stored_metrics, Mapping) else {}
     fields.epoch = _as_int(obj.get("epoch", nested.get("epoch")))
     for name, keys_tried in aliases.items():
         found = _find_metric(keys_tried, nested, obj)

@@ -42,16 +42,21 @@ def metric_problems(metrics: dict[str, float], q_tolerance: float, phase: str | 
         elif not low <= value <= high:
             problems.append(Problem("metric-out-of-range", f"{name} = {value:.6g} outside [{low:g}, {high:g}]"))
     for name in ("hierarchy_A", "hierarchy_B") if phase != "coverage" else ("hierarchy_A",):
-        value = metrics.get(name)
-        if value is None or not math.isfinite(value) or abs(value) > 1:
+        found = metrics.get(name)
+        if found is None or not math.isfinite(found) or abs(found) > 1:
             continue
-        if value < HIERARCHY_CEILING - CEILING_SLACK:
-            message = f"{name} = {value:.4f} is below the {HIERARCHY_CEILING:.4f} ceiling: radii collapsed within levels"
+        if found < HIERARCHY_CEILING - CEILING_SLACK:
+            message = f"{name} = {found:.4f} is below the {HIERARCHY_CEILING:.4f} ceiling: radii collapsed within levels"
             problems.append(Problem("hierarchy-collapsed", message))
-        elif name == "hierarchy_B" and value > 0:
-            problems.append(Problem("hierarchy-inverted", f"{name} = {value:.4f} > 0: radius grows with valuation"))
+        elif name == "hierarchy_B" and found > 0:
+            problems.append(Problem("hierarchy-inverted", f"{name} = {found:.4f} > 0: radius grows with valuation"))
     stored_q, dist_corr, hierarchy = (metrics.get(key) for key in ("Q", "dist_corr", "hierarchy_B"))
-    if None not in (stored_q, dist_corr, hierarchy) and all(map(math.isfinite, (stored_q, dist_corr, hierarchy))):
+    if (
+        stored_q is not None
+        and dist_corr is not None
+        and hierarchy is not None
+        and all(map(math.isfinite, (stored_q, dist_corr, hierarchy)))
+    ):
         expected = quality_score(dist_corr, hierarchy)
         if abs(stored_q - expected) > q_tolerance:
             problems.append(

@@ -293,9 +293,9 @@ class _Walker:
             self.add_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"))
             stack.append(_LEAF if code == 0x63 else _Node(self.pop_mark()))
         elif code == 0x93:  # STACK_GLOBAL
-            name, module = self.pop(), self.pop()
-            if isinstance(module, str) and isinstance(name, str):
-                self.add_import(module, name)
+            attribute, owner = self.pop(), self.pop()
+            if isinstance(owner, str) and isinstance(attribute, str):
+                self.add_import(owner, attribute)
             else:
                 self.scan.imports.add(UNRESOLVED_GLOBAL)
             stack.append(_LEAF)

@@ -32,19 +32,21 @@ def _value(run: RunRecord, metric: str) -> float | None:
 
 def best_runs(runs: list[RunRecord], metric: str, descending: bool, limit: int = 5) -> list[RunRecord]:
     """The top `limit` eligible runs by `metric`."""
-    ranked = [run for run in runs if is_ranked(run) and _value(run, metric) is not None]
-    return sorted(ranked, key=lambda run: (-_value(run, metric) if descending else _value(run, metric), run.name))[:limit]
+    scored = [(value, run) for run in runs if is_ranked(run) and (value := _value(run, metric)) is not None]
+    scored.sort(key=lambda pair: (-pair[0] if descending else pair[0], pair[1].name))
+    return [run for _, run in scored[:limit]]
 
 
 def pareto_front(runs: list[RunRecord]) -> list[RunRecord]:
     """Eligible runs not dominated in (lower hierarchy_B, higher richness), by hierarchy."""
     points = [
-        (run, _value(run, "hierarchy_B"), _value(run, "richness"))
+        (run, hierarchy, richness)
         for run in runs
-        if is_ranked(run) and _value(run, "hierarchy_B") is not None and _value(run, "richness") is not None
+        if is_ranked(run) and (hierarchy := _value(run, "hierarchy_B")) is not None and (richness := _value(run, "richness")) is not None
     ]
 
     def dominated(h: float, r: float) -> bool:
         return any(h2 <= h and r2 >= r and (h2 < h or r2 > r) for _, h2, r2 in points)
 
-    return sorted((run for run, h, r in points if not dominated(h, r)), key=lambda run: (_value(run, "hierarchy_B"), run.name))
+    front = [(h, run) for run, h, r in points if not dominated(h, r)]
+    return [run for _, run in sorted(front, key=lambda pair: (pair[0], pair[1].name))]

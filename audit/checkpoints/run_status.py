@@ -69,14 +69,15 @@ def _unfinished(files: list[FileRecord]) -> str | None:
     dated = [record for record in files if record.loaded and record.fields.epoch is not None]
     if not dated:
         return None
-    newest = max(dated, key=lambda record: (record.fields.epoch, record.role == "latest")).fields
+    newest = max(dated, key=lambda record: (record.fields.epoch or 0, record.role == "latest")).fields
+    epoch = newest.epoch or 0
     if newest.finished is True:
         return None
     if newest.finished is False:
         phase = f" in phase {newest.phase!r}" if newest.phase else ""
         return f"its newest checkpoint (epoch {newest.epoch}{phase}) says training did not finish"
     planned = configured_epochs(newest.config)
-    if planned and newest.epoch < planned - 1:
+    if planned and epoch < planned - 1:
         return f"stopped at epoch {newest.epoch} of {planned} configured"
     return None
 
@@ -107,4 +108,5 @@ def configured_epochs(config: Mapping[str, Any] | None) -> int | None:
                     return table[key]
     phases = [config.get(name) for name in ("coverage", "hierarchy")]
     budgets = [phase.get("max_epochs") for phase in phases if isinstance(phase, Mapping)]
-    return sum(budgets) if budgets and all(isinstance(b, int) for b in budgets) else None
+    numbers = [budget for budget in budgets if isinstance(budget, int)]
+    return sum(numbers) if numbers and len(numbers) == len(budgets) else None

@@ -76,12 +76,12 @@ def check_zip(data: bytes) -> ZipReport:
         report.members.append(member)
         covered.append((entry["offset"], max(member.end, entry["offset"] + 4)))
     for offset in _unlisted_local_headers(data, covered, report.directory):
-        entry = _local_entry(data, offset)
-        if entry is not None:
-            member = _read_member(view, entry, [])
+        unlisted = _local_entry(data, offset)
+        if unlisted is not None:
+            member = _read_member(view, unlisted, [])
             member.listed = False
             report.members.append(member)
-            report.problems.append(f"member {entry['name']} at byte {offset} is missing from the central directory")
+            report.problems.append(f"member {unlisted['name']} at byte {offset} is missing from the central directory")
     return report
 
 
