@@ -33,26 +33,57 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
 @click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-@click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False), default=None, help="Use this configuration file (instead of the closest one).")
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Use this configuration file (instead of the closest one).",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
-@click.option("--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit).")
+@click.option(
+    "--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit)."
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print remaining findings and errors only: no notes on applied unsafe fixes, no summary.")
+@click.option(
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the diff to this file instead of standard output.",
+)
 @exit_130_on_interrupt
-def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore, jobs, preview, config, isolated, force_exclude) -> None:
+def fix(
+    paths: tuple[Path, ...],
+    apply: bool,
+    unsafe_fixes: bool,
+    select,
+    ignore,
+    jobs,
+    preview,
+    config,
+    isolated,
+    force_exclude,
+    quiet,
+    output_file,
+) -> None:
     """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
 
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
     """
-    from vaeaudit.config import ConfigError
-    from vaeaudit.scan.rules import unknown_selectors
-    from vaeaudit.scan.settings import SettingsResolver
     from vaeaudit.codemods.file_fixer import fix_paths
     from vaeaudit.codemods.options import FixOptions
     from vaeaudit.codemods.outcome import FIXED, UNSAFE
+    from vaeaudit.config import ConfigError
+    from vaeaudit.scan.formats import location
+    from vaeaudit.scan.rules import unknown_selectors
+    from vaeaudit.scan.settings import SettingsResolver
 
     start = paths[0] if paths else Path.cwd()
     try:
         # No scan cache: fix writes nothing outside the paths it is given.
-        resolver = SettingsResolver(config=config, isolated=isolated, select=select, ignore=ignore, cache=False, preview=preview, force_exclude=force_exclude)
+        resolver = SettingsResolver(
+            config=config, isolated=isolated, select=select, ignore=ignore, cache=False, preview=preview, force_exclude=force_exclude
+        )
         settings = resolver.settings_for(start if start.exists() else Path.cwd())
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
@@ -72,30 +103,48 @@ def fix(paths: tuple[Path, ...], apply: bool, unsafe_fixes: bool, select, ignore
             errors += 1
     options = FixOptions.from_settings(settings, unsafe_fixes=unsafe_fixes)
     counts = {"fixed": 0, "remaining": 0, "unsafe": 0}
+    diffs: list[str] = []
     for report in fix_paths(existing, settings, options, apply=apply, jobs=jobs):
         if report.error:
             click.echo(f"error: {report.path}: {report.error}", err=True)
             errors += 1
         if report.diff:
-            click.echo(report.diff, nl=False)
+            diffs.append(report.diff)
+            if output_file is None:
+                click.echo(report.diff, nl=False)
         for outcome in report.outcomes:
             finding = outcome.finding
-            where = f"{finding.path}:{finding.line}:{finding.col}: {finding.rule}"
+            where = f"{location(finding)}: {finding.rule}"
             if outcome.status == FIXED:
                 counts["fixed"] += 1
                 label = "fixed" if apply else "fixable"
-                if outcome.reasons:
+                if outcome.reasons and not quiet:
                     click.echo(f"{where} {label} (unsafe): {'; '.join(outcome.reasons)}", err=True)
             else:
                 counts["remaining"] += 1
                 counts["unsafe"] += outcome.status == UNSAFE
                 label = "unsafe fix not applied" if outcome.status == UNSAFE else "not fixable"
                 click.echo(f"{where} {label}: {'; '.join(outcome.reasons)}", err=True)
-    click.echo(_summary(counts, errors, apply, unsafe_fixes), err=True)
+    if output_file is not None:
+        errors += _write_output(output_file, "".join(diffs))
+    if not quiet:
+        click.echo(_summary(counts, errors, apply, unsafe_fixes), err=True)
     if errors:
         raise SystemExit(2)
     if counts["remaining"] or (counts["fixed"] and not apply):
         raise SystemExit(1)
+
+
+def _write_output(output_file: Path, text: str) -> int:
+    """Write --output-file atomically; 1 (an error) when it cannot be written."""
+    from vaeaudit.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(output_file, text)
+    except OSError as error:
+        click.echo(f"error: --output-file {output_file}: cannot write: {error.strerror or error}", err=True)
+        return 1
+    return 0
 
 
 def _summary(counts: dict[str, int], errors: int, apply: bool, unsafe_fixes: bool) -> str:

@@ -140,6 +140,7 @@ def test_fix_rewrites_a_notebook_in_place_keeping_everything_else(project: Path)
     before = (project / "analysis.ipynb").read_text(encoding="utf-8")
     result = run("fix", "--apply", "--unsafe-fixes", "analysis.ipynb")
     assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("analysis.ipynb:cell 4:8:5: HYP001 fixed (unsafe)")
     after = (project / "analysis.ipynb").read_text(encoding="utf-8")
     changed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"]
     assert [line[0] + line[1:].strip() for line in changed] == [

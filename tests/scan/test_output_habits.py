@@ -131,3 +131,15 @@ def test_ctrl_c_stops_the_worker_pool_at_once(tmp_path: Path) -> None:
     assert process.returncode == 130, stderr
     assert time.monotonic() - started < 5
     assert b"Traceback" not in stderr
+
+
+def test_fix_quiet_and_output_file(project: Path) -> None:
+    result = run("fix", "src", "--unsafe-fixes", "--output-file", "fix.diff")
+    assert result.exit_code == 1 and result.stdout == ""
+    diff = (project / "fix.diff").read_text(encoding="utf-8")
+    assert diff.startswith("--- a/src/bad.py") and "+from vaeaudit.geometry import exp_map_zero, poincare_distance" in diff
+    assert (project / "src" / "bad.py").read_text(encoding="utf-8") == BAD  # a diff, nothing applied
+    result = run("fix", "src", "--unsafe-fixes", "--quiet")
+    assert result.stdout.startswith("--- a/src/bad.py") and result.stderr == ""
+    result = run("fix", "src", "--output-file", "no/such/dir/fix.diff")
+    assert result.exit_code == 2 and "--output-file no/such/dir/fix.diff: cannot write" in result.stderr
