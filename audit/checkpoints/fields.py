@@ -48,10 +48,10 @@ def extract_fields(obj: Any, aliases: Mapping[str, tuple[str, ...]] = DEFAULT_AL
         return CheckpointFields(layout=f"unrecognised ({type(obj).__name__} at top level)"), {}
     keys = tuple(short_text(key) for key in obj)
     if obj and all(isinstance(value, torch.Tensor) for value in obj.values()):
-        return CheckpointFields(layout="bare state dict", top_level_keys=keys), dict(obj)
+        return CheckpointFields(layout="bare state dict", top_level_keys=keys), _tensors(obj)
     weights_key = next((key for key in WEIGHT_KEYS if isinstance(obj.get(key), Mapping)), None)
     config = obj.get("config")
-    state_dict = {k: v for k, v in obj[weights_key].items() if isinstance(v, torch.Tensor)} if weights_key else {}
+    state_dict = _tensors(obj[weights_key]) if weights_key else {}
     fields = CheckpointFields(
         layout=f"weights under '{weights_key}'" if weights_key else "no weights",
         has_optimizer=any(isinstance(obj.get(key), Mapping) for key in OPTIMIZER_KEYS),
@@ -69,6 +69,13 @@ def extract_fields(obj: Any, aliases: Mapping[str, tuple[str, ...]] = DEFAULT_AL
         if found is not None:
             fields.metrics[name], fields.metric_sources[name] = found
     return fields, state_dict
+
+
+def _tensors(mapping: Mapping) -> dict[str, Any]:
+    """The tensors of a state dict, keyed by text (a key of another type is shown bounded)."""
+    import torch
+
+    return {key if isinstance(key, str) else short_text(key): value for key, value in mapping.items() if isinstance(value, torch.Tensor)}
 
 
 def _find_metric(aliases: tuple[str, ...], nested: Mapping, top: Mapping) -> tuple[float, str] | None:

@@ -254,3 +254,31 @@ def test_report_on_a_tree_with_a_billion_laughs_and_side_files(tmp_path):
     assert "stats.pkl" in markdown and "mystery" in markdown
     rows = json.loads(render_table_format(audit, "json"))["files"]
     assert {row["path"]: row["load"] for row in rows}["side_files/mystery"] == "not-audited"
+
+
+def test_non_text_state_dict_keys_are_named_not_a_crash(tmp_path):
+    weights = {0: torch.full((2, 2), float("nan")), ("a", 1): torch.ones(2)}
+    record = audit_file(write(tmp_path, saved({"model_state_dict": weights, "epoch": 1})), "best.pt", "run", CheckpointSettings())
+    assert record.verdict == "loaded"
+    assert "NaN/inf values in 0" in " ".join(problem.message for problem in record.problems)
+
+
+def test_ctrl_c_exits_130_and_keeps_the_previous_report(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from vaeaudit.checkpoints import tree_audit
+    from vaeaudit.cli import main
+
+    (tmp_path / "runs" / "a").mkdir(parents=True)
+    report = tmp_path / "reports" / "checkpoints.md"
+    report.parent.mkdir()
+    report.write_text("previous report\n")
+    monkeypatch.chdir(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tree_audit, "audit_tree", interrupted)
+    result = CliRunner().invoke(main, ["checkpoints", "report"])
+    assert result.exit_code == 130
+    assert report.read_text() == "previous report\n"
