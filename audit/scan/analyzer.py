@@ -1,10 +1,15 @@
-"""One module in, findings out: the rules applied to every scope of a parsed file.
+"""One module in, findings and a summary out: the rules applied to every scope of a file.
 
 For each scope (the module body, every function and method) the dataflow walks the
-statements in order; at each expression the Euclidean operations (`vaeaudit.scan.sinks`) are
-checked against the taint of their operands (`vaeaudit.scan.taint`), and tainted ones are
-kept unless their use makes them correct (`vaeaudit.scan.usage`). Positions are resolved
-only when something is reported: PositionProvider costs as much as parsing.
+statements in order; one walk over each expression then (a) checks the Euclidean
+operations (`vaeaudit.scan.sinks`) against the taint of their operands
+(`vaeaudit.scan.taint`), keeping tainted ones unless their use makes them correct
+(`vaeaudit.scan.usage`), (b) records consumer evidence (`vaeaudit.scan.consumers`), and
+(c) records the ball points passed to the file's own and imported functions. Functions of
+one file are solved to a fixpoint here (a function's summary feeds its callers and
+callees in the next round); across files, `vaeaudit.scan.summaries` does the same with
+the `FileSummary` this module returns. Positions are resolved only when something is
+reported or exported: PositionProvider costs as much as parsing.
 """
 
 from __future__ import annotations
@@ -12,26 +17,35 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from vaeaudit.scan.consumers import consumed_arguments
 from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.scan.names import ImportMap, last_name
+from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
+from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
-from vaeaudit.scan.taint import MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import HIGH, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, scopes_containing, walk
-from vaeaudit.scan.usage import UsageJudge
+from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
 
 
 def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
-    """Findings in `source` (a file's bytes), after noqa, select/ignore and per-file-ignores.
+    """Findings in `source` (a file's bytes) on its own, after noqa, select/ignore and per-file-ignores.
 
     Raises `vaeaudit.scan.reading.SourceError` when the bytes are not decodable Python.
     """
+    return analyse_source(source, path, settings)[0]
+
+
+def analyse_source(source: bytes, path: str, settings: Settings, inputs: Inputs | None = None) -> tuple[list[Finding], FileSummary]:
+    """Findings and the project summary of one file, given what the rest of the project tells it."""
     text = decode(source)
     module = parse(text, source)
-    return _report(_Analysis(module, path, settings).run(), text, path, settings)
+    analysis = _Analysis(module, path, settings, inputs)
+    findings = analysis.run()
+    return _report(findings, text, path, settings), analysis.summary()
 
 
 def scan_module(module: cst.Module, path: str, settings: Settings) -> list[Finding]:
@@ -50,25 +64,144 @@ def _report(findings: list[Finding], text: str, path: str, settings: Settings) -
     return sorted(visible(findings, text, path, settings), key=lambda f: (f.line, f.col, f.rule))
 
 
+_MAX_ROUNDS = 4  # rounds of the in-file fixpoint; each adds facts, so it converges fast
+
+
+class _Local:
+    """What the file knows about one of its own functions, with live evidence (`Taint`s)."""
+
+    def __init__(self, function: cst.FunctionDef, is_method: bool) -> None:
+        self.function = function
+        params = [param.name.value for param in all_params(function.params) if param.star not in ("*", "**")]
+        self.params = tuple(params[1:] if is_method and params and params[0] in ("self", "cls") else params)
+        self.received: dict[str, Taint] = {}
+        self.returns: Taint | None = None
+        self.parts: dict[str, Taint] = {}
+        self.consumes: dict[str, Taint] = {}
+
+    def signature(self) -> tuple:
+        taints = (self.received, self.parts, self.consumes)
+        return (tuple(sorted((k, v.confidence) for d in taints for k, v in d.items())), self.returns.confidence if self.returns else None)
+
+
 class _Analysis:
-    def __init__(self, module: cst.Module, path: str, settings: Settings) -> None:
+    def __init__(self, module: cst.Module, path: str, settings: Settings, inputs: Inputs | None = None) -> None:
         self.module = module
         self.path = path
-        self.values = ValueTaint(settings, ImportMap(module), module.code_for_node)
-        self.imports = self.values.imports
+        self.settings = settings
+        self.inputs = inputs or Inputs()
+        self.module_name = module_name(path, settings.project_root)
+        package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
+        self.imports = ImportMap(module, package)
+        self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
         self.hits: dict[int, tuple[EuclideanOp, Taint, Taint | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
+        self.ball_bindings: dict[tuple[str, int], Taint] = {}
+        self.locals, self.classes = self._own_functions()
+        for qualname, params in self.inputs.received.items():
+            if qualname in self.locals:
+                self.locals[qualname].received = {name: _imported(fact) for name, fact in params.items()}
+        self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
+        self.calls_out: dict[str, dict[str, Taint]] = {}
+        self.references: set[str] = set()
         self._positions = None
 
     def run(self) -> list[Finding]:
-        self.direct, self.enclosing = scopes_containing(self.module, self._candidate())
-        if not self.direct:
-            return []
-        self._scope(self.module, self.module.body, {})
-        if not self.hits:
-            return []
+        self.direct, _ = scopes_containing(self.module, self._candidate())
+        for _ in range(_MAX_ROUNDS):
+            before = self._signature()
+            self.hits, self.covered, self.calls_out = {}, set(), {}
+            self._scope(self.module, self.module.body, {}, None, None)
+            if self._signature() == before:
+                break
         return [self._finding(*hit) for hit in self.hits.values()]
+
+    def _signature(self) -> tuple:
+        return (
+            tuple((name, local.signature()) for name, local in self.locals.items()),
+            tuple(sorted((key, taint.confidence) for key, taint in self.attributes.items())),
+            tuple(sorted(self.ball_bindings)),
+        )
+
+    def _own_functions(self) -> tuple[dict[str, _Local], set[str]]:
+        """Module-level functions and the methods of module-level classes, by local qualname."""
+        found: dict[str, _Local] = {}
+        classes: set[str] = set()
+        for statement in self.module.body:
+            if isinstance(statement, cst.FunctionDef):
+                found[statement.name.value] = _Local(statement, False)
+            elif isinstance(statement, cst.ClassDef):
+                classes.add(statement.name.value)
+                for inner in statement.body.body:
+                    if isinstance(inner, cst.FunctionDef):
+                        is_static = any(last_name(d.decorator) == "staticmethod" for d in inner.decorators)
+                        found[f"{statement.name.value}.{inner.name.value}"] = _Local(inner, not is_static)
+        return found, classes
+
+    # -- project summary --------------------------------------------------------------------
+
+    def summary(self) -> FileSummary:
+        functions = {
+            name: FunctionSummary(
+                local.params,
+                self._fact(local.returns),
+                {key: self._fact(taint) for key, taint in local.parts.items()},
+                {key: self._fact(taint) for key, taint in local.consumes.items()},
+            )
+            for name, local in self.locals.items()
+        }
+        calls = [(target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())]
+        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)))
+
+    def _fact(self, taint: Taint | None) -> Fact | None:
+        if taint is None:
+            return None
+        return taint.confidence, tuple(self._describe(step, with_path=True) for step in reversed(taint.steps))
+
+    def _target(self, func: cst.BaseExpression, klass: str | None) -> tuple[str, str] | None:
+        """("local", qualname) or ("external", dotted target) for a call of the project's own code."""
+        if isinstance(func, cst.Name):
+            name = func.value
+            if name in self.locals and "." not in name:
+                return "local", name
+            if name in self.classes and f"{name}.__init__" in self.locals:
+                return "local", f"{name}.__init__"
+        if klass is not None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+            qualname = f"{klass}.{func.attr.value}"
+            return ("local", qualname) if qualname in self.locals else None
+        qualified = self.imports.qualify(func)
+        if qualified is None or qualified.partition(".")[0] in _LIBRARY_ROOTS:
+            return None
+        return "external", qualified
+
+    def _callee(self, target: tuple[str, str]) -> tuple[tuple[str, ...], Taint | None, dict[str, Taint], dict[str, Taint]] | None:
+        """(params, returns, parts, consumes) of a resolved callee, as live evidence."""
+        kind, name = target
+        if kind == "local":
+            local = self.locals[name]
+            return local.params, local.returns, local.parts, local.consumes
+        summary = self.inputs.external.get(name)
+        if summary is None:
+            return None
+        return (
+            summary.params,
+            _imported(summary.returns),
+            {key: _imported(fact) for key, fact in summary.parts.items()},
+            {key: _imported(fact) for key, fact in summary.consumes.items()},
+        )
+
+    def _returned_by(self, call: cst.Call, env: Env) -> Taint | None:
+        """Ball points (or a dict/tuple of them) returned by a project function."""
+        target = self._target(call.func, self._class_now)
+        callee = self._callee(target) if target is not None else None
+        if callee is None:
+            return None
+        _, returns, parts, _ = callee
+        step = Step(f"returned by {self.values.short(call.func)}()", call)
+        if parts:
+            return Taint(min(t.confidence for t in parts.values()), (step,), "container", tuple((key, t.then(step)) for key, t in parts.items()))
+        return returns.then(step) if returns is not None else None
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -108,41 +241,67 @@ class _Analysis:
                     stack.append(child)
         return names
 
-    def _scope(self, owner: cst.CSTNode, body, env: Env) -> None:
-        """Analyse one scope if it holds a candidate operation, then the scopes nested in it.
+    def _scope(self, owner: cst.CSTNode, body, env: Env, klass: str | None, qualname: str | None) -> None:
+        """Analyse one scope, then the scopes nested in it.
 
         A function nested in a function starts from the environment where it is defined,
-        so a closure sees the outer function's ball points (the flow runs for the outer
-        function for that reason even when it holds no candidate itself).
+        so a closure sees the outer function's ball points. A scope runs again when the
+        first run found new consumer evidence (a name passed to `poincare_distance` after
+        its Euclidean norm was taken).
         """
-        if id(owner) not in self.enclosing:
-            return
-        flow = None
-        if id(owner) in self.direct or isinstance(owner, cst.FunctionDef):
+        local = self.locals.get(qualname) if qualname is not None else None
+        check = id(owner) in self.direct
+        for _ in range(2):
+            known = len(self.ball_bindings)
+            self._class_now = klass
             judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
-
-            def on_expression(node: cst.CSTNode, at: Env) -> None:
-                if id(owner) in self.direct:
-                    self._check_expression(node, at, judge)
-
-            flow = Dataflow(self.values, on_expression)
+            flow = Dataflow(self.values, lambda node, at: self._expression(node, at, judge, flow, klass, check), self.ball_bindings)
             if isinstance(owner, cst.FunctionDef):
-                flow.run_function(owner, env)
+                if klass is not None:
+                    env = {**env, **self._attributes_of(klass)}
+                flow.run_function(owner, env, local.received if local is not None else None)
             else:
                 flow.run_block(body, dict(env))
+            if len(self.ball_bindings) == known:
+                break
+        if local is not None:
+            self._record_function(local, flow)
+        top_level_class = isinstance(owner, cst.ClassDef) and any(owner is statement for statement in self.module.body)
         for node, _ in walk(owner):
             if node is owner:
                 continue
             if isinstance(node, cst.FunctionDef):
                 if isinstance(owner, cst.ClassDef):
-                    inner_env = env
+                    self._scope(node, node.body, env, klass, f"{klass}.{node.name.value}" if top_level_class else None)
                 elif isinstance(owner, cst.FunctionDef):
-                    inner_env = flow.definitions.get(id(node), {})
+                    self._scope(node, node.body, flow.definitions.get(id(node), {}), klass, None)
                 else:
-                    inner_env = {}
-                self._scope(node, node.body, inner_env)
+                    self._scope(node, node.body, {}, None, node.name.value)
             elif isinstance(node, cst.ClassDef):
-                self._scope(node, node.body.body, self._class_attributes(node))
+                self._scope(node, node.body.body, self._class_attributes(node), node.name.value, None)
+
+    def _record_function(self, local: _Local, flow: Dataflow) -> None:
+        """What one run of a function says about it: returns, returned containers, consumed parameters."""
+        returned = [taint for _, taint in flow.returned]
+        points = [taint for taint in returned if taint is not None and taint.kind == "point"]
+        if points:
+            best = max(points, key=lambda taint: taint.confidence)
+            if len(points) < len(returned):
+                best = best.weaker(Step(f"{local.function.name.value}() returns ball points on some paths only", local.function))
+            local.returns = best
+        for taint in returned:
+            if taint is not None and taint.kind == "container":
+                for key, part in taint.parts:
+                    if key not in local.parts or local.parts[key].confidence < part.confidence:
+                        local.parts[key] = part
+        for param in all_params(local.function.params):
+            consumed = self.ball_bindings.get((param.name.value, id(param)))
+            if consumed is not None and param.name.value in local.params:
+                local.consumes[param.name.value] = consumed
+
+    def _attributes_of(self, klass: str) -> Env:
+        """`self.z = exp_map_zero(...)` in one method makes `self.z` a ball point in the others."""
+        return {f"self.{attribute}": taint for (owner, attribute), taint in self.attributes.items() if owner == klass}
 
     def _class_attributes(self, klass: cst.ClassDef) -> Env:
         """`self.proj = HyperbolicProjection(...)` anywhere in the class makes `self.proj(...)` a source."""
@@ -158,52 +317,120 @@ class _Analysis:
                                 env[key] = taint.then(Step(f"{key} = {self.values.short(inner.value)}", inner))
         return env
 
-    # -- rules ----------------------------------------------------------------------------
+    # -- one walk per expression ---------------------------------------------------------------
 
-    def _check_expression(self, root: cst.CSTNode, env: Env, judge: UsageJudge, above: Ancestors = ()) -> None:
+    def _expression(self, root: cst.CSTNode, env: Env, judge: UsageJudge, flow: Dataflow, klass: str | None, check: bool) -> None:
+        if klass is not None and isinstance(root, cst.Assign):
+            self._remember_attribute(root, env, klass)
+        context = euclidean_context(flow.branches) if check else None
+        self._check_expression(root, env, judge, flow, klass, check and context is None)
+
+    def _remember_attribute(self, assign: cst.Assign, env: Env, klass: str) -> None:
+        for target in assign.targets:
+            key = dotted(target.target)
+            if key is not None and key.startswith("self.") and key.count(".") == 1:
+                taint = self.values.point_of(assign.value, env)
+                if taint is not None:
+                    previous = self.attributes.get((klass, key[5:]))
+                    if previous is None or previous.confidence < taint.confidence:
+                        self.attributes[(klass, key[5:])] = taint.then(Step(f"{key} <- {self.values.short(assign.value)}", assign))
+
+    def _check_expression(self, root, env: Env, judge: UsageJudge, flow: Dataflow, klass, check: bool, above: Ancestors = ()) -> None:
         for node, ancestors in walk(root, above, stop=_COMPREHENSIONS):
             if isinstance(node, _COMPREHENSIONS) and node is not root:
-                self._check_comprehension(node, ancestors, env, judge)
+                self._check_comprehension(node, ancestors, env, judge, flow, klass, check)
                 continue
-            if isinstance(node, cst.Lambda):
+            if isinstance(node, cst.Lambda) and node is not root:
                 # Its parameters shadow outer names; nothing is known about what they receive.
                 shadowed = {param.name.value for param in all_params(node.params)}
                 inner_env = {key: value for key, value in env.items() if key.partition(".")[0] not in shadowed}
-                self._check_expression(node.body, inner_env, judge, ancestors + (node,))
+                self._check_expression(node, inner_env, judge, flow, klass, check, ancestors)
                 continue
-            if not isinstance(node, (cst.Call, cst.BinaryOperation)):
+            if isinstance(node, cst.Call):
+                self._call_facts(node, env, flow, klass)
+            if not check or not isinstance(node, (cst.Call, cst.BinaryOperation)) or id(node) in self.covered:
                 continue
-            if id(node) in self.covered:
-                continue
-            op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
-            if op is None:
-                continue
-            if op.covers is not None:
-                self.covered.add(id(op.covers))
-            x_taint = self._point(op.x, env)
-            y_taint = self._point(op.y, env) if op.y is not None else None
-            if x_taint is None and y_taint is None:
-                continue
-            if judge.exemption(node, ancestors, self.module.code_for_node(op.x)) is not None:
-                continue
-            previous = self.hits.get(id(node))
-            strength = _strength(x_taint, y_taint, op)
-            if previous is None or _strength(previous[1], previous[2], op) < strength:
-                self.hits[id(node)] = (op, x_taint, y_taint)
+            self._check_operation(node, ancestors, env, judge)
 
-    def _check_comprehension(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge) -> None:
+    def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
+        """Consumer evidence, and the ball points this call passes to project functions."""
+        consumed = consumed_arguments(call, self.imports)
+        target = self._target(call.func, klass)
+        callee = self._callee(target) if target is not None else None
+        if target is not None and target[0] == "external":
+            self.references.add(target[1])
+        if callee is not None:
+            params, _, _, consumes = callee
+            for slot, argument in _slots(call):
+                param = params[int(slot[1:])] if slot.startswith("#") and int(slot[1:]) < len(params) else slot
+                if param in consumes:
+                    consumed.append((argument, f"{self.values.short(call.func)} (whose `{param}` must be a ball point)"))
+        for argument, callee_name in consumed:
+            key = dotted(argument)
+            binding = flow.last_binding.get(key) if key is not None else None
+            if binding is not None and (key, id(binding)) not in self.ball_bindings:
+                self.ball_bindings[(key, id(binding))] = Taint(HIGH, (Step(f"{key} is passed to {callee_name}(...)", call),))
+        if target is None:
+            return
+        passed: dict[str, Taint] = {}
+        for slot, argument in _slots(call):
+            taint = self.values.point_of(argument, env)
+            if taint is not None:
+                param = slot if not slot.startswith("#") or callee is None else (callee[0][int(slot[1:])] if int(slot[1:]) < len(callee[0]) else None)
+                shown = param or slot
+                passed[slot] = taint.then(Step(f"{shown} <- argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call))
+        if not passed:
+            return
+        if target[0] == "local":
+            local = self.locals[target[1]]
+            for slot, taint in passed.items():
+                param = local.params[int(slot[1:])] if slot.startswith("#") and int(slot[1:]) < len(local.params) else slot
+                if param in local.params and (param not in local.received or local.received[param].confidence < taint.confidence):
+                    local.received[param] = taint
+        else:
+            arguments = self.calls_out.setdefault(target[1], {})
+            for slot, taint in passed.items():
+                if slot not in arguments or arguments[slot].confidence < taint.confidence:
+                    arguments[slot] = taint
+
+    def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge) -> None:
+        op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
+        if op is None:
+            return
+        if op.covers is not None:
+            self.covered.add(id(op.covers))
+        x_taint = self._point(op.x, env)
+        y_taint = self._point(op.y, env) if op.y is not None else None
+        if op.kind == "distance" and op.y is not None and not self._same_points(op) and (x_taint is None or y_taint is None):
+            return  # a distance needs BOTH operands on the ball (`z - mu` with mu a tangent vector is not one)
+        if x_taint is None and y_taint is None:
+            return
+        if judge.exemption(node, ancestors, self.module.code_for_node(op.x)) is not None:
+            return
+        if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
+            return
+        previous = self.hits.get(id(node))
+        strength = _strength(x_taint, y_taint, op)
+        if previous is None or _strength(previous[1], previous[2], op) < strength:
+            self.hits[id(node)] = (op, x_taint, y_taint)
+
+    def _same_points(self, op: EuclideanOp) -> bool:
+        """`cdist(z, z)`, `z[:, None] - z[None, :]`: distances within one set of points."""
+        return op.y is not None and _base_code(op.x, self.module.code_for_node) == _base_code(op.y, self.module.code_for_node)
+
+    def _check_comprehension(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, flow, klass, check: bool) -> None:
         """`[z.norm() for z in points]`: the loop variables hold elements of what they iterate."""
         inner = ancestors + (node,)
         clause = node.for_in
         while clause is not None:
-            self._check_expression(clause.iter, env, judge, inner)
+            self._check_expression(clause.iter, env, judge, flow, klass, check, inner)
             env = self.binder.bind_loop_target(clause.target, clause.iter, dict(env), node)
             for condition in clause.ifs:
-                self._check_expression(condition.test, env, judge, inner)
+                self._check_expression(condition.test, env, judge, flow, klass, check, inner)
             clause = clause.inner_for_in
         parts = (node.key, node.value) if isinstance(node, cst.DictComp) else (node.elt,)
         for part in parts:
-            self._check_expression(part, env, judge, inner)
+            self._check_expression(part, env, judge, flow, klass, check, inner)
 
     def _loss_module_call(self, node: cst.CSTNode, env: Env) -> EuclideanOp | None:
         if not isinstance(node, cst.Call):
@@ -212,23 +439,27 @@ class _Analysis:
         return match_loss_module_call(node) if module is not None and module.kind == "mse-loss" else None
 
     def _point(self, node: cst.BaseExpression, env: Env) -> Taint | None:
-        taint = self.values.of(node, env)
-        return taint if taint is not None and taint.kind == "point" else None
+        return self.values.point_of(node, env)
 
     def _finding(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None) -> Finding:
         code = self.module.code_for_node
         x, y = operand_code(op, code)
         span = self._position(op.node)
-        evidence = self._evidence(op.x, x_taint) + self._evidence(op.y, y_taint)
+        chains = sorted((self._evidence(op.x, x_taint), self._evidence(op.y, y_taint)), key=len)
+        evidence = tuple(dict.fromkeys(step for chain in chains for step in chain))
+        within = self._same_points(op)
+        if within:
+            x = _base_code(op.x, code)
         if op.kind == "norm":
             rule = "HYP001"
             message = f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin"
         elif op.kind == "squared":
             rule = "HYP003"
-            message = f"Squared Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance(...) ** 2"
-        elif op.y is None:
+            what = f"pairwise within `{x}`" if within else f"between ball points `{x}` and `{y}`"
+            message = f"Squared Euclidean distance {what}; use poincare_distance(...) ** 2"
+        elif op.y is None or within:
             rule = "HYP002"
-            message = f"Euclidean pairwise distances of ball points `{x}`; use poincare_distance_matrix"
+            message = f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix"
         else:
             rule = "HYP002"
             message = f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"
@@ -236,8 +467,8 @@ class _Analysis:
         if op.fixable:
             fix = FixHint(
                 function=op.function,
-                x=x,
-                y=y,
+                x=operand_code(op, code)[0],
+                y=operand_code(op, code)[1],
                 dim=code(op.dim) if op.dim is not None else None,
                 keepdim=code(op.keepdim) if op.keepdim is not None else None,
                 p=code(op.p) if op.p is not None else None,
@@ -252,27 +483,60 @@ class _Analysis:
             end_line=span.end.line,
             end_col=span.end.column + 1,
             confidence=CONFIDENCE_LEVELS[_strength(x_taint, y_taint, op)],
-            evidence=tuple(dict.fromkeys(evidence)),
+            evidence=evidence,
             fix=fix,
         )
 
     def _evidence(self, operand: cst.BaseExpression | None, taint: Taint | None) -> tuple[str, ...]:
+        """The chain from the measured operand back to the source of its ball points, newest first."""
         if operand is None or taint is None:
             return ()
         steps = list(taint.steps)
         if not steps or last_name(operand) is None:
             steps.append(Step(f"`{self.values.short(operand)}` is a ball point", operand))
-        return tuple(self._describe(step) for step in steps)
+        return tuple(self._describe(step) for step in reversed(steps))
 
-    def _describe(self, step: Step) -> str:
+    def _describe(self, step: Step, with_path: bool = False) -> str:
         if step.node is None:
             return step.text
-        return f"{step.text} (line {self._position(step.node).start.line})"
+        line = self._position(step.node).start.line
+        return f"{step.text} ({self.path}:{line})" if with_path else f"{step.text} (line {line})"
 
     def _position(self, node: cst.CSTNode):
         if self._positions is None:
             self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
         return self._positions[node]
+
+
+def _imported(fact: Fact | None) -> Taint | None:
+    """A fact from another file as evidence: its rendered chain, oldest step first."""
+    if fact is None:
+        return None
+    confidence, chain = fact
+    return Taint(confidence, tuple(Step(text) for text in reversed(chain)))
+
+
+def _slots(call: cst.Call):
+    """("#0", value) for positional arguments, (keyword, value) for keyword ones."""
+    position = 0
+    for argument in call.args:
+        if argument.star:
+            return
+        if argument.keyword is not None:
+            yield argument.keyword.value, argument.value
+        else:
+            yield f"#{position}", argument.value
+            position += 1
+
+
+def _base_code(node: cst.BaseExpression, code) -> str:
+    """`z` for `z`, `z[:, None]`, `z.detach()`: the tensor an operand indexes or views."""
+    while isinstance(node, cst.Subscript) or (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args):
+        node = node.value if isinstance(node, cst.Subscript) else node.func.value
+    return code(node).strip()
+
+
+_LIBRARY_ROOTS = frozenset("torch numpy scipy sklearn math pandas geoopt matplotlib os sys re json typing collections functools itertools".split())
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -297,16 +561,28 @@ def _strength(x_taint: Taint | None, y_taint: Taint | None, op: EuclideanOp) -> 
 
 
 class _UsesIndex:
-    """Name -> every load of it in one scope with its ancestors, built on first request."""
+    """Name -> every load of it in one scope, in source order, split by the stores between them."""
 
     def __init__(self, owner: cst.CSTNode) -> None:
         self.owner = owner
-        self.index: dict[str, list[tuple[cst.Name, Ancestors]]] | None = None
+        self.index: dict[str, list[tuple[int, cst.Name, Ancestors, bool]]] | None = None
+        self.order: dict[int, int] = {}
 
-    def __call__(self, name: str) -> list[tuple[cst.Name, Ancestors]]:
+    def __call__(self, name: str, binding: cst.CSTNode) -> list[tuple[cst.Name, Ancestors]]:
+        """Loads of `name` reached by the store `binding`: after it, before the next store."""
         if self.index is None:
             self.index = {}
-            for node, ancestors in walk(self.owner):
+            for order, (node, ancestors) in enumerate(walk(self.owner)):
                 if isinstance(node, cst.Name) and not (ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node):
-                    self.index.setdefault(node.value, []).append((node, ancestors))
-        return self.index.get(name, [])
+                    store = bool(ancestors) and isinstance(ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName))
+                    self.index.setdefault(node.value, []).append((order, node, ancestors, store))
+                    self.order[id(node)] = order
+        start = self.order.get(id(binding), -1)
+        uses = []
+        for order, node, ancestors, store in self.index.get(name, []):
+            if order <= start:
+                continue
+            if store:
+                break
+            uses.append((node, ancestors))
+        return uses

@@ -7,6 +7,13 @@ are analysed separately and merged (a name hyperbolic on one arm only becomes "p
 one confidence level lower), loop bodies run twice so values from the previous iteration
 reach the top. Every expression is handed to `on_expression` with the environment that
 holds *at that point*, which is where the rules look for Euclidean operations.
+
+The environment is updated in place along straight-line code and copied only where paths
+split, so a scope of n assignments costs O(n), not O(n²). While it runs, the flow knows
+which assignment of each name was met last (`last_binding`, for consumer evidence: a name
+passed to `poincare_distance` is a ball point at every use of *that* binding), which branch
+conditions hold (`branches`, for Euclidean branches such as `if c == 0:`) and what each
+`return` gives back (`returned`).
 """
 
 from __future__ import annotations
@@ -17,8 +24,8 @@ from collections.abc import Callable, Sequence
 import libcst as cst
 
 from vaeaudit.scan.names import dotted
-from vaeaudit.scan.taint import HIGH, MEDIUM, Env, Step, Taint, ValueTaint
-from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
+from vaeaudit.scan.taint import LOW, MEDIUM, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
 
@@ -26,25 +33,41 @@ _MAX_LOOP_DEPTH = 3
 
 
 class Dataflow:
-    def __init__(self, values: ValueTaint, on_expression: OnExpression) -> None:
+    def __init__(self, values: ValueTaint, on_expression: OnExpression, ball_bindings: dict[tuple[str, int], Taint] | None = None) -> None:
         self.values = values
         self.on_expression = on_expression
         self.loop_depth = 0
         # id of each nested `def` met -> the environment where it is defined (its closure)
         self.definitions: dict[int, Env] = {}
+        # (name, id of its binding node) -> why that binding holds ball points (consumer evidence)
+        self.ball_bindings = ball_bindings if ball_bindings is not None else {}
+        self.last_binding: dict[str, cst.CSTNode] = {}
+        self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
+        self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
+        self._dotted_heads: set[str] = set()
 
     # -- entry points ---------------------------------------------------------------------
 
-    def run_function(self, function: cst.FunctionDef, env: Env) -> None:
-        """Analyse `function` starting from `env` (the class's attributes) plus its parameters."""
+    def run_function(self, function: cst.FunctionDef, env: Env, received: dict[str, Taint] | None = None) -> None:
+        """Analyse `function` from `env` (closure or class attributes) plus its parameters.
+
+        `received` holds what call sites pass (project-wide summaries); what the
+        parameter's own annotation, docstring or consumers say comes first.
+        """
         env = dict(env)
         docstring = function.get_docstring() or ""
         for param in all_params(function.params):
             name = param.name.value
+            self.last_binding[name] = param
             if name in ("self", "cls"):
                 env[name] = None
-            else:
-                env[name] = self._parameter_taint(param, docstring) or self.values.name_taint(name, param)
+                continue
+            env[name] = (
+                self.ball_bindings.get((name, id(param)))
+                or self._parameter_taint(param, docstring)
+                or (received or {}).get(name)
+                or self.values.name_taint(name, param)
+            )
         self.run_block(function.body, env)
 
     def run_block(self, block: cst.BaseSuite | Sequence[cst.CSTNode], env: Env) -> Env:
@@ -59,22 +82,31 @@ class Dataflow:
         if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             for small in statement.body:
                 self.on_expression(small, env)
+                if isinstance(small, cst.Return) and small.value is not None:
+                    self.returned.append((small.value, self.values.of(small.value, env)))
                 env = self._effect(small, env)
             return env
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            self.definitions[id(statement)] = env
-            env = dict(env)
+            self.definitions[id(statement)] = dict(env)
             env[statement.name.value] = None
             return env  # analysed as its own scope
         if isinstance(statement, cst.If):
             self.on_expression(statement.test, env)
+            self.branches.append((statement.test, True))
+            bound_before = dict(self.last_binding)
             taken = self.run_block(statement.body, dict(env))
+            bound_taken, self.last_binding = self.last_binding, bound_before
+            self.branches[-1] = (statement.test, False)
             if statement.orelse is None:
                 other = env
             elif isinstance(statement.orelse, cst.If):
                 other = self.run_statement(statement.orelse, dict(env))
             else:
                 other = self.run_block(statement.orelse.body, dict(env))
+            self.branches.pop()
+            # after the join a name has one binding only if both arms agree
+            for name in [name for name, node in self.last_binding.items() if bound_taken.get(name) is not node]:
+                del self.last_binding[name]
             return self._merge(taken, other, statement)
         if isinstance(statement, (cst.For, cst.While)):
             return self._loop(statement, env)
@@ -85,7 +117,10 @@ class Dataflow:
                 self.on_expression(item.item, env)
                 if item.asname is not None:
                     env = self._bind(item.asname.name, item.item, None, env, statement)
-            return self.run_block(statement.body, env)
+            self.branches.extend((item.item, True) for item in statement.items)  # `with pytest.raises(...)` is a context too
+            env = self.run_block(statement.body, env)
+            del self.branches[len(self.branches) - len(statement.items) :]
+            return env
         if isinstance(statement, cst.Match):
             self.on_expression(statement.subject, env)
             merged = env
@@ -151,12 +186,24 @@ class Dataflow:
         if isinstance(small, cst.AugAssign):
             return self._bind(small.target, None, None, env, small)
         if isinstance(small, cst.Del):
-            env = dict(env)
             for element in _elements(small.target):
                 key = dotted(element)
                 if key is not None:
                     env[key] = None
             return env
+        if isinstance(small, cst.Expr):
+            return self._collect(small.value, env)
+        return env
+
+    def _collect(self, call: cst.BaseExpression, env: Env) -> Env:
+        """`points.append(z)` / `points.extend(zs)`: the list now holds ball points."""
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in ("append", "extend") and call.args):
+            return env
+        key = dotted(call.func.value)
+        taint = self.values.point_of(call.args[0].value, env)
+        if key is None or taint is None or self.values.lookup(env, key, call) is not None:
+            return env
+        env[key] = taint.then(Step(f"{key} collects {self.values.short(call.args[0].value)}", call))
         return env
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, taint: Taint | None, env: Env, where: cst.CSTNode) -> Env:
@@ -168,7 +215,16 @@ class Dataflow:
         key = dotted(target)
         if key is None:
             return env  # `x[i] = ...` changes an element, not what x is
-        env = {k: v for k, v in env.items() if not k.startswith(key + ".")}
+        head, dot, _ = key.rpartition(".")
+        if dot:
+            self._dotted_heads.add(head)
+        if key in self._dotted_heads:  # rebinding `self`/`out` forgets `self.z`/`out.z`
+            for stale in [k for k in env if k.startswith(key + ".")]:
+                del env[stale]
+        self.last_binding[key] = where
+        consumed = self.ball_bindings.get((key, id(where)))
+        if consumed is not None and (taint is None or taint.kind != "point"):
+            taint, value = consumed, None
         if taint is not None:
             described = self.values.short(value) if value is not None else "..."
             env[key] = taint.then(Step(f"{key} <- {described}", where))
@@ -206,15 +262,20 @@ class Dataflow:
         return self._bind(target, iterable, self.values.of(iterable, env), env, loop)
 
     def _parameter_taint(self, param: cst.Param, docstring: str) -> Taint | None:
-        """Parameters annotated (`z: PoincareTensor`) or documented as ball points."""
+        """Parameters annotated (`z: PoincareTensor`, medium) or documented (low) as ball points.
+
+        Only a line that documents the parameter counts (`z: points on the ball`, `:param z:`,
+        `z (Tensor) -- ...`); a line that also says "Euclidean"/"tangent" describes an input that is
+        mapped onto the ball, not a ball point.
+        """
         name = param.name.value
         if param.annotation is not None:
             annotation = self.values.code(param.annotation.annotation)
             if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
-                return Taint(HIGH, (Step(f"{name}: parameter annotated `{annotation}`", param),))
+                return Taint(MEDIUM, (Step(f"{name}: parameter annotated `{annotation}`", param),))
         for line in docstring.splitlines():
-            if re.search(rf"\b{re.escape(name)}\b", line) and HYPERBOLIC_DOCSTRING.search(line):
-                return Taint(MEDIUM, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
+            if re.match(rf"\s*(:param\s+)?{re.escape(name)}\b\s*(\(|:|--|-)", line) and HYPERBOLIC_DOCSTRING.search(line) and not EUCLIDEAN_DOCSTRING.search(line):
+                return Taint(LOW, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
         return None
 
 

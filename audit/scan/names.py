@@ -38,9 +38,10 @@ class ImportMap:
     norm` then `def norm(x): ...`): from there on it is the local object, not torch's.
     """
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, package: str | None = None) -> None:
+        """`package` (the dotted package of the file) resolves relative imports: `from .losses import f`."""
         self.aliases: dict[str, str] = {}
-        collector = _ImportCollector(self.aliases)
+        collector = _ImportCollector(self.aliases, package)
         module.visit(collector)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
@@ -56,8 +57,9 @@ class ImportMap:
 
 
 class _ImportCollector(cst.CSTVisitor):
-    def __init__(self, aliases: dict[str, str]) -> None:
+    def __init__(self, aliases: dict[str, str], package: str | None) -> None:
         self.aliases = aliases
+        self.package = package
         self.depth = 0  # of nested functions and classes: their names are local to them
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -90,10 +92,16 @@ class _ImportCollector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if isinstance(node.names, cst.ImportStar):
             return False
-        module = dotted(node.module)
-        if module is None:
+        module = dotted(node.module) if node.module is not None else ""
+        if node.relative:
+            if self.package is None or module is None:
+                return False
+            base = self.package.split(".") if self.package else []
+            base = base[: len(base) - (len(node.relative) - 1)] if len(node.relative) > 1 else base
+            module = ".".join(part for part in (*base, module) if part)
+        if not module:
             return False
         for alias in node.names:
             name = dotted(alias.name)

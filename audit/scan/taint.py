@@ -9,7 +9,10 @@ environment of names (built by `vaeaudit.scan.dataflow`, which owns the order of
   whose key matches a pattern (`outputs["z_A_hyp"]`, `.get("z_hyp")`), names matching a
   pattern (low confidence), annotated/documented parameters (set up by the dataflow);
 - propagation: `.detach() .cpu() .numpy() .clone() .to() .float()` and friends, indexing,
-  slicing, `.data`, `torch.cat/stack` of points, tensor conversions;
+  slicing, `.data`, `torch.cat/stack` of points (literal lists or lists appended to),
+  tensor conversions, Euclidean means (a mean of ball points stays inside the ball), dict
+  and tuple literals read back by key or position, and returns of project functions
+  (`vaeaudit.scan.summaries`);
 - sanitizers: `log_map_zero`/`logmap0` and friends return Euclidean tangent vectors, and
   `.grad` is a gradient, never a point.
 """
@@ -32,7 +35,9 @@ _PROPAGATING_METHODS = frozenset(
     "squeeze unsqueeze flatten permute transpose t expand expand_as index_select requires_grad_ type type_as "
     "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist".split()
 )
-_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real"})
+_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values"})
+# Averages of ball points: still inside the ball (convex), so their norm is a radius too.
+_MEANS = frozenset({"torch.mean", "numpy.mean", "numpy.average", "torch.Tensor.mean"})
 _COMBINING_FUNCTIONS = frozenset(
     {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack", "torch.vstack", "torch.hstack",
      "numpy.concatenate", "numpy.stack", "numpy.vstack", "numpy.hstack"}
@@ -67,23 +72,39 @@ class Taint:
     confidence: int
     steps: tuple[Step, ...] = ()
     kind: str = "point"
+    # For kind "container": ("key", taint) of dict keys and ("#0", taint) of tuple positions.
+    parts: tuple[tuple[str, Taint], ...] = ()
 
     def then(self, step: Step) -> Taint:
-        return Taint(self.confidence, self.steps + (step,), self.kind)
+        return Taint(self.confidence, self.steps + (step,), self.kind, self.parts)
 
     def weaker(self, step: Step) -> Taint:
-        return Taint(max(LOW, self.confidence - 1), self.steps + (step,), self.kind)
+        """One branch only, or a guess: the weakest level (the issue's calibration)."""
+        return Taint(LOW, self.steps + (step,), self.kind, self.parts)
+
+    def part(self, key: str) -> Taint | None:
+        for name, taint in self.parts:
+            if name == key:
+                return taint
+        return None
 
 
 Env = dict[str, "Taint | None"]
+# Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`).
+_MEASUREMENT_NAME = re.compile(r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|eps)(?![a-z])", re.IGNORECASE)
+
+
+def point(confidence: int, text: str, node: cst.CSTNode | None) -> Taint:
+    return Taint(confidence, (Step(text, node),))
 
 
 class ValueTaint:
     """Evaluates expressions against an environment of names (see module docstring)."""
 
-    def __init__(self, settings: Settings, imports: ImportMap, code: Callable[[cst.CSTNode], str]) -> None:
+    def __init__(self, settings: Settings, imports: ImportMap, code: Callable[[cst.CSTNode], str], returns: Returns | None = None) -> None:
         self.imports = imports
         self.code = code
+        self.returns = returns or (lambda call, env: None)
         self.producers = frozenset(settings.producers)
         self.sanitizers = frozenset(settings.sanitizers)
         self.projection_classes = frozenset(settings.projection_classes)
@@ -99,12 +120,12 @@ class ValueTaint:
     def name_taint(self, name: str, node: cst.CSTNode | None) -> Taint | None:
         """Low-confidence taint for a name like `z_hyp`; None for `z` or `z_hyp_euc`."""
         short = name.rpartition(".")[2]
-        if self.is_euclidean_name(short) or not any(pattern.search(short) for pattern in self.name_patterns):
+        if self.is_euclidean_name(short) or _MEASUREMENT_NAME.search(short) or not any(pattern.search(short) for pattern in self.name_patterns):
             return None
-        return Taint(LOW, (Step(f"{name}: the name says hyperbolic", node),))
+        return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),))
 
     def key_taint(self, key: str) -> Taint | None:
-        if self.is_euclidean_name(key) or not any(pattern.search(key) for pattern in self.key_patterns):
+        if self.is_euclidean_name(key) or _MEASUREMENT_NAME.search(key) or not any(pattern.search(key) for pattern in self.key_patterns):
             return None
         return Taint(MEDIUM)
 
@@ -132,6 +153,40 @@ class ValueTaint:
                 return body if body.confidence <= orelse.confidence else orelse
             either = body or orelse
             return either.weaker(Step(f"only one branch of `{self.short(node)}` is hyperbolic", node)) if either else None
+        if isinstance(node, cst.Dict):
+            return self._container(
+                ((_literal_string(element.key), element.value) for element in node.elements if isinstance(element, cst.DictElement)), env, node
+            )
+        if isinstance(node, (cst.Tuple, cst.List)) and not any(isinstance(element, cst.StarredElement) for element in node.elements):
+            parts = [(f"#{index}", element.value) for index, element in enumerate(node.elements)]
+            container = self._container(parts, env, node)
+            if container is not None and isinstance(node, cst.List):
+                # a list of points is also a batch of points (`torch.tensor([z1, z2])`)
+                first = container.parts[0][1]
+                return Taint(first.confidence, first.steps, "container", container.parts)
+            return container
+        return None
+
+    def _container(self, items, env: Env, node: cst.CSTNode) -> Taint | None:
+        """A dict/tuple literal holding ball points: each part keeps its own evidence."""
+        parts = []
+        for key, value in items:
+            if key is None:
+                continue
+            taint = self.of(value, env)
+            if taint is not None and taint.kind in ("point", "container"):
+                parts.append((key, taint))
+        if not parts:
+            return None
+        return Taint(min(taint.confidence for _, taint in parts), (), "container", tuple(parts))
+
+    def point_of(self, node: cst.BaseExpression, env: Env) -> Taint | None:
+        """The taint of `node` when it holds ball points (a list literal of points counts)."""
+        taint = self.of(node, env)
+        if taint is None:
+            return None
+        if taint.kind == "point" or (taint.kind == "container" and isinstance(node, cst.List)):
+            return taint
         return None
 
     def is_known_euclidean(self, node: cst.BaseExpression | None) -> bool:
@@ -163,9 +218,16 @@ class ValueTaint:
 
     def _subscript(self, node: cst.Subscript, env: Env) -> Taint | None:
         key = _string_key(node)
-        if key is not None:
-            return self.key_taint(key)
+        if key is None:
+            index = _integer_index(node)
+            key = f"#{index}" if index is not None else None
         base = self.of(node.value, env)
+        if key is not None and base is not None and base.kind == "container":
+            part = base.part(key)
+            if part is not None:
+                return part.then(Step(f"{self.short(node)} holds it", node)) if not key.startswith("#") or part.steps else part
+        if key is not None and not key.startswith("#"):
+            return self.key_taint(key)
         return base if base is not None and base.kind == "point" else None
 
     def _call(self, node: cst.Call, env: Env) -> Taint | None:
@@ -182,6 +244,8 @@ class ValueTaint:
             receiver = self.of(node.func.value, env)
             if receiver is not None and receiver.kind == "point" and name in _PROPAGATING_METHODS:
                 return receiver
+            if receiver is not None and receiver.kind == "point" and name == "mean":
+                return receiver.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))
             if name == "get" and node.args:
                 key = _literal_string(node.args[0].value)
                 if key is not None:
@@ -198,10 +262,25 @@ class ValueTaint:
                     taint = self.of(element.value, env)
                     if taint is not None and taint.kind == "point":
                         return taint
-            return None
+                return None
+            return self.point_of(parts, env)
         if qualified in _CONVERTING_FUNCTIONS and node.args:
-            return self.of(node.args[0].value, env)
+            return self.point_of(node.args[0].value, env)
+        if qualified in _MEANS and node.args:
+            inner = self.point_of(node.args[0].value, env)
+            return inner.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node)) if inner else None
+        return self.returns(node, env)
+
+
+Returns = Callable[[cst.Call, Env], "Taint | None"]
+
+
+def _integer_index(node: cst.Subscript) -> int | None:
+    """The position of `x[1]` (for tuples read back by position), else None."""
+    if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None
+    value = node.slice[0].slice.value
+    return int(value.value) if isinstance(value, cst.Integer) and value.value.isdigit() else None
 
 
 def _literal_string(node: cst.BaseExpression) -> str | None:

@@ -7,8 +7,15 @@ A Euclidean norm of a ball point is fine, and reporting it would be noise, when 
   ball-membership checks), or with a tolerance (convergence checks);
 - divides the very tensor it measured (`z / z.norm()`: a direction);
 - is clamped against the boundary (`clamp(norm, max=max_norm)`).
+- divides another tensor (`x / y.norm()`: rescaling), or is subtracted from the boundary
+  (`max_norm - z.norm()`: a margin).
 Wrappers that keep the meaning (`.clamp_min(eps)`, `+ eps`, `.unsqueeze(-1)`, `.max()`, ...)
-are looked through; a result stored in a name is judged by every later use of that name.
+are looked through; a result stored in a name is judged by every use *of that binding*
+(an earlier `norms = None` is another binding). Apart from the use, the place can make a
+Euclidean norm deliberate (`deliberately_euclidean`, `euclidean_context`): assertions and
+`pytest.raises` blocks (they check coordinates), results stored under Euclidean names
+(`euc_dist`, a baseline beside the hyperbolic number), and the Euclidean branch of
+`if c == 0:` / `if use_hyperbolic: ... else:`.
 """
 
 from __future__ import annotations
@@ -36,7 +43,11 @@ _HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
 _SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_like randn_like".split())
 _SHAPE_ONLY_ATTRIBUTES = frozenset("shape dtype device ndim size dim".split())
 
-UsesOf = Callable[[str], list[tuple[cst.Name, Ancestors]]]
+UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
+_CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
+_HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold", re.IGNORECASE)
+_EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECASE)
+_CHECKS = frozenset("raises warns assertRaises".split())
 
 
 class UsageJudge:
@@ -53,6 +64,8 @@ class UsageJudge:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
             if isinstance(ancestor, cst.BinaryOperation) and isinstance(ancestor.operator, cst.Subtract) and _number(self.code(ancestor.left)) == 1.0:
                 return f"feeds 1 - ...: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
+            if isinstance(ancestor, cst.BinaryOperation) and isinstance(ancestor.operator, cst.Subtract) and _BOUNDARY.search(self.code(ancestor.left)):
+                return "subtracted from the boundary: a margin"
         current = node
         for parent in reversed(ancestors):
             if isinstance(parent, (cst.Arg, cst.Element)):
@@ -92,13 +105,15 @@ class UsageJudge:
                 return "divides the tensor it measures: direction normalisation"
             if _BOUNDARY.search(numerator):
                 return "scales against the boundary: a projection"
-            return None
+            return "divides a tensor: rescaling, not a measurement"
         if isinstance(parent, cst.Comparison):
             return self._comparison(parent, current)
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
                 return self._every_use(targets[0], measured, depth)
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Subtract) and parent.right is current and _BOUNDARY.search(self.code(parent.left)):
+            return "subtracted from the boundary: a margin"
         return None
 
     def _comparison(self, comparison: cst.Comparison, current: cst.CSTNode) -> str | None:
@@ -116,7 +131,7 @@ class UsageJudge:
 
     def _every_use(self, target: cst.Name, measured: str, depth: int) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
-        uses = [(use, above) for use, above in self.uses_of(target.value) if use is not target and not _shape_only(use, above)]
+        uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         if not uses:
             return None
         reasons = [self.exemption(use, above, measured, depth + 1) for use, above in uses]
@@ -144,3 +159,80 @@ def _number(text: str) -> float | None:
 
 def _bare(text: str) -> str:
     return "".join(text.split()).strip("()")
+
+
+def euclidean_context(branches: list[tuple[cst.BaseExpression, bool]]) -> str | None:
+    """Why the enclosing `if` arm or `with` block is deliberately Euclidean, or None."""
+    for test, taken in branches:
+        if isinstance(test, cst.Call) and last_name(test.func) in _CHECKS:
+            return "inside pytest.raises: the norm is part of a check"
+        euclidean = _euclidean_when(test)
+        if euclidean is not None and euclidean == taken:
+            return "the Euclidean branch of a flat/hyperbolic switch"
+    return None
+
+
+def _euclidean_when(test: cst.BaseExpression) -> bool | None:
+    """True if `test` holding means flat geometry, False if it means hyperbolic, None if unknown."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _euclidean_when(test.expression)
+        return None if inner is None else not inner
+    if isinstance(test, (cst.Name, cst.Attribute)):
+        name = last_name(test) or ""
+        if _EUCLIDEAN_FLAG.search(name):
+            return True
+        return False if _HYPERBOLIC_FLAG.search(name) else None
+    if isinstance(test, cst.Call) and last_name(test.func) == "isinstance" and len(test.args) == 2:
+        kind = last_name(test.args[1].value) or ""
+        return True if _EUCLIDEAN_FLAG.search(kind) else False if _HYPERBOLIC_FLAG.search(kind) else None
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        left, (comparison,) = test.left, test.comparisons
+        right, operator = comparison.comparator, comparison.operator
+        names = [side for side in (left, right) if isinstance(side, (cst.Name, cst.Attribute))]
+        literal = right if names and names[0] is left else left
+        equal = isinstance(operator, (cst.Equal, cst.Is))
+        if not equal and not isinstance(operator, (cst.NotEqual, cst.IsNot, cst.GreaterThan, cst.LessThan)):
+            return None
+        if isinstance(literal, (cst.Integer, cst.Float)) and names and _CURVATURE.search(last_name(names[0]) or ""):
+            return equal if _number(literal.value) == 0.0 else None
+        if isinstance(literal, cst.SimpleString):
+            text = literal.value.lower()
+            if _EUCLIDEAN_FLAG.search(text):
+                return equal
+            if _HYPERBOLIC_FLAG.search(text) or "ball" in text:
+                return not equal
+        if isinstance(literal, cst.Name) and literal.value == "None" and names and _HYPERBOLIC_FLAG.search(last_name(names[0]) or ""):
+            return equal
+    return None
+
+
+def deliberately_euclidean(ancestors: Ancestors, code: Callable[[cst.CSTNode], str], is_euclidean_name: Callable[[str], bool]) -> str | None:
+    """Why the place of a norm makes it deliberately Euclidean, or None."""
+    for ancestor in ancestors:
+        if isinstance(ancestor, cst.Assert):
+            return "inside an assertion: a check of coordinates"
+        if isinstance(ancestor, cst.Call) and (last_name(ancestor.func) or "").startswith(("assert", "assert_")):
+            return "inside an assertion: a check of coordinates"
+        targets: list[cst.BaseExpression] = []
+        if isinstance(ancestor, cst.Assign):
+            targets = [target.target for target in ancestor.targets]
+        elif isinstance(ancestor, (cst.AnnAssign, cst.AugAssign)):
+            targets = [ancestor.target]
+        elif isinstance(ancestor, cst.DictElement):
+            targets = [ancestor.key]
+        elif isinstance(ancestor, cst.Arg) and ancestor.keyword is not None:
+            targets = [ancestor.keyword]
+        for target in targets:
+            if is_euclidean_name(_label(target, code)):
+                return "stored under a Euclidean name: a deliberate baseline"
+    return None
+
+
+def _label(target: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str:
+    """`euc_d` for `euc_d`, `self.euc_d`, `results["euc_d"]`, `"euc_d"`."""
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        target = target.slice[0].slice.value
+    if isinstance(target, cst.SimpleString):
+        value = target.evaluated_value
+        return value if isinstance(value, str) else ""
+    return last_name(target) or code(target)

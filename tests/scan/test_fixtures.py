@@ -60,7 +60,7 @@ def test_evidence_names_the_reaching_definition() -> None:
     key_read = findings[53]
     assert key_read.evidence == ("z_A <- outputs[\"z_A_hyp\"] (line 52)",)
     assert findings[12].confidence == "high"
-    assert findings[67].confidence == "low"  # only the name says so
+    assert findings[67].confidence == "medium"  # only the name says so
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

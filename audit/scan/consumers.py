@@ -1,0 +1,61 @@
+"""Calls that only make sense on ball points: their arguments are evidence.
+
+`poincare_distance(x, y)`, `mobius_add(x, y)`, `log_map_zero(z)`, `manifold.dist(x, y)`
+take Poincaré-ball points; whoever passes a name to one of them says that name holds
+ball points (consumer evidence), so a Euclidean norm of the same binding elsewhere in
+the function is a radius taken the wrong way. Generic method names (`dist`, `expmap`,
+`logmap`) count only on a receiver named like a manifold, never on torch/numpy/scipy.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from vaeaudit.scan.names import ImportMap, last_name
+
+# last name -> positions of the arguments that must be ball points
+_ALWAYS = {
+    "poincare_distance": (0, 1),
+    "poincare_distance_matrix": (0, 1),
+    "poincare_radius": (0,),
+    "dist0": (0,),
+    "mobius_add": (0, 1),
+    "mobius_scalar_mul": (1,),
+    "mobius_matvec": (1,),
+    "log_map_zero": (0,),
+    "logmap0": (0,),
+    "lambda_x": (0,),
+    "gyration": (0, 1),
+}
+_ON_MANIFOLD = {
+    "dist": (0, 1),
+    "sqdist": (0, 1),
+    "dist2": (0, 1),
+    "log_map": (0, 1),
+    "logmap": (0, 1),
+    "exp_map": (0,),
+    "expmap": (0,),
+    "egrad2rgrad": (0,),
+}
+_MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic", re.IGNORECASE)
+_LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
+
+
+def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.BaseExpression, str]]:
+    """(argument, callee text) for each argument of `call` that must be a ball point."""
+    name = last_name(call.func)
+    positions = _ALWAYS.get(name)
+    if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute):
+        receiver = call.func.value
+        receiver_name = last_name(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
+        if receiver_name is not None and _MANIFOLD_RECEIVER.search(receiver_name):
+            positions = _ON_MANIFOLD[name]
+    if positions is None:
+        return []
+    qualified = imports.qualify(call.func)
+    if qualified is not None and qualified.startswith(_LIBRARIES):
+        return []
+    positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
+    return [(positional[index], name) for index in positions if index < len(positional)]

@@ -1,0 +1,214 @@
+"""Project-wide knowledge of ball points: per-file summaries and their fixpoint.
+
+Analysing one file yields a `FileSummary`: for each of its functions, which parameters
+reach hyperbolic consumers, whether it returns ball points (or a dict/tuple holding them,
+by key or position), and which ball points it passes to functions of *other* modules.
+`solve` joins the summaries of every scanned file: arguments become `received`
+parameters of the callee's file, and returns/consumers become `external` knowledge of
+the caller's file. The runner re-analyses a file whenever what it receives changes, until
+nothing changes (a fixpoint); summaries are plain JSON, cached with the file's findings,
+so a warm scan re-solves without parsing anything.
+
+A fact is (confidence, chain): the chain is the evidence as rendered text, newest step
+first, each step naming its file and line (`embeddings <- argument of radial_loss(z_hyp)
+(train.py:210)`), so a finding can show where a ball point came from across files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+Fact = tuple[int, tuple[str, ...]]
+
+
+@dataclass
+class FunctionSummary:
+    params: tuple[str, ...]  # positional order; `self`/`cls` of methods left out
+    returns: Fact | None = None
+    parts: dict[str, Fact] = field(default_factory=dict)  # "key" of a returned dict, "#0" of a tuple
+    consumes: dict[str, Fact] = field(default_factory=dict)  # parameter -> why it must be a ball point
+
+    def knows_something(self) -> bool:
+        return bool(self.returns or self.parts or self.consumes)
+
+
+@dataclass
+class FileSummary:
+    module: str
+    functions: dict[str, FunctionSummary] | None = None  # local qualname (`f`, `Model.encode`); None: not analysed
+    calls: list[tuple[str, dict[str, Fact]]] = field(default_factory=list)  # (imported target, "#0"/keyword -> fact)
+    references: tuple[str, ...] = ()  # imported targets this file calls
+
+
+@dataclass
+class Inputs:
+    """What the rest of the project tells one file."""
+
+    received: dict[str, dict[str, Fact]] = field(default_factory=dict)  # local qualname -> parameter -> fact
+    external: dict[str, FunctionSummary] = field(default_factory=dict)  # imported target -> callee's summary
+
+    def digest(self) -> str:
+        return hashlib.blake2b(json.dumps(inputs_to_json(self), sort_keys=True).encode(), digest_size=12).hexdigest()
+
+
+
+def module_name(path: str, root: Path) -> str:
+    """`src/models/vae.py` -> `src.models.vae` relative to the project root (`__init__` is its package)."""
+    resolved = Path(path).resolve()
+    try:
+        parts = list(resolved.relative_to(root.resolve()).with_suffix("").parts)
+    except ValueError:
+        parts = list(Path(path).with_suffix("").parts[-3:])
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(part for part in parts if part not in ("", ".", "..")) or Path(path).stem
+
+
+def stronger(first: Fact | None, second: Fact) -> Fact:
+    """The better of two facts about one value: higher confidence, then the shorter chain."""
+    if first is None:
+        return second
+    return min(first, second, key=lambda fact: (-fact[0], len(fact[1]), fact[1]))
+
+
+class _Index:
+    """Function names of the whole scan, reachable by full dotted name or a unique suffix.
+
+    Research code imports its own modules relative to wherever it is run from
+    (`from models.losses import radial_loss` for `src/models/losses.py`), so a target
+    that names no module exactly is matched by its unique dotted suffix.
+    """
+
+    def __init__(self, summaries: dict[str, FileSummary]) -> None:
+        self.full: dict[str, tuple[str, str]] = {}
+        self.modules: dict[str, str] = {}
+        suffixes: dict[str, set[tuple[str, str]]] = {}
+        module_suffixes: dict[str, set[str]] = {}
+        for path, summary in summaries.items():
+            self.modules[summary.module] = path
+            parts = summary.module.split(".")
+            for start in range(len(parts)):
+                module_suffixes.setdefault(".".join(parts[start:]), set()).add(path)
+            for qualname in summary.functions or {}:
+                key = f"{summary.module}.{qualname}"
+                self.full[key] = (path, qualname)
+                pieces = key.split(".")
+                for start in range(1, len(pieces) - 1):
+                    suffixes.setdefault(".".join(pieces[start:]), set()).add((path, qualname))
+        self.suffixes = {key: next(iter(found)) for key, found in suffixes.items() if len(found) == 1}
+        self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
+
+    def function(self, target: str) -> tuple[str, str] | None:
+        for candidate in (target, f"{target}.__init__"):
+            found = self.full.get(candidate) or self.suffixes.get(candidate)
+            if found is not None:
+                return found
+        return None
+
+    def module_of(self, target: str) -> str | None:
+        """The file whose module `target` (`pkg.mod.f`) lives in, even when it was not analysed."""
+        module = target
+        while "." in module:
+            module = module.rpartition(".")[0]
+            path = self.modules.get(module) or self.module_suffixes.get(module)
+            if path is not None:
+                return path
+        return None
+
+
+def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str]]:
+    """What every file receives from the others, and the unanalysed files something calls into."""
+    index = _Index(summaries)
+    inputs = {path: Inputs() for path in summaries}
+    wanted: set[str] = set()
+    for caller, summary in summaries.items():
+        for target, arguments in summary.calls:
+            found = index.function(target)
+            if found is None:
+                owner = index.module_of(target)
+                if owner is not None and summaries[owner].functions is None:
+                    wanted.add(owner)
+                continue
+            path, qualname = found
+            callee = summaries[path].functions[qualname]
+            received = inputs[path].received.setdefault(qualname, {})
+            for slot, fact in arguments.items():
+                param = _parameter(callee, slot)
+                if param is not None:
+                    received[param] = stronger(received.get(param), fact)
+        for target in summary.references:
+            found = index.function(target)
+            if found is not None:
+                path, qualname = found
+                callee = summaries[path].functions[qualname]
+                if callee.knows_something() and path != caller:
+                    inputs[caller].external[target] = callee
+    return inputs, wanted
+
+
+def _parameter(callee: FunctionSummary, slot: str) -> str | None:
+    if slot.startswith("#"):
+        position = int(slot[1:])
+        return callee.params[position] if position < len(callee.params) else None
+    return slot if slot in callee.params else None
+
+
+# -- JSON (the cache) ----------------------------------------------------------------------
+
+
+def _fact_json(fact: Fact | None):
+    return None if fact is None else [fact[0], list(fact[1])]
+
+
+def _fact(data) -> Fact | None:
+    return None if data is None else (int(data[0]), tuple(data[1]))
+
+
+def function_to_json(function: FunctionSummary) -> dict:
+    return {
+        "params": list(function.params),
+        "returns": _fact_json(function.returns),
+        "parts": {key: _fact_json(fact) for key, fact in sorted(function.parts.items())},
+        "consumes": {key: _fact_json(fact) for key, fact in sorted(function.consumes.items())},
+    }
+
+
+def function_from_json(data: dict) -> FunctionSummary:
+    return FunctionSummary(
+        tuple(data["params"]),
+        _fact(data["returns"]),
+        {key: _fact(value) for key, value in data["parts"].items()},
+        {key: _fact(value) for key, value in data["consumes"].items()},
+    )
+
+
+def summary_to_json(summary: FileSummary) -> dict:
+    return {
+        "module": summary.module,
+        "functions": None if summary.functions is None else {name: function_to_json(f) for name, f in summary.functions.items()},
+        "calls": [[target, {slot: _fact_json(fact) for slot, fact in arguments.items()}] for target, arguments in summary.calls],
+        "references": list(summary.references),
+    }
+
+
+def summary_from_json(data: dict) -> FileSummary:
+    functions = data["functions"]
+    return FileSummary(
+        data["module"],
+        None if functions is None else {name: function_from_json(f) for name, f in functions.items()},
+        [(target, {slot: _fact(fact) for slot, fact in arguments.items()}) for target, arguments in data["calls"]],
+        tuple(data["references"]),
+    )
+
+
+def inputs_to_json(inputs: Inputs) -> dict:
+    return {
+        "received": {name: {param: _fact_json(fact) for param, fact in sorted(params.items())} for name, params in sorted(inputs.received.items())},
+        "external": {target: function_to_json(function) for target, function in sorted(inputs.external.items())},
+    }
+
+
+EMPTY_DIGEST = Inputs().digest()
