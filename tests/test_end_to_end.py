@@ -29,7 +29,17 @@ def test_trained_run_is_a_valid_complete_run_in_the_checkpoint_report(tmp_path):
     assert trained.returncode == 0, trained.stderr
 
     report = vaeaudit(
-        "checkpoints", "report", "runs", "--output-format", "json", "-o", "audit.json", "--strict", "--no-progress", cwd=tmp_path
+        "checkpoints",
+        "report",
+        "runs",
+        "--recompute",
+        "--output-format",
+        "json",
+        "-o",
+        "audit.json",
+        "--strict",
+        "--no-progress",
+        cwd=tmp_path,
     )
     assert report.returncode == 0, report.stdout + report.stderr
     (run,) = json.loads((tmp_path / "audit.json").read_text())["runs"]
@@ -37,6 +47,8 @@ def test_trained_run_is_a_valid_complete_run_in_the_checkpoint_report(tmp_path):
     assert run["problems"] in ([], "", None), run["problems"]
     assert run["coverage"] > 0.5
     assert "hierarchy_B=metrics.hierarchy_B" in run["metric_keys"]
+    assert run["recompute_note"] == "agrees"  # what the trainer stored is what its weights give
+    assert abs(run["recomputed_hierarchy_B"] - run["hierarchy_B"]) <= 1e-4
 
     inspected = vaeaudit("checkpoints", "inspect", "runs/v5_12/best_Q.pt", "--strict", cwd=tmp_path)
     assert inspected.returncode == 0, inspected.stdout + inspected.stderr

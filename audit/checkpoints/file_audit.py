@@ -107,6 +107,7 @@ def _describe_loaded(record: FileRecord, obj: object, settings: CheckpointSettin
             record.problems.append(Problem(code, f"{label} {_names(names)}"))
     architecture = check_architecture(fields.config, state)
     record.architecture = architecture.summary()
+    record.architecture_matches = architecture.matches
     record.trainable_names = architecture.trainable & state.keys()
     if architecture.checked and not architecture.matches:
         record.problems.append(Problem("architecture-mismatch", record.architecture))

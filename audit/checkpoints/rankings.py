@@ -21,8 +21,10 @@ RANKINGS = (
 
 
 def is_ranked(run: RunRecord) -> bool:
-    """Valid and complete: the only runs that compete."""
-    return run.verdict == "valid" and run.status == "complete"
+    """Valid and complete: the only runs that compete. After `--recompute`, only runs
+    whose metrics were recomputed compete, so every ranked number has one definition."""
+    recomputed = run.recomputed is None or bool(run.recomputed.metrics)
+    return run.verdict == "valid" and run.status == "complete" and recomputed
 
 
 def _value(run: RunRecord, metric: str) -> float | None:

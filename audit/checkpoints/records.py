@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vaeaudit.checkpoints.fields import CheckpointFields
+
+if TYPE_CHECKING:
+    from vaeaudit.checkpoints.recompute import Recomputed
 
 UNSAFE = "unsafe"
 INVALID = "invalid"
@@ -41,6 +45,7 @@ class FileRecord:
     tensor_count: int = 0
     parameter_count: int = 0
     architecture: str = ""
+    architecture_matches: bool = False  # rebuilt from its config, and the state dict fits strictly
     digests: dict[str, str] = field(default_factory=dict)
     content_hash: str = ""
     trainable_names: frozenset[str] = frozenset()
@@ -79,6 +84,7 @@ class RunRecord:
     has_config: bool = False
     newest_mtime: float = 0.0
     not_audited: list[tuple[str, str]] = field(default_factory=list)  # (relpath, why)
+    recomputed: Recomputed | None = None  # set by `report --recompute`
 
     @property
     def checkpoints(self) -> list[FileRecord]:
@@ -112,5 +118,9 @@ class RunRecord:
 
     @property
     def metrics(self) -> dict[str, float]:
+        """The recomputed metrics when `--recompute` produced them (one yardstick), else
+        the primary checkpoint's stored ones."""
+        if self.recomputed is not None and self.recomputed.metrics:
+            return self.recomputed.metrics
         primary = self.primary
         return primary.fields.metrics if primary else {}

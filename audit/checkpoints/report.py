@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from vaeaudit.checkpoints.definitions import RECOMPUTE_SET
 from vaeaudit.checkpoints.metric_names import METRIC_NAMES
 from vaeaudit.checkpoints.rankings import RANKINGS, best_runs, is_ranked, pareto_front
 from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, RunRecord
@@ -126,6 +127,8 @@ def markdown_context(audit: TreeAudit, plot: str) -> dict[str, Any]:
         "unsafe_files": [(record.relpath, record.imports) for record in audit.files if _is_unsafe(record)],
         "recommendations": _recommendations(runs),
         "metric_sources_table": _metric_sources_table(runs),
+        "recompute_table": _recompute_table(runs) if any(run.recomputed is not None for run in runs) else "",
+        "definition_set": RECOMPUTE_SET,
         "not_audited": _not_audited(runs),
         "notes": audit.notes,
         "plot": plot,
@@ -209,6 +212,32 @@ def _metric_sources_table(runs: list[RunRecord]) -> str:
     return _table(["reported", "stored key", "runs"], rows)
 
 
+RECOMPUTED_METRICS = ("coverage", "hierarchy_B", "richness", "dist_corr", "Q")
+
+
+def _recompute_table(runs: list[RunRecord]) -> str:
+    """Stored vs recomputed per run ("stored → recomputed"), and whether they agree."""
+    rows = []
+    for run in runs:
+        if run.recomputed is None or run.primary is None:
+            continue
+        stored, again = run.primary.fields.metrics, run.recomputed.metrics
+        cells = [
+            f"{format_metric(name, stored.get(name))} → {format_metric(name, again.get(name))}"
+            if again
+            else format_metric(name, stored.get(name))
+            for name in RECOMPUTED_METRICS
+        ]
+        if not again:
+            verdict = run.recomputed.reason
+        elif run.recomputed.disagreements:
+            verdict = f"DISAGREES: {len(run.recomputed.disagreements)} stored metric(s)"
+        else:
+            verdict = "agrees"
+        rows.append([escape_markdown(run.name), *(escape_markdown(cell) for cell in cells), escape_markdown(verdict)])
+    return _table(["run", *(f"{name} stored → recomputed" for name in RECOMPUTED_METRICS), "result"], rows)
+
+
 NOT_AUDITED_EXAMPLES = 5
 
 
@@ -237,8 +266,10 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         "verdict": run.verdict,
         "files": len(run.checkpoints),
         "path": run.primary.relpath if run.primary else None,
-        **{name: run.metrics.get(name) for name in METRIC_NAMES},
+        **{name: run.primary.fields.metrics.get(name) if run.primary else None for name in METRIC_NAMES},
         "metric_keys": _metric_keys(run.primary),
+        **{f"recomputed_{name}": (run.recomputed.metrics.get(name) if run.recomputed else None) for name in METRIC_NAMES},
+        "recompute_note": (run.recomputed.reason or "; ".join(run.recomputed.disagreements) or "agrees") if run.recomputed else None,
         "epoch": run.primary.fields.epoch if run.primary else None,
         "has_readme": run.has_readme,
         "has_config": run.has_config,

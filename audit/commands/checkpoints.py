@@ -79,13 +79,26 @@ class _Progress:
     help="With matplotlib installed, also write <output>.png (hierarchy vs richness) and link it.",
 )
 @click.option(
+    "--recompute",
+    is_flag=True,
+    help="Rebuild every run this project's model code can rebuild, recompute its metrics on all 19,683 operations "
+    "under one definition set, show stored vs recomputed and flag disagreements; rank on the recomputed numbers.",
+)
+@click.option(
     "--write-readmes",
     is_flag=True,
     help="Also write README.md (purpose, status, metrics with their definitions, config) into every run that has none.",
 )
 @exit_130_on_interrupt
 def report(
-    root: Path | None, output: Path | None, output_format: str, strict: bool, progress: bool | None, plot: bool, write_readmes: bool
+    root: Path | None,
+    output: Path | None,
+    output_format: str,
+    strict: bool,
+    progress: bool | None,
+    plot: bool,
+    recompute: bool,
+    write_readmes: bool,
 ) -> None:
     """Audit every run under ROOT and write a report.
 
@@ -109,6 +122,10 @@ def report(
         audit = audit_tree(root, settings, _Progress() if show_progress else None)
     except OSError as error:  # the root itself cannot be listed; folders below it only get a note
         raise click.UsageError(f"cannot read checkpoint root {root}: {error.strerror or error}") from None
+    if recompute:
+        from vaeaudit.checkpoints.recompute import recompute_runs
+
+        recompute_runs(audit.runs, settings, _Progress() if show_progress else None)
     if write_readmes:
         from vaeaudit.checkpoints.run_readme import write_missing_readmes
 
