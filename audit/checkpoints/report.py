@@ -212,6 +212,14 @@ def _metric_sources_table(runs: list[RunRecord]) -> str:
     return _table(["reported", "stored key", "runs"], rows)
 
 
+def _recompute_note(run: RunRecord) -> str | None:
+    if run.recomputed is None:
+        return None
+    if run.recomputed.disagreements:
+        return run.recomputed.summary()
+    return run.recomputed.reason or "agrees"
+
+
 RECOMPUTED_METRICS = ("coverage", "hierarchy_B", "richness", "dist_corr", "Q")
 
 
@@ -269,7 +277,7 @@ def run_row(run: RunRecord) -> dict[str, Any]:
         **{name: run.primary.fields.metrics.get(name) if run.primary else None for name in METRIC_NAMES},
         "metric_keys": _metric_keys(run.primary),
         **{f"recomputed_{name}": (run.recomputed.metrics.get(name) if run.recomputed else None) for name in METRIC_NAMES},
-        "recompute_note": (run.recomputed.reason or "; ".join(run.recomputed.disagreements) or "agrees") if run.recomputed else None,
+        "recompute_note": _recompute_note(run),
         "epoch": run.primary.fields.epoch if run.primary else None,
         "has_readme": run.has_readme,
         "has_config": run.has_config,

@@ -14,9 +14,11 @@ so it cannot change between check and load.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,16 +125,26 @@ def _torch_load(outcome: LoadOutcome, data: bytes, policy: ImportPolicy) -> Load
     """Stage 4: the only place a checkpoint is unpickled, always weights-only."""
     import torch
 
-    imports = outcome.imports or PickleImports()
-    extras = tuple(name for name in imports.allowed if name in policy.extra_allowed)
-    allowed = _resolve_globals((*imports.numpy_scalar, *extras), with_dtype_classes="numpy.dtype" in imports.numpy_scalar)
     try:
-        with warnings.catch_warnings(), torch.serialization.safe_globals(allowed):
-            warnings.simplefilter("ignore")
+        with granted_globals(outcome.imports or PickleImports(), policy):
             outcome.obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises UnpicklingError, RuntimeError, EOFError, ... for bad input
         return _fail(outcome, REFUSED, "weights-only load failed: " + _torch_reason(error))
     return outcome
+
+
+@contextlib.contextmanager
+def granted_globals(imports: PickleImports, policy: ImportPolicy) -> Iterator[None]:
+    """torch's weights-only loader, for the duration, also accepts what this scanned file
+    needs of the granted extras (numpy scalars, configured `allowed-globals`), and warns
+    about nothing. Any other loader call of the same file (`load_model`) goes through it."""
+    import torch
+
+    extras = tuple(name for name in imports.allowed if name in policy.extra_allowed)
+    allowed = _resolve_globals((*imports.numpy_scalar, *extras), with_dtype_classes="numpy.dtype" in imports.numpy_scalar)
+    with warnings.catch_warnings(), torch.serialization.safe_globals(allowed):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def _resolve_globals(names: tuple[str, ...], with_dtype_classes: bool) -> list[Any]:

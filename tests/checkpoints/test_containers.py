@@ -175,7 +175,9 @@ def billion_laughs(levels: int = 40) -> bytes:
 
 
 def test_billion_laughs_is_too_expensive_not_a_hang(tmp_path):
-    payload = torch_zip({**{k: v for k, v in real_checkpoint_members().items() if not k.endswith("data.pkl")}, "archive/data.pkl": billion_laughs()})
+    payload = torch_zip(
+        {**{k: v for k, v in real_checkpoint_members().items() if not k.endswith("data.pkl")}, "archive/data.pkl": billion_laughs()}
+    )
     started = time.perf_counter()
     outcome = load_checkpoint(write(tmp_path, payload))
     assert outcome.verdict == "too-expensive" and "billion laughs" in outcome.reason
@@ -227,7 +229,9 @@ def test_report_on_a_tree_with_a_billion_laughs_and_side_files(tmp_path):
     from vaeaudit.checkpoints.tree_audit import audit_tree
 
     root = tmp_path / "runs"
-    laughs = torch_zip({**{k: v for k, v in real_checkpoint_members().items() if not k.endswith("data.pkl")}, "archive/data.pkl": billion_laughs()})
+    laughs = torch_zip(
+        {**{k: v for k, v in real_checkpoint_members().items() if not k.endswith("data.pkl")}, "archive/data.pkl": billion_laughs()}
+    )
     (root / "laughs").mkdir(parents=True)
     write(root / "laughs", laughs)
     side = root / "side_files"

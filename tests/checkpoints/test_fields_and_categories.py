@@ -142,7 +142,9 @@ def test_settings_defaults_without_pyproject(tmp_path):
 
 
 def test_old_spellings_are_read_with_a_deprecation_message(tmp_path):
-    folder = _pyproject(tmp_path, '[tool.vaeaudit.checkpoints]\nq_tolerance = 0.01\ncategories = [{category = "A", pattern = "a", full_match = true}]\n')
+    folder = _pyproject(
+        tmp_path, '[tool.vaeaudit.checkpoints]\nq_tolerance = 0.01\ncategories = [{category = "A", pattern = "a", full_match = true}]\n'
+    )
     settings_ = load_settings(folder)
     assert settings_.q_tolerance == 0.01 and settings_.rules[0].full_match
     assert [message.split(": ")[-1] for message in settings_.deprecations] == [

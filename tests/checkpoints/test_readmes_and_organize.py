@@ -22,7 +22,10 @@ def small_tree(root):
     state = model_state(CONFIG, 1)
     for name, files in (("v5_12", ("best.pt", "latest.pt")), ("v5_12_again", ("best.pt",)), (HOSTILE_NAME, ("best.pt",))):
         for file in files:
-            save(vaeaudit_checkpoint(state if name != HOSTILE_NAME else model_state(CONFIG, 2), CONFIG, good_metrics(), 9), root / name / file)
+            save(
+                vaeaudit_checkpoint(state if name != HOSTILE_NAME else model_state(CONFIG, 2), CONFIG, good_metrics(), 9),
+                root / name / file,
+            )
     save(vaeaudit_checkpoint(model_state(CONFIG, 3), CONFIG, good_metrics(), 4, finished=False), root / "sweep_a" / "latest.pt")
     save(vaeaudit_checkpoint(model_state(CONFIG, 4), CONFIG, good_metrics(), 2), root / "crashed_run" / "epoch_2.pt")
     payload = {**vaeaudit_checkpoint(model_state(CONFIG, 5), CONFIG, good_metrics(), 9), "x": MkdirPayload(root.parent / "RAN")}
@@ -46,9 +49,16 @@ def test_run_readme_says_purpose_status_metrics_definitions_and_config(tmp_path)
     config = {"model": {"latent_dim": 4}, 3: "mixed key"}
     config["self"] = config
     path = write_run_readme(
-        run, category="PRODUCTION", status="complete", status_reason="has best.pt", verdict="valid",
-        metrics={"hierarchy_B": -0.8123, "Q": 1.9}, metric_sources={"hierarchy_B": "metrics.radial_corr_B"},
-        checkpoint="best.pt", epoch=12, config=config,
+        run,
+        category="PRODUCTION",
+        status="complete",
+        status_reason="has best.pt",
+        verdict="valid",
+        metrics={"hierarchy_B": -0.8123, "Q": 1.9},
+        metric_sources={"hierarchy_B": "metrics.radial_corr_B"},
+        checkpoint="best.pt",
+        epoch=12,
+        config=config,
     )
     text = path.read_text()
     assert "<script>" not in text and "[x](y)" not in text

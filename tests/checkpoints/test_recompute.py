@@ -53,8 +53,10 @@ def test_honest_stored_metrics_agree(recomputed):
 
 def test_a_tampered_stored_metric_is_flagged_with_both_values(recomputed):
     _, runs, _ = recomputed
-    (message,) = runs["tampered"].recomputed.disagreements
-    assert "stored hierarchy_B = -0.8315 (metrics.hierarchy_B)" in message and RECOMPUTE_SET in message
+    (disagreement,) = runs["tampered"].recomputed.disagreements
+    assert (disagreement.metric, disagreement.stored, disagreement.key) == ("hierarchy_B", -0.8315, "metrics.hierarchy_B")
+    message = next(p.message for p in runs["tampered"].all_problems if p.code == "recompute-disagrees")
+    assert "hierarchy_B -0.8315 (metrics.hierarchy_B) →" in message and RECOMPUTE_SET in message
     assert runs["tampered"].verdict == "invalid"
     assert "recompute-disagrees" in {problem.code for problem in runs["tampered"].all_problems}
 

@@ -70,7 +70,14 @@ def test_runs_get_the_expected_status_verdict_and_reasons(audit):
         assert codes <= found, (name, found)
     assert len(runs) >= 50
     assert {run.category for run in audit.runs} >= {
-        "PRODUCTION", "LOSS_EXPERIMENT", "SWEEP_TEST", "TEST", "FINAL_PUSH", "HOMEOSTATIC_EXPERIMENT", "TRAINING_EXPERIMENT", "OTHER",
+        "PRODUCTION",
+        "LOSS_EXPERIMENT",
+        "SWEEP_TEST",
+        "TEST",
+        "FINAL_PUSH",
+        "HOMEOSTATIC_EXPERIMENT",
+        "TRAINING_EXPERIMENT",
+        "OTHER",
     }
 
 
@@ -111,7 +118,16 @@ def test_markdown_report(audit):
     assert versions == ["v5.5", "v5.10", "v5.11", "v5.11.3", "v5.11.8", "v5.12", "v5.12.4"]
     assert "v5.11.annealing" not in production
     header = next(line for line in production.splitlines() if line.startswith("| Version"))
-    assert [cell.strip() for cell in header.strip("|").split("|")] == ["Version", "Coverage", "Hier_B", "Richness", "r_v0", "r_v9", "Q", "Notes"]
+    assert [cell.strip() for cell in header.strip("|").split("|")] == [
+        "Version",
+        "Coverage",
+        "Hier_B",
+        "Richness",
+        "r_v0",
+        "r_v9",
+        "Q",
+        "Notes",
+    ]
     best = text.split("## Best runs")[1].split("## Runs to look at")[0]
     assert "hierarchy\\_push" not in best and "killed\\_run" not in best  # collapsed or crashed never rank
     pareto = best.split("Pareto front")[1]
@@ -242,11 +258,15 @@ def test_cli_inspect(tree):
 def test_installed_entry_point(tree, tmp_path):
     executable = Path(sys.executable).with_name("vaeaudit")
     output = tmp_path / "cli.md"
-    report = subprocess.run([executable, "checkpoints", "report", str(tree.root), "-o", str(output)], capture_output=True, text=True, timeout=120)
+    report = subprocess.run(
+        [executable, "checkpoints", "report", str(tree.root), "-o", str(output)], capture_output=True, text=True, timeout=120
+    )
     assert report.returncode == 0, report.stderr
     assert "[1/" not in report.stderr  # stderr is a pipe, not a terminal: quiet
     assert PRINT_SENTINEL not in report.stdout + report.stderr
-    inspect = subprocess.run([executable, "checkpoints", "inspect", str(tree.bad_files["zip_bomb"])], capture_output=True, text=True, timeout=120)
+    inspect = subprocess.run(
+        [executable, "checkpoints", "inspect", str(tree.bad_files["zip_bomb"])], capture_output=True, text=True, timeout=120
+    )
     assert inspect.returncode == 0 and "zip-bomb header" in inspect.stdout
     assert not tree.marker.exists() and os.path.exists(output)
 

@@ -92,7 +92,10 @@ def v5_top_level_checkpoint(state, metrics, epoch) -> dict[str, Any]:
 
 def v5_12_suffixed_checkpoint(state, config, metrics, epoch) -> dict[str, Any]:
     """The newest original layout: `model_state`, `_B` suffixes, numpy scalars."""
-    renamed = {("Q_B" if k == "Q" else f"{k}_B" if k in ("richness", "dist_corr", "r_v0", "r_v9") else k): np.float64(v) for k, v in metrics.items()}
+    renamed = {
+        ("Q_B" if k == "Q" else f"{k}_B" if k in ("richness", "dist_corr", "r_v0", "r_v9") else k): np.float64(v)
+        for k, v in metrics.items()
+    }
     return {"model_state": state, "optimizer_state": optimizer_state(state), "epoch": epoch, "config": config, "metrics": renamed}
 
 
@@ -131,7 +134,12 @@ def homeostasis_checkpoint(state, metrics, epoch) -> dict[str, Any]:
 
 def history_checkpoint(state, metrics, epoch) -> dict[str, Any]:
     """Weights under `model`, metrics only as `*_history` lists."""
-    return {"model": state, "optimizer": optimizer_state(state), "epoch": epoch, **{f"{k}_history": [v * 0.5, v] for k, v in metrics.items()}}
+    return {
+        "model": state,
+        "optimizer": optimizer_state(state),
+        "epoch": epoch,
+        **{f"{k}_history": [v * 0.5, v] for k, v in metrics.items()},
+    }
 
 
 def save(obj: Any, path: Path, **options: Any) -> Path:
@@ -246,9 +254,19 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     config = make_config(small)
     seed = iter(range(1000, 100000))
 
-    def run(name: str, metrics: dict[str, float] | None = None, *, layout: str = "vaeaudit", epoch: int = 100,
-            files: tuple[str, ...] = ("best.pt", "latest.pt"), state=None, run_config=None, readme: bool = True,
-            finished: bool = True, phase: str = "hierarchy") -> dict[str, torch.Tensor]:
+    def run(
+        name: str,
+        metrics: dict[str, float] | None = None,
+        *,
+        layout: str = "vaeaudit",
+        epoch: int = 100,
+        files: tuple[str, ...] = ("best.pt", "latest.pt"),
+        state=None,
+        run_config=None,
+        readme: bool = True,
+        finished: bool = True,
+        phase: str = "hierarchy",
+    ) -> dict[str, torch.Tensor]:
         """One run folder with `files`, all holding the same weights; returns those weights."""
         folder = root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -307,7 +325,9 @@ def build_tree(root: Path, small: bool = True, copies: int = 1) -> Tree:
     run("partial_run", files=("latest.pt",), epoch=20, finished=False)
     run("stale_partial", files=("latest.pt",), epoch=5, finished=False)
     run("sweep2_traceback", files=("latest.pt",))
-    (root / "sweep2_traceback" / "train.log").write_text("epoch 12 loss 0.3\nTraceback (most recent call last):\n  File \"train.py\"\nRuntimeError: boom\n")
+    (root / "sweep2_traceback" / "train.log").write_text(
+        'epoch 12 loss 0.3\nTraceback (most recent call last):\n  File "train.py"\nRuntimeError: boom\n'
+    )
     run("oom_run")
     (root / "oom_run" / "train.log").write_text("epoch 3\ntorch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2 GiB\n")
     run("killed_run", files=("latest.pt",))
