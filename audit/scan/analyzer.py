@@ -14,6 +14,8 @@ reported or exported: PositionProvider costs as much as parsing.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
@@ -26,9 +28,10 @@ from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
-from vaeaudit.scan.taint import HIGH, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
+from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 
 def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
@@ -65,6 +68,7 @@ def _report(findings: list[Finding], text: str, path: str, settings: Settings) -
 
 
 _MAX_ROUNDS = 4  # rounds of the in-file fixpoint; each adds facts, so it converges fast
+_RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
 
 
 class _Local:
@@ -101,7 +105,7 @@ class _Analysis:
         self.locals, self.classes = self._own_functions()
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
-                self.locals[qualname].received = {name: _imported(fact) for name, fact in params.items()}
+                self.locals[qualname].received = {name: _imported(fact, f"{name} <- ") for name, fact in params.items()}
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self.calls_out: dict[str, dict[str, Taint]] = {}
         self.references: set[str] = set()
@@ -198,10 +202,9 @@ class _Analysis:
         if callee is None:
             return None
         _, returns, parts, _ = callee
-        step = Step(f"returned by {self.values.short(call.func)}()", call)
         if parts:
-            return Taint(min(t.confidence for t in parts.values()), (step,), "container", tuple((key, t.then(step)) for key, t in parts.items()))
-        return returns.then(step) if returns is not None else None
+            return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
+        return returns
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -284,20 +287,40 @@ class _Analysis:
         """What one run of a function says about it: returns, returned containers, consumed parameters."""
         returned = [taint for _, taint in flow.returned]
         points = [taint for taint in returned if taint is not None and taint.kind == "point"]
-        if points:
+        documented = None
+        if not points and not any(self.values.is_known_euclidean(value) for value, _ in flow.returned):
+            documented = self._documented_return(local.function)
+        if documented is not None:
+            local.returns = documented
+        elif points:
             best = max(points, key=lambda taint: taint.confidence)
+            value = next(value for value, taint in flow.returned if taint is best)
+            best = best.then(Step(f"{local.function.name.value}() returns {self.values.short(value)}", value))
             if len(points) < len(returned):
                 best = best.weaker(Step(f"{local.function.name.value}() returns ball points on some paths only", local.function))
             local.returns = best
         for taint in returned:
             if taint is not None and taint.kind == "container":
+                value = next(value for value, returned_taint in flow.returned if returned_taint is taint)
                 for key, part in taint.parts:
+                    part = part.then(Step(f"{local.function.name.value}() returns it under {key!r}" if not key.startswith("#") else f"{local.function.name.value}() returns it at position {key[1:]}", value))
                     if key not in local.parts or local.parts[key].confidence < part.confidence:
                         local.parts[key] = part
         for param in all_params(local.function.params):
             consumed = self.ball_bindings.get((param.name.value, id(param)))
             if consumed is not None and param.name.value in local.params:
                 local.consumes[param.name.value] = consumed
+
+    def _documented_return(self, function: cst.FunctionDef) -> Taint | None:
+        """`-> PoincareTensor` (medium) or a docstring line "returns points on the Poincaré ball" (low)."""
+        if function.returns is not None:
+            annotation = self.values.code(function.returns.annotation)
+            if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
+                return Taint(MEDIUM, (Step(f"{function.name.value}() is annotated to return `{annotation}`", function),))
+        for line in (function.get_docstring() or "").splitlines():
+            if _RETURNS.search(line) and HYPERBOLIC_DOCSTRING.search(line) and not EUCLIDEAN_DOCSTRING.search(line):
+                return Taint(LOW, (Step(f"{function.name.value}() docstring says {' '.join(line.split())[:60]!r}", function),))
+        return None
 
     def _attributes_of(self, klass: str) -> Env:
         """`self.z = exp_map_zero(...)` in one method makes `self.z` a ball point in the others."""
@@ -354,7 +377,7 @@ class _Analysis:
 
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
-        consumed = consumed_arguments(call, self.imports)
+        consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
         target = self._target(call.func, klass)
         callee = self._callee(target) if target is not None else None
         if target is not None and target[0] == "external":
@@ -362,30 +385,30 @@ class _Analysis:
         if callee is not None:
             params, _, _, consumes = callee
             for slot, argument in _slots(call):
-                param = params[int(slot[1:])] if slot.startswith("#") and int(slot[1:]) < len(params) else slot
+                param = _parameter(params, slot)
                 if param in consumes:
-                    consumed.append((argument, f"{self.values.short(call.func)} (whose `{param}` must be a ball point)"))
-        for argument, callee_name in consumed:
+                    consumed.append((argument, consumes[param], f"{self.values.short(call.func)} as `{param}`"))
+        for argument, why, callee_name in consumed:
             key = dotted(argument)
             binding = flow.last_binding.get(key) if key is not None else None
             if binding is not None and (key, id(binding)) not in self.ball_bindings:
-                self.ball_bindings[(key, id(binding))] = Taint(HIGH, (Step(f"{key} is passed to {callee_name}(...)", call),))
+                self.ball_bindings[(key, id(binding))] = why.then(Step(f"{key} is passed to {callee_name}", call))
         if target is None:
             return
         passed: dict[str, Taint] = {}
         for slot, argument in _slots(call):
             taint = self.values.point_of(argument, env)
             if taint is not None:
-                param = slot if not slot.startswith("#") or callee is None else (callee[0][int(slot[1:])] if int(slot[1:]) < len(callee[0]) else None)
-                shown = param or slot
-                passed[slot] = taint.then(Step(f"{shown} <- argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call))
+                param = _parameter(callee[0], slot) if callee is not None else None
+                head = f"{param} <- " if param is not None and target[0] == "local" else ""
+                passed[slot] = taint.then(Step(f"{head}argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call))
         if not passed:
             return
         if target[0] == "local":
             local = self.locals[target[1]]
             for slot, taint in passed.items():
-                param = local.params[int(slot[1:])] if slot.startswith("#") and int(slot[1:]) < len(local.params) else slot
-                if param in local.params and (param not in local.received or local.received[param].confidence < taint.confidence):
+                param = _parameter(local.params, slot)
+                if param is not None and (param not in local.received or local.received[param].confidence < taint.confidence):
                     local.received[param] = taint
         else:
             arguments = self.calls_out.setdefault(target[1], {})
@@ -508,12 +531,22 @@ class _Analysis:
         return self._positions[node]
 
 
-def _imported(fact: Fact | None) -> Taint | None:
-    """A fact from another file as evidence: its rendered chain, oldest step first."""
+def _imported(fact: Fact | None, head: str = "") -> Taint | None:
+    """A fact from another file as evidence: its rendered chain, oldest step first (`head` prefixes the newest)."""
     if fact is None:
         return None
     confidence, chain = fact
+    if chain and head:
+        chain = (head + chain[0], *chain[1:])
     return Taint(confidence, tuple(Step(text) for text in reversed(chain)))
+
+
+def _parameter(params: tuple[str, ...], slot: str) -> str | None:
+    """The parameter an argument slot ("#1" or a keyword) binds."""
+    if slot.startswith("#"):
+        position = int(slot[1:])
+        return params[position] if position < len(params) else None
+    return slot if slot in params else None
 
 
 def _slots(call: cst.Call):
@@ -547,7 +580,8 @@ _STATEMENT_CONTAINERS = (
 # Last names of the calls `vaeaudit.scan.sinks` recognises (before import resolution); squared
 # forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
 _OPERATION_NAMES = frozenset(
-    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "euclidean", "sqrt", "pow", "square", "mse_loss", "MSELoss"}
+    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "pairwise_distances", "euclidean_distances", "euclidean",
+     "sqrt", "pow", "square", "mse_loss", "MSELoss"}
 )
 
 

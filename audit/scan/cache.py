@@ -2,7 +2,8 @@
 
 One JSON file per settings fingerprint (tool version, the scanner's own source, and every
 setting that changes findings) under the cache folder, mapping a file's path to the hash of its bytes and its
-result. JSON rather than pickle: the cache sits in the user's tree and must never be a
+result: its findings, its project summary, and the digest of what the rest of the project told
+it (`vaeaudit.scan.summaries`), so a file is analysed again only when its bytes or its inputs change. JSON rather than pickle: the cache sits in the user's tree and must never be a
 way to run code. The folder must lie inside the project root; the cache is written
 atomically, and a cache that cannot be read or written only costs speed, never a result.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 from vaeaudit import __version__
@@ -19,8 +21,17 @@ from vaeaudit.atomic import atomic_write_text
 from vaeaudit.config import ConfigError
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, summary_from_json, summary_to_json
 
 Entry = tuple[list[Finding], str | None]  # findings, or the error that stopped the file
+
+
+@dataclass
+class Stored:
+    findings: list[Finding]
+    error: str | None
+    summary: FileSummary | None
+    inputs: str
 
 
 def content_hash(data: bytes) -> str:
@@ -57,18 +68,30 @@ class ScanCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def get(self, path: str, digest: str) -> Entry | None:
+    def get(self, path: str, digest: str) -> Stored | None:
         """The stored result for `path` if its content hash still matches, reported under `path`."""
         entry = self.entries.get(_key(path))
         if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
         try:
-            return [_finding({**item, "path": path}) for item in entry["findings"]], entry["error"]
-        except (KeyError, TypeError):
+            summary = entry.get("summary")
+            return Stored(
+                [_finding({**item, "path": path}) for item in entry["findings"]],
+                entry["error"],
+                summary_from_json(summary) if summary is not None else None,
+                entry.get("inputs", EMPTY_DIGEST),
+            )
+        except (KeyError, TypeError, ValueError, IndexError):
             return None
 
-    def put(self, path: str, digest: str, findings: list[Finding], error: str | None) -> None:
-        self.entries[_key(path)] = {"hash": digest, "findings": [finding_to_json(f) for f in findings], "error": error}
+    def put(self, path: str, digest: str, findings: list[Finding], error: str | None, summary: FileSummary | None = None, inputs: str = EMPTY_DIGEST) -> None:
+        self.entries[_key(path)] = {
+            "hash": digest,
+            "findings": [finding_to_json(f) for f in findings],
+            "error": error,
+            "summary": summary_to_json(summary) if summary is not None else None,
+            "inputs": inputs,
+        }
         self.dirty = True
 
     def save(self) -> None:

@@ -242,8 +242,11 @@ class Dataflow:
             for element_target, element in zip(targets, value.elements):
                 env = self._bind(element_target, element.value, self.values.of(element.value, env), env, where)
             return env
-        for element_target in targets:
-            part = taint.weaker(Step(f"unpacked from {self.values.short(value)}", where)) if taint and value is not None else None
+        for index, element_target in enumerate(targets):
+            if taint is not None and taint.kind == "container":
+                part = taint.part(f"#{index}")  # `z, mu = encode(x)` of a function returning `(z, mu)`
+            else:
+                part = taint.weaker(Step(f"unpacked from {self.values.short(value)}", where)) if taint and value is not None else None
             env = self._bind(element_target, None, part, env, where)
         return env
 

@@ -1,4 +1,4 @@
-"""Skip, without parsing, files that cannot contain a finding.
+"""Skip, without parsing, files that cannot contain a finding or pass ball points on.
 
 A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
 `mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
@@ -9,6 +9,11 @@ and nearly every file of a foreign tree fails one of them (all but 3 of the 2,28
 files of the installed torch package).
 Sound by construction: every source the taint analysis knows appears in the text as one
 of these identifiers or phrases.
+
+In a project scan (`triage`), a file with a source but no Euclidean operation is still
+analysed (it may hand ball points to another file), and a file with a Euclidean operation
+but no source is deferred: it is parsed only if another file passes it ball points or it
+calls a function known to return them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,12 @@ _EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"msel
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+# Consumers (`vaeaudit.scan.consumers`) make their arguments ball points.
+_CONSUMER_WORDS = (b"mobius", b"log_map", b"logmap", b"dist0", b"lambda_x", b"gyration", b"manifold")
+
+
+def identifiers(source: bytes) -> set[bytes]:
+    return set(_IDENTIFIERS.findall(source))
 
 
 class Prefilter:
@@ -35,15 +46,30 @@ class Prefilter:
         ]
 
     def could_match(self, source: bytes) -> bool:
+        """Whether `source` on its own can hold a finding."""
+        return self.has_euclidean_operation(source) and self.has_source(source)
+
+    def triage(self, source: bytes) -> str:
+        """"analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""
+        if self.has_source(source) or any(word in source for word in _CONSUMER_WORDS):
+            return "analyse"
+        return "deferred" if self.has_euclidean_operation(source) else "skip"
+
+    @staticmethod
+    def has_euclidean_operation(source: bytes) -> bool:
         lowered = source.lower()
         if not any(word in lowered for word in _EUCLIDEAN_WORDS):
             power = b"**" in source and _ROOT_OR_SQUARE_POWER.search(source) is not None
             if not power and _PRODUCT_OF_PARENTHESES.search(source) is None:
                 return False
+        return True
+
+    def has_source(self, source: bytes) -> bool:
+        lowered = source.lower()
         if any(word in lowered for word in REQUIRED_SUBSTRINGS):
             return True
-        identifiers = set(_IDENTIFIERS.findall(source))
-        if not identifiers.isdisjoint(self.source_identifiers):
+        found = identifiers(source)
+        if not found.isdisjoint(self.source_identifiers):
             return True
-        text = "\n".join(identifier.decode("ascii") for identifier in identifiers)
+        text = "\n".join(identifier.decode("ascii") for identifier in found)
         return any(pattern.search(text) for pattern in self.word_patterns)

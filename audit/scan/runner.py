@@ -1,10 +1,12 @@
-"""Scan many files: cache lookups, the prefilter, and a process pool for the rest.
+"""Scan many files as one project: cache lookups, the prefilter, a process pool, and the fixpoint.
 
 The main process reads and hashes every file (cheap) and answers from the cache; files
 that changed go to worker processes in chunks, where each is checked for decodability,
-prefiltered and, only if it could contain a finding, parsed and analysed; the others
-only get the fast `ast` syntax check, so a broken file is reported wherever it is.
-libcst is imported only when some file actually needs parsing, so a warm run never pays for it.
+prefiltered and, only if it could contain a finding or pass ball points on, parsed and
+analysed; the others only get the fast `ast` syntax check, so a broken file is reported
+wherever it is. The files' summaries are then solved together and every file whose inputs
+changed is analysed again (`scan_files`). libcst is imported only when some file actually
+needs parsing, so a warm run never pays for it.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 
 from vaeaudit.scan.cache import ScanCache, content_hash
 from vaeaudit.scan.findings import Finding
-from vaeaudit.scan.prefilter import Prefilter
+from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, Inputs, module_name, solve
 
 # Below this many changed files a pool costs more (process start-up) than it saves.
 _POOL_THRESHOLD = 64
@@ -56,13 +59,17 @@ class ScanRun:
 
 
 def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = None) -> ScanRun:
-    """Scan `paths` (already discovered) and return one result per file, in input order."""
+    """Scan `paths` (already discovered) as one project and return one result per file, in input order.
+
+    Rounds: analyse what changed, solve the project's summaries (`vaeaudit.scan.summaries`),
+    and analyse again every file whose inputs changed, until none does.
+    """
     cache = ScanCache(settings) if settings.cache else None
-    results: dict[str, FileResult] = {}
+    prefilter = Prefilter(settings)
+    files: dict[str, _File] = {}
     order: list[str] = []
-    todo: list[tuple[str, bytes]] = []
-    digests: dict[str, str] = {}
     run = ScanRun([])
+    results: dict[str, FileResult] = {}
     for path in paths:
         name = str(path)
         order.append(name)
@@ -71,36 +78,81 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         except OSError as error:
             results[name] = FileResult(name, error=f"cannot read: {error.strerror or error}")
             continue
-        if cache is not None:
-            digests[name] = content_hash(data)
-            hit = cache.get(name, digests[name])
-            if hit is not None:
-                results[name] = FileResult(name, *hit)
-                run.cached += 1
-                continue
-        todo.append((name, data))
-    for result, parsed in _analyse(todo, settings, jobs):
-        results[result.path] = result
-        run.parsed += parsed
-        if cache is not None and result.severity == "error":
-            cache.put(result.path, digests[result.path], result.findings, result.error)
+        state = _File(name, data, content_hash(data) if cache is not None else "", module_name(name, settings.project_root))
+        files[name] = state
+        stored = cache.get(name, state.digest) if cache is not None else None
+        if stored is not None:
+            state.result, state.summary, state.used = FileResult(name, stored.findings, stored.error), stored.summary, stored.inputs
+            run.cached += 1
+    todo = [state for state in files.values() if state.result is None]
+    inputs: dict[str, Inputs] = {}
+    for _ in range(_MAX_ROUNDS):
+        for state, (result, parsed, summary) in zip(todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs)):
+            state.result, state.summary = result, summary or state.summary or FileSummary(state.module)
+            state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
+            state.analysed = state.analysed or parsed > 0
+            run.parsed += parsed
+        known = {name: state.summary for name, state in files.items() if state.summary is not None}
+        inputs, wanted = solve(known)
+        todo = [files[name] for name, given in inputs.items() if given.digest() != files[name].used or name in wanted and not files[name].analysed]
+        todo += _deferred_callers(files, known, prefilter)
+        todo = list({state.name: state for state in todo if state.result is None or state.result.severity == "error"}.values())
+        if not todo:
+            break
+    for name, state in files.items():
+        results[name] = state.result
+        if cache is not None and state.result.severity == "error":
+            cache.put(name, state.digest, state.result.findings, state.result.error, state.summary, state.used)
     if cache is not None:
         cache.save()
     run.results = [results[name] for name in order]
     return run
 
 
+# Rounds of the project-wide fixpoint: each round adds facts, and real call chains are short.
+_MAX_ROUNDS = 6
+
+
+@dataclass
+class _File:
+    name: str
+    data: bytes
+    digest: str
+    module: str
+    result: FileResult | None = None
+    summary: FileSummary | None = None
+    used: str = EMPTY_DIGEST  # digest of the inputs its current result was computed with
+    analysed: bool = False
+
+
+def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], prefilter: Prefilter) -> list[_File]:
+    """Deferred files that call a function known to return ball points (by name: no parse needed)."""
+    names = {
+        qualname.rpartition(".")[2].encode()
+        for summary in known.values()
+        for qualname, function in (summary.functions or {}).items()
+        if function.returns or function.parts
+    }
+    if not names:
+        return []
+    return [
+        state
+        for state in files.values()
+        if state.summary is not None and state.summary.functions is None and not state.analysed and not names.isdisjoint(identifiers(state.data))
+    ]
+
+
 def scan_bytes(name: str, data: bytes, settings: Settings) -> FileResult:
     """Scan one in-memory file (stdin); never cached."""
-    return _scan_one(name, data, settings, Prefilter(settings))[0]
+    return _scan_one(name, data, settings, Prefilter(settings), None)[0]
 
 
-def _analyse(todo: list[tuple[str, bytes]], settings: Settings, jobs: int | None):
+def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, jobs: int | None):
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(todo) < _POOL_THRESHOLD:
         prefilter = Prefilter(settings)
-        for name, data in todo:
-            yield _scan_one(name, data, settings, prefilter)
+        for name, data, given in todo:
+            yield _scan_one(name, data, settings, prefilter, given, project=True)
         return
     chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
@@ -114,33 +166,43 @@ def _analyse(todo: list[tuple[str, bytes]], settings: Settings, jobs: int | None
             raise
 
 
-def _scan_chunk(chunk: list[tuple[str, bytes]], settings: Settings) -> list[tuple[FileResult, int]]:
+def _scan_chunk(chunk: list[tuple[str, bytes, Inputs | None]], settings: Settings) -> list[tuple[FileResult, int, FileSummary | None]]:
     prefilter = Prefilter(settings)
-    return [_scan_one(name, data, settings, prefilter) for name, data in chunk]
+    return [_scan_one(name, data, settings, prefilter, given, project=True) for name, data, given in chunk]
 
 
-def _scan_one(name: str, data: bytes, settings: Settings, prefilter: Prefilter, *, as_python: bool = False) -> tuple[FileResult, int]:
-    """(result, 1 if the file was parsed else 0); a notebook is scanned as the Python of its code cells."""
+def _scan_one(
+    name: str, data: bytes, settings: Settings, prefilter: Prefilter, given: Inputs | None, *, project: bool = False, as_python: bool = False
+) -> tuple[FileResult, int, FileSummary | None]:
+    """(result, 1 if the file was parsed else 0, its project summary); a notebook is scanned as the Python of its code cells.
+
+    In a project scan, `given` None means a first look: a deferred file (a Euclidean operation,
+    no source) is only syntax-checked and summarised as "not analysed"; with inputs it is analysed.
+    """
     if name.endswith(".ipynb") and not as_python:
         from vaeaudit.scan.notebook import scan_notebook
 
-        return scan_notebook(name, data, lambda python: _scan_one(name, python, settings, prefilter, as_python=True))
+        result, parsed = scan_notebook(name, data, lambda python: _scan_one(name, python, settings, prefilter, None, as_python=True)[:2])
+        return result, parsed, None
     from vaeaudit.scan.reading import SourceError, check_syntax, decode
 
     try:
         text = decode(data)
-        if not prefilter.could_match(data):
+        triage = prefilter.triage(data) if project else ("analyse" if prefilter.could_match(data) else "skip")
+        if triage == "skip" or (triage == "deferred" and given is None):
             if len(data) <= settings.max_file_size:
                 check_syntax(text, data)  # no finding possible, but a syntax error is still reported
-            return FileResult(name), 0
+            summary = FileSummary(module_name(name, settings.project_root)) if triage == "deferred" else None
+            return FileResult(name), 0, summary
         if len(data) > settings.max_file_size:
             # libcst needs ~2 KB per token: a generated multi-MB table would take minutes and GBs.
             reason = f"not parsed: {len(data):,} bytes is over max-file-size ({settings.max_file_size:,}); raise it to scan this file"
-            return FileResult(name, error=reason, severity="warning"), 0
-        from vaeaudit.scan.analyzer import scan_source
+            return FileResult(name, error=reason, severity="warning"), 0, None
+        from vaeaudit.scan.analyzer import analyse_source
 
-        return FileResult(name, scan_source(data, name, settings)), 1
+        findings, summary = analyse_source(data, name, settings, given)
+        return FileResult(name, findings), 1, summary
     except SourceError as error:
-        return FileResult(name, error=str(error)), 0
+        return FileResult(name, error=str(error)), 0, None
     except Exception as error:  # a scanner bug must not cost the user the other files
-        return FileResult(name, error=f"internal error, please report: {type(error).__name__}: {error}"), 1
+        return FileResult(name, error=f"internal error, please report: {type(error).__name__}: {error}"), 1, None

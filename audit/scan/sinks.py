@@ -31,13 +31,20 @@ _DISTANCES = {
 }
 # Pairwise distances within one set: no FixHint canonical name, so reported without a fix.
 _SELF_DISTANCES = {"torch.pdist": ("p",), "scipy.spatial.distance.pdist": ("metric",)}
+# scikit-learn: within X, or between X and Y when Y is given; reported without a fix.
+_OPTIONAL_SECOND = {
+    "sklearn.metrics.pairwise_distances": ("metric",),
+    "sklearn.metrics.pairwise.pairwise_distances": ("metric",),
+    "sklearn.metrics.pairwise.euclidean_distances": ("squared",),
+    "sklearn.metrics.euclidean_distances": ("squared",),
+}
 _ALIASES = {
     "torch.functional.norm": "torch.norm",
     "torch.pairwise_distance": "torch.nn.functional.pairwise_distance",
     "torch.nn.functional.pdist": "torch.pdist",
 }
 _OPERAND_KEYWORDS = ("input", "x", "x1", "A", "a", "u", "XA", "X")
-_SECOND_KEYWORDS = ("other", "y", "x2", "v", "XB")
+_SECOND_KEYWORDS = ("other", "y", "x2", "v", "XB", "Y")
 _EUCLIDEAN_P = {None, "2", "2.0", "'fro'", '"fro"', "None", "'euclidean'", '"euclidean"'}
 _SQUARE_FUNCTIONS = {"torch.square", "numpy.square", "torch.pow", "numpy.power"}
 _SUMMING = frozenset({"torch.Tensor.sum", "torch.sum", "numpy.sum"})
@@ -85,7 +92,7 @@ def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.C
         return _sqrt_of_sum_of_squares(node, node.func.value, False, imports, code)
     if name in _NORMS:
         return _norm(node, name, imports, code)
-    if name in _DISTANCES or name in _SELF_DISTANCES:
+    if name in _DISTANCES or name in _SELF_DISTANCES or name in _OPTIONAL_SECOND:
         return _distance(node, name, code)
     if name in _SUMMING or name in _AVERAGING:
         return _squared_difference(node, imports, code)
@@ -151,21 +158,25 @@ def _norm(call: cst.Call, name: str, imports: ImportMap, code) -> EuclideanOp | 
 
 
 def _distance(call: cst.Call, name: str, code) -> EuclideanOp | None:
-    options = _DISTANCES.get(name) or _SELF_DISTANCES[name]
+    options = _DISTANCES.get(name) or _SELF_DISTANCES.get(name) or _OPTIONAL_SECOND[name]
     pairwise_within = name in _SELF_DISTANCES
     operands = ("__x__",) if pairwise_within else ("__x__", "__y__")
     arguments = _arguments(call, (*operands, *options))
     x = arguments.get("__x__") or _first_keyword(arguments, _OPERAND_KEYWORDS)
     y = None if pairwise_within else arguments.get("__y__") or _first_keyword(arguments, _SECOND_KEYWORDS)
+    if name in _OPTIONAL_SECOND:
+        pairwise_within = y is None or code(y).strip() == "None"
+        y = None if pairwise_within else y
     if x is None or (y is None and not pairwise_within):
         return None
     metric_or_p = arguments.get(options[0])
     if metric_or_p is not None and code(metric_or_p).strip() not in _EUCLIDEAN_P:
         return None
-    backend = "numpy" if name.startswith("scipy") else "torch"
+    backend = "numpy" if name.startswith(("scipy", "sklearn")) else "torch"
     p = metric_or_p if options[0] == "p" else None
     keepdim = arguments.get("keepdim")
-    return EuclideanOp(call, "distance", name, x, y, None, keepdim, p, backend, fixable=not pairwise_within)
+    fixable = not pairwise_within and name not in _OPTIONAL_SECOND
+    return EuclideanOp(call, "distance", name, x, y, None, keepdim, p, backend, fixable=fixable)
 
 
 def _sqrt_of_sum_of_squares(node, inner: cst.BaseExpression, numpy_sqrt: bool, imports: ImportMap, code) -> EuclideanOp | None:

@@ -225,7 +225,7 @@ class ValueTaint:
         if key is not None and base is not None and base.kind == "container":
             part = base.part(key)
             if part is not None:
-                return part.then(Step(f"{self.short(node)} holds it", node)) if not key.startswith("#") or part.steps else part
+                return part
         if key is not None and not key.startswith("#"):
             return self.key_taint(key)
         return base if base is not None and base.kind == "point" else None

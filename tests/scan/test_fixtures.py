@@ -2,7 +2,9 @@
 
 `# expect: HYP001 HYP002` on a line: exactly those findings start on that line.
 `# ok: <reason>` on a line: a norm/distance that must NOT be reported (a true negative).
-Every other line must be silent too.
+Every other line must be silent too. `tp_*.py`/`tn_*.py` are each scanned alone;
+every `project_*/` folder is scanned as one project (findings that need another file).
+Both go through `scan_files`, the CLI's pipeline, prefilter and project fixpoint included.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import pytest
 
 from vaeaudit.scan import scan_source
 from vaeaudit.scan.rules import RULES
+from vaeaudit.scan.runner import scan_files
 from vaeaudit.scan.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(path for path in FIXTURES.glob("t[pn]_*.py"))
+PROJECTS = sorted(path for path in FIXTURES.glob("project_*") if path.is_dir())
+PROJECT_FILES = sorted(path for project in PROJECTS for path in project.rglob("*.py"))
 _EXPECT = re.compile(r"#\s*expect:\s*((?:HYP\d{3}\s*)+)")
 
 
@@ -32,16 +37,28 @@ def expected(path: Path) -> Counter:
     return found
 
 
+def scanned(paths: list[Path], root: Path, **settings) -> list:
+    return scan_files(paths, Settings(project_root=root, cache=False, **settings), jobs=1).findings
+
+
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.name)
 def test_fixture_findings_match_annotations(path: Path) -> None:
-    findings = scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES))
-    reported = Counter((f.line, f.rule) for f in findings)
+    reported = Counter((f.line, f.rule) for f in scanned([path], FIXTURES, preview=True))
     assert reported == expected(path)
 
 
+@pytest.mark.parametrize("project", PROJECTS, ids=lambda p: p.name)
+def test_project_fixture_findings_match_annotations(project: Path) -> None:
+    files = sorted(project.rglob("*.py"))
+    findings = scanned(files, project, preview=True)
+    for path in files:
+        reported = Counter((f.line, f.rule) for f in findings if Path(f.path) == path)
+        assert reported == expected(path), path.name
+
+
 def test_fixture_suite_has_enough_positive_and_negative_cases() -> None:
-    positives = sum(sum(expected(path).values()) for path in CASES)
-    negatives = sum(path.read_text(encoding="utf-8").count("# ok:") for path in CASES)
+    positives = sum(sum(expected(path).values()) for path in CASES + PROJECT_FILES)
+    negatives = sum(path.read_text(encoding="utf-8").count("# ok:") for path in CASES + PROJECT_FILES)
     assert positives >= 40
     assert negatives >= 40
 

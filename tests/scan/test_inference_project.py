@@ -1,0 +1,53 @@
+"""Project-wide inference through the CLI's pipeline: evidence chains across files, the cache and re-solving."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import Settings
+
+PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
+
+
+def copy_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    return root
+
+
+def scan(root: Path, **settings):
+    files = sorted(root.rglob("*.py"))
+    return scan_files(files, Settings(project_root=root, cache_dir=".cache", **settings), jobs=1)
+
+
+def test_a_finding_shows_its_chain_across_files_newest_step_first(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (finding,) = [f for f in scan(root, cache=False).findings if f.path.endswith("losses.py")]
+    assert finding.line == 7 and finding.confidence == "high"
+    assert finding.evidence[0].startswith("embeddings <- argument of radial_loss(z) (")
+    assert "train.py:12)" in finding.evidence[0]
+    assert finding.evidence[-1].startswith("encode() returns exp_map_zero(h) (") and "encoder.py:7)" in finding.evidence[-1]
+    assert all("\n" not in step for step in finding.evidence) and "\n" not in finding.message
+
+
+def test_warm_scan_parses_nothing_and_one_changed_file_re_solves_its_dependents(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    cold = scan(root)
+    warm = scan(root)
+    assert warm.parsed == 0 and warm.cached == len(warm.results)
+    assert sorted((f.path, f.line) for f in warm.findings) == sorted((f.path, f.line) for f in cold.findings)
+    encoder = root / "models" / "encoder.py"
+    encoder.write_text(encoder.read_text().replace("return exp_map_zero(h)\n", "return h\n", 1), encoding="utf-8")
+    changed = scan(root)
+    lost = {(Path(f.path).name, f.line) for f in cold.findings} - {(Path(f.path).name, f.line) for f in changed.findings}
+    assert lost == {("losses.py", 7), ("train.py", 11), ("probe.py", 7)}  # `encode` no longer returns ball points
+    assert changed.parsed < len(changed.results)  # files that do not depend on encode() come from the cache
+
+
+def test_a_single_file_scan_knows_nothing_of_other_files() -> None:
+    from vaeaudit.scan import scan_source
+
+    losses = PROJECT / "losses.py"
+    assert scan_source(losses.read_bytes(), str(losses), Settings(project_root=PROJECT)) == []
