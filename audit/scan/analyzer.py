@@ -253,7 +253,8 @@ class _Analysis:
         its Euclidean norm was taken).
         """
         local = self.locals.get(qualname) if qualname is not None else None
-        check = id(owner) in self.direct
+        # `def euclidean_radius(...)`: a deliberate Euclidean baseline, whatever it is given
+        check = id(owner) in self.direct and not (isinstance(owner, cst.FunctionDef) and self.values.is_euclidean_name(owner.name.value))
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now = klass

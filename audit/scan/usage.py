@@ -96,6 +96,8 @@ class UsageJudge:
             isinstance(parent.operator, cst.Multiply) or (isinstance(parent.operator, cst.Divide) and parent.left is current)
         ):
             return True  # scaling (`norm * sqrt(c)`) keeps what the value is compared with
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Power) and parent.left is current:
+            return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)
         return None
 
     def _consumer(self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int) -> str | None:
