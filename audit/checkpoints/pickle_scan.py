@@ -241,21 +241,14 @@ class _Walker:
             raise _Stop(f"malformed pickle at byte {pos - 1}: truncated, empty stack or unknown memo entry") from None
 
     def rare(self, code: int) -> bool:
-        """Every other opcode; True after STOP."""
+        """Every opcode `run` does not handle inline; True after STOP."""
         stack, memo = self.stack, self.memo
-        if code in _EMPTY_CONTAINERS:
+        if code == 0x8F:  # EMPTY_SET
             stack.append(_Node())
         elif code in (0x6C, 0x64, 0x91):  # LIST, DICT, FROZENSET
             items = self.pop_mark()
             self.roots.extend(items if code == 0x91 else items[0::2] if code == 0x64 else ())
             stack.append(_Node(items))
-        elif code in (0x85, 0x86, 0x87):  # TUPLE1..3
-            items = [self.pop() for _ in range(code - 0x84)][::-1]
-            stack.append(_Node(items))
-        elif code == 0x75:  # SETITEMS
-            items = self.pop_mark()
-            self.roots.extend(items[0::2])
-            self.extend(self.top(), items)
         elif code == 0x73:  # SETITEM
             value, key = self.pop(), self.pop()
             self.roots.append(key)
@@ -309,9 +302,6 @@ class _Walker:
             number = int.from_bytes(self.take(size), "little", signed=code == 0x84)
             self.scan.imports.add(f"<extension code {number}>")
             stack.append(_LEAF)
-        elif code == 0x51:  # BINPERSID
-            self.pop()
-            stack.append(_LEAF)
         elif code == 0x30:  # POP
             if len(stack) > (self.marks[-1] if self.marks else 0):
                 stack.pop()
@@ -333,9 +323,6 @@ class _Walker:
         elif code == 0x2E:  # STOP
             self.roots.append(self.pop())
             return True
-        elif code in (0x4D, 0x4A, 0x47):  # BININT2, BININT, BINFLOAT
-            self.take({0x4D: 2, 0x4A: 4, 0x47: 8}[code])
-            stack.append(_LEAF)
         else:
             raise _Stop(f"unknown opcode 0x{code:02x} at byte {self.position - 1}")
         return False
@@ -402,7 +389,6 @@ def _quoted(raw: bytes) -> str:
 _BYTE = struct.Struct("<B")
 _FIXED_LEAVES = {0x4D: 2, 0x4A: 4, 0x47: 8}  # BININT2, BININT, BINFLOAT: argument sizes
 _PLAIN_LEAVES = frozenset({0x29, 0x4E, 0x88, 0x89})  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
-_EMPTY_CONTAINERS = frozenset({0x5D, 0x7D, 0x8F})  # EMPTY_LIST, EMPTY_DICT, EMPTY_SET
 # Length-prefixed leaves: LONG1, LONG4, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8.
 _SIZED_LEAVES = {0x8A: _BYTE, 0x8B: _INT4, 0x42: _UINT4, 0x43: _BYTE, 0x8E: _UINT8, 0x96: _UINT8}
 _LINE_LEAVES = frozenset({0x49, 0x4C, 0x46, 0x50})  # INT, LONG, FLOAT, PERSID
