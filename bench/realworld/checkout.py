@@ -34,9 +34,7 @@ def find_mirror(mirrors: Path, name: str) -> Path | None:
     ):
         if cand.exists():
             git_dir = cand / ".git" if (cand / ".git").exists() else cand
-            ok = subprocess.run(
-                ["git", "--git-dir", str(git_dir), "rev-parse", "--git-dir"], capture_output=True
-            )
+            ok = subprocess.run(["git", "--git-dir", str(git_dir), "rev-parse", "--git-dir"], capture_output=True)
             if ok.returncode == 0:
                 return git_dir
     return None
@@ -44,9 +42,7 @@ def find_mirror(mirrors: Path, name: str) -> Path | None:
 
 def extract_present_blobs(mirror: Path, commit: str, target: Path) -> list[str] | None:
     """Write every blob of COMMIT that the mirror holds; return the paths left out (None: no commit)."""
-    tree = subprocess.run(
-        ["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", commit], capture_output=True
-    )
+    tree = subprocess.run(["git", "--git-dir", str(mirror), "ls-tree", "-r", "-z", commit], capture_output=True)
     if tree.returncode != 0:
         return None
     skipped: list[str] = []
@@ -97,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"         then run this script again."
             )
             continue
-        archive = subprocess.run(
-            ["git", "--git-dir", str(mirror), "archive", "--format=tar", commit], capture_output=True
-        )
+        archive = subprocess.run(["git", "--git-dir", str(mirror), "archive", "--format=tar", commit], capture_output=True)
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
@@ -120,8 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"checked  {name} @ {commit[:12]} -> {target} ({n_py} .py files)")
         if skipped:
             py_skipped = [p for p in skipped if p.endswith(".py")]
-            print(f"         {len(skipped)} blobs absent from the mirror were left out "
-                  f"({len(py_skipped)} .py: {py_skipped[:5]})")
+            print(f"         {len(skipped)} blobs absent from the mirror were left out ({len(py_skipped)} .py: {py_skipped[:5]})")
     return 1 if missing else 0
 
 

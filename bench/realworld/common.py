@@ -17,6 +17,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -70,6 +71,19 @@ def vaeaudit_exe() -> str:
     return str(REPO_ROOT / ".venv" / "bin" / "vaeaudit")
 
 
+def scanner_cmd() -> list[str]:
+    """The scanner command: the installed `vaeaudit`, or $VAEAUDIT_SCANNER (a command prefix such as
+    "env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit") to measure another version."""
+    custom = os.environ.get("VAEAUDIT_SCANNER")
+    return shlex.split(custom) if custom else [vaeaudit_exe()]
+
+
+def internal_errors(errors: list[str]) -> list[str]:
+    """Scanner errors that are not syntax errors of the scanned code: crashes, a scanner that
+    cannot start, output that is not JSON."""
+    return [e for e in errors if "internal error" in e or "syntax error" not in e]
+
+
 @dataclass
 class ScanResult:
     findings: list[dict]
@@ -85,7 +99,7 @@ def run_scanner(folder: Path, extra_args: list[str] | None = None) -> ScanResult
     A crash (exit 2, or output that is not JSON) is returned in ``errors``, never hidden.
     """
     cmd = [
-        vaeaudit_exe(),
+        *scanner_cmd(),
         "scan",
         str(folder),
         "--output-format",
@@ -103,7 +117,7 @@ def run_scanner(folder: Path, extra_args: list[str] | None = None) -> ScanResult
     except json.JSONDecodeError as exc:
         errors.append(f"scanner output is not JSON ({exc}): {proc.stdout[:300]!r}")
         data = []
-    if proc.returncode not in (0, 1):
+    if proc.returncode not in (0, 1) and proc.stderr.strip():
         errors.append(f"exit {proc.returncode}: {proc.stderr.strip()[-2000:]}")
     if isinstance(data, dict):
         errs = data.get("errors") or []

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,7 @@ from common import (  # noqa: E402
     call_text_at,
     checkout_dir,
     collect_candidates,
+    internal_errors,
     load_repos,
     match_rows,
     read_labels,
@@ -106,11 +108,7 @@ def measure_repo(name: str, folder: Path, labels_dir: Path) -> dict:
     s_unrep = [i for i, r in enumerate(sample) if i not in reported_sample_rows]
     s_unrep_bug = [i for i in s_unrep if sample[i]["label"] == "bug"]
     # Bugs labeled on earlier findings that are no longer reported: known misses.
-    regressions = [
-        r
-        for li, r in enumerate(labels)
-        if r.get("origin") == "finding" and r["label"] == "bug" and li not in found_bug_rows
-    ]
+    regressions = [r for li, r in enumerate(labels) if r.get("origin") == "finding" and r["label"] == "bug" and li not in found_bug_rows]
     found_bugs = counts["bug"]
     rate = ratio(len(s_unrep_bug), len(s_unrep))
     est_missed = (rate or 0.0) * max(0, len(unreported) - len(regressions)) + len(regressions)
@@ -152,9 +150,19 @@ def measure_repo(name: str, folder: Path, labels_dir: Path) -> dict:
 def total(results: list[dict]) -> dict:
     t: dict = dict(repo="TOTAL", scanner_errors=[e for r in results for e in r["scanner_errors"]])
     for k in (
-        "findings", "bug", "ok", "debatable", "unlabeled", "candidates", "unreported_candidates",
-        "sample_labeled", "sample_bugs", "sample_bugs_reported", "sample_unreported",
-        "sample_unreported_bugs", "est_missed_bugs",
+        "findings",
+        "bug",
+        "ok",
+        "debatable",
+        "unlabeled",
+        "candidates",
+        "unreported_candidates",
+        "sample_labeled",
+        "sample_bugs",
+        "sample_bugs_reported",
+        "sample_unreported",
+        "sample_unreported_bugs",
+        "est_missed_bugs",
     ):
         t[k] = sum(r[k] for r in results)
     t["precision"] = ratio(t["bug"], t["bug"] + t["ok"])
@@ -174,6 +182,10 @@ def total(results: list[dict]) -> dict:
 
 def print_tables(results: list[dict], tot: dict) -> None:
     rows = results + [tot]
+    crashes = internal_errors(tot["scanner_errors"])
+    if crashes:
+        print(f"WARNING: the scanner crashed on {len(crashes)} files (internal errors, listed at the end):")
+        print("         the figures below count those files as having no findings and are NOT valid.\n")
     w = max(len(r["repo"]) for r in rows)
     print("Precision (labeled findings)")
     hdr = f"{'repository':<{w}}  find  bug   ok  deb  unlab  prec   P(high)      P(medium)    P(low)"
@@ -191,10 +203,7 @@ def print_tables(results: list[dict], tot: dict) -> None:
         )
     print()
     print("Recall (candidate calls: norm/linalg.norm/vector_norm/dist/cdist/pdist/pairwise_distance(s)/mse_loss/sqrt-sum-sq)")
-    hdr = (
-        f"{'repository':<{w}}  cand  unrep  sample  s.bugs  s.found  s.recall  "
-        f"unrep.rate  est.missed  HT recall"
-    )
+    hdr = f"{'repository':<{w}}  cand  unrep  sample  s.bugs  s.found  s.recall  unrep.rate  est.missed  HT recall"
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
@@ -207,7 +216,10 @@ def print_tables(results: list[dict], tot: dict) -> None:
     print()
     for r in results:
         for e in r["scanner_errors"]:
-            print(f"SCANNER ERROR in {r['repo']}: {e}")
+            if "syntax error" in e and "internal error" not in e:
+                print(f"note: {r['repo']}: the scanner reports the repository's own syntax error: {e}")
+            else:
+                print(f"SCANNER ERROR in {r['repo']}: {e}")
     if tot["regressions"]:
         print("Bugs labeled on earlier findings that are no longer reported:")
         for x in tot["regressions"]:
@@ -227,7 +239,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=LABELS_DIR, help="folder of <owner>__<name>.csv files")
     ap.add_argument("--repo", action="append", help="only this repository (repeatable)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
+    ap.add_argument(
+        "--scanner",
+        help="scanner command prefix instead of the installed vaeaudit, e.g. "
+        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit" (also $VAEAUDIT_SCANNER)',
+    )
     args = ap.parse_args(argv)
+    if args.scanner:
+        os.environ["VAEAUDIT_SCANNER"] = args.scanner
 
     results = []
     missing = []

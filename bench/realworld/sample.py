@@ -12,6 +12,7 @@ With --context N the script prints N lines around every unlabeled row, to read w
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 from pathlib import Path
@@ -38,7 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=50)
     ap.add_argument("--context", type=int, default=0)
     ap.add_argument("--repo", action="append")
+    ap.add_argument(
+        "--scanner",
+        help="scanner command prefix instead of the installed vaeaudit, e.g. "
+        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit" (also $VAEAUDIT_SCANNER)',
+    )
     args = ap.parse_args(argv)
+    if args.scanner:
+        os.environ["VAEAUDIT_SCANNER"] = args.scanner
 
     for repo in load_repos():
         name = repo["name"]
