@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,21 +96,44 @@ def _floats(low: float, high: float, low_open: bool = False) -> Rule:
     return Rule("float", low, high, low_open)
 
 
+@dataclass(frozen=True)
+class ModelConfig:
+    """The `model:` section, typed: the one place its keys are listed (defaults.yaml
+    documents them and holds their values; `build_model` reads this)."""
+
+    latent_dim: int = field(metadata={"rule": _ints(1, 4096)})
+    encoder_hidden: list[int] = field(metadata={"rule": Rule("int_list", 1, 65536)})
+    decoder_hidden: list[int] = field(metadata={"rule": Rule("int_list", 1, 65536)})
+    projection_hidden: int = field(metadata={"rule": _ints(1, 65536)})
+    activation: str = field(metadata={"rule": Rule("choice", choices=("relu", "silu", "gelu"))})
+    layer_norm: bool = field(metadata={"rule": Rule("bool")})
+    dropout: float = field(metadata={"rule": _floats(0.0, 0.9)})
+    logvar_min: float = field(metadata={"rule": _floats(-30.0, 10.0)})
+    logvar_max: float = field(metadata={"rule": _floats(-30.0, 10.0)})
+    curvature: float = field(metadata={"rule": _floats(0.0, 100.0, low_open=True)})
+    max_radius: float = field(metadata={"rule": _floats(0.0, 1.0, low_open=True)})
+
+    @classmethod
+    def from_mapping(cls, section: Mapping[str, Any]) -> ModelConfig:
+        """The typed section from a config's `model` mapping; ValueError naming missing keys."""
+        names = [spec.name for spec in fields(cls)]
+        missing = [name for name in names if name not in section]
+        if missing:
+            raise ValueError(f"config 'model' section lacks {', '.join(missing)}")
+        return cls(**{name: section[name] for name in names})
+
+    @property
+    def max_dist0(self) -> float:
+        """Distance from the origin of a point at the Euclidean radius cap `max_radius`."""
+        return max_dist0(asdict(self))
+
+
 WEIGHT = _floats(0.0, 1000.0)
 RULES: dict[str, Rule] = {
     "seed": _ints(0, 2**31 - 1),
     "threads": _ints(1, 256),
-    "model.latent_dim": _ints(1, 4096),
-    "model.encoder_hidden": Rule("int_list", 1, 65536),
-    "model.decoder_hidden": Rule("int_list", 1, 65536),
-    "model.projection_hidden": _ints(1, 65536),
-    "model.activation": Rule("choice", choices=("relu", "silu", "gelu")),
-    "model.layer_norm": Rule("bool"),
-    "model.dropout": _floats(0.0, 0.9),
-    "model.logvar_min": _floats(-30.0, 10.0),
-    "model.logvar_max": _floats(-30.0, 10.0),
-    "model.curvature": _floats(0.0, 100.0, low_open=True),
-    "model.max_radius": _floats(0.0, 1.0, low_open=True),
+    "device": Rule("choice", choices=("auto", "cpu", "cuda", "mps")),
+    **{f"model.{spec.name}": spec.metadata["rule"] for spec in fields(ModelConfig)},
     "data.oversample": _floats(0.0, 1.0),
     "coverage.max_epochs": _ints(1, BIG),
     "coverage.batch_size": _ints(1, N_OPS),
@@ -120,6 +144,8 @@ RULES: dict[str, Rule] = {
     "hierarchy.batch_size": _ints(1, N_OPS),
     "hierarchy.lr": _floats(0.0, 1.0, low_open=True),
     "hierarchy.lr_final": _floats(0.0, 1.0),
+    "hierarchy.beta": _floats(0.0, 10.0),
+    "hierarchy.beta_warmup_epochs": _ints(0, BIG),
     "hierarchy.band_width": _floats(0.0, 10.0, low_open=True),
     "hierarchy.band_gap": _floats(0.0, 10.0),
     "hierarchy.outer_margin": _floats(0.0, 10.0),
@@ -128,9 +154,6 @@ RULES: dict[str, Rule] = {
     "hierarchy.separation_weight": WEIGHT,
     "hierarchy.radial_weight": WEIGHT,
     "hierarchy.geodesic_weight": WEIGHT,
-    "hierarchy.stop_at_hierarchy": _floats(-1.0, 1.0),
-    "hierarchy.stop_at_richness": _floats(0.0, 100.0),
-    "hierarchy.early_stop": Rule("bool"),
 }
 
 

@@ -66,7 +66,7 @@ def within_level_quantiles(radius: torch.Tensor, valuation: torch.Tensor) -> tor
 def _level_means(values: torch.Tensor, valuation: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-level means of `values` (N_LEVELS,) and a mask of the levels present."""
     counts = torch.bincount(valuation, minlength=N_LEVELS)
-    sums = torch.zeros(N_LEVELS, dtype=values.dtype).index_add(0, valuation, values)
+    sums = torch.zeros(N_LEVELS, dtype=values.dtype, device=values.device).index_add(0, valuation, values)
     return sums / counts.clamp_min(1), counts > 0
 
 
@@ -105,13 +105,19 @@ def radial_loss(radius: torch.Tensor, valuation: torch.Tensor, bands: tuple[torc
     return (radius - (low + high)[valuation] / 2.0).square().mean()
 
 
-def padic_geodesic_loss(points: torch.Tensor, index: torch.Tensor, curvature: float, max_dist0: float) -> torch.Tensor:
-    """Pairs (op, next op in the batch): Poincaré distance / (2·max_dist0) vs 3^(−v(i−j)).
+def padic_geodesic_loss(unit_direction: torch.Tensor, radius: torch.Tensor, index: torch.Tensor, curvature: float) -> torch.Tensor:
+    """Pairs (op, next op in the batch): Poincaré distance / (r_i + r_j) vs 3^(−v(i−j)).
 
-    2·max_dist0 is the largest distance two reachable points can have, so both sides lie
-    in [0, 1]; pairs that agree on more low trits are pulled closer together.
+    The loss moves directions only: the points are rebuilt at their detached radii, so it
+    cannot pull radii out of their bands. r_i + r_j is the largest distance two points at
+    those radii can have (opposite directions, through the origin), so every target in
+    (0, 1] is reachable inside the bands; normalising by the largest distance in the whole
+    ball instead made the 3-adically far pairs' target reachable only at the radius cap.
     """
-    partner = torch.roll(torch.arange(len(index)), 1)
-    distance = geometry.poincare_distance(points, points[partner], c=curvature) / (2.0 * max_dist0)
+    fixed_radius = radius.detach()
+    points = geometry.exp_map_zero(unit_direction * (fixed_radius.unsqueeze(-1) / 2.0), c=curvature)
+    partner = torch.roll(torch.arange(len(index), device=index.device), 1)
+    reach = (fixed_radius + fixed_radius[partner]).clamp_min(1e-6)
+    distance = geometry.poincare_distance(points, points[partner], c=curvature) / reach
     three_adic = torch.pow(3.0, -three_adic_valuation(index - index[partner]).to(points.dtype))
     return (distance - three_adic).square().mean()

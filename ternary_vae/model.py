@@ -20,23 +20,10 @@ import torch
 from torch import nn
 
 from vaeaudit.ternary_vae import geometry
-from vaeaudit.ternary_vae.config import max_dist0
+from vaeaudit.ternary_vae.config import ModelConfig
 from vaeaudit.ternary_vae.data import N_TRITS
 
 N_CLASSES = 3  # trit values −1, 0, 1 decoded as classes 0, 1, 2
-MODEL_KEYS = (
-    "latent_dim",
-    "encoder_hidden",
-    "decoder_hidden",
-    "projection_hidden",
-    "activation",
-    "layer_norm",
-    "dropout",
-    "logvar_min",
-    "logvar_max",
-    "curvature",
-    "max_radius",
-)
 ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU}
 
 
@@ -86,7 +73,8 @@ class BallProjection(nn.Module):
     The hyperbolic radius is max_dist0 · sigmoid(radius head), where max_dist0 is the
     distance from the origin of a point at Euclidean radius `max_radius`; the direction is
     a learned linear map, normalised. The point is exp_map_zero(direction · dist0 / 2), so
-    `geometry.poincare_radius(point)` is exactly the radius the head asked for.
+    `geometry.poincare_radius(point)` is exactly the radius the head asked for; `polar`
+    gives both parts, so a loss can train the radius and the direction separately.
     """
 
     def __init__(self, latent_dim: int, hidden: int, activation: str, curvature: float, max_dist0: float):
@@ -96,36 +84,35 @@ class BallProjection(nn.Module):
         self.curvature = curvature
         self.max_dist0 = max_dist0
 
-    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+    def polar(self, latent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(unit direction (…, d), hyperbolic radius dist0 (…,)) of the projected point."""
         unit_direction = nn.functional.normalize(self.direction(latent), dim=-1)
-        dist0 = self.max_dist0 * torch.sigmoid(self.radius(latent))
-        return geometry.exp_map_zero(unit_direction * (dist0 / 2.0), c=self.curvature)
+        return unit_direction, self.max_dist0 * torch.sigmoid(self.radius(latent)).squeeze(-1)
+
+    def to_ball(self, unit_direction: torch.Tensor, dist0: torch.Tensor) -> torch.Tensor:
+        """The ball point at hyperbolic radius `dist0` in direction `unit_direction`."""
+        return geometry.exp_map_zero(unit_direction * (dist0.unsqueeze(-1) / 2.0), c=self.curvature)
+
+    def forward(self, latent: torch.Tensor) -> torch.Tensor:
+        return self.to_ball(*self.polar(latent))
 
 
 class TernaryVAE(nn.Module):
     """Dual-encoder VAE; see the module docstring for which part each phase trains."""
 
-    def __init__(self, model_config: Mapping[str, Any]):
+    def __init__(self, model_config: ModelConfig):
         super().__init__()
-        mlp_options = {
-            "activation": model_config["activation"],
-            "layer_norm": model_config["layer_norm"],
-            "dropout": model_config["dropout"],
-        }
-        latent_dim = model_config["latent_dim"]
-        logvar_range = (model_config["logvar_min"], model_config["logvar_max"])
-        encoder_hidden = list(model_config["encoder_hidden"])
-        self.encoder_A = Encoder(encoder_hidden, latent_dim, logvar_range, **mlp_options)
-        self.encoder_B = Encoder(encoder_hidden, latent_dim, logvar_range, **mlp_options)
-        self.decoder = Decoder(list(model_config["decoder_hidden"]), latent_dim, **mlp_options)
+        mlp_options = {"activation": model_config.activation, "layer_norm": model_config.layer_norm, "dropout": model_config.dropout}
+        latent_dim = model_config.latent_dim
+        logvar_range = (model_config.logvar_min, model_config.logvar_max)
+        self.encoder_A = Encoder(list(model_config.encoder_hidden), latent_dim, logvar_range, **mlp_options)
+        self.encoder_B = Encoder(list(model_config.encoder_hidden), latent_dim, logvar_range, **mlp_options)
+        self.decoder = Decoder(list(model_config.decoder_hidden), latent_dim, **mlp_options)
         self.projection = BallProjection(
-            latent_dim,
-            model_config["projection_hidden"],
-            model_config["activation"],
-            model_config["curvature"],
-            max_dist0(model_config),
+            latent_dim, model_config.projection_hidden, model_config.activation, model_config.curvature, model_config.max_dist0
         )
-        self.curvature = model_config["curvature"]
+        self.curvature = model_config.curvature
+        self.max_radius = model_config.max_radius
 
     def coverage_parameters(self) -> list[nn.Parameter]:
         """What phase 1 trains: encoder A and the decoder."""
@@ -146,7 +133,4 @@ def build_model(config: Mapping[str, Any]) -> TernaryVAE:
     model_config = config.get("model")
     if not isinstance(model_config, Mapping):
         raise ValueError("config has no 'model' section")
-    missing = [key for key in MODEL_KEYS if key not in model_config]
-    if missing:
-        raise ValueError(f"config 'model' section lacks {', '.join(missing)}")
-    return TernaryVAE(model_config)
+    return TernaryVAE(ModelConfig.from_mapping(model_config))

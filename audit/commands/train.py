@@ -45,18 +45,22 @@ class StatusLine:
 
 
 def _summary(result: Any) -> str:
-    """The final table: metrics of the last epoch and of best.pt, epochs and time per phase."""
+    """The final table: last epoch under both definition sets, best.pt, epochs and time per phase."""
     from tabulate import tabulate
 
-    from vaeaudit.ternary_vae.metrics import METRIC_NAMES
+    from vaeaudit.ternary_vae.metrics import DIAGNOSTIC_NAMES, METRIC_NAMES
 
     best = result.best or {}
-    rows = [(name, f"{result.metrics[name]:.5f}", f"{best[name]:.5f}" if name in best else "-") for name in METRIC_NAMES]
+    rows = [
+        (name, f"{result.metrics[name]:.5f}", f"{result.canonical[name]:.5f}" if name in result.canonical else "-", f"{best[name]:.5f}" if name in best else "-")
+        for name in (*METRIC_NAMES, *DIAGNOSTIC_NAMES)
+    ]
     for phase, epochs in result.epochs.items():
-        rows.append((f"{phase} phase", f"{epochs} epochs", f"{result.seconds[phase]:.1f} s"))
+        rows.append((f"{phase} phase", f"{epochs} epochs", "", f"{result.seconds[phase]:.1f} s"))
     quality = f"{result.time_to_quality:.1f} s" if result.time_to_quality is not None else "not reached"
-    rows.append(("time to quality", quality, ""))
-    return tabulate(rows, headers=("", "final", "best.pt"), tablefmt="github")
+    rows.append(("time to quality", quality, "", ""))
+    rows.append(("device", result.device, "", ""))
+    return tabulate(rows, headers=("", "final", "final (original's definitions)", "best.pt"), tablefmt="github")
 
 
 def _run_name(value: str | None) -> str:
@@ -73,18 +77,30 @@ def _run_name(value: str | None) -> str:
 @click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True, help="Folder that holds one sub-folder per run.")
 @click.option("--run-name", help="Name of the run folder [default: ternary_<date>-<time>]; required with --resume.")
 @click.option("--resume", is_flag=True, help="Continue <save-dir>/<run-name> from its latest.pt with its saved config.")
+@click.option(
+    "--device",
+    type=click.Choice(["auto", "cpu", "cuda", "mps"]),
+    help="Where to train [default: the config's `device`, auto = cuda if available, else cpu]. Same as --set device=...",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; only errors.")
-def train(config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, run_name: str | None, resume: bool, quiet: bool) -> None:
+def train(
+    config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, run_name: str | None, resume: bool, device: str | None, quiet: bool
+) -> None:
     """Train the ternary VAE: coverage first, then the radial hierarchy.
 
-    Writes config.yaml, metrics.jsonl, latest.pt, best.pt and best_Q.pt into
-    SAVE_DIR/RUN_NAME. Exit codes: 0 done, 1 training diverged, 2 bad config or usage,
-    130 interrupted (latest.pt saved; continue with --resume).
+    Writes config.yaml, metrics.jsonl, latest.pt, best.pt and best_Q.pt (and
+    tensorboard/ when the tensorboard package is installed) into SAVE_DIR/RUN_NAME.
+    Every checkpoint stores its metrics under this project's definitions (`metrics`)
+    and the original system's (`metrics_canonical`), named in `metrics_spec`; load one
+    with `vaeaudit.ternary_vae.load_model(path)`. Exit codes: 0 done, 1 training
+    diverged, 2 bad config or usage, 130 interrupted (latest.pt saved; continue with --resume).
     """
     if resume and run_name is None:
         raise click.UsageError("--resume needs --run-name: the run to continue")
-    if resume and (config_file is not None or overrides):
-        raise click.UsageError("--resume continues with the run's saved config; drop --config and --set")
+    if resume and (config_file is not None or overrides or device is not None):
+        raise click.UsageError("--resume continues with the run's saved config; drop --config, --set and --device")
+    if device is not None:
+        overrides = (*overrides, f"device={device}")
     run_dir = save_dir / _run_name(run_name)
 
     from vaeaudit.ternary_vae.config import ConfigError, resolve_config

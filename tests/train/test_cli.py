@@ -42,6 +42,7 @@ def test_progress_goes_to_stderr_and_the_summary_table_to_stdout(tmp_path, monke
     assert result.exit_code == 0, result.output
     assert calls == ["coverage", "hierarchy"]
     assert "| hierarchy_B" in result.stdout and "time to quality" in result.stdout
+    assert "original's definitions" in result.stdout and "| sigma_B" in result.stdout
     assert "no best.pt was written" in result.stderr  # one coverage epoch cannot decode every op
 
 
@@ -52,7 +53,8 @@ def test_progress_goes_to_stderr_and_the_summary_table_to_stdout(tmp_path, monke
         (["--set", "hierarchy.speed=1"], "unknown config key 'hierarchy.speed'"),
         (["--set", "lr"], "expected key=value"),
         (["--resume"], "--resume needs --run-name"),
-        (["--resume", "--run-name", "x", "--set", "seed=1"], "drop --config and --set"),
+        (["--resume", "--run-name", "x", "--set", "seed=1"], "drop --config, --set and --device"),
+        (["--device", "tpu"], "'--device': 'tpu' is not one of"),
         (["--resume", "--run-name", "x"], "has no latest.pt"),
         (["--run-name", "../escape"], "plain folder name"),
     ],
@@ -76,10 +78,24 @@ def test_unreadable_latest_checkpoint_or_save_dir_is_a_clear_error(tmp_path):
         assert result.exit_code == 2 and "not a readable checkpoint" in result.output, result.output
     torch.save({"version": "1", "epoch": 3}, latest)
     result = CliRunner().invoke(main, resume)
+    assert result.exit_code == 2 and "checkpoint version '1', this trainer writes '2'" in result.output, result.output
+    torch.save({"version": "2", "epoch": 3}, latest)
+    result = CliRunner().invoke(main, resume)
     assert result.exit_code == 2 and "lacks best, config, model_state_dict" in result.output, result.output
     (tmp_path / "file").write_text("")
     result = CliRunner().invoke(main, ["train", "--save-dir", str(tmp_path / "file" / "sub"), "--run-name", "x"])
     assert result.exit_code == 2 and "cannot create run folder" in result.output
+
+
+def test_device_option_is_recorded_and_an_unavailable_one_is_a_usage_error(tmp_path, short_args, monkeypatch):
+    result = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "on_cpu", "-q", "--device", "cpu", *ONE_EPOCH_EACH))
+    assert result.exit_code == 0, result.output
+    checkpoint = torch.load(tmp_path / "on_cpu" / "latest.pt", map_location="cpu", weights_only=True)
+    assert checkpoint["device"] == "cpu" and checkpoint["config"]["device"] == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    result = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "on_gpu", "--device", "cuda", *ONE_EPOCH_EACH))
+    assert result.exit_code == 2 and "cuda was asked for" in result.output
+    assert not (tmp_path / "on_gpu").exists()
 
 
 def test_config_file_is_read_and_checked(tmp_path):
@@ -121,7 +137,7 @@ def test_installed_entry_point_reports_bad_config_without_a_traceback(tmp_path):
 
 def test_a_real_sigint_saves_latest_and_exits_130(tmp_path, short_overrides):
     sets = [argument for override in short_overrides for argument in ("--set", override)]
-    long_run = ["--set", "hierarchy.early_stop=false", "--set", "hierarchy.max_epochs=1000"]
+    long_run = ["--set", "hierarchy.max_epochs=1000"]
     process = subprocess.Popen(
         [str(VAEAUDIT), "train", "--save-dir", str(tmp_path), "--run-name", "sig", "-q", *sets, *long_run],
         stderr=subprocess.PIPE,

@@ -8,7 +8,11 @@ from vaeaudit.ternary_vae import geometry
 from vaeaudit.ternary_vae.data import LEVEL_SIZES, N_OPS, valuations
 from vaeaudit.ternary_vae.metrics import (
     HIERARCHY_CEILING,
+    METRIC_NAMES,
     average_ranks,
+    canonical_dist_corr,
+    canonical_radius,
+    canonical_richness,
     dist_corr,
     hierarchy,
     quality_score,
@@ -86,3 +90,67 @@ def test_dist_corr_is_positive_when_three_adic_neighbours_are_close():
 def test_metric_values_are_rank_based_so_curvature_only_rescales():
     radius = banded_radii(0.3)
     assert math.isclose(hierarchy(radius * 2, valuations()), hierarchy(radius, valuations()))
+
+
+# ----------------------------------------------------------------------------- original-canonical-v1
+
+
+def test_canonical_richness_is_the_originals_formula_on_a_hand_made_example():
+    """The original: for v in 0..9, levels with > 1 member add np.var (population) of
+    their radii; the sum is divided by 10, not by the number of levels summed."""
+    radius = torch.tensor([1.0, 2.0, 3.0, 5.0, 7.0, 4.0])
+    valuation = torch.tensor([0, 0, 0, 1, 1, 2])
+    # v=0: var(1,2,3) = 2/3; v=1: var(5,7) = 1; v=2 has one member and adds nothing.
+    assert canonical_richness(radius, valuation) == pytest.approx((2 / 3 + 1) / 10, abs=1e-12)
+
+
+def test_canonical_richness_is_below_ours_on_the_same_radii():
+    radius, valuation = banded_radii(0.34), valuations()
+    ours, theirs = richness(radius, valuation), canonical_richness(radius, valuation)
+    # Population instead of unbiased variance (half of it for the 2 ops at v = 8), 9 levels / 10.
+    expected = sum(radius[valuation == v].var(correction=0).item() for v in range(9)) / 10
+    assert theirs == pytest.approx(expected, rel=1e-12)
+    assert 0.75 * ours < theirs < 0.9 * ours
+
+
+def test_canonical_radius_is_the_float32_artanh_form():
+    points = torch.tensor([[0.0, 0.0], [0.3, 0.4], [0.0, 0.95]])
+    radius = canonical_radius(points, 1.0)
+    assert radius.dtype == torch.float32
+    assert radius.tolist() == pytest.approx([0.0, 2 * math.atanh(0.5), 2 * math.atanh(0.95)], rel=1e-6)
+    assert torch.allclose(radius.double(), geometry.poincare_radius(points.double()), rtol=1e-6)
+
+
+def test_canonical_dist_corr_uses_euclidean_distance_against_level_gaps():
+    valuation = valuations()
+    on_a_line = torch.zeros(N_OPS, 2, dtype=torch.float64)
+    on_a_line[:, 0] = 0.5 - valuation.double() / 16  # distance = |v_i − v_j| / 16, exact in binary
+    assert canonical_dist_corr(on_a_line) == pytest.approx(1.0, abs=1e-9)
+    noise = torch.rand(N_OPS, 2, generator=torch.Generator().manual_seed(0)) * 0.5
+    assert abs(canonical_dist_corr(noise)) < 0.05
+
+
+def test_every_stored_metric_has_a_named_versioned_definition():
+    from vaeaudit.ternary_vae.metrics import CANONICAL, DIAGNOSTIC_NAMES, METRICS_SPEC, OURS
+
+    assert METRICS_SPEC[OURS]["name"] == "vaeaudit-hyperbolic" and METRICS_SPEC[OURS]["version"] == 1
+    assert set(METRICS_SPEC[OURS]["definitions"]) == {*METRIC_NAMES, *DIAGNOSTIC_NAMES}
+    assert set(METRICS_SPEC[CANONICAL]["definitions"]) == set(METRIC_NAMES)
+    assert METRICS_SPEC[CANONICAL]["stored_under"] == "metrics_canonical"
+
+
+def test_both_definition_sets_on_a_model_and_sampling_is_a_fixed_draw(short_config):
+    from vaeaudit.ternary_vae.data import all_operations
+    from vaeaudit.ternary_vae.metrics import DIAGNOSTIC_NAMES, evaluate, evaluate_canonical
+    from vaeaudit.ternary_vae.model import build_model
+
+    torch.manual_seed(0)
+    model = build_model(short_config)
+    trits, valuation = all_operations(), valuations()
+    ours, theirs = evaluate(model, trits, valuation), evaluate_canonical(model, trits, valuation)
+    assert set(ours) == {*METRIC_NAMES, *DIAGNOSTIC_NAMES} and set(theirs) == set(METRIC_NAMES)
+    assert evaluate_canonical(model, trits, valuation) == theirs  # ε is fixed, not an accident
+    assert ours["coverage"] == theirs["coverage"]
+    assert ours["hierarchy_B_sampled"] == pytest.approx(theirs["hierarchy_B"], abs=1e-3)  # float32 vs float64 radii
+    assert ours["hierarchy_B_sampled"] != ours["hierarchy_B"]  # an untrained σ_B ≈ 1 scatters radii
+    assert 0.5 < ours["sigma_B"] < 2.0 and ours["at_cap"] == 0.0
