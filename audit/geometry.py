@@ -6,6 +6,7 @@ is reorganised. The implementation lives in `vaeaudit.ternary_vae.geometry`.
 """
 
 from vaeaudit.ternary_vae.geometry import (
+    euclidean_to_hyperbolic_radius,
     exp_map,
     exp_map_zero,
     lambda_x,
@@ -19,6 +20,7 @@ from vaeaudit.ternary_vae.geometry import (
 )
 
 __all__ = [
+    "euclidean_to_hyperbolic_radius",
     "exp_map",
     "exp_map_zero",
     "lambda_x",

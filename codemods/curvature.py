@@ -1,113 +1,278 @@
-"""Find the curvature a rewritten call should pass, from what is bound where the call sits.
+"""Find the curvature a rewritten call should pass, and say where it came from.
 
-The configured expressions are tried in order. `self.<attr>` counts when the call is in
-a method whose first parameter is `self` and the class sets that attribute (in any
-method, as a class attribute, or as a property). Any other expression counts when its
-root name is a parameter of an enclosing function or is bound before the call (a local,
-a global, an import). When nothing matches, the caller falls back to the configured
-default and marks the fix unsafe: a wrong curvature changes every distance.
+A wrong curvature changes every distance, so only a binding that *is* a curvature counts:
+a positive number, a parameter or config key named (or annotated) as curvature, or a
+Poincaré-ball manifold's `c` (a κ-stereographic manifold's `k` with its sign: c = −k).
+A name that merely reads `c` (a loop index, a colour, a pytest fixture, `self.c =
+channels`) does not. Tried in order: the producer of the operand (`exp_map_zero(mu,
+c=k)` → k), a manifold the class holds (it owns the learnable curvature, so a plain
+`self.c` beside it may be stale), then the configured expressions. When nothing
+qualifies the caller falls back to the configured default and marks the fix unsafe.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import libcst as cst
 from libcst.metadata import Assignment, Scope
 
+from vaeaudit.scan.names import dotted, last_name
+
+CURVATURE_WORDS = ("curvature", "curv")
+# A parameter named `c` is the curvature when typed as a real number (a pytest fixture or a channel count is not).
+CURVATURE_TYPES = {"float", "Tensor", "Curvature"}
+# Manifold classes whose `.c` is the (positive) curvature parameter c of the ball.
+BALL_CLASSES = {"PoincareBall", "PoincareBallExact"}
+# κ-stereographic classes: the ball of curvature c has k = −c.
+STEREOGRAPHIC_CLASSES = {"Stereographic", "StereographicExact"}
+# Producers of ball points whose curvature keyword tells the operand's curvature.
+PRODUCER_KEYWORDS = ("c", "curvature", "k")
+TENSOR_WRAPPERS = {"Parameter", "tensor", "as_tensor", "float", "Tensor", "full", "ones"}
+
+
+class Meta(NamedTuple):
+    """The module's metadata the search reads."""
+
+    parents: Mapping[cst.CSTNode, cst.CSTNode]
+    scopes: Mapping[cst.CSTNode, Scope | None]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A curvature expression valid at the call, and a phrase saying where it came from."""
+
+    expression: str
+    source: str
+
 
 def find_curvature(
     call: cst.CSTNode,
+    operand: cst.BaseExpression,
     expressions: tuple[str, ...],
-    parents: Mapping[cst.CSTNode, cst.CSTNode],
-    scopes: Mapping[cst.CSTNode, Scope | None],
-    lines: Mapping[cst.CSTNode, object],
-) -> str | None:
-    """The first of `expressions` that is bound at `call`, or None."""
+    meta: Meta,
+) -> Found | None:
+    """The curvature to pass at `call` whose point is `operand`, or None when none is certain."""
+    found = _from_producer(operand, meta)
+    if found is not None:
+        return found
+    klass = _enclosing_class(call, meta.parents)
+    if klass is not None:
+        found = _from_manifold(klass)
+        if found is not None:
+            return found
     for expression in expressions:
-        root, _, attribute = expression.partition(".")
-        if root == "self" and attribute and "." not in attribute:
-            if _class_sets_attribute(call, attribute, parents):
-                return expression
-        elif _bound_before(call, root, scopes, lines):
-            return expression
+        found = _from_expression(call, expression, klass, meta)
+        if found is not None:
+            return found
     return None
 
 
-def _bound_before(
-    call: cst.CSTNode, name: str, scopes: Mapping[cst.CSTNode, Scope | None], lines: Mapping[cst.CSTNode, object]
-) -> bool:
-    scope = scopes.get(call)
+def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:
+    """`z = exp_map_zero(mu, c=k)` ... `z.norm()`: k, when z has that single binding and k is still k."""
+    if not isinstance(operand, cst.Name):
+        return None
+    binding = _single_binding(operand, operand.value, meta)
+    if binding is None:
+        return None
+    assign = meta.parents.get(binding.node) if isinstance(binding.node, cst.Name) else None
+    assign = meta.parents.get(assign) if isinstance(assign, cst.AssignTarget) else assign
+    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or not isinstance(assign.value, cst.Call):
+        return None
+    producer = assign.value
+    for arg in producer.args:
+        if arg.keyword is not None and arg.keyword.value in PRODUCER_KEYWORDS and arg.star == "":
+            value = arg.value
+            sign = "-" if arg.keyword.value == "k" else ""
+            if _is_positive_number(value) and not sign:
+                return Found(_code(value), f"the curvature of `{last_name(producer.func)}` that made `{operand.value}`")
+            spelled = dotted(value)
+            if spelled is not None and _single_binding(operand, spelled.partition(".")[0], meta) is not None:
+                return Found(sign + spelled, f"`{spelled}`, the curvature given to `{last_name(producer.func)}`")
+    return None
+
+
+def _from_manifold(klass: cst.ClassDef) -> Found | None:
+    """`self.ball = PoincareBall(c=...)`: `self.ball.c` is the curvature, learnable or not."""
+    for attribute, value in _self_assignments(klass):
+        if not isinstance(value, cst.Call):
+            continue
+        name = last_name(value.func)
+        if name in BALL_CLASSES:
+            return Found(f"self.{attribute}.c", f"self.{attribute}.c, the {name}'s curvature")
+        if name in STEREOGRAPHIC_CLASSES:
+            return Found(f"-self.{attribute}.k", f"-self.{attribute}.k, the {name}'s curvature (k = -c)")
+    return None
+
+
+def _from_expression(
+    call: cst.CSTNode, expression: str, klass: cst.ClassDef | None, meta: Meta
+) -> Found | None:
+    root, _, rest = expression.partition(".")
+    if root == "self":
+        if klass is None or not _in_method(call, meta):
+            return None
+        attribute, _, tail = rest.partition(".")
+        verdicts = [_is_curvature_value(v, meta) for name, v in _self_assignments(klass) if name == attribute]
+        verdicts += _class_level_verdicts(klass, attribute, meta)
+        if tail:  # self.config.curvature: the key names a curvature; self.config must be set
+            if verdicts and _names_curvature(tail.rpartition(".")[2]):
+                return Found(expression, f"{expression}, the configured curvature")
+            return None
+        if not verdicts or not all(verdicts):
+            return None
+        return Found(expression, f"{expression}, set from a curvature in the class")
+    bindings = _visible_bindings(call, root, meta)
+    if not bindings:
+        return None
+    if rest:  # model.curvature, config.curvature: the key says it is the curvature
+        if _names_curvature(rest.rpartition(".")[2]):
+            return Found(expression, f"{expression}, the configured curvature")
+        return None
+    if all(_binding_is_curvature(binding, meta) for binding in bindings):
+        return Found(expression, f"`{root}`, {_describe(bindings[0])}")
+    return None
+
+
+def _visible_bindings(node: cst.CSTNode, name: str, meta: Meta) -> list[Assignment]:
+    scope = meta.scopes.get(node)
     if scope is None:
-        return False
-    call_line = lines[call].start.line
-    for assignment in scope[name]:
-        if not isinstance(assignment, Assignment):
-            continue  # builtins and other non-source bindings
-        if isinstance(assignment.node, cst.Param) or assignment.scope is not scope:
-            return True  # parameters, and names from an enclosing scope, are bound before the body runs
-        node = assignment.node
-        if node in lines and lines[node].start.line < call_line:
-            return True
-    return False
+        return []
+    return [a for a in scope[name] if isinstance(a, Assignment)]
 
 
-def _class_sets_attribute(call: cst.CSTNode, attribute: str, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
-    method = _enclosing(call, cst.FunctionDef, parents)
-    if method is None or not _first_param_is_self(method):
+def _single_binding(node: cst.CSTNode, name: str, meta: Meta) -> Assignment | None:
+    bindings = _visible_bindings(node, name, meta)
+    return bindings[0] if len(bindings) == 1 else None
+
+
+def _binding_is_curvature(binding: Assignment, meta: Meta) -> bool:
+    """A parameter named/annotated as curvature (or with a positive default), or `name = <curvature value>`."""
+    node = binding.node
+    if isinstance(node, cst.Param):
+        annotation = _code(node.annotation.annotation) if node.annotation else ""
+        return (
+            _names_curvature(node.name.value)
+            or _names_curvature(annotation)
+            or (node.name.value == "c" and annotation.rpartition(".")[2] in CURVATURE_TYPES)
+            or (node.default is not None and _is_positive_number(node.default))
+        )
+    if isinstance(node, cst.Name):
+        return _is_curvature_value(_assigned_value(binding, meta.parents), meta)
+    return False  # a def, a class, an import, a loop target, a with-target ...
+
+
+def _assigned_value(binding: Assignment, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:
+    """The right side of a plain `name = value` binding, else None (loops, unpacking, walrus ...)."""
+    target = parents.get(binding.node)
+    if isinstance(target, cst.AssignTarget):
+        statement = parents.get(target)
+        if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
+            return statement.value
+    if isinstance(target, cst.AnnAssign) and target.target is binding.node:
+        return target.value
+    return None
+
+
+def _is_curvature_value(value: cst.BaseExpression | None, meta: Meta) -> bool:
+    """A positive number, a key/attribute named as curvature, a curvature parameter, or one wrapped in a tensor."""
+    if value is None:
         return False
-    klass = parents.get(parents.get(method))  # FunctionDef -> IndentedBlock -> ClassDef
-    if not isinstance(klass, cst.ClassDef):
-        return False
-    if any(_defines_at_class_level(statement, attribute) for statement in klass.body.body):
+    if _is_positive_number(value):
         return True
-    finder = _SelfAttributeSetter(attribute)
-    klass.visit(finder)
-    return finder.found
-
-
-def _defines_at_class_level(statement: cst.CSTNode, attribute: str) -> bool:
-    """`attribute = ...`, `attribute: float = ...` or `def attribute` (a property) in the class body."""
-    if isinstance(statement, cst.FunctionDef):
-        return statement.name.value == attribute
-    if not isinstance(statement, cst.SimpleStatementLine):
-        return False
-    for small in statement.body:
-        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else []
-        if isinstance(small, cst.AnnAssign):
-            targets.append(small.target)
-        if any(isinstance(target, cst.Name) and target.value == attribute for target in targets):
-            return True
+    if isinstance(value, cst.Call) and last_name(value.func) in TENSOR_WRAPPERS and value.args:
+        return _is_curvature_value(value.args[0].value, meta)
+    if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
+        key = value.slice[0].slice.value
+        return isinstance(key, cst.SimpleString) and _names_curvature(key.evaluated_value)
+    if isinstance(value, cst.Attribute):
+        return _names_curvature(value.attr.value)
+    if isinstance(value, cst.Name):
+        bindings = _visible_bindings(value, value.value, meta)
+        return bool(bindings) and all(isinstance(b.node, cst.Param) and _binding_is_curvature(b, meta) for b in bindings)
     return False
 
 
-def _enclosing(node: cst.CSTNode, kind: type, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode | None:
+def _is_positive_number(value: cst.BaseExpression) -> bool:
+    if isinstance(value, (cst.Integer, cst.Float)):
+        number = ast.literal_eval(value.value)
+        return 0 < number < float("inf")
+    return False
+
+
+def _names_curvature(text: str) -> bool:
+    lowered = text.lower()
+    return any(word in lowered for word in CURVATURE_WORDS)
+
+
+def _self_assignments(klass: cst.ClassDef) -> list[tuple[str, cst.BaseExpression | None]]:
+    """(attribute, value) for every `self.attribute = value` in the class's methods."""
+    collector = _SelfAssignments()
+    klass.visit(collector)
+    return collector.found
+
+
+def _class_level_verdicts(klass: cst.ClassDef, attribute: str, meta: Meta) -> list[bool]:
+    """For each class-body binding of `attribute`: is it a curvature? A property counts when its name says so."""
+    verdicts: list[bool] = []
+    for statement in klass.body.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == attribute:
+            verdicts.append(_names_curvature(attribute))
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and any(
+                isinstance(t.target, cst.Name) and t.target.value == attribute for t in small.targets
+            ):
+                verdicts.append(_is_curvature_value(small.value, meta))
+            if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == attribute:
+                verdicts.append(_is_curvature_value(small.value, meta))
+    return verdicts
+
+
+def _enclosing_class(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.ClassDef | None:
     current = parents.get(node)
-    while current is not None and not isinstance(current, kind):
+    while current is not None and not isinstance(current, cst.ClassDef):
         current = parents.get(current)
     return current
 
 
-def _first_param_is_self(function: cst.FunctionDef) -> bool:
-    params = function.params.params or function.params.posonly_params
-    return bool(params) and params[0].name.value == "self"
+def _in_method(call: cst.CSTNode, meta: Meta) -> bool:
+    """`self` is the first parameter of the function around the call (not rebound)."""
+    bindings = _visible_bindings(call, "self", meta)
+    return len(bindings) == 1 and isinstance(bindings[0].node, cst.Param)
 
 
-class _SelfAttributeSetter(cst.CSTVisitor):
-    """Is `self.<attribute>` assigned anywhere in the class?"""
+def _describe(binding: Assignment) -> str:
+    return "a curvature parameter" if isinstance(binding.node, cst.Param) else "a curvature constant"
 
-    def __init__(self, attribute: str) -> None:
-        self.attribute, self.found = attribute, False
 
-    def _check_target(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            self.found |= target.value.value == "self" and target.attr.value == self.attribute
+class _SelfAssignments(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: list[tuple[str, cst.BaseExpression | None]] = []
 
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._check_target(node.target)
+    def _add(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
+        if isinstance(target, cst.Attribute) and dotted(target.value) == "self":
+            # Anything but a plain `self.x = value` (augmented, unpacked) makes the value unknown.
+            self.found.append((target.attr.value, value))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            if isinstance(target.target, (cst.Tuple, cst.List)):
+                for element in target.target.elements:
+                    self._add(element.value, None)
+            else:
+                self._add(target.target, node.value if len(node.targets) == 1 else None)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._check_target(node.target)
+        self._add(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check_target(node.target)
+        self._add(node.target, None)
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)

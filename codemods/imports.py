@@ -9,7 +9,10 @@ the fix refused with a reason instead.
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from collections.abc import Mapping
+from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment, Scope
@@ -23,15 +26,19 @@ TORCH = "torch"
 class ImportResolver:
     """Answers "what do I write to call X here?" and records the imports the answers rely on."""
 
-    def __init__(self, module: cst.Module, scopes: Mapping[cst.CSTNode, Scope | None], lines: Mapping) -> None:
+    def __init__(
+        self, module: cst.Module, scopes: Mapping[cst.CSTNode, Scope | None], lines: Mapping, project_root: Path | None = None
+    ) -> None:
         self._module, self._scopes, self._lines = module, scopes, lines
         self._global = scopes[module]
+        self._project_root = project_root
 
     def function(self, call: cst.CSTNode, module_name: str, name: str) -> str:
         """The expression naming `module_name.name` at `call`, e.g. "poincare_distance" or "geo.poincare_distance"."""
         reference = self._existing_reference(module_name, name)
         if reference is None:
             self._require_free(name, f"from {module_name} import {name}")
+            self._require_importable(module_name)
             reference = name
         self._require_not_shadowed(call, reference)
         return reference
@@ -56,11 +63,12 @@ class ImportResolver:
         if (None, TORCH) in missing:
             new_statements.append(cst.parse_statement("import torch\n"))
         for module_name in dict.fromkeys(m for m, _ in missing if m is not None):
-            names = [n for m, n in missing if m == module_name]
+            names = sorted((n for m, n in missing if m == module_name), key=str.lower)
             if not _merge_into_existing(body, module_name, names):
                 new_statements.append(cst.parse_statement(f"from {module_name} import {', '.join(names)}\n"))
-        at = _import_insertion_index(body)
-        body[at:at] = new_statements
+        for statement in new_statements:
+            at = _import_insertion_index(body, _sort_key(statement))
+            body.insert(at, statement)
         return module.with_changes(body=body)
 
     def _existing_reference(self, module_name: str | None, name: str) -> str | None:
@@ -82,6 +90,16 @@ class ImportResolver:
                         elif module_name is not None and imported == module_name:
                             return f"{alias.asname.name.value if alias.asname else module_name}.{name}"
         return None
+
+    def _require_importable(self, module_name: str) -> None:
+        """The module must exist for the fixed program: installed here, or a package of the project."""
+        top = module_name.partition(".")[0]
+        if importlib.util.find_spec(top) is not None:
+            return
+        root = self._project_root
+        if root is not None and ((root / top).is_dir() or (root / f"{top}.py").is_file() or (root / "src" / top).is_dir()):
+            return
+        raise Refused(f"`{module_name}` is neither installed nor a package of this project; set `poincare-import` to your geometry module")
 
     def _require_free(self, name: str, wanted: str) -> None:
         for assignment in self._global[name]:
@@ -123,10 +141,16 @@ def _merge_into_existing(body: list[cst.BaseStatement], module_name: str, names:
                 aliases = list(small.names)
                 last = aliases[-1]
                 separator = aliases[-2].comma if len(aliases) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                aliases[-1] = last.with_changes(comma=separator)
-                for name in names[:-1]:
-                    aliases.append(cst.ImportAlias(name=cst.Name(name), comma=separator))
-                aliases.append(cst.ImportAlias(name=cst.Name(names[-1]), comma=last.comma))
+                added = [cst.ImportAlias(name=cst.Name(name)) for name in names]
+                uniform = all(alias.comma.deep_equals(separator) for alias in aliases[:-1])
+                keys = [_dotted(alias.name).lower() for alias in aliases]
+                if uniform and keys == sorted(keys):  # a sorted list stays sorted
+                    aliases = sorted(aliases + added, key=lambda alias: _dotted(alias.name).lower())
+                else:
+                    aliases += added
+                aliases = [alias.with_changes(comma=separator) for alias in aliases[:-1]] + [
+                    aliases[-1].with_changes(comma=last.comma)
+                ]
                 smalls = list(statement.body)
                 smalls[position] = small.with_changes(names=aliases)
                 body[index] = statement.with_changes(body=smalls)
@@ -134,19 +158,55 @@ def _merge_into_existing(body: list[cst.BaseStatement], module_name: str, names:
     return False
 
 
-def _import_insertion_index(body: list[cst.BaseStatement]) -> int:
-    """After the module docstring and the leading run of import statements."""
-    index = 0
+def _import_insertion_index(body: list[cst.BaseStatement], key: str) -> int:
+    """Where a new top-level import goes: in sorted position inside the last run of top-level
+    imports before the first def/class (so below any `sys.path.insert(...)` the imports rely
+    on); after the docstring and `__future__` imports when the module has none."""
+    runs: list[list[int]] = []
+    floor = 0
     for position, statement in enumerate(body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)) or (
+            isinstance(statement, cst.SimpleStatementLine) and not _is_docstring(statement) and _mutates_path(statement)
+        ):
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                break
+            runs, floor = [], position + 1  # imports above a sys.path change are not where new ones go
+            continue
         if not isinstance(statement, cst.SimpleStatementLine):
-            break
+            continue
         if position == 0 and _is_docstring(statement):
-            index = 1
+            floor = 1
         elif all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body):
-            index = position + 1
-        else:
-            break
-    return index
+            if _sort_key(statement) == "__future__":
+                floor = position + 1
+            elif runs and runs[-1][-1] == position - 1:
+                runs[-1].append(position)
+            else:
+                runs.append([position])
+    if not runs:
+        return floor
+    run = runs[-1]
+    for position in run:
+        if _sort_key(body[position]) > key:
+            return position
+    return run[-1] + 1
+
+
+def _mutates_path(statement: cst.SimpleStatementLine) -> bool:
+    """`sys.path.insert(...)`, `sys.path.append(...)`, `sys.path += ...`: later imports depend on it."""
+    return "sys.path" in cst.Module(body=[]).code_for_node(statement)
+
+
+def _sort_key(statement: cst.BaseStatement) -> str:
+    """The module an import statement names, lowercased (the order isort and ruff keep within a block)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return ""
+    small = statement.body[0]
+    if isinstance(small, cst.ImportFrom):
+        return "." * len(small.relative) + _dotted(small.module).lower()
+    if isinstance(small, cst.Import):
+        return _dotted(small.names[0].name).lower()
+    return ""
 
 
 def _is_docstring(statement: cst.SimpleStatementLine) -> bool:
@@ -167,3 +227,78 @@ def _imports_names_from(small: cst.BaseSmallStatement, module_name: str) -> bool
 
 def _dotted(node: cst.CSTNode | None) -> str:
     return "" if node is None else (dotted(node) or "")
+
+
+def drop_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Module:
+    """`after` without the top-level import aliases it no longer uses but `before` did.
+
+    Only what the rewrite made unused goes (an import the user never used stays), and a
+    name still spelled in any string (`__all__`, a string annotation) counts as used.
+    """
+    used_before, used_after = _uses(before), _uses(after)
+    gone = {name for name, count in used_before.items() if count and not used_after.get(name)}
+    if not gone:
+        return after
+    body: list[cst.BaseStatement] = []
+    inherited = None  # the leading lines of a removed statement pass to the next one (no blank line piles up)
+    for statement in after.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            smalls = [_without(small, gone) for small in statement.body]
+            kept = [small for small in smalls if small is not None]
+            if not kept:
+                inherited = statement.leading_lines if inherited is None else inherited
+                continue
+            if len(kept) != len(statement.body):
+                kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+            statement = statement.with_changes(body=kept)
+        if inherited is not None:
+            statement = statement.with_changes(leading_lines=inherited)
+            inherited = None
+        body.append(statement)
+    return after.with_changes(body=body)
+
+
+def _without(small: cst.BaseSmallStatement, gone: set[str]) -> cst.BaseSmallStatement | None:
+    """The import `small` minus the aliases binding a name in `gone`; None when nothing is left."""
+    if not isinstance(small, (cst.Import, cst.ImportFrom)) or isinstance(small.names, cst.ImportStar):
+        return small
+    if isinstance(small, cst.ImportFrom) and _dotted(small.module) == "__future__":
+        return small
+    aliases = [alias for alias in small.names if _bound_name(alias) not in gone]
+    if len(aliases) == len(small.names):
+        return small
+    if not aliases:
+        return None
+    aliases[-1] = aliases[-1].with_changes(comma=small.names[-1].comma if small.names[-1] in aliases else cst.MaybeSentinel.DEFAULT)
+    return small.with_changes(names=aliases)
+
+
+def _bound_name(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None:
+        return cst.ensure_type(alias.asname.name, cst.Name).value
+    return _dotted(alias.name).partition(".")[0]
+
+
+def _uses(module: cst.Module) -> dict[str, int]:
+    """Reads of each name outside import statements; names inside strings count too."""
+    counter = _NameUses()
+    module.visit(counter)
+    return counter.counts
+
+
+class _NameUses(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.counts[node.value] = self.counts.get(node.value, 0) + 1
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", node.value):
+            self.counts[word] = self.counts.get(word, 0) + 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -18,6 +19,10 @@ class FixOptions:
     curvature_expressions: tuple[str, ...] = ("self.curvature", "self.c", "curvature", "c")
     default_curvature: float = 1.0
     unsafe_fixes: bool = False
+    # The configuration file that sets `default-curvature` explicitly: the user's statement
+    # that the project's curvature is that number, so fixes using it are safe.
+    curvature_stated: str | None = None
+    project_root: Path | None = None  # where a configured geometry module may live
 
     @classmethod
     def from_settings(cls, settings: Any, *, unsafe_fixes: bool) -> FixOptions:
@@ -27,4 +32,15 @@ class FixOptions:
             curvature_expressions=tuple(settings.curvature_expressions),
             default_curvature=float(settings.default_curvature),
             unsafe_fixes=unsafe_fixes,
+            curvature_stated=_stating_file(settings.config_path),
+            project_root=settings.project_root,
         )
+
+
+def _stating_file(config: Path | None) -> str | None:
+    """The name of `config` when it sets default-curvature itself (not merely inheriting the default)."""
+    if config is None:
+        return None
+    from vaeaudit.config import read_config
+
+    return config.name if "default-curvature" in read_config(config) else None

@@ -18,6 +18,7 @@ class Outcome:
     finding: Finding
     status: str
     reasons: tuple[str, ...] = ()
+    note: str | None = None  # where the fix's curvature came from, for the user to check
 
     @property
     def remains(self) -> bool:

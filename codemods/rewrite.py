@@ -15,9 +15,10 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
 from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.codemods import hoist, safety
-from vaeaudit.codemods.curvature import find_curvature
-from vaeaudit.codemods.imports import ImportResolver
+from vaeaudit.scan.names import dotted
+from vaeaudit.codemods import safety
+from vaeaudit.codemods.curvature import Meta, find_curvature
+from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
 from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
@@ -36,12 +37,15 @@ PAIRWISE_ALL_ELEMENTS = {"torch.dist", "scipy.spatial.distance.euclidean"}
 MATRICES = {"torch.cdist", "scipy.spatial.distance.cdist"}
 
 DISTANCE = "poincare_distance"
+RADIUS = "poincare_radius"
 DISTANCE_MATRIX = "poincare_distance_matrix"
+THRESHOLD = "euclidean_to_hyperbolic_radius"
 NUMPY_REASON = (
     "numpy operands go through torch.as_tensor(...) and back with .numpy(): integer arrays or "
     "lists would fail, and a Python float result becomes a 0-d array"
 )
 _X, _Y = "__vaeaudit_x__", "__vaeaudit_y__"
+JIT_DECORATORS = {"torch.jit.script", "jit.script", "script", "torch.compile"}
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,9 @@ class _Plan:
     operands: dict[str, cst.BaseExpression]  # placeholder -> original operand node
     imports: list[tuple[str | None, str]]  # (module or None for `import name`, name)
     reasons: list[str] = field(default_factory=list)
-    hoist_to: hoist.Site | None = None
-    hoist_name: str | None = None
+    # Euclidean thresholds the result is compared with -> their hyperbolic conversion (template, {c} filled).
+    thresholds: dict[cst.BaseExpression, str] = field(default_factory=dict)
+    note: str | None = None
 
 
 def rewrite_module(module: cst.Module, findings: list[Finding], options: FixOptions) -> RewriteResult:
@@ -78,20 +83,16 @@ def rewrite_module(module: cst.Module, findings: list[Finding], options: FixOpti
             outcomes.append(Outcome(finding, REFUSED, (str(refusal),)))
             continue
         if plan.reasons and not options.unsafe_fixes:
-            outcomes.append(Outcome(finding, UNSAFE, tuple(plan.reasons)))
+            outcomes.append(Outcome(finding, UNSAFE, tuple(plan.reasons), plan.note))
             continue
-        if node in applied:
-            outcomes.append(Outcome(finding, FIXED, tuple(plan.reasons)))
-            continue
-        if plan.hoist_to is not None:
-            plan.hoist_name = next(planner.temp_names)
-        applied[node] = plan
-        outcomes.append(Outcome(finding, FIXED, tuple(plan.reasons)))
+        applied.setdefault(node, plan)
+        outcomes.append(Outcome(finding, FIXED, tuple(plan.reasons), plan.note))
     if not applied:
         return RewriteResult(module, outcomes)
     new_module = module.visit(_Apply(applied))
     needed = [wanted for plan in applied.values() for wanted in plan.imports]
-    return RewriteResult(planner.imports.add_imports(new_module, needed), outcomes)
+    new_module = planner.imports.add_imports(new_module, needed)
+    return RewriteResult(drop_imports_made_unused(module, new_module), outcomes)
 
 
 class _Planner:
@@ -103,8 +104,8 @@ class _Planner:
         self.parents = wrapper.resolve(ParentNodeProvider)
         self.scopes = wrapper.resolve(ScopeProvider)
         self.index = node_index(self.positions)
-        self.imports = ImportResolver(self.module, self.scopes, self.positions)
-        self.temp_names = hoist.fresh_names(self.module)
+        self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
+        self.uses = safety.UseIndex(self.parents)
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix
@@ -113,29 +114,60 @@ class _Planner:
         node = locate(finding, self.index)
         if node is None:
             raise Refused(f"no expression spans {finding.line}:{finding.col}-{finding.end_line}:{finding.end_col}")
+        self._check_compiled(node)
         plan = self._shape(hint, node)
         self._check_comments(node, plan.operands.values())
         reference = self.imports.function(node, self.options.poincare_import, plan.imports[0][1])
         torch_name = self.imports.torch_module(node) if "{torch}" in plan.template else None
-        plan.reasons += safety.threshold_reasons(node, self.parents, self.positions)
         curvature = find_curvature(
-            node, self.options.curvature_expressions, self.parents, self.scopes, self.positions
+            node, plan.operands[_X], self.options.curvature_expressions, Meta(self.parents, self.scopes)
         )
-        if curvature is None:
-            curvature = repr(self.options.default_curvature)
+        if curvature is not None:
+            c, plan.note = curvature.expression, f"c from {curvature.source}"
+        elif self.options.curvature_stated:
+            c = repr(self.options.default_curvature)
+            plan.note = f"c={c} from default-curvature in {self.options.curvature_stated}"
+        else:
+            c = repr(self.options.default_curvature)
             plan.reasons.append(
-                f"no curvature in scope (tried {', '.join(self.options.curvature_expressions)}); "
-                f"the default c={curvature} may be wrong"
+                f"no curvature in scope (tried the operand's producer, a manifold attribute, "
+                f"{', '.join(self.options.curvature_expressions)}); the default c={c} may be wrong"
             )
+        if plan.imports[0][1] != DISTANCE_MATRIX:
+            self._convert_thresholds(node, plan, c)
         if torch_name is not None:
             plan.imports.append((None, "torch"))
-        for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{c}", curvature)):
+        for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
         return node, plan
+
+    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str) -> None:
+        """Euclidean thresholds become the same decision in hyperbolic units; other uses make the fix unsafe."""
+        usage = safety.classify_uses(node, self.parents, self.positions, self.uses)
+        plan.reasons += usage.reasons
+        if not usage.convertible:
+            return
+        function = self.imports.function(node, self.options.poincare_import, THRESHOLD)
+        plan.imports.append((self.options.poincare_import, THRESHOLD))
+        for bound in usage.convertible:
+            plan.thresholds[bound] = f"{function}({_code(bound)}, c={c})"
+
+    def _check_compiled(self, node: cst.CSTNode) -> None:
+        """TorchScript compiles the function from source: a call it cannot type would break the model."""
+        current = self.parents.get(node)
+        while current is not None:
+            if isinstance(current, cst.FunctionDef):
+                for decorator in current.decorators:
+                    target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+                    if dotted(target) in JIT_DECORATORS:
+                        raise Refused(f"inside @{dotted(target)}: the compiler would have to compile poincare_distance too; fix it by hand")
+            current = self.parents.get(current)
 
     def _shape(self, hint: FixHint, node: cst.CSTNode) -> _Plan:
         """The replacement template and the argument-level unsafe reasons, by flagged function."""
         function = hint.function
+        if isinstance(node, cst.Call) and any(arg.star for arg in node.args):
+            raise Refused("the call unpacks *args/**kwargs: the rewrite cannot know which arguments (dim, keepdim, p) they carry")
         operands = {_X: self._operand(node, hint.x)}
         if hint.y is not None:
             operands[_Y] = self._operand(node, hint.y)
@@ -144,37 +176,35 @@ class _Planner:
             if keyword == "out":
                 raise Refused("out= cannot be kept: poincare_distance returns a new tensor; fix it by hand")
             reasons.append(f"{keyword}= would be dropped by the rewrite")
-        keepdim = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
         numpy = hint.backend == "numpy"
         x = f"{{torch}}.as_tensor({_X})" if numpy else _X
         y = f"{{torch}}.as_tensor({_Y})" if numpy else _Y
+        keep = hint.keepdim is not None and safety.is_true(hint.keepdim)
+        keepdim = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
+        suffix = ""
         if function in MATRICES and hint.y is not None:
             name, template = DISTANCE_MATRIX, f"{{function}}({x}, {y}, c={{c}})"
         elif function in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS:
-            name = DISTANCE
             if function in NORMS:
-                reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
+                moved = safety.moved_dim(hint.dim)
+                if moved is not None and not numpy:
+                    # Same result for any rank: move the reduced dim last, put it back as keepdim did.
+                    x, y = f"{x}.movedim({moved}, -1)", f"{y}.movedim({moved}, -1)"
+                    keepdim, suffix = "", f".unsqueeze({moved})" if keep else ""
+                else:
+                    reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
             elif function in PAIRWISE_ALL_ELEMENTS:
                 reasons.append(safety.dim_reason(None, function))
             if hint.y is not None:
-                template = f"{{function}}({x}, {y}, c={{c}}{keepdim})"
+                name, template = DISTANCE, f"{{function}}({x}, {y}, c={{c}}{keepdim}){suffix}"
             else:
-                template = f"{{function}}({x}, {{torch}}.zeros_like({x}), c={{c}}{keepdim})"
-                reasons += self._single_evaluation(node, operands[_X])
+                name, template = RADIUS, f"{{function}}({x}, c={{c}}{keepdim}){suffix}"
         else:
             raise Refused(f"no Poincaré rewrite is known for {function}")
         if numpy:
             reasons.append(NUMPY_REASON)
             template += ".numpy()"
-        plan = _Plan(template, operands, [(self.options.poincare_import, name)], reasons)
-        if "zeros_like" in template and not safety.is_simple_operand(operands[_X]):
-            plan.hoist_to = hoist.hoist_site(node, self.parents)
-        return plan
-
-    def _single_evaluation(self, node: cst.CSTNode, operand: cst.BaseExpression) -> list[str]:
-        if safety.is_simple_operand(operand) or hoist.hoist_site(node, self.parents) is not None:
-            return []
-        return [f"operand `{_code(operand)}` would be evaluated twice and cannot be hoisted into a local here"]
+        return _Plan(template, operands, [(self.options.poincare_import, name)], reasons)
 
     def _operand(self, node: cst.CSTNode, text: str) -> cst.BaseExpression:
         finder = _FindOperand(text)
@@ -192,31 +222,28 @@ class _Planner:
 
 
 class _Apply(cst.CSTTransformer):
-    """Swap planned nodes for their replacements and insert hoisted locals, in one pass."""
+    """Swap planned nodes for their replacements, and Euclidean thresholds for their conversions, in one pass."""
 
     def __init__(self, plans: dict[cst.CSTNode, _Plan]) -> None:
         super().__init__()
         self._plans = plans
         self._operands = {node for plan in plans.values() for node in plan.operands.values()}
+        self._thresholds = {bound: text for plan in plans.values() for bound, text in plan.thresholds.items()}
         self._updated: dict[cst.CSTNode, cst.BaseExpression] = {}
-        self._hoists: dict[cst.CSTNode, list[tuple[int, cst.Assign]]] = {}
 
     def on_leave(self, original_node, updated_node):
         plan = self._plans.get(original_node)
         if plan is not None:
             updated_node = self._replacement(plan, updated_node)
+        threshold = self._thresholds.get(original_node)
+        if threshold is not None:
+            updated_node = cst.parse_expression(threshold).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
         if original_node in self._operands:
             self._updated[original_node] = updated_node
-        if original_node in self._hoists:
-            updated_node = hoist.insert_hoisted(updated_node, self._hoists.pop(original_node))
         return super().on_leave(original_node, updated_node)
 
     def _replacement(self, plan: _Plan, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         values = {placeholder: self._updated[node] for placeholder, node in plan.operands.items()}
-        if plan.hoist_to is not None:
-            line, index = plan.hoist_to
-            self._hoists.setdefault(line, []).append((index, hoist.assignment(plan.hoist_name, values[_X])))
-            values[_X] = cst.Name(plan.hoist_name)
         replacement = cst.parse_expression(plan.template).visit(_Fill(values))
         return replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import libcst as cst
 
-from vaeaudit.scan.names import last_name
+from vaeaudit.scan.names import dotted, last_name
 
 # Argument spellings that mean "the last dimension" / "the Euclidean norm".
 LAST_DIM = {"-1", "(-1,)", "[-1]"}
@@ -30,6 +31,20 @@ CARRIED_KEYWORDS = {
 }
 
 _EMPTY_MODULE = cst.Module(body=[])
+
+
+def moved_dim(dim: str | None) -> str | None:
+    """The dim to move last when a norm reduces one integer dim other than the last, else None."""
+    if dim is None:
+        return None
+    squashed = _squash(dim).strip("()[],")
+    if squashed in {"-1"} or not squashed.lstrip("-").isdigit():
+        return None
+    return squashed
+
+
+def is_true(text: str) -> bool:
+    return _squash(text) in {"True", "1"}
 
 
 def dim_reason(dim: str | None, what: str) -> str | None:
@@ -55,33 +70,151 @@ def dropped_keywords(call: cst.CSTNode) -> list[str]:
     return [arg.keyword.value for arg in call.args if arg.keyword is not None and arg.keyword.value not in CARRIED_KEYWORDS]
 
 
-def is_simple_operand(expr: cst.BaseExpression) -> bool:
-    """True when evaluating `expr` twice costs nothing and has no side effect (names, attributes, indexing)."""
-    if isinstance(expr, (cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Ellipsis)):
-        return True
-    if isinstance(expr, cst.Attribute):
-        return is_simple_operand(expr.value)
-    if isinstance(expr, cst.UnaryOperation):
-        return is_simple_operand(expr.expression)
-    if isinstance(expr, cst.Subscript):
-        return is_simple_operand(expr.value) and all(_is_simple_slice(element.slice) for element in expr.slice)
-    return False
+# Methods whose result holds the same values elementwise, so a monotone threshold conversion still holds.
+ELEMENTWISE_METHODS = {
+    "cpu", "cuda", "detach", "item", "float", "double", "clone", "to", "numpy", "tolist",
+    "squeeze", "unsqueeze", "view", "reshape", "flatten", "contiguous", "requires_grad_",
+}
 
 
-def threshold_reasons(
+@dataclass
+class Usage:
+    """How a fixed value is used: thresholds that can be converted, and reasons the fix is unsafe."""
+
+    convertible: list[cst.BaseExpression] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+
+
+class UseIndex:
+    """Reads of each name, per function (or module), collected in one walk per scope.
+
+    Built lazily and kept for the whole module, so N findings in one function cost one walk,
+    not N (a per-finding walk made 1,000 findings in one function take minutes).
+    """
+
+    def __init__(self, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+        self._parents = parents
+        self._by_scope: dict[cst.CSTNode, dict[str, list[cst.CSTNode]]] = {}
+
+    def reads(self, scope: cst.CSTNode, name: str) -> list[cst.CSTNode]:
+        if scope not in self._by_scope:
+            collector = _NameReads()
+            scope.visit(collector)
+            self._by_scope[scope] = collector.reads
+        return self._by_scope[scope].get(name, [])
+
+    def scope_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        scope = self._parents.get(node)
+        while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
+            scope = self._parents.get(scope)
+        return scope
+
+
+def classify_uses(
     call: cst.CSTNode,
     parents: Mapping[cst.CSTNode, cst.CSTNode],
     lines: Mapping[cst.CSTNode, object],
-) -> list[str]:
-    """Reasons from how the result is used: compared or clamped against a Euclidean-ball threshold.
+    uses: UseIndex,
+) -> Usage:
+    """Where the result goes: a comparison with a Euclidean threshold (convertible when the
+    value reaches it elementwise), a clamp, arithmetic with Euclidean-scale numbers (unsafe).
 
     Follows one assignment (`r = z.norm(dim=-1).cpu()` ... `r < 0.99` in the same function),
     because that is exactly how the original audit's fix changed meaning silently.
     """
-    reasons = [_threshold_message(bound, lines) for bound in _thresholds_of(call, parents)]
-    for use in _uses_of_assigned_name(_derived_values(call, parents)[-1], parents):
-        reasons.extend(_threshold_message(bound, lines) for bound in _thresholds_of(use, parents))
-    return reasons
+    usage = Usage()
+    _classify_site(call, parents, lines, usage)
+    end = _derived_values(call, parents)[-1]
+    assign = parents.get(end)
+    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is not end:
+        return usage
+    targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
+    names = [dotted(target) for target in targets]
+    if any(name is None for name in names):
+        return usage
+    scope = uses.scope_of(assign)
+    if scope is None:
+        return usage
+    skip = {id(target) for target in targets}
+    for name in names:
+        reads = [read for read in uses.reads(scope, name) if id(read) not in skip]
+        if any(_is_written(read, parents) for read in reads):
+            probe = Usage()
+            for read in reads:
+                if not _is_written(read, parents):
+                    _classify_site(read, parents, lines, probe)
+            if probe.reasons or probe.convertible:
+                usage.reasons.append(f"`{name}` is assigned more than once here; its comparisons cannot be converted safely")
+            continue
+        for read in reads:
+            _classify_site(read, parents, lines, usage)
+    return usage
+
+
+def _classify_site(
+    value: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], lines: Mapping[cst.CSTNode, object], usage: Usage
+) -> None:
+    chain = _derived_values(value, parents)
+    elementwise = all(
+        isinstance(link, cst.Subscript) or last_name(link.func) in ELEMENTWISE_METHODS  # type: ignore[attr-defined]
+        for link in chain[1:]
+    )
+    for link in chain[1:]:
+        if isinstance(link, cst.Call) and last_name(link.func) in CLAMP_FUNCTIONS:
+            usage.reasons.extend(_threshold_message(bound, lines) for bound in _risky(arg.value for arg in link.args))
+    current = chain[-1]
+    parent = parents.get(current)
+    if isinstance(parent, cst.NamedExpr):
+        usage.reasons.append("the result is bound by `:=`; the fix does not follow its uses")
+    if isinstance(parent, cst.ComparisonTarget):
+        parent = parents.get(parent)
+    if isinstance(parent, cst.Comparison):
+        operands = [parent.left, *(target.comparator for target in parent.comparisons)]
+        for operand in operands:
+            if operand is current:
+                continue
+            if elementwise and (_is_number(operand) or _names_boundary(operand)):
+                usage.convertible.append(operand)
+            else:
+                usage.reasons.append(_threshold_message(operand, lines))
+    elif isinstance(parent, cst.Arg):
+        call = parents.get(parent)
+        if isinstance(call, cst.Call) and last_name(call.func) in CLAMP_FUNCTIONS:
+            usage.reasons.extend(_threshold_message(bound, lines) for bound in _risky(arg.value for arg in call.args if arg is not parent))
+    arithmetic = _euclidean_arithmetic(current, parents)
+    if arithmetic is not None:
+        usage.reasons.append(
+            f"result meets `{_code(arithmetic)}` (line {lines[arithmetic].start.line}): adding or subtracting "
+            "Euclidean-scale quantities would change the objective"
+        )
+
+
+def _euclidean_arithmetic(value: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.CSTNode | None:
+    """The `+`/`-` the value (possibly scaled or powered first) takes part in, e.g. `(r - target) ** 2`, `max_norm - r`."""
+    current = value
+    parent = parents.get(current)
+    while isinstance(parent, (cst.BinaryOperation, cst.UnaryOperation)):
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):
+            return parent
+        current, parent = parent, parents.get(parent)
+    return None
+
+
+def _has_threshold(read: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
+    parent = parents.get(_derived_values(read, parents)[-1])
+    return isinstance(parent, (cst.ComparisonTarget, cst.Comparison))
+
+
+def _is_written(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
+    """Is this Name/Attribute the target of an assignment, a loop, a with, an augmented assignment or a walrus?"""
+    parent = parents.get(node)
+    if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.NamedExpr, cst.For, cst.WithItem, cst.CompFor)):
+        return getattr(parent, "target", None) is node or (isinstance(parent, cst.WithItem) and parent.asname is not None)
+    if isinstance(parent, cst.AnnAssign):
+        return parent.target is node
+    if isinstance(parent, cst.Element):
+        return _is_written(parents.get(parent), parents)  # tuple/list unpacking
+    return isinstance(parent, (cst.Tuple, cst.List)) and _is_written(parent, parents)
 
 
 def _threshold_message(bound: cst.BaseExpression, lines: Mapping[cst.CSTNode, object]) -> str:
@@ -108,59 +241,21 @@ def _derived_values(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode
             return chain
 
 
-def _thresholds_of(expr: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.BaseExpression]:
-    """Threshold operands that `expr`'s value (or r.mean(), r[0], r.clamp(...) ...) meets."""
-    chain = _derived_values(expr, parents)
-    for value in chain[1:]:
-        if isinstance(value, cst.Call) and last_name(value.func) in CLAMP_FUNCTIONS:
-            yield from _risky(arg.value for arg in value.args)
-    current = chain[-1]
-    parent = parents.get(current)
-    if isinstance(parent, cst.ComparisonTarget):
-        parent = parents.get(parent)
-    if isinstance(parent, cst.Comparison):
-        operands = [parent.left, *(target.comparator for target in parent.comparisons)]
-        yield from _risky(operand for operand in operands if operand is not current)
-    elif isinstance(parent, cst.Arg):
-        call = parents.get(parent)
-        if isinstance(call, cst.Call) and last_name(call.func) in CLAMP_FUNCTIONS:
-            yield from _risky(arg.value for arg in call.args if arg is not parent)
-
-
-def _uses_of_assigned_name(value: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> Iterator[cst.CSTNode]:
-    """Reads of the name `value` is assigned to, within the same function (or module)."""
-    assign = parents.get(value)
-    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is not value:
-        return
-    targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
-    names = {_code(target) for target in targets if isinstance(target, (cst.Name, cst.Attribute))}
-    if not names:
-        return
-    scope = value
-    while scope is not None and not isinstance(scope, (cst.FunctionDef, cst.Module)):
-        scope = parents.get(scope)
-    if scope is None:
-        return
-    finder = _NameReads(names, {id(target) for target in targets})
-    scope.visit(finder)
-    yield from finder.reads
-
-
 class _NameReads(cst.CSTVisitor):
-    """Name/Attribute nodes spelling one of `names`, except the assignment targets themselves."""
+    """Every Name and dotted Attribute in a scope, by its spelling."""
 
-    def __init__(self, names: set[str], skip: set[int]) -> None:
-        self.names, self.skip, self.reads = names, skip, []
+    def __init__(self) -> None:
+        self.reads: dict[str, list[cst.CSTNode]] = {}
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.names and id(node) not in self.skip:
-            self.reads.append(node)
+        self.reads.setdefault(node.value, []).append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if id(node) not in self.skip and _code(node) in self.names:
-            self.reads.append(node)
-            return False
-        return True
+        spelling = dotted(node)
+        if spelling is None:
+            return True
+        self.reads.setdefault(spelling, []).append(node)
+        return False
 
 
 def _risky(operands: Iterator[cst.BaseExpression]) -> Iterator[cst.BaseExpression]:
@@ -177,15 +272,16 @@ def _literal_below_one(expr: cst.BaseExpression) -> bool:
     return False
 
 
+def _is_number(expr: cst.BaseExpression) -> bool:
+    """A numeric literal, possibly negated: a threshold the conversion maps exactly."""
+    if isinstance(expr, cst.UnaryOperation) and isinstance(expr.operator, (cst.Minus, cst.Plus)):
+        expr = expr.expression
+    return isinstance(expr, (cst.Integer, cst.Float))
+
+
 def _names_boundary(expr: cst.BaseExpression) -> bool:
     name = last_name(expr)
     return name is not None and any(word in name.lower() for word in BOUNDARY_WORDS)
-
-
-def _is_simple_slice(part: cst.BaseSlice) -> bool:
-    if isinstance(part, cst.Index):
-        return is_simple_operand(part.value)
-    return all(bound is None or is_simple_operand(bound) for bound in (part.lower, part.upper, part.step))
 
 
 def _squash(text: str) -> str:

@@ -217,6 +217,19 @@ def poincare_radius(x: Tensor, c: Curvature = 1.0, keepdim: bool = False) -> Ten
     return radius if keepdim else radius.squeeze(-1)
 
 
+def euclidean_to_hyperbolic_radius(r: float | Tensor, c: Curvature = 1.0) -> float | Tensor:
+    """dist0 of a point at Euclidean norm r: (2/√c)·artanh(√c·r), odd, ±inf from the boundary on.
+
+    A threshold on Euclidean ball radii keeps its meaning in hyperbolic units: the map is
+    increasing, so `‖z‖ < t` and `poincare_radius(z, c) < euclidean_to_hyperbolic_radius(t, c)`
+    decide alike (`vaeaudit fix` writes exactly that). A float r and float c give a float.
+    """
+    sqrt_c = _sqrt_curvature(c, r if isinstance(r, Tensor) else torch.empty(()))
+    scaled = torch.as_tensor(r, dtype=_WORK, device=sqrt_c.device) * sqrt_c
+    radius = 2.0 * torch.atanh(scaled.clamp(-1.0, 1.0)) / sqrt_c
+    return radius if isinstance(r, Tensor) or isinstance(c, Tensor) else float(radius)
+
+
 def _fix_close_pairs(squared_difference: Tensor, x: Tensor, y: Tensor, x2: Tensor, y2: Tensor) -> Tensor:
     """Recompute ‖x−y‖² directly where the matmul identity cancelled most digits.
 

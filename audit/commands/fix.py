@@ -29,6 +29,7 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
     is_flag=True,
     help="Also apply fixes that may change meaning (thresholds, non-last dim, p≠2, default curvature, numpy).",
 )
+@click.option("--show-fixes", is_flag=True, help="List every applied fix and where its curvature came from.")
 @click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
@@ -56,6 +57,7 @@ def fix(
     paths: tuple[Path, ...],
     apply: bool,
     unsafe_fixes: bool,
+    show_fixes: bool,
     select,
     ignore,
     jobs,
@@ -120,6 +122,8 @@ def fix(
                 label = "fixed" if apply else "fixable"
                 if outcome.reasons and not quiet:
                     click.echo(f"{where} {label} (unsafe): {'; '.join(outcome.reasons)}", err=True)
+                elif show_fixes:
+                    click.echo(f"{where} {label}: {outcome.note or 'no curvature needed'}", err=True)
             else:
                 counts["remaining"] += 1
                 counts["unsafe"] += outcome.status == UNSAFE

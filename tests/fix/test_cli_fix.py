@@ -27,14 +27,12 @@ def radii(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return torch.norm(z, dim=-1)
 '''
-RADIUS_FIXED = '''import torch
-
-from vaeaudit.geometry import exp_map_zero, poincare_distance
+RADIUS_FIXED = '''from vaeaudit.geometry import exp_map_zero, poincare_radius
 
 
 def radii(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
-    return poincare_distance(z, torch.zeros_like(z), c=curvature)
+    return poincare_radius(z, c=curvature)
 '''
 DISTANCE = '''import torch
 
@@ -72,7 +70,7 @@ def test_default_prints_a_diff_and_writes_nothing(project: Path) -> None:
     result = fix(str(project))
     assert result.exit_code == 1
     assert f"--- {project / 'radius.py'}\n+++ {project / 'radius.py'}\n" in result.stdout
-    assert "+    return poincare_distance(z, torch.zeros_like(z), c=curvature)" in result.stdout
+    assert "+    return poincare_radius(z, c=curvature)" in result.stdout
     assert "+    return poincare_distance_matrix(z, z, c=curvature)" in result.stdout
     assert "Would fix 2 finding(s), 0 remaining." in result.stderr
     assert (project / "radius.py").read_text() == RADIUS
@@ -116,7 +114,7 @@ def test_unsafe_fix_is_listed_and_only_applied_with_the_flag(tmp_path: Path) -> 
     assert "rerun with --unsafe-fixes" in result.stderr
     result = fix("--apply", "--unsafe-fixes", str(target))
     assert result.exit_code == 0
-    assert "poincare_distance(z, torch.zeros_like(z), c=1.0)" in target.read_text()
+    assert "poincare_radius(z, c=1.0)" in target.read_text()
     assert "HYP001 fixed (unsafe): no curvature in scope" in result.stderr
 
 
@@ -202,18 +200,28 @@ def test_config_error_is_exit_2_naming_the_key(project: Path) -> None:
     assert "Traceback" not in result.output
 
 
-def test_configured_import_curvature_and_default(tmp_path: Path, monkeypatch) -> None:
+def test_configured_import_and_stated_curvature(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.vaeaudit]\npoincare-import = "src.geometry"\n'
         'curvature-expressions = ["self.kappa"]\ndefault-curvature = 0.5\n'
     )
-    (tmp_path / "radius.py").write_text(RADIUS)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "geometry.py").write_text("")
+    (tmp_path / "radius.py").write_text(UNSAFE)
     monkeypatch.chdir(tmp_path)
-    result = fix("--apply", "--unsafe-fixes")  # no PATHS: the project's `src` (".")
+    # No PATHS: the project's `src` ("."); default-curvature set in the file is the user's statement: safe.
+    result = fix("--apply", "--show-fixes")
     assert result.exit_code == 0, result.stderr
     text = (tmp_path / "radius.py").read_text()
-    assert "from src.geometry import poincare_distance\n" in text
-    assert "poincare_distance(z, torch.zeros_like(z), c=0.5)" in text  # `curvature` is not configured
+    assert "from src.geometry import poincare_radius\n" in text
+    assert "poincare_radius(z, c=0.5)" in text
+    assert "c=0.5 from default-curvature in pyproject.toml" in result.stderr
+
+
+def test_show_fixes_says_where_the_curvature_came_from(project: Path) -> None:
+    result = fix("--apply", "--show-fixes", str(project / "radius.py"))
+    assert result.exit_code == 0, result.stderr
+    assert "HYP001 fixed: c from `curvature`, the curvature given to `exp_map_zero`" in result.stderr
 
 
 @pytest.fixture

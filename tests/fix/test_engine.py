@@ -18,13 +18,13 @@ def run(source, findings, **options):
 def test_alias_of_the_geometry_function_is_reused(finding_at):
     source = (
         "import torch\n"
-        "from vaeaudit.geometry import poincare_distance as pdist\n"
-        "def f(z, c):\n"
+        "from vaeaudit.geometry import poincare_radius as prad\n"
+        "def f(z, c: float):\n"
         "    return z.norm(dim=-1)\n"
     )
     code, [outcome] = run(source, [finding_at(source, "z.norm(dim=-1)", function="torch.Tensor.norm", x="z", dim="-1")])
     assert outcome.status == FIXED and outcome.reasons == ()
-    assert "    return pdist(z, torch.zeros_like(z), c=c)\n" in code
+    assert "    return prad(z, c=c)\n" in code
     assert code.count("import") == 2
 
 
@@ -37,75 +37,79 @@ def test_module_import_alias_is_reused(finding_at):
 
 
 def test_local_def_with_the_same_name_refuses_the_fix(finding_at):
-    source = "import torch\ndef poincare_distance(a, b):\n    return 0\nr = torch.norm(z, dim=-1)\n"
+    source = "import torch\ndef poincare_radius(a, b):\n    return 0\nr = torch.norm(z, dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == source
     assert outcome.status == REFUSED and "a def (line 2)" in outcome.reasons[0]
 
 
 def test_unrelated_import_with_the_same_name_refuses_the_fix(finding_at):
-    source = "import torch\nfrom other.lib import poincare_distance\nc = 1.0\nr = torch.norm(z, dim=-1)\n"
+    source = "import torch\nfrom other.lib import poincare_radius\nc = 1.0\nr = torch.norm(z, dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == source and outcome.status == REFUSED and "an import (line 2)" in outcome.reasons[0]
 
 
 def test_parameter_shadowing_the_import_refuses_the_fix(finding_at):
     source = (
-        "import torch\nfrom vaeaudit.geometry import poincare_distance\n"
-        "def f(z, c, poincare_distance=None):\n    return torch.norm(z, dim=-1)\n"
+        "import torch\nfrom vaeaudit.geometry import poincare_radius\n"
+        "def f(z, c: float, poincare_radius=None):\n    return torch.norm(z, dim=-1)\n"
     )
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == source and outcome.status == REFUSED and "a parameter" in outcome.reasons[0]
 
 
-def test_torch_bound_to_something_else_refuses_the_radius_fix(finding_at):
-    source = "from torch import norm\ntorch = None\nc = 1.0\nr = norm(z, dim=-1)\n"
-    code, [outcome] = run(source, [finding_at(source, "norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+def test_torch_bound_to_something_else_refuses_the_numpy_fix(finding_at):
+    source = "import numpy as np\ntorch = None\nc = 1.0\nr = np.linalg.norm(z, axis=-1)\n"
+    finding = finding_at(source, "np.linalg.norm(z, axis=-1)", function="numpy.linalg.norm", x="z", dim="-1", backend="numpy")
+    code, [outcome] = run(source, [finding], unsafe_fixes=True)
     assert code == source and outcome.status == REFUSED and "`torch` is already bound" in outcome.reasons[0]
 
 
-def test_missing_torch_import_is_added_after_the_docstring_and_imports(finding_at):
-    source = '"""Doc."""\nfrom torch import norm\n\nc = 1.0\nr = norm(z, dim=-1)\n'
+def test_new_import_goes_in_sorted_position_and_the_one_made_unused_goes(finding_at):
+    source = '"""Doc."""\nimport os\nfrom torch import norm\nimport zlib\n\nc = 1.0\nr = norm(z, dim=-1)\n'
     code, _ = run(source, [finding_at(source, "norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == (
-        '"""Doc."""\nfrom torch import norm\nimport torch\nfrom vaeaudit.geometry import poincare_distance\n\n'
-        "c = 1.0\nr = poincare_distance(z, torch.zeros_like(z), c=c)\n"
+        '"""Doc."""\nimport os\nfrom vaeaudit.geometry import poincare_radius\nimport zlib\n\n'
+        "c = 1.0\nr = poincare_radius(z, c=c)\n"
     )
 
 
-def test_configured_import_module_is_used(finding_at):
+def test_import_still_used_elsewhere_or_in_a_string_is_kept(finding_at):
+    source = 'import torch\n__all__ = ["torch"]\nc = 1.0\nr = torch.norm(z, dim=-1)\n'
+    code, _ = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert code.startswith("import torch\n")
+
+
+def test_new_import_goes_below_sys_path_insert(finding_at):
+    source = "import sys\nsys.path.insert(0, 'lib')\nimport torch\nc = 1.0\nr = torch.norm(z, dim=-1)\n"
+    code, _ = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert code == "import sys\nsys.path.insert(0, 'lib')\nfrom vaeaudit.geometry import poincare_radius\nc = 1.0\nr = poincare_radius(z, c=c)\n"
+
+
+def test_configured_import_module_is_used_only_when_it_exists(finding_at, tmp_path):
     source = "import torch\nc = 2.0\nr = torch.norm(z, dim=-1)\n"
-    code, _ = run(
-        source,
-        [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")],
-        poincare_import="src.geometry",
-    )
-    assert "from src.geometry import poincare_distance\n" in code
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
+    code, [outcome] = run(source, [finding], poincare_import="lab_geometry.hyp", project_root=tmp_path)
+    assert code == source and outcome.status == REFUSED and "neither installed nor a package" in outcome.reasons[0]
+    (tmp_path / "lab_geometry").mkdir()
+    code, _ = run(source, [finding], poincare_import="lab_geometry.hyp", project_root=tmp_path)
+    assert "from lab_geometry.hyp import poincare_radius\n" in code
 
 
-def test_operand_inside_a_lambda_cannot_be_hoisted_so_the_fix_is_unsafe(finding_at):
-    source = "import torch\nc = 1.0\nf = lambda m, x: torch.norm(m(x), dim=-1)\n"
-    finding = finding_at(source, "torch.norm(m(x), dim=-1)", function="torch.norm", x="m(x)", dim="-1")
-    code, [outcome] = run(source, [finding])
-    assert code == source and outcome.status == UNSAFE
-    assert "evaluated twice" in outcome.reasons[0]
-    code, [outcome] = run(source, [finding], unsafe_fixes=True)
-    assert "poincare_distance(m(x), torch.zeros_like(m(x)), c=c)" in code
-
-
-def test_operand_in_a_multi_statement_line_is_hoisted_with_a_semicolon(finding_at):
-    source = "import torch\nc = 1.0\na = 1; r = torch.norm(enc(x), dim=-1)\n"
-    finding = finding_at(source, "torch.norm(enc(x), dim=-1)", function="torch.norm", x="enc(x)", dim="-1")
-    code, [outcome] = run(source, [finding])
+@pytest.mark.parametrize(
+    ("statement", "operand"),
+    [
+        ("f = lambda m, x: torch.norm(m(x), dim=-1)", "m(x)"),
+        ("pair = (encoder.step(), torch.norm(f(encoder.state), dim=-1))", "f(encoder.state)"),
+        ("a = 1; r = torch.norm(enc(x), dim=-1)", "enc(x)"),
+    ],
+)
+def test_operands_are_evaluated_once_in_place_never_hoisted(finding_at, statement, operand):
+    source = f"import torch\nc = 1.0\n{statement}\n"
+    call = f"torch.norm({operand}, dim=-1)"
+    code, [outcome] = run(source, [finding_at(source, call, function="torch.norm", x=operand, dim="-1")])
     assert outcome.status == FIXED
-    assert "a = 1; hyperbolic_point = enc(x); r = poincare_distance(hyperbolic_point, " in code
-
-
-def test_hoisted_name_avoids_names_in_use(finding_at):
-    source = "import torch\nc = 1.0\nhyperbolic_point = 3\nr = torch.norm(enc(x), dim=-1)\n"
-    finding = finding_at(source, "torch.norm(enc(x), dim=-1)", function="torch.norm", x="enc(x)", dim="-1")
-    code, _ = run(source, [finding])
-    assert "hyperbolic_point_2 = enc(x)\n" in code
+    assert code == f"from vaeaudit.geometry import poincare_radius\nc = 1.0\n{statement.replace(call, f'poincare_radius({operand}, c=c)')}\n"
 
 
 def test_comments_between_arguments_refuse_rather_than_vanish(finding_at):
@@ -122,16 +126,23 @@ def test_a_fix_nested_in_another_fix_operand_is_kept(finding_at):
     inner = finding_at(source, "torch.cdist(a, b)", rule="HYP002", function="torch.cdist", x="a", y="b")
     code, outcomes = run(source, [outer, inner])
     assert [o.status for o in outcomes] == [FIXED, FIXED]
-    assert "hyperbolic_point = poincare_distance_matrix(a, b, c=c)\n" in code
-    assert "r = poincare_distance(hyperbolic_point, torch.zeros_like(hyperbolic_point), c=c)\n" in code
+    assert "r = poincare_radius(poincare_distance_matrix(a, b, c=c), c=c)\n" in code
 
 
-def test_threshold_through_an_assigned_name_is_unsafe(finding_at):
+def test_threshold_through_an_assigned_name_is_converted(finding_at):
     source = "import torch\nc = 1.0\nr = torch.norm(z, dim=-1)\nmask = (r > 0.1) & (r < 0.99)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
-    assert outcome.status == UNSAFE and code == source
-    assert any("0.1 (line 4)" in reason for reason in outcome.reasons)
-    assert any("0.99 (line 4)" in reason for reason in outcome.reasons)
+    assert outcome.status == FIXED and outcome.reasons == ()
+    assert code == (
+        "from vaeaudit.geometry import euclidean_to_hyperbolic_radius, poincare_radius\nc = 1.0\nr = poincare_radius(z, c=c)\n"
+        "mask = (r > euclidean_to_hyperbolic_radius(0.1, c=c)) & (r < euclidean_to_hyperbolic_radius(0.99, c=c))\n"
+    )
+
+
+def test_threshold_on_a_name_rebound_later_is_unsafe(finding_at):
+    source = "import torch\nc = 1.0\nr = torch.norm(z, dim=-1)\nr = other\nmask = r < 0.99\n"
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == UNSAFE and "assigned more than once" in outcome.reasons[0]
 
 
 def test_unknown_function_and_missing_hint_are_refused(finding_at):
@@ -167,23 +178,28 @@ def test_dropped_keywords_make_the_fix_unsafe_and_out_refuses_it(finding_at):
     assert outcomes[0].reasons == ("dtype= would be dropped by the rewrite",) and "out=" in outcomes[1].reasons[0]
 
 
-def test_threshold_on_a_name_assigned_from_a_method_chain_is_unsafe(finding_at):
+def test_threshold_on_a_name_assigned_from_an_elementwise_chain_is_converted(finding_at):
     source = "import torch\nc = 1.0\nradii = torch.norm(z, dim=-1).cpu().numpy()\nfar = radii[radii > 0.9]\n"
-    _, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
-    assert outcome.status == UNSAFE and "0.9 (line 4)" in outcome.reasons[0]
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == FIXED and "far = radii[radii > euclidean_to_hyperbolic_radius(0.9, c=c)]\n" in code
 
 
 @pytest.mark.parametrize(
-    ("statement", "status", "reason"),
+    ("statement", "status", "expected"),
     [
         ("r = torch.norm(z, dim=-1).clamp(max=self_max_radius)", UNSAFE, "self_max_radius (line 3)"),
-        ("ok = torch.norm(z, dim=-1) < cfg.max_norm", UNSAFE, "cfg.max_norm (line 3)"),
-        ("near = -0.5 < torch.norm(z, dim=-1)", UNSAFE, "-0.5 (line 3)"),
-        ("big = torch.norm(z, dim=-1) > 3.0", FIXED, None),
+        ("ok = torch.norm(z, dim=-1) < cfg.max_norm", FIXED, "< euclidean_to_hyperbolic_radius(cfg.max_norm, c=c)"),
+        ("near = -0.5 < torch.norm(z, dim=-1)", FIXED, "near = euclidean_to_hyperbolic_radius(-0.5, c=c) <"),
+        ("big = torch.norm(z, dim=-1) > 3.0", FIXED, "> euclidean_to_hyperbolic_radius(3.0, c=c)"),
+        ("far = torch.norm(z, dim=-1).mean() > 0.8", UNSAFE, "0.8 (line 3)"),
+        ("ok = torch.norm(z, dim=-1) < limit", UNSAFE, "limit (line 3)"),
+        ("loss = ((torch.norm(z, dim=-1) - self.target_radii) ** 2).mean()", UNSAFE, "adding or subtracting"),
+        ("gap = max_norm - torch.norm(z, dim=-1)", UNSAFE, "adding or subtracting"),
+        ("ok = (r := torch.norm(z, dim=-1)) < 0.5", UNSAFE, "bound by `:=`"),
     ],
 )
-def test_thresholds_at_the_call(finding_at, statement, status, reason):
+def test_uses_of_the_result(finding_at, statement, status, expected):
     source = f"import torch\nc = 1.0\n{statement}\n"
-    _, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert outcome.status == status
-    assert reason is None or reason in outcome.reasons[0]
+    assert expected in (code if status == FIXED else outcome.reasons[0])

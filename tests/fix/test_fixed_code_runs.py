@@ -26,7 +26,7 @@ def fixed(case: str) -> dict:
 
 
 @pytest.mark.parametrize(
-    "case", ["torch_norm_radius", "hoisted_receiver", "sqrt_sum_of_squares", "comments_and_formatting_kept", "torch_alias"]
+    "case", ["torch_norm_radius", "call_receiver_radius", "sqrt_sum_of_squares", "comments_and_formatting_kept", "torch_alias"]
 )
 def test_fixed_radius_is_the_hyperbolic_radius(case: str) -> None:
     torch.testing.assert_close(fixed(case)["radii"](MU, 0.7), RADIUS)
