@@ -68,6 +68,16 @@ def _report(findings: list[Finding], text: str, path: str, settings: Settings) -
 
 
 _MAX_ROUNDS = 4  # rounds of the in-file fixpoint; each adds facts, so it converges fast
+# Names only a geometry implementation defines (geoopt, hgcn's manifolds, a project's own maths).
+_STRONG_PRIMITIVE = re.compile(
+    r"mob(ius)?_|exp_?map|log_?map|lambda_?x|gyr|egrad|rgrad|retr|transp|tan_k|arsin_k|artan_k|^_?(arcosh|artanh|dist0|sqdist|dist2)$|"
+    r"(poincare|lorentz|klein|hyperboloid|ball|sphere)_to_|to_(poincare|lorentz|klein|hyperboloid)",
+    re.IGNORECASE,
+)
+# Inside such a module, these names (and private helpers) are part of the geometry too.
+_PRIMITIVE = re.compile(_STRONG_PRIMITIVE.pattern + r"|dist|norm|proj|inner|clip|conformal|midpoint|frechet|einstein|sinh|cosh|tanh", re.IGNORECASE)
+_NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
+_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|[^/\\]*_test\.py$|conftest\.py$)")
 _RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
 
 
@@ -106,6 +116,7 @@ class _Analysis:
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
                 self.locals[qualname].received = {name: _imported(fact, f"{name} <- ") for name, fact in params.items()}
+        self.geometry_module, self.geometry_classes = self._geometry_owners()
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self.calls_out: dict[str, dict[str, Taint]] = {}
         self.references: set[str] = set()
@@ -253,8 +264,7 @@ class _Analysis:
         its Euclidean norm was taken).
         """
         local = self.locals.get(qualname) if qualname is not None else None
-        # `def euclidean_radius(...)`: a deliberate Euclidean baseline, whatever it is given
-        check = id(owner) in self.direct and not (isinstance(owner, cst.FunctionDef) and self.values.is_euclidean_name(owner.name.value))
+        check = id(owner) in self.direct and not (isinstance(owner, cst.FunctionDef) and self._implementation(owner, klass))
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now = klass
@@ -283,6 +293,35 @@ class _Analysis:
                     self._scope(node, node.body, {}, None, node.name.value)
             elif isinstance(node, cst.ClassDef):
                 self._scope(node, node.body.body, self._class_attributes(node), node.name.value, None)
+
+    def _implementation(self, function: cst.FunctionDef, klass: str | None) -> bool:
+        """Functions whose Euclidean norms are deliberate: a Euclidean baseline (`def euclidean_radius`),
+        a test (`def test_*` in a test file: it checks coordinates and identities), a helper named
+        for the norm it computes (`square_norm`), or the geometry
+        itself (a primitive or private helper of a module or class that implements the geometry)."""
+        name = function.name.value
+        if self.values.is_euclidean_name(name):
+            return True
+        if name.startswith("test") and _TEST_FILE.search(self.path):
+            return True
+        if _NORM_HELPER.search(name):
+            return True  # `def square_norm(x)`: a norm is what it is for; its callers' formulas decide
+        if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)):
+            return False
+        return name.startswith("_") or _PRIMITIVE.search(name) is not None
+
+    def _geometry_owners(self) -> tuple[bool, set[str]]:
+        """Whether the module (or which of its classes) implements the geometry: 3+ strong primitives defined."""
+        module_primitives = 0
+        classes: dict[str, int] = {}
+        for qualname in self.locals:
+            owner, _, name = qualname.rpartition(".")
+            if _STRONG_PRIMITIVE.search(name):
+                if owner:
+                    classes[owner] = classes.get(owner, 0) + 1
+                else:
+                    module_primitives += 1
+        return module_primitives >= 3, {owner for owner, count in classes.items() if count >= 3}
 
     def _record_function(self, local: _Local, flow: Dataflow) -> None:
         """What one run of a function says about it: returns, returned containers, consumed parameters."""
