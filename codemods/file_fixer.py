@@ -10,6 +10,7 @@ nothing is written outside the paths the user gave, even through a symlink.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import os
@@ -32,6 +33,8 @@ class FileReport:
     diff: str = ""
     written: bool = False
     error: str | None = None
+    # The file is valid Python that this tool cannot handle (a libcst limitation): left untouched, not an error.
+    limitation: str | None = None
 
 
 def fix_paths(
@@ -49,10 +52,21 @@ def fix_paths(
     roots = [_location(path) for path in paths]
     files = list(iter_python_files(paths, settings))
     for path, result in zip(files, scan_files(files, settings, jobs=jobs).results):
-        if result.error is not None:
+        if result.error is not None and _valid_for_cpython(path):
+            yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
+        elif result.error is not None:
             yield FileReport(path, error=f"{result.error}; file left untouched")
         elif result.findings:
             yield fix_file(path, roots, settings, options, apply=apply)
+
+
+def _valid_for_cpython(path: Path) -> bool:
+    """Does CPython accept a file the scanner could not parse? Then the parser, not the user, is at fault."""
+    try:
+        ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError, OSError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _location(path: Path) -> Path:
@@ -90,7 +104,11 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         report.error = f"{error}; file left untouched"
         return report
     except cst.ParserSyntaxError as error:
-        report.error = f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}; file left untouched"
+        where = f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}"
+        if _valid_for_cpython(target):
+            report.limitation = f"libcst cannot parse this valid Python ({where}); file left untouched"
+        else:
+            report.error = f"{where}; file left untouched"
         return report
     except RecursionError:
         report.error = "too deeply nested to parse; file left untouched"
@@ -116,6 +134,10 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         report.error = f"the fixed text does not parse ({problem}); file left untouched"
         report.outcomes = [_unapplied(outcome, "the rewritten file did not parse") for outcome in result.outcomes]
         return report
+    moved = line_ending_change(python, result.module.bytes)
+    if moved is not None:  # libcst drops a lone-CR file's last \r: a change we did not mean to make
+        report.outcomes = [_unapplied(outcome, f"the rewrite would change a line ending it does not own ({moved})") for outcome in result.outcomes]
+        return report
     if apply:
         try:
             atomic_write_bytes(target, fixed)
@@ -127,6 +149,29 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     else:
         report.diff = unified_diff(source, fixed, module.encoding, str(path))
     return report
+
+
+def line_ending_change(before: bytes, after: bytes) -> str | None:
+    """Where a line the rewrite left alone would end differently, or None.
+
+    Lines are matched by their text without endings, so only the endings of unchanged
+    lines are compared (an inserted import takes the module's default newline).
+    """
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, [line.rstrip(b"\r\n") for line in old], [line.rstrip(b"\r\n") for line in new], autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag != "equal":
+            continue
+        for offset, line in enumerate(old[i1:i2]):
+            if line != new[j1 + offset]:
+                return f"line {i1 + offset + 1} ends with {_ending(line)!r}"
+    if old and new and _ending(old[-1]) != _ending(new[-1]):
+        return f"the last line ends with {_ending(old[-1])!r}"
+    return None
+
+
+def _ending(line: bytes) -> bytes:
+    return line[len(line.rstrip(b"\r\n")) :]
 
 
 def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:

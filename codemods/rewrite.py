@@ -160,7 +160,7 @@ class _Planner:
                 for decorator in current.decorators:
                     target = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
                     if dotted(target) in JIT_DECORATORS:
-                        raise Refused(f"inside @{dotted(target)}: the compiler would have to compile poincare_distance too; fix it by hand")
+                        raise Refused(f"inside @{dotted(target)}: TorchScript would have to compile the replacement too; fix it by hand")
             current = self.parents.get(current)
 
     def _shape(self, hint: FixHint, node: cst.CSTNode) -> _Plan:

@@ -107,6 +107,8 @@ def fix(
     counts = {"fixed": 0, "remaining": 0, "unsafe": 0}
     diffs: list[str] = []
     for report in fix_paths(existing, settings, options, apply=apply, jobs=jobs):
+        if report.limitation:
+            click.echo(f"warning: {report.path}: {report.limitation}", err=True)
         if report.error:
             click.echo(f"error: {report.path}: {report.error}", err=True)
             errors += 1

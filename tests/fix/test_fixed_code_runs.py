@@ -1,7 +1,8 @@
-"""The fixed fixtures compute hyperbolic geometry, not just parse: run them and check the numbers.
+"""The fixed fixtures compute hyperbolic geometry, not just parse: run them against an mpmath oracle.
 
-For a point z = exp_map_zero(mu, c), the hyperbolic radius is exactly 2‖mu‖ for every c,
-which gives an oracle independent of the code under test.
+The oracle takes the very points the fixed code sees (z = exp_map_zero(mu, c), in float64)
+and computes dist0 = (2/√c)·artanh(√c‖z‖) and the asinh form of the distance with 40
+significant digits, so it shares no code with the geometry under test.
 """
 
 from __future__ import annotations
@@ -9,51 +10,131 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import mpmath
 import numpy as np
 import pytest
 import torch
 
-from vaeaudit.geometry import exp_map_zero, poincare_distance, poincare_distance_matrix
+from vaeaudit.geometry import exp_map_zero
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MU = torch.randn(6, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.6
 MU_B = torch.randn(6, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64) * 0.6
-RADIUS = 2 * MU.norm(dim=-1)
+C = 0.7
+mpmath.mp.dps = 40
 
 
 def fixed(case: str) -> dict:
     return runpy.run_path(str(FIXTURES / f"{case}.out.py"))
 
 
+def oracle_radius(points: torch.Tensor, c: float) -> torch.Tensor:
+    """dist0 of each row (last dim holds coordinates), any leading shape."""
+    flat = points.reshape(-1, points.shape[-1]).tolist()
+    sqrt_c = mpmath.sqrt(mpmath.mpf(c))
+    values = [2 / sqrt_c * mpmath.atanh(sqrt_c * mpmath.norm([mpmath.mpf(v) for v in row])) for row in flat]
+    return torch.tensor([float(v) for v in values], dtype=torch.float64).reshape(points.shape[:-1])
+
+
+def oracle_distance(x: torch.Tensor, y: torch.Tensor, c: float) -> torch.Tensor:
+    """d_c(x_i, y_i) row by row."""
+    c = mpmath.mpf(c)
+    out = []
+    for a, b in zip(x.tolist(), y.tolist()):
+        a, b = [mpmath.mpf(v) for v in a], [mpmath.mpf(v) for v in b]
+        gap = mpmath.norm([p - q for p, q in zip(a, b)])
+        scale = mpmath.sqrt((1 - c * mpmath.norm(a) ** 2) * (1 - c * mpmath.norm(b) ** 2))
+        out.append(float(2 / mpmath.sqrt(c) * mpmath.asinh(mpmath.sqrt(c) * gap / scale)))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+POINTS = exp_map_zero(MU, c=C)
+POINTS_B = exp_map_zero(MU_B, c=C)
+RADIUS = oracle_radius(POINTS, C)
+
+
 @pytest.mark.parametrize(
-    "case", ["torch_norm_radius", "call_receiver_radius", "sqrt_sum_of_squares", "comments_and_formatting_kept", "torch_alias"]
+    "case",
+    [
+        "torch_norm_radius",
+        "call_receiver_radius",
+        "sqrt_sum_of_squares",
+        "comments_and_formatting_kept",
+        "torch_alias",
+        "import_below_sys_path_insert",
+        "norm_imported_from_torch",
+        "latin1_cookie",
+        "utf8_bom",
+        "crlf_line_endings",
+    ],
 )
 def test_fixed_radius_is_the_hyperbolic_radius(case: str) -> None:
-    torch.testing.assert_close(fixed(case)["radii"](MU, 0.7), RADIUS)
+    torch.testing.assert_close(fixed(case)["radii"](MU, C), RADIUS, rtol=1e-12, atol=0)
 
 
 def test_keepdim_survives_the_fix() -> None:
-    result = fixed("keepdim_preserved")["radii"](MU, 1.3)
-    torch.testing.assert_close(result, RADIUS.unsqueeze(-1))
+    torch.testing.assert_close(fixed("keepdim_preserved")["radii"](MU, C), RADIUS.unsqueeze(-1), rtol=1e-12, atol=0)
 
 
-def test_method_with_self_curvature() -> None:
-    encoder = fixed("tensor_method_self_curvature")["Encoder"](curvature=2.5)
-    torch.testing.assert_close(encoder.radius(MU), RADIUS)
+def test_norm_over_another_dim_is_moved_last() -> None:
+    mu = MU.reshape(2, 3, 4)
+    expected = oracle_radius(exp_map_zero(mu, c=C), C)
+    module = fixed("dim_not_last_moved")
+    torch.testing.assert_close(module["radii"](mu, C), expected, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["radii_kept"](mu, C), expected.unsqueeze(1), rtol=1e-12, atol=0)
+
+
+def test_curvature_found_where_the_code_keeps_it() -> None:
+    class Model:
+        curvature = C
+
+    torch.testing.assert_close(fixed("curvature_local")["radii"](Model(), MU), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(fixed("tensor_method_self_curvature")["Encoder"](curvature=C).radius(MU), RADIUS, rtol=1e-12, atol=0)
+    ball = fixed("curvature_property")["Ball"](torch.tensor(C, dtype=torch.float64).log())
+    torch.testing.assert_close(ball.radius(MU), RADIUS, rtol=1e-12, atol=0)
+    module_level = fixed("curvature_module_level")["radii"](MU)
+    torch.testing.assert_close(module_level, oracle_radius(exp_map_zero(MU, c=0.5), 0.5), rtol=1e-12, atol=0)
+
+
+def test_radii_in_a_comprehension_and_beside_a_side_effect() -> None:
+    for radius, expected in zip(fixed("radius_in_comprehension")["radii"]([MU, MU_B], C), [RADIUS, oracle_radius(POINTS_B, C)]):
+        torch.testing.assert_close(radius, expected, rtol=1e-12, atol=0)
+    steps = []
+
+    class Encoder:
+        state = MU
+
+        def step(self):
+            steps.append(1)
+            self.state = MU_B
+
+    _, radius = fixed("evaluation_order_kept")["step_and_radius"](Encoder(), C)
+    assert steps == [1]
+    torch.testing.assert_close(radius, oracle_radius(POINTS_B, C), rtol=1e-12, atol=0)  # step() ran first, as before
+
+
+def test_converted_thresholds_decide_as_the_euclidean_ones() -> None:
+    mu = torch.randn(4000, 3, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * 1.5
+    z = exp_map_zero(mu, c=1.0)
+    r = z.norm(dim=-1)
+    expected = (r > 0.1) & (r < 0.99)
+    assert 0 < int(expected.sum()) < len(expected)  # both answers occur
+    assert torch.equal(fixed("threshold_literal_converted")["shell_mask"](mu, 1.0), expected)
 
 
 def test_numpy_fix_returns_numpy_radii() -> None:
-    result = fixed("unsafe_numpy_norm")["radii"](MU, 0.9)
+    result = fixed("unsafe_numpy_norm")["radii"](MU, C)
     assert isinstance(result, np.ndarray)
     np.testing.assert_allclose(result, RADIUS.numpy(), rtol=1e-12)
 
 
 def test_fixed_distances_are_poincare_distances() -> None:
-    za, zb = exp_map_zero(MU, c=0.8), exp_map_zero(MU_B, c=0.8)
-    expected = poincare_distance(za, zb, c=0.8)
-    torch.testing.assert_close(fixed("difference_norm")["pair_distance"](MU, MU_B, 0.8), expected)
-    torch.testing.assert_close(fixed("pairwise_distance")["pair_distance"](MU, MU_B, 0.8), expected)
-    torch.testing.assert_close(
-        fixed("difference_method_keepdim")["pair_distance"](MU, MU_B, 0.8), expected.unsqueeze(-1)
-    )
-    torch.testing.assert_close(fixed("cdist_to_matrix")["all_pairs"](MU, 0.8), poincare_distance_matrix(za, za, c=0.8))
+    expected = oracle_distance(POINTS, POINTS_B, C)
+    for case in ("difference_norm", "pairwise_distance"):
+        torch.testing.assert_close(fixed(case)["pair_distance"](MU, MU_B, C), expected, rtol=1e-12, atol=0)
+    kept = fixed("difference_method_keepdim")["pair_distance"](MU, MU_B, C)
+    torch.testing.assert_close(kept, expected.unsqueeze(-1), rtol=1e-12, atol=0)
+    matrix = fixed("cdist_to_matrix")["all_pairs"](MU, C)
+    for i in range(len(MU)):
+        row = oracle_distance(POINTS[i].expand_as(POINTS), POINTS, C)
+        torch.testing.assert_close(matrix[i], row, rtol=1e-9, atol=1e-12)
