@@ -1,4 +1,9 @@
-"""Property: for generated hyperbolic code, a fix always parses and a second fix changes nothing."""
+"""Property: for generated hyperbolic code, one fix run parses, compiles and reaches the fixed point.
+
+The generator mixes what broke earlier versions: producers, shadowed names, star imports
+(under which a first pass once added `import torch` and a second pass then saw more),
+walrus, comprehensions, lambdas, CRLF line endings and tab indentation.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,10 @@ HEADERS = [
     '"""Doc."""\nimport torch\nimport vaeaudit.geometry as geo\nfrom vaeaudit.geometry import exp_map_zero\n',
     "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\ndef poincare_distance(a, b):\n    return a\n",
     "import numpy as np\nimport torch\nfrom vaeaudit.geometry import exp_map_zero\n",
+    "from helpers import *\nfrom vaeaudit.geometry import exp_map_zero\n",
+    "from helpers import *\nimport numpy as np\nfrom vaeaudit.geometry import exp_map_zero\n",
+    "import sys\nsys.path.insert(0, 'lib')\nimport torch\nfrom vaeaudit.geometry import exp_map_zero\n",
+    "import torch\nfrom vaeaudit.geometry import exp_map_zero, poincare_radius\ncurvature = 0.5\n",
 ]
 OPERANDS = ["z", "z[0]", "(z)", "exp_map_zero(mu)", "self_z.point", "w"]
 SHAPES = [
@@ -46,6 +55,13 @@ CONTEXTS = [
     "    if {e} is not None:\n        return 1\n",
     "    return {e}.mean() < 0.5\n",
     "    return torch.norm({e}, dim=-1)\n",
+    "    return (step(), {e})\n",
+    "    return ((v := exp_map_zero(mu)), {e})\n",
+    "    torch = None\n    return {e}\n",
+    "    return {{k: {e} for k in range(2)}}\n",
+    "    return ((r := {e}) < 0.5)\n",
+    "    for c in range(3):\n        out = {e}\n    return out\n",
+    "    loss = (({e}) - target) ** 2\n    return loss\n",
 ]
 
 
@@ -54,14 +70,22 @@ def programs(draw) -> str:
     x, y = draw(st.sampled_from(OPERANDS)), draw(st.sampled_from(OPERANDS))
     dim = draw(st.sampled_from(DIMS))
     expression = draw(st.sampled_from(SHAPES)).format(x=x, y=y, dim=dim, dim_only=dim.lstrip(", "))
-    params = draw(st.sampled_from(["mu", "mu, curvature", "mu, c", "mu, poincare_distance"]))
+    params = draw(
+        st.sampled_from(["mu", "mu, curvature", "mu, c", "mu, c: float", "mu, poincare_distance", "mu, *args, **kw"])
+    )
+    producer = draw(st.sampled_from(["exp_map_zero(mu)", "exp_map_zero(mu, c=curvature)", "exp_map_zero(mu, c=0.5)"]))
+    if "curvature" in producer and "curvature" not in params:
+        params = "curvature, " + params
     body = draw(st.sampled_from(CONTEXTS)).format(e=expression)
-    return (
+    source = (
         draw(st.sampled_from(HEADERS))
-        + f"\n\ndef f({params}):\n    z = exp_map_zero(mu)\n    w = exp_map_zero(mu)\n"
+        + f"\n\ndef f({params}):\n    z = {producer}\n    w = exp_map_zero(mu)\n"
         + "    self_z = Point(exp_map_zero(mu))\n"
         + body
     )
+    if draw(st.booleans()):
+        source = source.replace("    ", "\t")
+    return source.replace("\n", "\r\n") if draw(st.booleans()) else source
 
 
 def fix_once(source: bytes, unsafe: bool) -> tuple[bytes, list]:
@@ -70,11 +94,13 @@ def fix_once(source: bytes, unsafe: bool) -> tuple[bytes, list]:
     return result.module.bytes, result.outcomes
 
 
-@settings(max_examples=120)
+@settings(max_examples=300, deadline=None)
 @given(programs(), st.booleans())
-def test_fix_parses_and_is_idempotent(source: str, unsafe: bool) -> None:
+def test_one_run_parses_compiles_and_reaches_the_fixed_point(source: str, unsafe: bool) -> None:
+    compile(source, "case.py", "exec")  # the generator writes valid Python
     once, _ = fix_once(source.encode(), unsafe)
     assert parse_problem(once, "case.py") is None, once.decode()
+    compile(once, "case.py", "exec")
     twice, outcomes = fix_once(once, unsafe)
     assert twice == once, once.decode()
     assert not any(outcome.status == FIXED for outcome in outcomes)
