@@ -29,7 +29,7 @@ from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
-from vaeaudit.scan.tree import Ancestors, scopes_containing, walk
+from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
@@ -244,7 +244,7 @@ class _Analysis:
         names: set[str] = set()
         stack: list[cst.CSTNode] = [self.module]
         while stack:
-            for child in stack.pop().children:
+            for child in children(stack.pop()):
                 if isinstance(child, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
                     for small in child.body:
                         if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call):
