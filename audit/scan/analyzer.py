@@ -21,6 +21,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 from vaeaudit.scan.consumers import consumed_arguments
 from vaeaudit.scan.dataflow import Dataflow, all_params
+from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
+from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
@@ -42,13 +44,19 @@ def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
     return analyse_source(source, path, settings)[0]
 
 
-def analyse_source(source: bytes, path: str, settings: Settings, inputs: Inputs | None = None) -> tuple[list[Finding], FileSummary]:
-    """Findings and the project summary of one file, given what the rest of the project tells it."""
+def analyse_source(source: bytes, path: str, settings: Settings, inputs: Inputs | None = None) -> tuple[list[Finding], FileSummary, str | None]:
+    """Findings, the project summary of one file (given what the rest of the project tells it),
+    and a note naming the generated over-deep lines that were not analysed (`vaeaudit.scan.depth`)."""
     text = decode(source)
-    module = parse(text, source)
+    masked, skipped = mask_deep_statements(text)
+    module = parse(masked, source)
     analysis = _Analysis(module, path, settings, inputs)
     findings = analysis.run()
-    return _report(findings, text, path, settings), analysis.summary()
+    note = None
+    if skipped:
+        shown = ", ".join(map(str, skipped[:5])) + (", ..." if len(skipped) > 5 else "")
+        note = f"{len(skipped)} statement(s) nested deeper than {DEPTH_LIMIT} operators not analysed (line {shown})"
+    return _report(findings, text, path, settings), analysis.summary(), note
 
 
 def scan_module(module: cst.Module, path: str, settings: Settings) -> list[Finding]:

@@ -200,7 +200,9 @@ def _scan_one(
             return FileResult(name, error=reason, severity="warning"), 0, None
         from vaeaudit.scan.analyzer import analyse_source
 
-        findings, summary = analyse_source(data, name, settings, given)
+        findings, summary, note = analyse_source(data, name, settings, given)
+        if note is not None:
+            return FileResult(name, findings, error=note, severity="warning"), 1, summary
         return FileResult(name, findings), 1, summary
     except SourceError as error:
         return FileResult(name, error=str(error)), 0, None
