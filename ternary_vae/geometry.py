@@ -359,3 +359,30 @@ def project_to_ball(x: Tensor, max_norm: float | None = None, c: Curvature = 1.0
     # Dividing by max(‖x‖, limit) keeps the unused branch free of 1/‖x‖² in the gradient.
     scale = torch.where(norm > limit, target / norm.clamp_min(limit), torch.ones_like(norm))
     return (x64 * scale).to(x.dtype)
+
+
+def poincare_midpoint(x: Tensor, dim: int = 0, weights: Tensor | None = None, c: Curvature = 1.0) -> Tensor:
+    """The (weighted) Einstein midpoint of the points along `dim`: the hyperbolic centroid.
+
+    A Euclidean mean of ball points stays in the ball but is not a hyperbolic centre: it
+    drifts towards the origin, more so the nearer the points lie to the boundary. The
+    Einstein midpoint maps the points to the Klein model (k = 2x / (1 + c‖x‖²)), averages
+    them with Lorentz factors γ = 1/√(1 − c‖k‖²) as weights and maps back
+    (x = k / (1 + √(1 − c‖k‖²))). It commutes with every Möbius isometry of the ball,
+    returns the point itself for identical inputs and always lies inside the ball.
+    `weights` broadcast against x without its last dim (one weight per point).
+    """
+    _check_points(x)
+    if dim < 0:
+        dim += x.dim()
+    if dim == x.dim() - 1:
+        raise ValueError("dim must not be the coordinate (last) dimension")
+    sqrt_c = _sqrt_curvature(c, x)
+    c64 = sqrt_c.square()
+    x64 = _into_ball(x, sqrt_c)
+    klein = 2 * x64 / (1 + c64 * _squared_norm(x64))
+    gamma = 1 / _gap(_squared_norm(klein), c64).sqrt()
+    if weights is not None:
+        gamma = gamma * weights.to(device=x.device, dtype=_WORK).unsqueeze(-1)
+    mean = (gamma * klein).sum(dim=dim) / gamma.sum(dim=dim)
+    return (mean / (1 + _gap(_squared_norm(mean), c64).sqrt())).to(x.dtype)
