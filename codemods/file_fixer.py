@@ -50,6 +50,12 @@ def fix_paths(
 
     paths = list(paths)
     roots = [_location(path) for path in paths]
+    # Where the project's own geometry is looked for: the configured project when it holds every
+    # given path, else the folder the given paths share (never a folder the fixed files are not in).
+    top = options.project_root.resolve() if options.project_root is not None else None
+    if roots and (top is None or not all(root == top or top in root.parents for root in roots)):
+        common = Path(os.path.commonpath([root if root.is_dir() else root.parent for root in roots]))
+        options = dataclasses.replace(options, project_root=common)
     files = list(iter_python_files(paths, settings))
     for path, result in zip(files, scan_files(files, settings, jobs=jobs).results):
         if result.error is not None and _valid_for_cpython(path):

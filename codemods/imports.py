@@ -43,6 +43,22 @@ class ImportResolver:
         self._require_not_shadowed(call, reference)
         return reference
 
+    def imported_anywhere(self, name: str) -> tuple[str, str] | None:
+        """(module, local name) of a top-level `from module import name [as local]`, whatever the module."""
+        for statement in self._module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                if isinstance(small, cst.ImportFrom) and not small.relative and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        if _dotted(alias.name) == name:
+                            return _dotted(small.module), alias.asname.name.value if alias.asname else name
+        return None
+
+    def require_not_shadowed(self, call: cst.CSTNode, reference: str) -> None:
+        """Refuse when `reference` means something else at `call` (a local, a parameter, a later def)."""
+        self._require_not_shadowed(call, reference)
+
     def torch_module(self, call: cst.CSTNode) -> str:
         """The name the torch module is bound to at `call` ("torch", "th", ...)."""
         reference = self._existing_reference(None, TORCH)

@@ -33,7 +33,8 @@ class FixOptions:
             default_curvature=float(settings.default_curvature),
             unsafe_fixes=unsafe_fixes,
             curvature_stated=_stating_file(settings.config_path),
-            project_root=settings.project_root,
+            # Without a configuration file the root is only the current folder; fix_paths uses the scanned folder.
+            project_root=settings.project_root if settings.config_path is not None else None,
         )
 
 

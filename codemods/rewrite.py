@@ -21,6 +21,7 @@ from vaeaudit.codemods.curvature import Meta, find_curvature
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.project_geometry import Signature, project_geometry
 from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
 
 # What each flagged function becomes. A norm with `y` set is the norm of a difference.
@@ -45,6 +46,8 @@ NUMPY_REASON = (
     "lists would fail, and a Python float result becomes a 0-d array"
 )
 _X, _Y = "__vaeaudit_x__", "__vaeaudit_y__"
+# This tool's geometry (its signature is known: `c=`, `keepdim=`).
+OWN_GEOMETRY = ("vaeaudit.geometry", "vaeaudit.ternary_vae.geometry")
 JIT_DECORATORS = {"torch.jit.script", "jit.script", "script", "torch.compile"}
 
 
@@ -67,6 +70,7 @@ class _Plan:
     # Euclidean thresholds the result is compared with -> their hyperbolic conversion (template, {c} filled).
     thresholds: dict[cst.BaseExpression, str] = field(default_factory=dict)
     note: str | None = None
+    keepdim: str | None = None  # the call's keepdim argument, when the template passes it on
 
 
 def rewrite_module(module: cst.Module, findings: list[Finding], options: FixOptions) -> RewriteResult:
@@ -106,6 +110,7 @@ class _Planner:
         self.index = node_index(self.positions)
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
         self.uses = safety.UseIndex(self.parents)
+        self.geometry = project_geometry(options.project_root)
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix
@@ -117,16 +122,17 @@ class _Planner:
         self._check_compiled(node)
         plan = self._shape(hint, node)
         self._check_comments(node, plan.operands.values())
-        reference = self.imports.function(node, self.options.poincare_import, plan.imports[0][1])
+        reference = self._geometry(node, plan)
         torch_name = self.imports.torch_module(node) if "{torch}" in plan.template else None
         curvature = find_curvature(
             node, plan.operands[_X], self.options.curvature_expressions, Meta(self.parents, self.scopes)
         )
+        where = f"; {plan.note}" if plan.note else ""
         if curvature is not None:
-            c, plan.note = curvature.expression, f"c from {curvature.source}"
+            c, plan.note = curvature.expression, f"c from {curvature.source}{where}"
         elif self.options.curvature_stated:
             c = repr(self.options.default_curvature)
-            plan.note = f"c={c} from default-curvature in {self.options.curvature_stated}"
+            plan.note = f"c={c} from default-curvature in {self.options.curvature_stated}{where}"
         else:
             c = repr(self.options.default_curvature)
             plan.reasons.append(
@@ -140,6 +146,44 @@ class _Planner:
         for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
         return node, plan
+
+    def _geometry(self, node: cst.CSTNode, plan: _Plan) -> str:
+        """Name the geometry function to call, preferring the project's own, and fit the template to its signature.
+
+        In order: the function already imported in this file, one defined in the project, then
+        the configured module (whose signature is this tool's: `c=`, `keepdim=`).
+        """
+        name = plan.imports[0][1]
+        points = 1 if name == RADIUS else 2
+        signature = reference = None
+        existing = self.imports.imported_anywhere(name)
+        if existing is not None and existing[0] not in OWN_GEOMETRY + (self.options.poincare_import,):
+            signature = self.geometry.imported(existing[0], name, points)
+            reference = existing[1] if signature is not None else None
+        if signature is None and existing is None:
+            signature = self.geometry.defined(name, points)
+            if signature is not None and signature.module != self.options.poincare_import:
+                reference = self.imports.function(node, signature.module, name)
+                plan.imports[0] = (signature.module, name)
+            else:
+                signature = None
+        if signature is None:
+            reference = self.imports.function(node, self.options.poincare_import, name)
+            signature = Signature(self.options.poincare_import, name, "c", keepdim=True)
+        else:
+            self.imports.require_not_shadowed(node, reference)
+            plan.imports[0] = (signature.module, name)
+            plan.note = f"{name} from the project's {signature.module}"
+        keepdim, after = "", ""
+        if plan.keepdim is not None and signature.keepdim:
+            keepdim = f", keepdim={plan.keepdim}"
+        elif plan.keepdim is not None and safety.is_true(plan.keepdim):
+            after = ".unsqueeze(-1)"  # the project's function has no keepdim: put the reduced dim back
+        elif plan.keepdim is not None and not safety.is_false(plan.keepdim):
+            raise Refused(f"keepdim={plan.keepdim} cannot be passed to {signature.module}.{name}, which takes no keepdim")
+        for slot, value in (("{curvature}", signature.curvature), ("{keepdim}", keepdim), ("{after}", after)):
+            plan.template = plan.template.replace(slot, value)
+        return reference
 
     def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str) -> None:
         """Euclidean thresholds become the same decision in hyperbolic units; other uses make the fix unsafe."""
@@ -180,10 +224,10 @@ class _Planner:
         x = f"{{torch}}.as_tensor({_X})" if numpy else _X
         y = f"{{torch}}.as_tensor({_Y})" if numpy else _Y
         keep = hint.keepdim is not None and safety.is_true(hint.keepdim)
-        keepdim = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
+        keepdim = "{keepdim}" if hint.keepdim is not None else ""
         suffix = ""
         if function in MATRICES and hint.y is not None:
-            name, template = DISTANCE_MATRIX, f"{{function}}({x}, {y}, c={{c}})"
+            name, template = DISTANCE_MATRIX, f"{{function}}({x}, {y}, {{curvature}}={{c}})"
         elif function in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS:
             if function in NORMS:
                 moved = safety.moved_dim(hint.dim)
@@ -196,15 +240,15 @@ class _Planner:
             elif function in PAIRWISE_ALL_ELEMENTS:
                 reasons.append(safety.dim_reason(None, function))
             if hint.y is not None:
-                name, template = DISTANCE, f"{{function}}({x}, {y}, c={{c}}{keepdim}){suffix}"
+                name, template = DISTANCE, f"{{function}}({x}, {y}, {{curvature}}={{c}}{keepdim}){{after}}{suffix}"
             else:
-                name, template = RADIUS, f"{{function}}({x}, c={{c}}{keepdim}){suffix}"
+                name, template = RADIUS, f"{{function}}({x}, {{curvature}}={{c}}{keepdim}){{after}}{suffix}"
         else:
             raise Refused(f"no Poincaré rewrite is known for {function}")
         if numpy:
             reasons.append(NUMPY_REASON)
             template += ".numpy()"
-        return _Plan(template, operands, [(self.options.poincare_import, name)], reasons)
+        return _Plan(template, operands, [(self.options.poincare_import, name)], reasons, keepdim=hint.keepdim if keepdim else None)
 
     def _operand(self, node: cst.CSTNode, text: str) -> cst.BaseExpression:
         finder = _FindOperand(text)

@@ -47,6 +47,10 @@ def is_true(text: str) -> bool:
     return _squash(text) in {"True", "1"}
 
 
+def is_false(text: str) -> bool:
+    return _squash(text) in {"False", "0"}
+
+
 def dim_reason(dim: str | None, what: str) -> str | None:
     """A norm over anything but the last dim is not a per-point norm poincare_distance can replace."""
     if dim is None:

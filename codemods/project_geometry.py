@@ -1,0 +1,111 @@
+"""The project's own geometry functions, found by name and read statically (never imported).
+
+Research code usually has its own `poincare_distance` (or radius) in a geometry module; a fix
+should call that, not add this tool's module to the user's code. A function counts when its
+signature shows how to call it: the point parameters first, then a curvature parameter named
+`c` or `curvature` (passed by keyword), and optionally `keepdim`. Anything else (a `k` with the
+opposite sign, required extra parameters) is not used, and the fix falls back to the
+configured module.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+CURVATURE_PARAMETERS = ("c", "curvature")
+SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "site-packages", "node_modules", "build", "dist"}
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How to call one geometry function: where it lives, its curvature keyword, whether it takes keepdim."""
+
+    module: str
+    name: str
+    curvature: str
+    keepdim: bool
+
+
+def read_signature(source: str | bytes, module: str, name: str, points: int) -> Signature | None:
+    """The module-level `def name` in `source`, if `points` point arguments then a curvature keyword fit it."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    found = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
+    if len(found) != 1:
+        return None
+    arguments = found[0].args
+    positional = [arg.arg for arg in arguments.posonlyargs + arguments.args]
+    keywords = positional[len(arguments.posonlyargs) :] + [arg.arg for arg in arguments.kwonlyargs]
+    curvature = next((param for param in CURVATURE_PARAMETERS if param in keywords), None)
+    if curvature is None or len(positional) < points or curvature in positional[:points]:
+        return None
+    defaults = len(arguments.defaults)
+    required = positional[: len(positional) - defaults] + [
+        arg.arg for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is None
+    ]
+    if any(param not in (*positional[:points], curvature) for param in required):
+        return None
+    return Signature(module, name, curvature, "keepdim" in keywords)
+
+
+class ProjectGeometry:
+    """Geometry functions defined in the scanned project, indexed on first use (one pass over its files)."""
+
+    def __init__(self, root: Path | None) -> None:
+        self._root = root
+        self._sources: dict[str, Path] | None = None
+        self._defined: dict[tuple[str, int], Signature | None] = {}
+
+    def defined(self, name: str, points: int) -> Signature | None:
+        """The project's unique module-level `def name` with a usable signature, or None."""
+        if (name, points) not in self._defined:
+            self._defined[name, points] = self._search(name, points)
+        return self._defined[name, points]
+
+    def _search(self, name: str, points: int) -> Signature | None:
+        hits = [
+            signature
+            for module, path in self._modules().items()
+            if f"def {name}(" in (text := _read(path))
+            for signature in [read_signature(text, module, name, points)]
+            if signature is not None
+        ]
+        return hits[0] if len(hits) == 1 else None
+
+    def imported(self, module: str, name: str, points: int) -> Signature | None:
+        """The signature of `module.name` when `module` is a file of the project."""
+        path = self._modules().get(module)
+        return None if path is None else read_signature(_read(path), module, name, points)
+
+    def _modules(self) -> dict[str, Path]:
+        if self._sources is None:
+            self._sources = {}
+            if self._root is not None and self._root.is_dir():
+                for path in sorted(self._root.rglob("*.py")):
+                    relative = path.relative_to(self._root)
+                    if SKIP_DIRS.intersection(relative.parts[:-1]) or not all(part.isidentifier() for part in relative.parts[:-1]):
+                        continue
+                    parts = list(relative.with_suffix("").parts)
+                    if parts[-1] == "__init__":
+                        parts.pop()
+                    if parts and all(part.isidentifier() for part in parts):
+                        self._sources[".".join(parts)] = path
+        return self._sources
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+@lru_cache(maxsize=8)
+def project_geometry(root: Path | None) -> ProjectGeometry:
+    """One index per project root for the whole run (every file of a `fix` run shares it)."""
+    return ProjectGeometry(root)
