@@ -96,6 +96,10 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the content-hash cache.")
 @click.option("--cache-dir", default=None, metavar="DIR", help="Cache folder, inside the project root (default .vaeaudit_cache).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for changed files (default: all cores).")
+@click.option("--fix", "fix_", is_flag=True, help="Apply the safe fixes (as `vaeaudit fix --apply`).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff: also the fixes that may change meaning.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing (as `vaeaudit fix`).")
+@click.option("--show-fixes", is_flag=True, help="With --fix or --diff: list each fix and where its curvature came from.")
 @exit_130_on_interrupt
 def scan(
     paths,
@@ -121,6 +125,10 @@ def scan(
     no_cache,
     cache_dir,
     jobs,
+    fix_,
+    unsafe_fixes,
+    diff,
+    show_fixes,
 ):
     """Find Euclidean norms/distances of Poincaré-ball points in PATHS (default: `src` setting, or `.`).
 
@@ -132,6 +140,15 @@ def scan(
     from vaeaudit.config import ConfigError
     from vaeaudit.scan.settings import SettingsResolver
 
+    if fix_ or diff:  # ruff's interface: the fixer runs the same scan in the same process
+        from vaeaudit.commands.fix import fix
+
+        click.get_current_context().invoke(
+            fix, paths=tuple(Path(path) for path in paths), apply=not diff, unsafe_fixes=unsafe_fixes, show_fixes=show_fixes,
+            select=_codes(select), ignore=_codes(ignore), jobs=jobs, preview=preview, config=config, isolated=isolated,
+            force_exclude=force_exclude, quiet=quiet, output_file=output_file,
+        )
+        return
     if write_baseline and baseline is None:
         raise click.UsageError("--write-baseline needs --baseline FILE")
     reading_stdin = paths == ("-",)

@@ -282,3 +282,13 @@ def test_many_files_go_through_the_scan_pool_with_jobs(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "Fixed 70 finding(s), 0 remaining." in result.stderr
     assert (tmp_path / "m1.py").read_text() == RADIUS_FIXED
+
+
+def test_scan_fix_and_diff_are_ruffs_interface_to_the_same_fixer(project: Path) -> None:
+    diff = CliRunner().invoke(main, ["scan", "--diff", "--isolated", str(project / "radius.py")])
+    assert diff.exit_code == 1 and "+    return poincare_radius(z, c=curvature)" in diff.stdout
+    assert (project / "radius.py").read_text() == RADIUS
+    applied = CliRunner().invoke(main, ["scan", "--fix", "--show-fixes", "--isolated", str(project)])
+    assert applied.exit_code == 0, applied.stderr
+    assert (project / "radius.py").read_text() == RADIUS_FIXED
+    assert "HYP001 fixed: c from `curvature`" in applied.stderr
