@@ -36,12 +36,15 @@ def test_midpoint_of_identical_points_is_the_point(seed: int, copies: int, c: fl
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 10_000), count=st.integers(2, 6), c=CURVATURES)
 def test_midpoint_commutes_with_mobius_translation(seed: int, count: int, c: float) -> None:
-    """a ⊕ midpoint(x) = midpoint(a ⊕ x): the midpoint is a hyperbolic notion, not a coordinate one."""
-    points = ball_points(count, seed, c)
-    shift = ball_points(1, seed + 1, c)
+    """a ⊕ midpoint(x) = midpoint(a ⊕ x): the midpoint is a hyperbolic notion, not a coordinate one.
+
+    Moderate radii: the Klein map squares the gap 1 − c‖x‖², so float64 round-off grows near the boundary.
+    """
+    points = ball_points(count, seed, c, spread=0.7)
+    shift = ball_points(1, seed + 1, c, spread=0.7)
     moved = poincare_midpoint(mobius_add(shift.expand_as(points), points, c=c), c=c)
     expected = mobius_add(shift[0], poincare_midpoint(points, c=c), c=c)
-    assert float(poincare_distance(moved, expected, c=c)) < 1e-6  # float64 round-off at dist0 ≈ 10
+    assert float(poincare_distance(moved, expected, c=c)) < 1e-7
 
 
 def test_two_points_meet_halfway_and_weights_pull() -> None:
