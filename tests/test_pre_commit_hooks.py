@@ -24,7 +24,7 @@ def test_every_rule_is_described_and_every_hook_force_excludes():
     assert [hook["id"] for hook in hooks] == ["vaeaudit-check", "vaeaudit-fix"]
     for hook in hooks:
         assert "--force-exclude" in hook["entry"].split()
-        for code in RULES:
+        for code in (code for code, rule in RULES.items() if not rule.preview):  # hooks run without --preview
             assert code in hook["description"]
 
 

@@ -32,18 +32,28 @@ def rule(code, show_all, output_format):
         click.echo("\n\n".join(_text_page(r) for r in rules))
 
 
+_FIELDS = ("code", "name", "summary", "what", "why", "example", "fix", "fixed_example", "fix_safety", "options", "preview", "precision")
+
+
 def _as_dict(rule) -> dict:
-    return {field: getattr(rule, field) for field in ("code", "name", "summary", "what", "why", "example", "fix", "fixed_example")}
+    return {field: getattr(rule, field) for field in _FIELDS}
+
+
+def _tier(rule) -> str:
+    return " (preview: reported only with `preview = true` or `--preview`)" if rule.preview else ""
 
 
 def _text_page(rule) -> str:
     indent = lambda block: "\n".join(("    " + line) if line else "" for line in block.rstrip("\n").splitlines())  # noqa: E731
     return (
-        f"{rule.code} ({rule.name}): {rule.summary}\n\n"
+        f"{rule.code} ({rule.name}){_tier(rule)}: {rule.summary}\n\n"
         f"What it finds:\n{_wrap(rule.what)}\n\n"
         f"Why it matters:\n{_wrap(rule.why)}\n\n"
         f"Example:\n{indent(rule.example)}\n\n"
-        f"Fix:\n{_wrap(rule.fix)}\n\n{indent(rule.fixed_example)}"
+        f"Use instead:\n{_wrap(rule.fix)}\n\n{indent(rule.fixed_example)}\n\n"
+        f"Fix safety:\n{_wrap(rule.fix_safety)}\n\n"
+        f"Options:\n{_wrap(rule.options)}"
+        + (f"\n\nMeasured precision:\n{_wrap(rule.precision)}" if rule.precision else "")
     )
 
 
@@ -64,11 +74,14 @@ def markdown_pages(rules) -> str:
     for r in rules:
         parts.append(
             f"## {r.code}\n\n"
-            f"**{r.name}**: {r.summary}.\n\n"
+            f"**{r.name}**{_tier(r)}: {r.summary}.\n\n"
             f"### What it finds\n\n{r.what}\n\n"
             f"### Why it matters\n\n{r.why}\n\n"
             f"### Example\n\n```python\n{r.example.rstrip()}\n```\n\n"
-            f"### Fix\n\n{r.fix}\n\n```python\n{r.fixed_example.rstrip()}\n```\n\n"
-            f"Suppress one line with `# noqa: {r.code}`.\n"
+            f"### Use instead\n\n{r.fix}\n\n```python\n{r.fixed_example.rstrip()}\n```\n\n"
+            f"### Fix safety\n\n{r.fix_safety}\n\n"
+            f"### Options\n\n{r.options}\n\n"
+            + (f"### Measured precision\n\n{r.precision}\n\n" if r.precision else "")
+            + f"Suppress one line with `# noqa: {r.code}`.\n"
         )
     return "\n".join(parts)

@@ -26,6 +26,9 @@ from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
+from vaeaudit.scan.rules import RULES
+from vaeaudit.scan.rules.hyp004 import centroid_operand
+from vaeaudit.scan.rules.hyp005 import handwritten_distance
 from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
@@ -72,6 +75,7 @@ def scan_module(module: cst.Module, path: str, settings: Settings) -> list[Findi
 
 
 def _report(findings: list[Finding], text: str, path: str, settings: Settings) -> list[Finding]:
+    findings = [finding for finding in findings if settings.preview or not RULES[finding.rule].preview]
     return sorted(visible(findings, text, path, settings), key=lambda f: (f.line, f.col, f.rule))
 
 
@@ -134,11 +138,11 @@ class _Analysis:
         self.direct, _ = scopes_containing(self.module, self._candidate())
         for _ in range(_MAX_ROUNDS):
             before = self._signature()
-            self.hits, self.covered, self.calls_out = {}, set(), {}
+            self.hits, self.other_hits, self.covered, self.calls_out = {}, {}, set(), {}
             self._scope(self.module, self.module.body, {}, None, None)
             if self._signature() == before:
                 break
-        return [self._finding(*hit) for hit in self.hits.values()]
+        return [self._finding(*hit) for hit in self.hits.values()] + [self._other_finding(*hit) for hit in self.other_hits.values()]
 
     def _signature(self) -> tuple:
         return (
@@ -232,6 +236,8 @@ class _Analysis:
         names = _OPERATION_NAMES | self._loss_module_names() | {
             local for local, target in self.imports.aliases.items() if target.rpartition(".")[2] in _OPERATION_NAMES
         }
+        if self.settings.preview:
+            names |= {word.decode() for rule in RULES.values() if rule.preview for word in rule.trigger_words}
 
         def is_candidate(node: cst.CSTNode) -> bool:
             if isinstance(node, cst.Call):
@@ -419,6 +425,8 @@ class _Analysis:
                 continue
             if isinstance(node, cst.Call):
                 self._call_facts(node, env, flow, klass)
+                if check and self.settings.preview:
+                    self._preview_rules(node, ancestors, env)
             if not check or not isinstance(node, (cst.Call, cst.BinaryOperation)) or id(node) in self.covered:
                 continue
             self._check_operation(node, ancestors, env, judge)
@@ -485,6 +493,31 @@ class _Analysis:
         if previous is None or _strength(previous[1], previous[2], op) < strength:
             self.hits[id(node)] = (op, x_taint, y_taint)
 
+    def _preview_rules(self, call: cst.Call, ancestors: Ancestors, env: Env) -> None:
+        """HYP004 (a Euclidean mean of ball points used as a centroid) and HYP005 (a hand-written distance)."""
+        code = self.module.code_for_node
+        operand = centroid_operand(call, ancestors, code)
+        taint = self.values.point_of(operand, env) if operand is not None else None
+        if taint is not None:
+            self.other_hits[id(call)] = ("HYP004", call, RULES["HYP004"].message(x=code(operand).strip()), taint)
+        elif not self.geometry_module and handwritten_distance(call, code):
+            why = Taint(MEDIUM, (Step(f"`{self.values.short(call)}` spells out the Poincaré distance", call),))
+            self.other_hits[id(call)] = ("HYP005", call, RULES["HYP005"].message(), why)
+
+    def _other_finding(self, rule: str, node: cst.CSTNode, message: str, taint: Taint) -> Finding:
+        span = self._position(node)
+        return Finding(
+            path=self.path,
+            rule=rule,
+            message=message,
+            line=span.start.line,
+            col=span.start.column + 1,
+            end_line=span.end.line,
+            end_col=span.end.column + 1,
+            confidence=CONFIDENCE_LEVELS[taint.confidence],
+            evidence=tuple(self._describe(step) for step in reversed(taint.steps)),
+        )
+
     def _same_points(self, op: EuclideanOp) -> bool:
         """`cdist(z, z)`, `z[:, None] - z[None, :]`: distances within one set of points."""
         return op.y is not None and _base_code(op.x, self.module.code_for_node) == _base_code(op.y, self.module.code_for_node)
@@ -521,19 +554,8 @@ class _Analysis:
         within = self._same_points(op)
         if within:
             x = _base_code(op.x, code)
-        if op.kind == "norm":
-            rule = "HYP001"
-            message = f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin"
-        elif op.kind == "squared":
-            rule = "HYP003"
-            what = f"pairwise within `{x}`" if within else f"between ball points `{x}` and `{y}`"
-            message = f"Squared Euclidean distance {what}; use poincare_distance(...) ** 2"
-        elif op.y is None or within:
-            rule = "HYP002"
-            message = f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix"
-        else:
-            rule = "HYP002"
-            message = f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"
+        rule = {"norm": "HYP001", "squared": "HYP003"}.get(op.kind, "HYP002")
+        message = RULES[rule].message(x=x, y=y, within=within or op.y is None)
         fix = None
         if op.fixable:
             fix = FixHint(

@@ -1,7 +1,7 @@
 """Skip, without parsing, files that cannot contain a finding or pass ball points on.
 
-A finding needs a Euclidean operation (a token like `norm`, `dist`, `sqrt`, `euclidean`,
-`mse_loss`, `MSELoss`, `pow`, `square`, `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
+A finding needs a Euclidean operation (a trigger word of an active rule, such as `norm`,
+`dist`, `sqrt`, `mse_loss`, or `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
 a phrase that marks an annotated or documented parameter (`vaeaudit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import re
 
+from vaeaudit.scan.rules import active_rules
 from vaeaudit.scan.settings import Settings
 from vaeaudit.scan.vocabulary import REQUIRED_SUBSTRINGS
 
-_EUCLIDEAN_WORDS = (b"norm", b"dist", b"sqrt", b"euclidean", b"mse_loss", b"mseloss", b"pow", b"square")
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
@@ -37,6 +37,8 @@ def identifiers(source: bytes) -> set[bytes]:
 
 class Prefilter:
     def __init__(self, settings: Settings) -> None:
+        # the words of the rules this scan reports (`vaeaudit.scan.rules`): preview rules add theirs
+        self.euclidean_words = tuple(sorted({word for rule in active_rules(settings.preview) for word in rule.trigger_words}))
         self.source_identifiers = frozenset(
             name.encode() for name in (*settings.producers, *settings.projection_classes)
         )
@@ -55,10 +57,9 @@ class Prefilter:
             return "analyse"
         return "deferred" if self.has_euclidean_operation(source) else "skip"
 
-    @staticmethod
-    def has_euclidean_operation(source: bytes) -> bool:
+    def has_euclidean_operation(self, source: bytes) -> bool:
         lowered = source.lower()
-        if not any(word in lowered for word in _EUCLIDEAN_WORDS):
+        if not any(word in lowered for word in self.euclidean_words):
             power = b"**" in source and _ROOT_OR_SQUARE_POWER.search(source) is not None
             if not power and _PRODUCT_OF_PARENTHESES.search(source) is None:
                 return False

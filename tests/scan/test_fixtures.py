@@ -87,6 +87,14 @@ def test_each_rule_page_example_is_reported_and_its_fix_is_clean(code: str) -> N
     imports = "import torch\nimport torch.nn.functional as F\nfrom vaeaudit.geometry import exp_map_zero, poincare_distance\n"
     example = imports + rule.example
     marked = [number for number, line in enumerate(example.splitlines(), start=1) if line.endswith(f"# {code}")]
-    findings = scan_source(example.encode(), "example.py", Settings(project_root=FIXTURES))
+    settings = Settings(project_root=FIXTURES, preview=rule.preview)
+    findings = scan_source(example.encode(), "example.py", settings)
     assert [(f.line, f.rule) for f in findings] == [(line, code) for line in marked] and marked
-    assert scan_source((imports + rule.fixed_example).encode(), "fixed.py", Settings(project_root=FIXTURES)) == []
+    assert scan_source((imports + rule.fixed_example).encode(), "fixed.py", settings) == []
+
+
+@pytest.mark.parametrize("code", sorted(code for code, rule in RULES.items() if rule.preview))
+def test_preview_rules_are_silent_without_preview(code: str) -> None:
+    rule = RULES[code]
+    example = "import torch\nfrom vaeaudit.geometry import exp_map_zero, poincare_distance\n" + rule.example
+    assert scan_source(example.encode(), "example.py", Settings(project_root=FIXTURES)) == []

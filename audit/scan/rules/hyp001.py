@@ -1,0 +1,46 @@
+"""HYP001: the Euclidean norm of a ball point used as its radius."""
+
+from __future__ import annotations
+
+from vaeaudit.scan.rules import Rule
+
+RULE = Rule(
+    code="HYP001",
+    name="euclidean-norm-as-radius",
+    summary="Euclidean norm of a Poincaré-ball point used as its radius",
+    what=(
+        "A Euclidean norm (`torch.norm`, `Tensor.norm`, `torch.linalg.norm`, `torch.linalg.vector_norm`, "
+        "`numpy.linalg.norm`, or a hand-written `sqrt(sum(z**2))`) taken of a tensor that holds points "
+        "of the Poincaré ball: outputs of `exp_map_zero`/`expmap0`/`projx`/projection modules, values read "
+        "under keys like `'z_hyp'`, parameters annotated or documented as hyperbolic points, and names that "
+        "say so. Norms that implement hyperbolic math (feeding `artanh`/`tanh` or the conformal factor), "
+        "projections and clamps against the boundary or `max_norm`, ball-membership and convergence checks, "
+        "and direction normalisation `z / z.norm()` are not reported."
+    ),
+    why=(
+        "The Euclidean norm r of a ball point is not its distance from the origin: the hyperbolic radius "
+        "is d = (2/√c)·artanh(√c·r), which grows without bound as r approaches the boundary 1/√c. Averages, "
+        "variances, thresholds and correlations computed on r measure the wrong geometry (only rank "
+        "statistics such as Spearman's ρ are unchanged). Thresholds written for r do NOT carry over to d: "
+        "re-derive them when you fix the call."
+    ),
+    example=(
+        "from vaeaudit.geometry import exp_map_zero\n"
+        "\n"
+        "z = exp_map_zero(mu)\n"
+        "radius = torch.norm(z, dim=-1)  # HYP001\n"
+    ),
+    fix="Measure the radius as the hyperbolic distance to the origin (`vaeaudit fix` writes this for you).",
+    fixed_example=(
+        "from vaeaudit.geometry import exp_map_zero, poincare_distance\n"
+        "\n"
+        "z = exp_map_zero(mu)\n"
+        "radius = poincare_distance(z, torch.zeros_like(z), c=curvature)\n"
+    ),
+    fix_safety=(
+        "Unsafe: the fixed value is a hyperbolic radius d = (2/√c)·artanh(√c·r), not r; thresholds, plots and losses written for r change meaning, so `vaeaudit fix` applies it only with `--unsafe-fixes` and lists every threshold that used r."
+    ),
+    options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
+    trigger_words=(b"norm", b"sqrt", b"pow", b"square"),
+    message=lambda x, **_: f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin",
+)

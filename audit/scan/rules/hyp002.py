@@ -1,0 +1,42 @@
+"""HYP002: the Euclidean distance between ball points."""
+
+from __future__ import annotations
+
+from vaeaudit.scan.rules import Rule
+
+RULE = Rule(
+    code="HYP002",
+    name="euclidean-distance-between-ball-points",
+    summary="Euclidean distance between Poincaré-ball points",
+    what=(
+        "A Euclidean distance between tensors of which at least one holds Poincaré-ball points: the norm "
+        "of a difference (`(a - b).norm()`, `torch.norm(a - b)`, `sqrt(((a - b)**2).sum(-1))`), "
+        "`torch.dist`, `torch.cdist`, `torch.pdist`, `F.pairwise_distance`, and SciPy's `euclidean`, "
+        "`cdist` (Euclidean metric) and `pdist`."
+    ),
+    why=(
+        "Near the boundary, points that are close in Euclidean terms are far apart hyperbolically: the "
+        "Poincaré distance is d(x, y) = (2/√c)·asinh(√c‖x−y‖ / √((1−c‖x‖²)(1−c‖y‖²))). Pairwise-distance "
+        "metrics, nearest neighbours, clustering and distance correlations computed with the Euclidean "
+        "formula silently ignore the curvature the model was trained with."
+    ),
+    example=(
+        "from vaeaudit.geometry import exp_map_zero\n"
+        "\n"
+        "z = exp_map_zero(mu)\n"
+        "d = torch.cdist(z, z)  # HYP002\n"
+    ),
+    fix="Use `poincare_distance(x, y, c=...)` for paired points and `poincare_distance_matrix(x, y, c=...)` for all pairs.",
+    fixed_example=(
+        "from vaeaudit.geometry import exp_map_zero, poincare_distance_matrix\n"
+        "\n"
+        "z = exp_map_zero(mu)\n"
+        "d = poincare_distance_matrix(z, z, c=curvature)\n"
+    ),
+    fix_safety=(
+        "Unsafe: hyperbolic distances are larger and unbounded, so thresholds, margins and neighbour counts written for the Euclidean value change meaning; `pdist`, scikit-learn's and hand-written pairwise forms are reported without a fix."
+    ),
+    options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
+    trigger_words=(b"norm", b"dist", b"sqrt", b"euclidean", b"pow", b"square"),
+    message=lambda x, y=None, within=False, **_: (f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix" if within or y is None else f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"),
+)
