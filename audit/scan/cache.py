@@ -43,8 +43,8 @@ def scanner_digest() -> str:
     version bump (an editable install, a git dependency) must not be answered from the old
     rules' cache. Reading ~20 small files costs about a millisecond."""
     digest = hashlib.blake2b(digest_size=16)
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.name.encode() + b"\0" + module.read_bytes())
+    for module in sorted(Path(__file__).parent.rglob("*.py")):  # the rules package included
+        digest.update(module.relative_to(Path(__file__).parent).as_posix().encode() + b"\0" + module.read_bytes())
     return digest.hexdigest()
 
 
