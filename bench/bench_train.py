@@ -73,9 +73,12 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="config override, e.g. hierarchy.max_epochs=20")
     arguments = parser.parse_args()
     overrides = tuple(arguments.overrides)
-    print(f"cores: {os.cpu_count()}  torch {torch.__version__}  load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
     print(
-        f"bar, each of the last {LASTING_EPOCHS} epochs: coverage 1.0, hierarchy_B <= {BAR['hierarchy_B']} (ceiling {HIERARCHY_CEILING:.5f}), "
+        f"cores: {os.cpu_count()}  torch {torch.__version__}  load average before: {' '.join(f'{value:.2f}' for value in os.getloadavg())}"
+    )
+    print(
+        f"bar, each of the last {LASTING_EPOCHS} epochs: coverage 1.0, "
+        f"hierarchy_B <= {BAR['hierarchy_B']} (ceiling {HIERARCHY_CEILING:.5f}), "
         f"sampled <= {BAR['hierarchy_B_sampled']}, richness >= {BAR['richness']} (both sets), dist_corr >= {BAR['dist_corr']}, "
         f"at_cap <= {BAR['at_cap']:.0%}; overrides: {' '.join(overrides) or '(defaults)'}"
     )
@@ -86,14 +89,56 @@ def main() -> None:
     rows = []
     for run in runs:
         metrics = run["result"].metrics
-        rows.append((run["seed"], run["result"].epochs["coverage"], run["result"].epochs["hierarchy"], *(f"{metrics[key]:.5f}" for key in ("coverage", "hierarchy_B", "hierarchy_B_sampled", "richness", "dist_corr", "Q", "r_v0", "r_v9")), f"{metrics['at_cap']:.2%}", f"{metrics['sigma_B']:.3f}"))
-    print(tabulate(rows, headers=("seed", "ph1 ep", "ph2 ep", "coverage", "hier_B", "hier_B sampled", "richness", "dist_corr", "Q", "r_v0", "r_v9", "at cap", "sigma_B"), tablefmt="github"))
+        rows.append(
+            (
+                run["seed"],
+                run["result"].epochs["coverage"],
+                run["result"].epochs["hierarchy"],
+                *(
+                    f"{metrics[key]:.5f}"
+                    for key in ("coverage", "hierarchy_B", "hierarchy_B_sampled", "richness", "dist_corr", "Q", "r_v0", "r_v9")
+                ),
+                f"{metrics['at_cap']:.2%}",
+                f"{metrics['sigma_B']:.3f}",
+            )
+        )
+    print(
+        tabulate(
+            rows,
+            headers=(
+                "seed",
+                "ph1 ep",
+                "ph2 ep",
+                "coverage",
+                "hier_B",
+                "hier_B sampled",
+                "richness",
+                "dist_corr",
+                "Q",
+                "r_v0",
+                "r_v9",
+                "at cap",
+                "sigma_B",
+            ),
+            tablefmt="github",
+        )
+    )
 
-    print("\n== final epoch, original-canonical-v1 (sampled z, float32 artanh radius, population variance / 10, Euclidean dist_corr vs |dv|)")
+    print(
+        "\n== final epoch, original-canonical-v1 (sampled z, float32 artanh radius, population variance / 10, Euclidean dist_corr vs |dv|)"
+    )
     rows = []
     for run in runs:
         canonical = run["result"].canonical
-        rows.append((run["seed"], *(f"{canonical[key]:.5f}" for key in ("coverage", "hierarchy_A", "hierarchy_B", "richness", "dist_corr", "Q", "r_v0", "r_v9"))))
+        rows.append(
+            (
+                run["seed"],
+                *(
+                    f"{canonical[key]:.5f}"
+                    for key in ("coverage", "hierarchy_A", "hierarchy_B", "richness", "dist_corr", "Q", "r_v0", "r_v9")
+                ),
+            )
+        )
     print(tabulate(rows, headers=("seed", "coverage", "hier_A", "hier_B", "richness", "dist_corr", "Q", "r_v0", "r_v9"), tablefmt="github"))
 
     print(f"\n== last {LASTING_EPOCHS} epochs of every seed (ours | canonical)")
@@ -101,15 +146,55 @@ def main() -> None:
     for run in runs:
         for record in run["last"]:
             canonical = record["canonical"]
-            rows.append((run["seed"], record["epoch"], f"{record['coverage']:.4f}", f"{record['hierarchy_B']:.5f}", f"{record['hierarchy_B_sampled']:.5f}", f"{record['richness']:.5f}", f"{record['dist_corr']:.4f}", f"{record['at_cap']:.2%}", f"{canonical['hierarchy_B']:.5f}", f"{canonical['richness']:.5f}", f"{canonical['dist_corr']:.4f}", ", ".join(misses(record)) or "ok"))
-    print(tabulate(rows, headers=("seed", "epoch", "coverage", "hier_B", "hier_B sampled", "richness", "dist_corr", "at cap", "c hier_B", "c richness", "c dist_corr", "bar"), tablefmt="github"))
+            rows.append(
+                (
+                    run["seed"],
+                    record["epoch"],
+                    f"{record['coverage']:.4f}",
+                    f"{record['hierarchy_B']:.5f}",
+                    f"{record['hierarchy_B_sampled']:.5f}",
+                    f"{record['richness']:.5f}",
+                    f"{record['dist_corr']:.4f}",
+                    f"{record['at_cap']:.2%}",
+                    f"{canonical['hierarchy_B']:.5f}",
+                    f"{canonical['richness']:.5f}",
+                    f"{canonical['dist_corr']:.4f}",
+                    ", ".join(misses(record)) or "ok",
+                )
+            )
+    print(
+        tabulate(
+            rows,
+            headers=(
+                "seed",
+                "epoch",
+                "coverage",
+                "hier_B",
+                "hier_B sampled",
+                "richness",
+                "dist_corr",
+                "at cap",
+                "c hier_B",
+                "c richness",
+                "c dist_corr",
+                "bar",
+            ),
+            tablefmt="github",
+        )
+    )
 
     print("\n== time and verdict per seed")
-    rows = [(run["seed"], f"{run['wall']:.2f}", f"{run['cpu']:.2f}", "yes" if not run["missed"] else "no: " + ", ".join(run["missed"])) for run in runs]
+    rows = [
+        (run["seed"], f"{run['wall']:.2f}", f"{run['cpu']:.2f}", "yes" if not run["missed"] else "no: " + ", ".join(run["missed"]))
+        for run in runs
+    ]
     print(tabulate(rows, headers=("seed", "wall s", "CPU s", f"bar held for the last {LASTING_EPOCHS} epochs"), tablefmt="github"))
     walls, cpus = [run["wall"] for run in runs], [run["cpu"] for run in runs]
     held = sum(not run["missed"] for run in runs)
-    print(f"\nwall: median {statistics.median(walls):.2f} s, max {max(walls):.2f} s   CPU: median {statistics.median(cpus):.2f} s, max {max(cpus):.2f} s")
+    print(
+        f"\nwall: median {statistics.median(walls):.2f} s, max {max(walls):.2f} s   "
+        f"CPU: median {statistics.median(cpus):.2f} s, max {max(cpus):.2f} s"
+    )
     print(f"lasting quality: {held}/{len(runs)} seeds   load average after: {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
 
 

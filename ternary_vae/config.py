@@ -77,9 +77,11 @@ class Rule:
         if isinstance(value, bool) or not isinstance(value, int if integer else (int, float)):
             return None
         number = value if integer else float(value)
-        if not math.isfinite(number) or number > self.high:
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        if not math.isfinite(number) or number > high:
             return None
-        if number < self.low or (self.low_open and number == self.low):
+        if number < low or (self.low_open and number == low):
             return None
         return number
 
@@ -224,7 +226,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
     _merge(copy.deepcopy(reference), checked, "config")  # unknown keys
     for dotted, rule in RULES.items():
         *parents, leaf = dotted.split(".")
-        section = checked
+        section: Any = checked
         for part in parents:
             section = section.get(part)
             if not isinstance(section, dict):

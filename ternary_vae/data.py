@@ -49,9 +49,7 @@ def sampling_weights(valuation: torch.Tensor, oversample: float) -> torch.Tensor
     return weights / weights.sum()
 
 
-def stratified_batches(
-    weights: torch.Tensor, batch_size: int, generator: torch.Generator
-) -> Iterator[torch.Tensor]:
+def stratified_batches(weights: torch.Tensor, batch_size: int, generator: torch.Generator) -> Iterator[torch.Tensor]:
     """One epoch (N_OPS samples, with replacement) of index batches drawn by `weights`."""
     drawn = torch.multinomial(weights, N_OPS, replacement=True, generator=generator)
     yield from drawn.split(batch_size)

@@ -71,4 +71,3 @@ def embed(
         noise = torch.randn(mu.shape, generator=generator, device=device, dtype=mu.dtype)
         latent = mu + noise * (0.5 * logvar).exp()
     return model.projection(latent)
-

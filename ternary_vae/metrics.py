@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
 from vaeaudit.ternary_vae import geometry
 from vaeaudit.ternary_vae.data import LEVEL_SIZES, N_OPS, three_adic_valuation
+
+if TYPE_CHECKING:
+    from vaeaudit.ternary_vae.model import TernaryVAE
 
 METRIC_NAMES = ("coverage", "hierarchy_A", "hierarchy_B", "richness", "r_v0", "r_v9", "dist_corr", "Q")
 DIAGNOSTIC_NAMES = ("hierarchy_B_sampled", "at_cap", "sigma_B")
@@ -137,11 +141,7 @@ def hierarchy(radius: torch.Tensor, valuation: torch.Tensor) -> float:
 def richness(radius: torch.Tensor, valuation: torch.Tensor) -> float:
     """Mean over levels with ≥ 2 members of the within-level variance of the radius
     (unbiased, as torch.var); 0 means every level collapsed onto a single radius."""
-    variances = [
-        radius[valuation == level].double().var().item()
-        for level, size in enumerate(LEVEL_SIZES)
-        if size >= 2
-    ]
+    variances = [radius[valuation == level].double().var().item() for level, size in enumerate(LEVEL_SIZES) if size >= 2]
     return sum(variances) / len(variances)
 
 
@@ -190,7 +190,7 @@ def _sampled(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + noise.to(mu.device, mu.dtype) * (0.5 * logvar).exp()
 
 
-def _coverage(model: torch.nn.Module, trits: torch.Tensor, mu_A: torch.Tensor) -> float:
+def _coverage(model: TernaryVAE, trits: torch.Tensor, mu_A: torch.Tensor) -> float:
     decoded = model.decoder(mu_A).argmax(dim=-1) - 1
     return (decoded == trits.long()).all(dim=-1).double().mean().item()
 
@@ -201,7 +201,7 @@ def fraction_at_cap(points: torch.Tensor, max_radius: float) -> float:
 
 
 @torch.no_grad()
-def encode_all(model: torch.nn.Module, trits: torch.Tensor) -> dict[str, torch.Tensor]:
+def encode_all(model: TernaryVAE, trits: torch.Tensor) -> dict[str, torch.Tensor]:
     """μ and log σ² of both encoders for `trits` in eval mode (one pass each, shared by
     both definition sets)."""
     was_training = model.training
@@ -214,7 +214,7 @@ def encode_all(model: torch.nn.Module, trits: torch.Tensor) -> dict[str, torch.T
 
 @torch.no_grad()
 def evaluate(
-    model: torch.nn.Module, trits: torch.Tensor, valuation: torch.Tensor, encodings: dict[str, torch.Tensor] | None = None
+    model: TernaryVAE, trits: torch.Tensor, valuation: torch.Tensor, encodings: dict[str, torch.Tensor] | None = None
 ) -> dict[str, float]:
     """vaeaudit-hyperbolic-v1 for `model` on all ops: METRIC_NAMES + DIAGNOSTIC_NAMES, floats.
 
@@ -224,24 +224,57 @@ def evaluate(
     `trits` may live on any device; metrics are computed on the CPU in float64.
     `encodings` (from `encode_all` for the same model and trits) saves the encoder passes.
     """
-    was_training = model.training
-    model.eval()
-    codes = encodings if encodings is not None else encode_all(model, trits)
-    points_B = model.projection(codes["mu_B"])
-    sampled_B = model.projection(_sampled(codes["mu_B"], codes["logvar_B"]))
-    metrics = {
-        "coverage": _coverage(model, trits, codes["mu_A"]),
-        **radial_metrics(model.projection(codes["mu_A"]).cpu(), points_B.cpu(), valuation.cpu(), model.curvature),
-        "hierarchy_B_sampled": hierarchy(geometry.poincare_radius(sampled_B.cpu().double(), c=model.curvature), valuation.cpu()),
-        "at_cap": fraction_at_cap(points_B.cpu(), model.max_radius),
-        "sigma_B": (0.5 * codes["logvar_B"]).exp().mean().item(),
-    }
-    model.train(was_training)
-    return {name: metrics[name] for name in (*METRIC_NAMES, *DIAGNOSTIC_NAMES)}
+    return evaluate_both(model, trits, valuation, encodings)[0]
 
 
 @torch.no_grad()
-def level_table(model: torch.nn.Module, trits: torch.Tensor, valuation: torch.Tensor) -> list[dict[str, float]]:
+def evaluate_canonical(
+    model: TernaryVAE, trits: torch.Tensor, valuation: torch.Tensor, encodings: dict[str, torch.Tensor] | None = None
+) -> dict[str, float]:
+    """original-canonical-v1 (see the module docstring) for `model` on all ops: METRIC_NAMES."""
+    return evaluate_both(model, trits, valuation, encodings)[1]
+
+
+@torch.no_grad()
+def evaluate_both(
+    model: TernaryVAE, trits: torch.Tensor, valuation: torch.Tensor, encodings: dict[str, torch.Tensor] | None = None
+) -> tuple[dict[str, float], dict[str, float]]:
+    """(vaeaudit-hyperbolic-v1, original-canonical-v1) sharing the encoder passes, the
+    coverage decode and the one fixed sample of encoder B."""
+    was_training = model.training
+    model.eval()
+    codes = encodings if encodings is not None else encode_all(model, trits)
+    valuation = valuation.cpu()
+    coverage = _coverage(model, trits, codes["mu_A"])
+    points_B = model.projection(codes["mu_B"]).cpu()
+    sampled_A = model.projection(_sampled(codes["mu_A"], codes["logvar_A"])).cpu()
+    sampled_B = model.projection(_sampled(codes["mu_B"], codes["logvar_B"])).cpu()
+    ours = {
+        "coverage": coverage,
+        **radial_metrics(model.projection(codes["mu_A"]).cpu(), points_B, valuation, model.curvature),
+        "hierarchy_B_sampled": hierarchy(geometry.poincare_radius(sampled_B.double(), c=model.curvature), valuation),
+        "at_cap": fraction_at_cap(points_B, model.max_radius),
+        "sigma_B": (0.5 * codes["logvar_B"]).exp().mean().item(),
+    }
+    radius_A, radius_B = canonical_radius(sampled_A, model.curvature), canonical_radius(sampled_B, model.curvature)
+    hierarchy_B = hierarchy(radius_B, valuation)
+    correlation = canonical_dist_corr(sampled_B)
+    canonical = {
+        "coverage": coverage,
+        "hierarchy_A": hierarchy(radius_A, valuation),
+        "hierarchy_B": hierarchy_B,
+        "richness": canonical_richness(radius_B, valuation),
+        "r_v0": radius_B[valuation == 0].double().mean().item(),
+        "r_v9": radius_B[valuation == 9].double().mean().item(),
+        "dist_corr": correlation,
+        "Q": quality_score(correlation, hierarchy_B),
+    }
+    model.train(was_training)
+    return {name: ours[name] for name in (*METRIC_NAMES, *DIAGNOSTIC_NAMES)}, canonical
+
+
+@torch.no_grad()
+def level_table(model: TernaryVAE, trits: torch.Tensor, valuation: torch.Tensor) -> list[dict[str, float]]:
     """Per valuation level: op count and min/mean/max/unbiased variance of the Poincaré
     radius of encoder B's means (what the rich-hierarchy loss shapes)."""
     was_training = model.training
@@ -252,7 +285,16 @@ def level_table(model: torch.nn.Module, trits: torch.Tensor, valuation: torch.Te
     for level in range(len(LEVEL_SIZES)):
         members = radius[valuation.cpu() == level]
         spread = members.var().item() if len(members) > 1 else 0.0
-        rows.append({"v": level, "ops": len(members), "min": members.min().item(), "mean": members.mean().item(), "max": members.max().item(), "var": spread})
+        rows.append(
+            {
+                "v": level,
+                "ops": len(members),
+                "min": members.min().item(),
+                "mean": members.mean().item(),
+                "max": members.max().item(),
+                "var": spread,
+            }
+        )
     return rows
 
 
@@ -293,31 +335,3 @@ def canonical_dist_corr(points: torch.Tensor) -> float:
     ops, level_gap_ranks = _canonical_pairs()
     euclidean = torch.nn.functional.pdist(points[ops].double())
     return _pearson(average_ranks(euclidean), level_gap_ranks)
-
-
-@torch.no_grad()
-def evaluate_canonical(
-    model: torch.nn.Module, trits: torch.Tensor, valuation: torch.Tensor, encodings: dict[str, torch.Tensor] | None = None
-) -> dict[str, float]:
-    """original-canonical-v1 (see the module docstring) for `model` on all ops: METRIC_NAMES."""
-    was_training = model.training
-    model.eval()
-    codes = encodings if encodings is not None else encode_all(model, trits)
-    valuation = valuation.cpu()
-    points_A = model.projection(_sampled(codes["mu_A"], codes["logvar_A"])).cpu()
-    points_B = model.projection(_sampled(codes["mu_B"], codes["logvar_B"])).cpu()
-    radius_A, radius_B = canonical_radius(points_A, model.curvature), canonical_radius(points_B, model.curvature)
-    hierarchy_B = hierarchy(radius_B, valuation)
-    correlation = canonical_dist_corr(points_B)
-    metrics = {
-        "coverage": _coverage(model, trits, codes["mu_A"]),
-        "hierarchy_A": hierarchy(radius_A, valuation),
-        "hierarchy_B": hierarchy_B,
-        "richness": canonical_richness(radius_B, valuation),
-        "r_v0": radius_B[valuation == 0].double().mean().item(),
-        "r_v9": radius_B[valuation == 9].double().mean().item(),
-        "dist_corr": correlation,
-        "Q": quality_score(correlation, hierarchy_B),
-    }
-    model.train(was_training)
-    return metrics

@@ -30,7 +30,7 @@ ACTIVATIONS = {"relu": nn.ReLU, "silu": nn.SiLU, "gelu": nn.GELU}
 def _mlp(sizes: list[int], activation: str, layer_norm: bool, dropout: float) -> nn.Sequential:
     """Linear layers through `sizes`, each followed by [LayerNorm,] activation [, dropout]."""
     layers: list[nn.Module] = []
-    for width_in, width_out in zip(sizes, sizes[1:]):
+    for width_in, width_out in zip(sizes, sizes[1:], strict=False):
         layers.append(nn.Linear(width_in, width_out))
         if layer_norm:
             layers.append(nn.LayerNorm(width_out))

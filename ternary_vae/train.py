@@ -8,7 +8,7 @@ phase; a phase differs only in what it trains, its loss (`coverage_terms`,
 Phase 1 trains encoder A and the decoder as a VAE until every one of the 19,683 ops
 decodes exactly. Phase 2 freezes them (so coverage cannot drop) and trains encoder B,
 its variance included, and the ball projection: the rich-hierarchy losses place the
-radii of sampled z = μ + ε·σ in one band per valuation level, the p-adic geodesic loss
+radii of both μ and a sample z = μ + ε·σ in one band per valuation level, the p-adic geodesic loss
 arranges the directions, and a KL term with a warm-up keeps σ_B a real posterior width.
 Phase 2 runs a fixed cosine schedule: it never stops on the quality thresholds, so the
 last epochs show what the model holds. Per-op radius targets are refreshed from a full
@@ -47,7 +47,7 @@ from vaeaudit.ternary_vae.metrics import (
     METRICS_SPEC,
     encode_all,
     evaluate,
-    evaluate_canonical,
+    evaluate_both,
     level_table,
 )
 from vaeaudit.ternary_vae.model import TernaryVAE, build_model
@@ -59,7 +59,18 @@ CEILING_TOLERANCE = 1e-6  # hierarchy below HIERARCHY_CEILING by more than this 
 QUALITY = {"hierarchy_B": -0.8320, "richness": 0.00787}
 # What `train(resume=True)` reads from latest.pt (see `checkpoint`).
 RESUME_KEYS = frozenset(
-    {"epoch", "phase", "phase_epoch", "phase_done", "model_state_dict", "optimizer_state_dict", "config", "best", "rng_state", "torch_rng_state"}
+    {
+        "epoch",
+        "phase",
+        "phase_epoch",
+        "phase_done",
+        "model_state_dict",
+        "optimizer_state_dict",
+        "config",
+        "best",
+        "rng_state",
+        "torch_rng_state",
+    }
 )
 
 
@@ -146,8 +157,10 @@ def train(
     Raises TrainingDiverged on a non-finite loss and ConfigError for an unusable device;
     KeyboardInterrupt is caught, latest.pt is saved and the result has `interrupted=True`.
     """
+    if config is None and not resume:
+        raise ValueError("a new run needs a config (config.resolve_config())")
     checkpoint = _open_run_folder(run_dir, resume)
-    config = validate(checkpoint["config"] if checkpoint is not None else config)
+    config = validate(checkpoint["config"] if checkpoint is not None else config or {})
     try:
         run = _start_run(config, run_dir, checkpoint, on_epoch)
     except ConfigError:
@@ -202,7 +215,7 @@ def run_phase(run: Run, phase: str) -> None:
             terms = coverage_terms(run, index, plan) if phase == "coverage" else hierarchy_terms(run, index, plan)
             _check_finite(run, terms)
             optimizer.zero_grad(set_to_none=True)
-            sum(terms.values()).backward()
+            _total(terms).backward()
             optimizer.step()
             _accumulate(totals, terms, len(index))
         _finish_epoch(run, optimizer, _averages(totals), plan)
@@ -239,16 +252,32 @@ def coverage_terms(run: Run, index: torch.Tensor, plan: dict[str, Any]) -> dict[
 
 
 def hierarchy_terms(run: Run, index: torch.Tensor, plan: dict[str, Any]) -> dict[str, torch.Tensor]:
-    """Phase 2 loss on encoder B's sampled z: the weighted terms with a non-zero weight."""
+    """Phase 2 loss of encoder B: the weighted terms with a non-zero weight.
+
+    The mean and spread terms average over the posterior mean μ and a sample
+    z = μ + ε·σ, so both the means (what `hierarchy_B` measures) and the samples (what
+    the original system measured) sit in their bands, and the spread term's squared error
+    on samples bounds σ; the separation hinge holds the means only (on samples it pushed
+    every level's edge ops inward and cost richness); the geodesic loss sees the sample's
+    direction; the KL term keeps σ from collapsing to 0.
+    """
     settings = run.config["hierarchy"]
     device_index = index.to(run.device)
     mu, logvar = run.model.encoder_B(run.trits[device_index])
+    _, mean_radius = run.model.projection.polar(mu)
     direction, radius = run.model.projection.polar(_sample(run, mu, logvar))
     batch_valuation = run.valuation[index].to(run.device)
-    rich = losses.rich_hierarchy_loss(radius, batch_valuation, plan["quantile"][index].to(run.device), run.bands)
+    quantile = plan["quantile"][index].to(run.device)
+    on_mean = losses.rich_hierarchy_loss(mean_radius, batch_valuation, quantile, run.bands)
+    on_sample = losses.rich_hierarchy_loss(radius, batch_valuation, quantile, run.bands)
+    rich = {"mean": (on_mean["mean"] + on_sample["mean"]) / 2.0, "spread": (on_mean["spread"] + on_sample["spread"]) / 2.0}
+    rich["separation"] = on_mean["separation"]
     terms = {name: settings[f"{name}_weight"] * value for name, value in rich.items() if settings[f"{name}_weight"] > 0}
     if settings["radial_weight"] > 0:
-        terms["radial"] = settings["radial_weight"] * losses.radial_loss(radius, batch_valuation, run.bands)
+        radial = (
+            losses.radial_loss(mean_radius, batch_valuation, run.bands) + losses.radial_loss(radius, batch_valuation, run.bands)
+        ) / 2.0
+        terms["radial"] = settings["radial_weight"] * radial
     if settings["geodesic_weight"] > 0:
         geodesic = losses.padic_geodesic_loss(direction, radius, device_index, run.model.curvature)
         terms["geodesic"] = settings["geodesic_weight"] * geodesic
@@ -263,8 +292,7 @@ def _finish_epoch(run: Run, optimizer: torch.optim.Optimizer, loss_terms: dict[s
     resume makes the same one)."""
     state, model = run.state, run.model
     run.encodings = encode_all(model, run.trits)
-    metrics = evaluate(model, run.trits, run.valuation, run.encodings)
-    canonical = evaluate_canonical(model, run.trits, run.valuation, run.encodings)
+    metrics, canonical = evaluate_both(model, run.trits, run.valuation, run.encodings)
     state.epoch += 1
     state.phase_epoch += 1
     reached_goal = state.phase == "coverage" and metrics["coverage"] == 1.0
@@ -324,8 +352,7 @@ def _checkpoint(run: Run, optimizer: torch.optim.Optimizer, metrics: dict[str, f
 
 def _check_finite(run: Run, terms: dict[str, torch.Tensor]) -> None:
     """The NaN guard: stop with the epoch, every term's value and the last good checkpoint."""
-    total = sum(terms.values())
-    if not torch.isfinite(total):
+    if not torch.isfinite(_total(terms)):
         named = ", ".join(f"{name}={value.item():.6g}" for name, value in terms.items())
         last_good = run.latest_path if run.latest_path.exists() else "none yet"
         raise TrainingDiverged(
@@ -352,7 +379,10 @@ def resolve_device(name: str) -> torch.device:
 
 
 def _start_run(
-    config: dict[str, Any], run_dir: Path, checkpoint: dict[str, Any] | None, on_epoch: Callable[[dict[str, Any], dict[str, Any]], None] | None
+    config: dict[str, Any],
+    run_dir: Path,
+    checkpoint: dict[str, Any] | None,
+    on_epoch: Callable[[dict[str, Any], dict[str, Any]], None] | None,
 ) -> Run:
     """Determinism, data, model and state (fresh, or restored from `checkpoint`)."""
     device = resolve_device(config["device"])
@@ -360,6 +390,7 @@ def _start_run(
     torch.manual_seed(config["seed"])
     valuation = valuations()
     model = build_model(config)
+    low, high = losses.level_bands(config["hierarchy"], ModelConfig.from_mapping(config["model"]).max_dist0)
     run = Run(
         config=config,
         run_dir=run_dir,
@@ -368,7 +399,7 @@ def _start_run(
         trits=all_operations().to(device),
         valuation=valuation,
         weights=sampling_weights(valuation, config["data"]["oversample"]),
-        bands=tuple(edge.to(device) for edge in losses.level_bands(config["hierarchy"], ModelConfig.from_mapping(config["model"]).max_dist0)),
+        bands=(low.to(device), high.to(device)),
         generator=torch.Generator().manual_seed(config["seed"]),
         state=RunState(),
         records=[],
@@ -379,7 +410,9 @@ def _start_run(
         model.load_state_dict(checkpoint["model_state_dict"])
         run.generator.set_state(checkpoint["rng_state"])
         torch.set_rng_state(checkpoint["torch_rng_state"])
-        run.state = RunState(**{key: checkpoint[key] for key in ("phase", "phase_epoch", "phase_done", "epoch")}, best=dict(checkpoint["best"]))
+        run.state = RunState(
+            **{key: checkpoint[key] for key in ("phase", "phase_epoch", "phase_done", "epoch")}, best=dict(checkpoint["best"])
+        )
         run.optimizer_state = checkpoint["optimizer_state_dict"]
         run.records = _read_records(run_dir / "metrics.jsonl", run.state.epoch)
         run.started -= run.records[-1]["elapsed_s"] if run.records else 0.0
@@ -410,9 +443,7 @@ def _summarise(run: Run, result: RunResult) -> None:
 
 def quality_reached(metrics: dict[str, float]) -> bool:
     """Full coverage, hierarchy_B and richness at the published bar (QUALITY)."""
-    return (
-        metrics["coverage"] == 1.0 and metrics["hierarchy_B"] <= QUALITY["hierarchy_B"] and metrics["richness"] >= QUALITY["richness"]
-    )
+    return metrics["coverage"] == 1.0 and metrics["hierarchy_B"] <= QUALITY["hierarchy_B"] and metrics["richness"] >= QUALITY["richness"]
 
 
 # ----------------------------------------------------------------------------- TensorBoard
@@ -457,10 +488,12 @@ def _log_hparams(run: Run) -> None:
         return
     flat: dict[str, Any] = {}
     for section, values in run.config.items():
-        for key, value in (values.items() if isinstance(values, dict) else [("", values)]):
+        for key, value in values.items() if isinstance(values, dict) else [("", values)]:
             flat[f"{section}.{key}" if key else section] = value if isinstance(value, (int, float, str, bool)) else str(value)
     last = run.records[-1]
-    final = {f"final/{name}": last[name] for name in METRIC_NAMES} | {f"final_canonical/{name}": value for name, value in last["canonical"].items()}
+    final = {f"final/{name}": last[name] for name in METRIC_NAMES} | {
+        f"final_canonical/{name}": value for name, value in last["canonical"].items()
+    }
     run.tensorboard.add_hparams(flat, final, run_name=".")
 
 
@@ -514,7 +547,9 @@ def _open_run_folder(run_dir: Path, resume: bool) -> dict[str, Any] | None:
             raise RunFolderError(f"nothing to resume: {run_dir} finished at epoch {checkpoint['epoch']}")
         return checkpoint
     if run_dir.exists() and any(run_dir.iterdir()):
-        raise RunFolderError(f"run folder {run_dir} already exists and is not empty; pass --resume to continue it or choose another --run-name")
+        raise RunFolderError(
+            f"run folder {run_dir} already exists and is not empty; pass --resume to continue it or choose another --run-name"
+        )
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -544,6 +579,14 @@ def _read_records(path: Path, up_to_epoch: int) -> list[dict[str, Any]]:
 def _cosine(epoch: int, epochs: int, start: float, end: float) -> float:
     """Learning rate for a 0-based epoch on a cosine from `start` down to `end`."""
     return end + (start - end) * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+
+def _total(terms: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The loss: the sum of its (already weighted) terms."""
+    total, *rest = terms.values()
+    for term in rest:
+        total = total + term
+    return total
 
 
 def _accumulate(totals: dict[str, float], terms: dict[str, torch.Tensor], count: int) -> None:

@@ -52,7 +52,12 @@ def _summary(result: Any) -> str:
 
     best = result.best or {}
     rows = [
-        (name, f"{result.metrics[name]:.5f}", f"{result.canonical[name]:.5f}" if name in result.canonical else "-", f"{best[name]:.5f}" if name in best else "-")
+        (
+            name,
+            f"{result.metrics[name]:.5f}",
+            f"{result.canonical[name]:.5f}" if name in result.canonical else "-",
+            f"{best[name]:.5f}" if name in best else "-",
+        )
         for name in (*METRIC_NAMES, *DIAGNOSTIC_NAMES)
     ]
     for phase, epochs in result.epochs.items():
@@ -72,9 +77,26 @@ def _run_name(value: str | None) -> str:
 
 
 @click.command()
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="YAML file overriding some of the defaults (see ternary_vae/defaults.yaml).")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override one config key, e.g. --set hierarchy.lr=0.001 (repeatable; applied after --config).")
-@click.option("--save-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"), show_default=True, help="Folder that holds one sub-folder per run.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="YAML file overriding some of the defaults (see ternary_vae/defaults.yaml).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override one config key, e.g. --set hierarchy.lr=0.001 (repeatable; applied after --config).",
+)
+@click.option(
+    "--save-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Folder that holds one sub-folder per run.",
+)
 @click.option("--run-name", help="Name of the run folder [default: ternary_<date>-<time>]; required with --resume.")
 @click.option("--resume", is_flag=True, help="Continue <save-dir>/<run-name> from its latest.pt with its saved config.")
 @click.option(
@@ -84,7 +106,13 @@ def _run_name(value: str | None) -> str:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; only errors.")
 def train(
-    config_file: Path | None, overrides: tuple[str, ...], save_dir: Path, run_name: str | None, resume: bool, device: str | None, quiet: bool
+    config_file: Path | None,
+    overrides: tuple[str, ...],
+    save_dir: Path,
+    run_name: str | None,
+    resume: bool,
+    device: str | None,
+    quiet: bool,
 ) -> None:
     """Train the ternary VAE: coverage first, then the radial hierarchy.
 
@@ -104,7 +132,8 @@ def train(
     run_dir = save_dir / _run_name(run_name)
 
     from vaeaudit.ternary_vae.config import ConfigError, resolve_config
-    from vaeaudit.ternary_vae.train import RunFolderError, TrainingDiverged, train as run_training
+    from vaeaudit.ternary_vae.train import RunFolderError, TrainingDiverged
+    from vaeaudit.ternary_vae.train import train as run_training
 
     try:
         config = None if resume else resolve_config(config_file, overrides)

@@ -19,9 +19,9 @@ def short_config():
     return resolve_config(overrides=SHORT_OVERRIDES)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def finished_run(tmp_path_factory):
-    """One uninterrupted short run, shared by the tests that only read its outputs."""
+    """One uninterrupted short run, shared by every test that only reads its outputs."""
     from vaeaudit.ternary_vae.config import resolve_config
     from vaeaudit.ternary_vae.train import train
 

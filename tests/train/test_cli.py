@@ -112,7 +112,9 @@ def test_ctrl_c_saves_latest_and_resume_finishes_the_run(tmp_path, monkeypatch, 
 
     with monkeypatch.context() as patch:
         patch.setattr("vaeaudit.commands.train.StatusLine.__call__", interrupt)
-        stopped = CliRunner().invoke(main, short_args(tmp_path, "--run-name", "stop", "--set", "coverage.max_epochs=2", "--set", "hierarchy.max_epochs=1"))
+        stopped = CliRunner().invoke(
+            main, short_args(tmp_path, "--run-name", "stop", "--set", "coverage.max_epochs=2", "--set", "hierarchy.max_epochs=1")
+        )
     assert stopped.exit_code == 130
     assert "Interrupted" in stopped.output and "--resume" in stopped.output
     assert torch.load(tmp_path / "stop" / "latest.pt", weights_only=True)["epoch"] == 2

@@ -1,5 +1,6 @@
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaeaudit.ternary_vae.config import RULES, ConfigError, default_config, parse_override, resolve_config, validate
 

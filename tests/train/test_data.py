@@ -1,5 +1,6 @@
 import torch
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaeaudit.ternary_vae.data import (
     LEVEL_SIZES,
@@ -51,6 +52,6 @@ def test_stratified_batches_cover_one_epoch_and_follow_the_seed():
     first = list(stratified_batches(weights, 1000, torch.Generator().manual_seed(3)))
     again = list(stratified_batches(weights, 1000, torch.Generator().manual_seed(3)))
     assert sum(len(batch) for batch in first) == N_OPS
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     drawn = torch.cat(first)
     assert (valuations()[drawn] >= 5).sum() > 100  # 81 such ops; uniform sampling would draw ~81

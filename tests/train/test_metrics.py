@@ -2,7 +2,8 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vaeaudit.ternary_vae import geometry
 from vaeaudit.ternary_vae.data import LEVEL_SIZES, N_OPS, valuations
@@ -60,7 +61,7 @@ def test_q_weights_hierarchy_by_one_and_a_half():
 @given(st.lists(st.integers(min_value=-5, max_value=5), min_size=1, max_size=40))
 def test_average_ranks_give_ties_the_mean_rank(values):
     ranks = average_ranks(torch.tensor(values, dtype=torch.float64)).tolist()
-    for value, rank in zip(values, ranks):
+    for value, rank in zip(values, ranks, strict=True):
         below = sum(other < value for other in values)
         equal = sum(other == value for other in values)
         assert rank == pytest.approx(below + (equal + 1) / 2)

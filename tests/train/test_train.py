@@ -180,14 +180,18 @@ def test_a_new_run_ending_before_its_first_checkpoint_leaves_no_folder(short_con
     assert (keep / "notes.txt").read_text() == "mine"
 
 
-def test_phase_2_trains_encoder_B_and_its_variance_and_leaves_A_and_the_decoder_alone(finished_run, short_config, tmp_path):
-    run_dir, _ = finished_run
+def test_phase_2_trains_encoder_B_and_its_variance_and_leaves_A_and_the_decoder_alone(short_config, tmp_path):
+    config = {**short_config, "coverage": {**short_config["coverage"], "max_epochs": 2}}
+    config["hierarchy"] = {**short_config["hierarchy"], "max_epochs": 1}
+
     def stop_after_phase_1(record, config):
-        if record["phase"] == "coverage" and record["coverage"] == 1.0:
+        if record["phase"] == "coverage" and record["phase_epoch"] == 2:
             raise KeyboardInterrupt
 
-    train(short_config, tmp_path / "phase1", on_epoch=stop_after_phase_1)
-    before = torch.load(tmp_path / "phase1" / "latest.pt", weights_only=True)["model_state_dict"]
+    run_dir = tmp_path / "phases"
+    assert train(config, run_dir, on_epoch=stop_after_phase_1).interrupted
+    before = torch.load(run_dir / "latest.pt", weights_only=True)["model_state_dict"]
+    train(None, run_dir, resume=True)
     after = torch.load(run_dir / "latest.pt", weights_only=True)["model_state_dict"]
     assert before["encoder_B.logvar.weight"].shape == after["encoder_B.logvar.weight"].shape
     assert not torch.equal(before["encoder_B.logvar.weight"], after["encoder_B.logvar.weight"])
@@ -205,6 +209,11 @@ def test_device_choice_is_checked_and_recorded(short_config, tmp_path, monkeypat
     with pytest.raises(ConfigError, match="cuda was asked for"):
         train({**short_config, "device": "cuda"}, tmp_path / "gpu")
     assert not (tmp_path / "gpu").exists()  # nothing left behind: the name can start again
+
+
+def two_epochs(config):
+    """One epoch per phase: enough for everything that is logged once per epoch."""
+    return {**config, "coverage": {**config["coverage"], "max_epochs": 1}, "hierarchy": {**config["hierarchy"], "max_epochs": 1}}
 
 
 class RecordingWriter:
@@ -232,7 +241,7 @@ def test_tensorboard_gets_scalars_per_epoch_the_level_table_and_hparams(short_co
     writer = RecordingWriter()
     opened = []
     monkeypatch.setattr(trainer, "_tensorboard_writer", lambda run_dir, first_step: opened.append(first_step) or writer)
-    config = {**short_config, "hierarchy": {**short_config["hierarchy"], "max_epochs": 1}}
+    config = two_epochs(short_config)
     train(config, tmp_path / "tb")
     epochs = len(records(tmp_path / "tb"))
     assert opened == [1] and writer.closed
@@ -255,6 +264,5 @@ def test_without_the_tensorboard_package_nothing_is_logged_or_required(short_con
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_tensorboard)
-    config = {**short_config, "hierarchy": {**short_config["hierarchy"], "max_epochs": 1}}
-    train(config, tmp_path / "plain")
+    train(two_epochs(short_config), tmp_path / "plain")
     assert not (tmp_path / "plain" / "tensorboard").exists()
