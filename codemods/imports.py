@@ -20,9 +20,6 @@ from libcst.metadata import Assignment, ImportAssignment, Scope
 from vaeaudit.scan.names import dotted
 from vaeaudit.codemods.outcome import Refused
 
-TORCH = "torch"
-
-
 class ImportResolver:
     """Answers "what do I write to call X here?" and records the imports the answers rely on."""
 
@@ -59,25 +56,26 @@ class ImportResolver:
         """Refuse when `reference` means something else at `call` (a local, a parameter, a later def)."""
         self._require_not_shadowed(call, reference)
 
-    def torch_module(self, call: cst.CSTNode) -> str:
-        """The name the torch module is bound to at `call` ("torch", "th", ...)."""
-        reference = self._existing_reference(None, TORCH)
+    def module(self, call: cst.CSTNode, name: str) -> str:
+        """The name module `name` (torch, numpy) is bound to at `call` ("torch", "th", "np" ...)."""
+        reference = self._existing_reference(None, name)
         if reference is None:
-            self._require_free(TORCH, "import torch")
-            reference = TORCH
+            self._require_free(name, f"import {name}")
+            reference = name
         self._require_not_shadowed(call, reference)
         return reference
 
     def add_imports(self, module: cst.Module, needed: list[tuple[str | None, str]]) -> cst.Module:
-        """`module` plus the imports in `needed` ((module, name), or (None, "torch")) not already present.
+        """`module` plus the imports in `needed` ((module, name), or (None, "torch") for `import torch`) not already present.
 
         A name is merged into an existing `from module import ...` when there is one.
         """
         missing = [(m, n) for m, n in dict.fromkeys(needed) if self._existing_reference(m, n) is None]
         body = list(module.body)
         new_statements: list[cst.BaseStatement] = []
-        if (None, TORCH) in missing:
-            new_statements.append(cst.parse_statement("import torch\n"))
+        for module_name, name in missing:
+            if module_name is None:
+                new_statements.append(cst.parse_statement(f"import {name}\n"))
         for module_name in dict.fromkeys(m for m, _ in missing if m is not None):
             names = sorted((n for m, n in missing if m == module_name), key=str.lower)
             if not _merge_into_existing(body, module_name, names):

@@ -41,10 +41,6 @@ DISTANCE = "poincare_distance"
 RADIUS = "poincare_radius"
 DISTANCE_MATRIX = "poincare_distance_matrix"
 THRESHOLD = "euclidean_to_hyperbolic_radius"
-NUMPY_REASON = (
-    "numpy operands go through torch.as_tensor(...) and back with .numpy(): integer arrays or "
-    "lists would fail, and a Python float result becomes a 0-d array"
-)
 _X, _Y = "__vaeaudit_x__", "__vaeaudit_y__"
 # This tool's geometry (its signature is known: `c=`, `keepdim=`).
 OWN_GEOMETRY = ("vaeaudit.geometry", "vaeaudit.ternary_vae.geometry")
@@ -123,7 +119,8 @@ class _Planner:
         plan = self._shape(hint, node)
         self._check_comments(node, plan.operands.values())
         reference = self._geometry(node, plan)
-        torch_name = self.imports.torch_module(node) if "{torch}" in plan.template else None
+        torch_name = self.imports.module(node, "torch") if "{torch}" in plan.template else None
+        numpy_name = self.imports.module(node, "numpy") if "{numpy}" in plan.template else None
         curvature = find_curvature(
             node, plan.operands[_X], self.options.curvature_expressions, Meta(self.parents, self.scopes)
         )
@@ -141,9 +138,8 @@ class _Planner:
             )
         if plan.imports[0][1] != DISTANCE_MATRIX:
             self._convert_thresholds(node, plan, c)
-        if torch_name is not None:
-            plan.imports.append((None, "torch"))
-        for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{c}", c)):
+        plan.imports += [(None, module) for module, name in (("torch", torch_name), ("numpy", numpy_name)) if name]
+        for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{numpy}", numpy_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
         return node, plan
 
@@ -221,8 +217,9 @@ class _Planner:
                 raise Refused("out= cannot be kept: poincare_distance returns a new tensor; fix it by hand")
             reasons.append(f"{keyword}= would be dropped by the rewrite")
         numpy = hint.backend == "numpy"
-        x = f"{{torch}}.as_tensor({_X})" if numpy else _X
-        y = f"{{torch}}.as_tensor({_Y})" if numpy else _Y
+        # numpy in, numpy out: the array's own dtype, and `[()]` turns a 0-d result into the numpy scalar np.linalg.norm gives.
+        x = f"{{torch}}.as_tensor({{numpy}}.asarray({_X}))" if numpy else _X
+        y = f"{{torch}}.as_tensor({{numpy}}.asarray({_Y}))" if numpy else _Y
         keep = hint.keepdim is not None and safety.is_true(hint.keepdim)
         keepdim = "{keepdim}" if hint.keepdim is not None else ""
         suffix = ""
@@ -231,7 +228,7 @@ class _Planner:
         elif function in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS:
             if function in NORMS:
                 moved = safety.moved_dim(hint.dim)
-                if moved is not None and not numpy:
+                if moved is not None:
                     # Same result for any rank: move the reduced dim last, put it back as keepdim did.
                     x, y = f"{x}.movedim({moved}, -1)", f"{y}.movedim({moved}, -1)"
                     keepdim, suffix = "", f".unsqueeze({moved})" if keep else ""
@@ -246,8 +243,7 @@ class _Planner:
         else:
             raise Refused(f"no Poincaré rewrite is known for {function}")
         if numpy:
-            reasons.append(NUMPY_REASON)
-            template += ".numpy()"
+            template += ".numpy()[()]"
         return _Plan(template, operands, [(self.options.poincare_import, name)], reasons, keepdim=hint.keepdim if keepdim else None)
 
     def _operand(self, node: cst.CSTNode, text: str) -> cst.BaseExpression:

@@ -122,10 +122,18 @@ def test_converted_thresholds_decide_as_the_euclidean_ones() -> None:
     assert torch.equal(fixed("threshold_literal_converted")["shell_mask"](mu, 1.0), expected)
 
 
-def test_numpy_fix_returns_numpy_radii() -> None:
-    result = fixed("unsafe_numpy_norm")["radii"](MU, C)
-    assert isinstance(result, np.ndarray)
-    np.testing.assert_allclose(result, RADIUS.numpy(), rtol=1e-12)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_numpy_fix_returns_numpy_radii_of_the_arrays_dtype(dtype: torch.dtype) -> None:
+    module = fixed("numpy_norm_radius")
+    mu = MU.to(dtype)
+    expected = oracle_radius(exp_map_zero(mu, c=C).double(), C).numpy()
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    for result in (module["radii"](mu, C), module["radii_by_column"](mu, C)):
+        assert isinstance(result, np.ndarray) and result.dtype == mu.numpy().dtype
+        np.testing.assert_allclose(result, expected, rtol=tolerance)
+    one = module["radii"](mu[0], C)  # one point: a numpy scalar, as np.linalg.norm gives
+    assert type(one) is type(np.linalg.norm(mu[0].numpy(), axis=-1))
+    np.testing.assert_allclose(one, expected[0], rtol=tolerance)
 
 
 def test_fixed_distances_are_poincare_distances() -> None:
