@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import libcst as cst
-from libcst.metadata import Assignment, Scope
+from libcst.metadata import Assignment, ClassScope, Scope
 
 from vaeaudit.scan.names import dotted, last_name
 
@@ -31,6 +31,17 @@ BALL_CLASSES = {"PoincareBall", "PoincareBallExact"}
 STEREOGRAPHIC_CLASSES = {"Stereographic", "StereographicExact"}
 # Producers of ball points whose curvature keyword tells the operand's curvature.
 PRODUCER_KEYWORDS = ("c", "curvature", "k")
+# Where research code keeps the curvature besides the configured expressions: the key names it.
+WHERE_CONFIGS_KEEP_IT = (
+    "self.config.curvature",
+    "self.cfg.curvature",
+    "self.args.curvature",
+    "self.model.curvature",
+    "config.curvature",
+    "cfg.curvature",
+    "args.curvature",
+    "model.curvature",
+)
 TENSOR_WRAPPERS = {"Parameter", "tensor", "as_tensor", "float", "Tensor", "full", "ones"}
 
 
@@ -64,11 +75,22 @@ def find_curvature(
         found = _from_manifold(klass)
         if found is not None:
             return found
-    for expression in expressions:
+    for expression in (*expressions, *WHERE_CONFIGS_KEEP_IT, *_named_curvatures(call, meta)):
         found = _from_expression(call, expression, klass, meta)
         if found is not None:
             return found
     return None
+
+
+def _named_curvatures(call: cst.CSTNode, meta: Meta) -> list[str]:
+    """Names visible at the call that say they hold a curvature (curvature_value, CURVATURE ...), innermost first."""
+    names: list[str] = []
+    scope = meta.scopes.get(call)
+    while scope is not None:
+        if not isinstance(scope, ClassScope):  # a class body's names are not visible in its methods
+            names += sorted({a.name for a in scope.assignments if isinstance(a, Assignment) and _names_curvature(a.name)} - set(names))
+        scope = None if scope is scope.globals else scope.parent
+    return names
 
 
 def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:

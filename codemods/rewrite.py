@@ -134,7 +134,8 @@ class _Planner:
             c = repr(self.options.default_curvature)
             plan.reasons.append(
                 f"no curvature in scope (tried the operand's producer, a manifold attribute, "
-                f"{', '.join(self.options.curvature_expressions)}); the default c={c} may be wrong"
+                f"{', '.join(self.options.curvature_expressions)}, config keys and names that say curvature); "
+                f"the default c={c} may be wrong (set default-curvature in the configuration to state it)"
             )
         if plan.imports[0][1] != DISTANCE_MATRIX:
             self._convert_thresholds(node, plan, c)

@@ -203,3 +203,38 @@ def test_uses_of_the_result(finding_at, statement, status, expected):
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert outcome.status == status
     assert expected in (code if status == FIXED else outcome.reasons[0])
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("CURVATURE = 0.5\ndef f(z):\n", "c=CURVATURE"),
+        ("class M:\n    def __init__(self, config):\n        self.config = config\n    def f(self, z):\n", "c=self.config.curvature"),
+        ("def f(z, model):\n", "c=model.curvature"),
+        ("def f(z, curvature_value: float):\n", "c=curvature_value"),
+    ],
+)
+def test_curvature_where_research_code_keeps_it(finding_at, setup, expected):
+    indent = "        " if setup.startswith("class") else "    "
+    source = f"import torch\n{setup}{indent}return torch.norm(z, dim=-1)\n"
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == FIXED, outcome.reasons
+    assert f"poincare_radius(z, {expected})" in code and expected.partition("=")[2] in outcome.note
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        "def f(z, heads):\n    for c in range(heads):\n",
+        "c = 'tab:blue'\ndef f(z):\n",
+        "def c():\n    return 1.0\ndef f(z):\n",
+        "def f(z, c):\n",  # an untyped `c` may be a pytest fixture or a channel count
+        "class M:\n    def __init__(self, channels):\n        self.c = channels\n    def f(self, z):\n",
+        "def f(z, k: float):\n",
+    ],
+)
+def test_names_that_are_not_a_curvature_leave_the_fix_unsafe(finding_at, setup):
+    indent = "        " if setup.startswith(("class", "def f(z, heads)")) else "    "
+    source = f"import torch\n{setup}{indent}return torch.norm(z, dim=-1)\n"
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == UNSAFE and code == source and "no curvature in scope" in outcome.reasons[-1]
