@@ -1,4 +1,4 @@
-"""Benchmark `vaeaudit scan` against TorchFix on the installed torch package's own sources.
+"""Benchmark `vaeaudit scan` against TorchFix: torch's own sources, a research-like tree, pathological files.
 
 Both tools run as their installed command lines on the same files in the same run
 (median of several runs), so start-up costs count for both. TorchFix parses every file
@@ -10,6 +10,14 @@ process (what a hyperbolic-VAE codebase costs, where the prefilter skips little)
 
     .venv/bin/python bench/bench_scan.py                 # sample every 8th file, 3 runs
     .venv/bin/python bench/bench_scan.py --every 1       # the whole tree for both (slow)
+    .venv/bin/python bench/bench_scan.py --research      # + bench/realworld/checkouts (most files hold candidates)
+    .venv/bin/python bench/bench_scan.py --shapes        # + generated 2 MB files of each pathological shape
+
+The research tree is what a hyperbolic-VAE codebase costs: nearly every file is parsed
+and goes through the project-wide inference. It is timed cold (lines/s), warm, warm on
+1,000 files (the checkouts repeated under other names if they hold fewer), after one
+changed file, and with peak memory (max RSS of the scanner processes), beside TorchFix on
+the same files in the same run. Timings on a shared 2-core machine are noisy: medians.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+CHECKOUTS = REPO / "bench" / "realworld" / "checkouts"
 BIN = Path(sys.executable).parent
 CACHE = ".vaeaudit_cache/bench"  # inside the project root, as the scanner requires
 
@@ -36,13 +45,20 @@ def torch_sources() -> Path:
     return Path(spec.origin).parent
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], cwd: Path = REPO) -> float:
     start = time.perf_counter()
-    completed = subprocess.run(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    completed = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - start
     if completed.returncode not in (0, 1):
         sys.exit(f"{command[0]} failed ({completed.returncode}): {completed.stderr[-2000:]}")
     return elapsed
+
+
+def peak_memory_mib() -> float:
+    """Largest resident set of any finished child process so far (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def vaeaudit(paths: list[str]) -> list[str]:
@@ -80,13 +96,122 @@ def lines_in(files: list[Path]) -> int:
     return sum(path.read_bytes().count(b"\n") for path in files)
 
 
+def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
+    """Cold/warm/one-changed-file on the benchmark checkouts, next to TorchFix on the same files."""
+    import tempfile
+
+    sources = sorted(path for path in CHECKOUTS.rglob("*.py"))
+    if not sources:
+        print(f"research tree: no checkouts in {CHECKOUTS} (run bench/realworld/checkout.py)")
+        return
+    with tempfile.TemporaryDirectory(dir=REPO / ".vaeaudit_cache" if (REPO / ".vaeaudit_cache").exists() else None) as folder:
+        tree = Path(folder) / "tree"
+        for path in sources:
+            target = tree / path.relative_to(CHECKOUTS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+        (tree / "pyproject.toml").write_text("[tool.vaeaudit]\n", encoding="utf-8")
+        files = sorted(tree.rglob("*.py"))
+        lines = lines_in(files)
+        command = [str(BIN / "vaeaudit"), "scan", "--exit-zero", "--output-format", "json", "--cache-dir", ".cache", "."]
+        cold = median_of_in(runs, command, tree, cold=True)
+        warm = median_of_in(runs, command, tree, cold=False)
+        changed = files[len(files) // 2]
+        original = changed.read_bytes()
+        one_changed = []
+        for run in range(runs):
+            changed.write_bytes(original + f"\n# edit {run}\n".encode())
+            one_changed.append(timed(command, tree))
+        changed.write_bytes(original)
+        thousand = tree / "thousand"
+        copies = 0
+        while len(list(thousand.rglob("*.py")) if thousand.exists() else []) < 1000:
+            for path in files:
+                target = thousand / f"copy{copies}" / path.relative_to(tree)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+            copies += 1
+        thousand_files = sorted(thousand.rglob("*.py"))[:1000]
+        thousand_command = command[:-1] + [str(path) for path in thousand_files]
+        timed(thousand_command, tree)
+        thousand_warm = median_of_in(max(runs, 5), thousand_command, tree, cold=False)
+        memory = peak_memory_mib()
+        rows = [
+            (f"vaeaudit cold, research tree ({len(files)} files, {lines:,} lines)", cold),
+            ("vaeaudit warm, research tree", warm),
+            ("vaeaudit, one changed file", statistics.median(one_changed)),
+            ("vaeaudit warm, 1,000 files", thousand_warm),
+        ]
+        torchfix = None
+        if not skip_torchfix:
+            torchfix = statistics.median(timed([str(BIN / "torchfix"), *map(str, files)], tree) for _ in range(torchfix_runs))
+            rows.append(("TorchFix, research tree (same files)", torchfix))
+        width = max(len(label) for label, _ in rows)
+        for label, seconds in rows:
+            print(f"{label:<{width}}  {seconds:8.2f} s")
+        print(f"cold throughput: {lines / cold:,.0f} lines/s (target >= 40,000)")
+        if torchfix is not None:
+            print(f"cold speed-up over TorchFix on research files: {torchfix / cold:.1f}x (target >= 20x)")
+        print(f"peak memory of any scanner process so far: {memory:,.0f} MiB")
+
+
+def median_of_in(runs: int, command: list[str], cwd: Path, *, cold: bool) -> float:
+    times = []
+    for _ in range(runs):
+        if cold:
+            shutil.rmtree(cwd / ".cache", ignore_errors=True)
+        times.append(timed(command, cwd))
+    return statistics.median(times)
+
+
+# Generated shapes that once made the scanner hang or crash (issue 9), each ~2 MB.
+SHAPES = {
+    "nested lambdas (depth 150)": lambda i: "f%d = " % i + "lambda x: " * 150 + "x_hyp.norm()\n",
+    "assignments in one scope": lambda i: f"    a{i} = z_hyp.norm(dim=-1) + {i}\n",
+    "1,500-call chains": lambda i: f"y{i} = z_hyp" + ".detach()" * 1500 + ".norm()\n",
+    "3,000-term expressions": lambda i: f"y{i} = " + " + ".join(["z_hyp.norm()"] * 3000) + "\n",
+}
+
+
+def shapes(target_bytes: int = 2_000_000) -> None:
+    """Seconds to scan one generated file of each shape (target: <= 10 s each, no error)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        for label, line in SHAPES.items():
+            header = "def f(z_hyp):\n" if label == "assignments in one scope" else "z_hyp = outputs['z_hyp']\n"
+            body, size, index = [header], len(header), 0
+            while size < target_bytes:
+                text = line(index)
+                body.append(text)
+                size += len(text)
+                index += 1
+            path = Path(folder) / "shape.py"
+            path.write_text("".join(body), encoding="utf-8")
+            (Path(folder) / "pyproject.toml").write_text(f"[tool.vaeaudit]\nmax-file-size = {4 * target_bytes}\n", encoding="utf-8")
+            command = [str(BIN / "vaeaudit"), "scan", "--exit-zero", "--no-cache", "--quiet", str(path)]
+            start = time.perf_counter()
+            completed = subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            elapsed = time.perf_counter() - start
+            status = "ok" if completed.returncode in (0, 1) and "internal error" not in completed.stderr else f"FAILED: {completed.stderr[-300:]}"
+            print(f"{label:<28} {size / 1e6:4.1f} MB {index:>6} lines  {elapsed:7.2f} s  {status}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--every", type=int, default=8, help="TorchFix comparison on every K-th file (default 8)")
     parser.add_argument("--runs", type=int, default=3, help="runs per vaeaudit measurement (median)")
     parser.add_argument("--torchfix-runs", type=int, default=1, help="runs of TorchFix (median; each takes minutes)")
     parser.add_argument("--skip-torchfix", action="store_true", help="only time vaeaudit")
+    parser.add_argument("--research", action="store_true", help="only the research tree (bench/realworld/checkouts)")
+    parser.add_argument("--shapes", action="store_true", help="only the generated pathological files")
     args = parser.parse_args()
+    if args.research or args.shapes:
+        if args.research:
+            research_tree(args.runs, args.skip_torchfix, args.torchfix_runs)
+        if args.shapes:
+            shapes()
+        return
 
     root = torch_sources()
     files = sorted(root.rglob("*.py"))
