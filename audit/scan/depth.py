@@ -15,8 +15,8 @@ import io
 import re
 import tokenize
 
-LIMIT = 200
-_LONG_LINE = re.compile(r"[^\n]{2000,}")
+LIMIT = 100
+_LONG_LINE = re.compile(r"[^\n]{1000,}")
 _NESTING = frozenset("+ - * / // % @ ** . ( [ { | & ^ << >> and or not lambda if".split())
 
 
