@@ -31,6 +31,8 @@ BALL_CLASSES = {"PoincareBall", "PoincareBallExact"}
 STEREOGRAPHIC_CLASSES = {"Stereographic", "StereographicExact"}
 # Producers of ball points whose curvature keyword tells the operand's curvature.
 PRODUCER_KEYWORDS = ("c", "curvature", "k")
+# Callee names of ball-point producers: exp maps, projections, Möbius operations, the ball's own methods.
+PRODUCER_WORDS = ("exp", "proj", "mobius", "poincare", "hyp", "ball", "retr")
 # Where research code keeps the curvature besides the configured expressions: the key names it.
 WHERE_CONFIGS_KEEP_IT = (
     "self.config.curvature",
@@ -105,6 +107,9 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:
     if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or not isinstance(assign.value, cst.Call):
         return None
     producer = assign.value
+    name = (last_name(producer.func) or "").lower()
+    if not any(word in name for word in PRODUCER_WORDS):
+        return None  # `c=` of an unrelated call (a layer's channels) says nothing about the curvature
     for arg in producer.args:
         if arg.keyword is not None and arg.keyword.value in PRODUCER_KEYWORDS and arg.star == "":
             value = arg.value

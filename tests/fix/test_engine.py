@@ -238,3 +238,9 @@ def test_names_that_are_not_a_curvature_leave_the_fix_unsafe(finding_at, setup):
     source = f"import torch\n{setup}{indent}return torch.norm(z, dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert outcome.status == UNSAFE and code == source and "no curvature in scope" in outcome.reasons[-1]
+
+
+def test_a_c_keyword_of_a_call_that_is_no_ball_map_is_not_the_curvature(finding_at):
+    source = "import torch\ndef f(x, width):\n    z = conv(x, c=width)\n    return torch.norm(z, dim=-1)\n"
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == UNSAFE and code == source
