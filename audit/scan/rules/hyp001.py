@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaeaudit.scan.rules import Rule
+from vaeaudit.scan.rules import BENCHMARK_PRECISION, Rule
 
 RULE = Rule(
     code="HYP001",
@@ -43,4 +43,5 @@ RULE = Rule(
     options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
     trigger_words=(b"norm", b"sqrt", b"pow", b"square"),
     message=lambda x, **_: f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin",
+    precision=BENCHMARK_PRECISION,
 )

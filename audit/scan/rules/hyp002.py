@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaeaudit.scan.rules import Rule
+from vaeaudit.scan.rules import BENCHMARK_PRECISION, Rule
 
 RULE = Rule(
     code="HYP002",
@@ -39,4 +39,5 @@ RULE = Rule(
     options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
     trigger_words=(b"norm", b"dist", b"sqrt", b"euclidean", b"pow", b"square"),
     message=lambda x, y=None, within=False, **_: (f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix" if within or y is None else f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"),
+    precision=BENCHMARK_PRECISION,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vaeaudit.scan.rules import Rule
+from vaeaudit.scan.rules import BENCHMARK_PRECISION, Rule
 
 RULE = Rule(
     code="HYP003",
@@ -38,4 +38,5 @@ RULE = Rule(
     options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
     trigger_words=(b"mse_loss", b"mseloss", b"pow", b"square"),
     message=lambda x, y=None, within=False, **_: f"Squared Euclidean distance {'pairwise within `' + x + '`' if within else f'between ball points `{x}` and `{y}`'}; use poincare_distance(...) ** 2",
+    precision=BENCHMARK_PRECISION,
 )
