@@ -113,3 +113,16 @@ def test_light_core_names_the_extra_a_command_needs(installed_wheel, tmp_path):
         assert "Traceback" not in result.stderr
         # Reading about the command needs no extra.
         assert _light(work, command[0], "--help", cwd=tmp_path).returncode == 0
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    """setuptools' list is explicit (folders map onto `vaeaudit.*`): a new sub-package must be added."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = {
+        ".".join((name, *init.parent.relative_to(REPO / folder).parts))
+        for name, folder in config["package-dir"].items()
+        for init in (REPO / folder).rglob("__init__.py")
+    }
+    assert found == set(config["packages"])
