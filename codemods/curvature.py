@@ -13,7 +13,8 @@ qualifies the caller falls back to the configured default and marks the fix unsa
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from itertools import chain
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -52,6 +53,7 @@ class Meta(NamedTuple):
 
     parents: Mapping[cst.CSTNode, cst.CSTNode]
     scopes: Mapping[cst.CSTNode, Scope | None]
+    named: dict[Scope, list[str]]  # per scope: its names that say curvature (filled on demand)
 
 
 @dataclass(frozen=True)
@@ -77,22 +79,25 @@ def find_curvature(
         found = _from_manifold(klass)
         if found is not None:
             return found
-    for expression in (*expressions, *WHERE_CONFIGS_KEEP_IT, *_named_curvatures(call, meta)):
+    for expression in chain(expressions, WHERE_CONFIGS_KEEP_IT, _named_curvatures(call, meta)):
         found = _from_expression(call, expression, klass, meta)
         if found is not None:
             return found
     return None
 
 
-def _named_curvatures(call: cst.CSTNode, meta: Meta) -> list[str]:
-    """Names visible at the call that say they hold a curvature (curvature_value, CURVATURE ...), innermost first."""
-    names: list[str] = []
+def _named_curvatures(call: cst.CSTNode, meta: Meta) -> Iterator[str]:
+    """Names visible at the call that say they hold a curvature (curvature_value, CURVATURE ...), innermost first.
+
+    Computed lazily and once per scope: a function with a thousand findings is read once.
+    """
     scope = meta.scopes.get(call)
     while scope is not None:
         if not isinstance(scope, ClassScope):  # a class body's names are not visible in its methods
-            names += sorted({a.name for a in scope.assignments if isinstance(a, Assignment) and _names_curvature(a.name)} - set(names))
+            if scope not in meta.named:
+                meta.named[scope] = sorted({a.name for a in scope.assignments if isinstance(a, Assignment) and _names_curvature(a.name)})
+            yield from meta.named[scope]
         scope = None if scope is scope.globals else scope.parent
-    return names
 
 
 def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:

@@ -106,6 +106,7 @@ class _Planner:
         self.index = node_index(self.positions)
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
         self.uses = safety.UseIndex(self.parents)
+        self.meta = Meta(self.parents, self.scopes, {})
         self.geometry = project_geometry(options.project_root)
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
@@ -122,7 +123,7 @@ class _Planner:
         torch_name = self.imports.module(node, "torch") if "{torch}" in plan.template else None
         numpy_name = self.imports.module(node, "numpy") if "{numpy}" in plan.template else None
         curvature = find_curvature(
-            node, plan.operands[_X], self.options.curvature_expressions, Meta(self.parents, self.scopes)
+            node, plan.operands[_X], self.options.curvature_expressions, self.meta
         )
         where = f"; {plan.note}" if plan.note else ""
         if curvature is not None:
