@@ -244,3 +244,10 @@ def test_a_c_keyword_of_a_call_that_is_no_ball_map_is_not_the_curvature(finding_
     source = "import torch\ndef f(x, width):\n    z = conv(x, c=width)\n    return torch.norm(z, dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert outcome.status == UNSAFE and code == source
+
+
+@pytest.mark.parametrize("decorator", ["@torch.jit.script", "@jit.script", "@torch.compile()"])
+def test_no_rewrite_inside_compiled_functions(finding_at, decorator):
+    source = f"import torch\nfrom torch import jit\n{decorator}\ndef f(z: torch.Tensor, c: float):\n    return torch.norm(z, dim=-1)\n"
+    code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert code == source and outcome.status == REFUSED and "TorchScript" in outcome.reasons[0]
