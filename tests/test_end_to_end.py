@@ -27,6 +27,8 @@ def overrides(pairs):
 def test_trained_run_is_a_valid_complete_run_in_the_checkpoint_report(tmp_path):
     trained = vaeaudit("train", "--quiet", "--save-dir", "runs", "--run-name", "v5_12", *overrides(SHORT), cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr
+    readme = (tmp_path / "runs" / "v5_12" / "README.md").read_text()
+    assert "PRODUCTION" in readme and "valid" in readme and "hierarchy_B" in readme
 
     report = vaeaudit(
         "checkpoints",

@@ -71,7 +71,7 @@ def discover_runs(root: Path) -> tuple[list[RunFolder], list[str]]:
                 if entry.is_symlink() and entry.is_dir():
                     notes.append(f"{prefix}{entry.name}: symlinked folder not followed")
                 elif entry.is_dir(follow_symlinks=False):
-                    runs.append(_read_run(Path(entry.path)))
+                    runs.append(read_run(Path(entry.path)))
                 elif entry.name.lower().endswith(CHECKPOINT_SUFFIXES + SIDE_SUFFIXES):
                     notes.append(
                         f"{prefix}{entry.name}: file outside any run folder; not audited (check it with `vaeaudit checkpoints inspect`)"
@@ -83,7 +83,7 @@ def _is_plain_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _read_run(path: Path) -> RunFolder:
+def read_run(path: Path) -> RunFolder:
     run = RunFolder(name=path.name, path=path)
 
     def unreadable(error: OSError) -> None:

@@ -16,7 +16,7 @@ from vaeaudit.checkpoints.cross_run import add_cross_run_problems
 from vaeaudit.checkpoints.file_audit import audit_file
 from vaeaudit.checkpoints.records import WARNING, Problem, RunRecord
 from vaeaudit.checkpoints.run_status import run_status
-from vaeaudit.checkpoints.run_tree import discover_runs
+from vaeaudit.checkpoints.run_tree import RunFolder, discover_runs, read_run
 from vaeaudit.checkpoints.settings import CheckpointSettings
 
 Progress = Callable[[int, int, str], None]
@@ -40,21 +40,33 @@ def audit_tree(root: Path, settings: CheckpointSettings, progress: Progress | No
     folders, notes = discover_runs(root)
     total = sum(len(folder.checkpoints) + len(folder.side_files) for folder in folders)
     done = 0
-    runs = []
-    for folder in folders:
-        category, rule = classify(folder.name, settings.rules)
-        run = RunRecord(folder.name, folder.path, category, rule, has_readme=folder.has_readme, newest_mtime=folder.newest_mtime)
-        run.problems.extend(Problem("unlisted", note, WARNING) for note in folder.notes)
-        run.not_audited = [(path.relative_to(root).as_posix(), why) for path, why in folder.not_audited]
-        for path, side in [*((path, False) for path in folder.checkpoints), *((path, True) for path in folder.side_files)]:
-            relpath = path.relative_to(root).as_posix()
-            run.files.append(audit_file(path, relpath, folder.name, settings, side=side))
-            done += 1
-            if progress:
-                progress(done, total, relpath)
-        primary = run.primary
-        run.has_config = folder.has_config_file or bool(primary and primary.fields.config is not None)
-        run.status, run.status_reason = run_status(run.checkpoints, folder.logs, folder.newest_mtime, settings.stale_after_hours)
-        runs.append(run)
+
+    def file_done(relpath: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, relpath)
+
+    runs = [_audit_run(folder, root, settings, file_done) for folder in folders]
     add_cross_run_problems(runs)
     return TreeAudit(root, runs, notes, time.perf_counter() - started)
+
+
+def audit_run_folder(path: Path, settings: CheckpointSettings) -> RunRecord:
+    """One run folder on its own (the trainer judges the run it just wrote); no cross-run checks."""
+    return _audit_run(read_run(path), path.parent, settings, lambda relpath: None)
+
+
+def _audit_run(folder: RunFolder, root: Path, settings: CheckpointSettings, file_done: Callable[[str], None]) -> RunRecord:
+    category, rule = classify(folder.name, settings.rules)
+    run = RunRecord(folder.name, folder.path, category, rule, has_readme=folder.has_readme, newest_mtime=folder.newest_mtime)
+    run.problems.extend(Problem("unlisted", note, WARNING) for note in folder.notes)
+    run.not_audited = [(path.relative_to(root).as_posix(), why) for path, why in folder.not_audited]
+    for path, side in [*((path, False) for path in folder.checkpoints), *((path, True) for path in folder.side_files)]:
+        relpath = path.relative_to(root).as_posix()
+        run.files.append(audit_file(path, relpath, folder.name, settings, side=side))
+        file_done(relpath)
+    primary = run.primary
+    run.has_config = folder.has_config_file or bool(primary and primary.fields.config is not None)
+    run.status, run.status_reason = run_status(run.checkpoints, folder.logs, folder.newest_mtime, settings.stale_after_hours)
+    return run

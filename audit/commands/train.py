@@ -76,6 +76,23 @@ def _run_name(value: str | None) -> str:
     return value
 
 
+def _write_run_readme(run_dir: Path) -> Path | None:
+    """The run's README (purpose, config, metrics with their definitions, validation verdict),
+    judged by the same checks as `vaeaudit checkpoints report`. A README already there is kept."""
+    from vaeaudit.checkpoints.run_readme import write_missing_readmes
+    from vaeaudit.checkpoints.settings import load_settings
+    from vaeaudit.checkpoints.tree_audit import audit_run_folder
+    from vaeaudit.config import ConfigError
+
+    try:
+        written, failures = write_missing_readmes([audit_run_folder(run_dir, load_settings(Path.cwd()))])
+    except ConfigError as error:
+        failures, written = [f"no run README: {error}"], []
+    for failure in failures:
+        click.echo(f"Warning: {failure}", err=True)
+    return written[0] if written else None
+
+
 @click.command()
 @click.option(
     "--config",
@@ -161,10 +178,11 @@ def train(
         else:
             click.echo(f"Interrupted before the first epoch finished; nothing kept, so {run_dir} can start afresh.", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    readme = _write_run_readme(run_dir)
     if quiet:
         return
     click.echo(_summary(result))
-    click.echo(f"\nRun folder: {run_dir}")
+    click.echo(f"\nRun folder: {run_dir}" + (f" (README: {readme.name})" if readme else ""))
     if result.metrics["coverage"] < 1.0:
         click.echo(
             f"Warning: coverage stopped at {100 * result.metrics['coverage']:.2f} % after "
