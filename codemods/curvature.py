@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 from typing import NamedTuple
 
 import libcst as cst
@@ -140,9 +140,7 @@ def _from_manifold(klass: cst.ClassDef) -> Found | None:
     return None
 
 
-def _from_expression(
-    call: cst.CSTNode, expression: str, klass: cst.ClassDef | None, meta: Meta
-) -> Found | None:
+def _from_expression(call: cst.CSTNode, expression: str, klass: cst.ClassDef | None, meta: Meta) -> Found | None:
     root, _, rest = expression.partition(".")
     if root == "self":
         if klass is None or not _in_method(call, meta):
@@ -219,7 +217,7 @@ def _is_curvature_value(value: cst.BaseExpression | None, meta: Meta) -> bool:
         return _is_curvature_value(value.args[0].value, meta)
     if isinstance(value, cst.Subscript) and len(value.slice) == 1 and isinstance(value.slice[0].slice, cst.Index):
         key = value.slice[0].slice.value
-        return isinstance(key, cst.SimpleString) and _names_curvature(key.evaluated_value)
+        return isinstance(key, cst.SimpleString) and _names_curvature(str(key.evaluated_value))
     if isinstance(value, cst.Attribute):
         return _names_curvature(value.attr.value)
     if isinstance(value, cst.Name):
@@ -256,9 +254,7 @@ def _class_level_verdicts(klass: cst.ClassDef, attribute: str, meta: Meta) -> li
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if isinstance(small, cst.Assign) and any(
-                isinstance(t.target, cst.Name) and t.target.value == attribute for t in small.targets
-            ):
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == attribute for t in small.targets):
                 verdicts.append(_is_curvature_value(small.value, meta))
             if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == attribute:
                 verdicts.append(_is_curvature_value(small.value, meta))

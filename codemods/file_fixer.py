@@ -37,9 +37,7 @@ class FileReport:
     limitation: str | None = None
 
 
-def fix_paths(
-    paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None
-) -> Iterator[FileReport]:
+def fix_paths(paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None) -> Iterator[FileReport]:
     """One report per Python file under `paths` that has findings or errors.
 
     Discovery, excludes and symlink rules are the scanner's; so is the first pass (its
@@ -57,7 +55,7 @@ def fix_paths(
         common = Path(os.path.commonpath([root if root.is_dir() else root.parent for root in roots]))
         options = dataclasses.replace(options, project_root=common)
     files = list(iter_python_files(paths, settings))
-    for path, result in zip(files, scan_files(files, settings, jobs=jobs).results):
+    for path, result in zip(files, scan_files(files, settings, jobs=jobs).results, strict=True):
         if result.error is not None and _valid_for_cpython(path):
             yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
         elif result.error is not None:
@@ -86,10 +84,10 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
     """Fix one file; `roots` are the resolved paths the user gave (the only places we may write)."""
     import libcst as cst
 
+    from vaeaudit.codemods.rewrite import rewrite_module
     from vaeaudit.scan import scan_module
     from vaeaudit.scan.notebook import NOTEBOOK_SUFFIX, Notebook
     from vaeaudit.scan.reading import SourceError, decode
-    from vaeaudit.codemods.rewrite import rewrite_module
 
     report = FileReport(path)
     target = path.resolve()
@@ -142,7 +140,9 @@ def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, ap
         return report
     moved = line_ending_change(python, result.module.bytes)
     if moved is not None:  # libcst drops a lone-CR file's last \r: a change we did not mean to make
-        report.outcomes = [_unapplied(outcome, f"the rewrite would change a line ending it does not own ({moved})") for outcome in result.outcomes]
+        report.outcomes = [
+            _unapplied(outcome, f"the rewrite would change a line ending it does not own ({moved})") for outcome in result.outcomes
+        ]
         return report
     if apply:
         try:
@@ -189,9 +189,7 @@ def unified_diff(before: bytes, after: bytes, encoding: str, name: str) -> str:
     old = before.decode(encoding).splitlines(keepends=True)
     new = after.decode(encoding).splitlines(keepends=True)
     relative = not Path(name).is_absolute()
-    lines = difflib.unified_diff(
-        old, new, fromfile=f"a/{name}" if relative else name, tofile=f"b/{name}" if relative else name
-    )
+    lines = difflib.unified_diff(old, new, fromfile=f"a/{name}" if relative else name, tofile=f"b/{name}" if relative else name)
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

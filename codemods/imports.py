@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import Assignment, ImportAssignment, Scope
 
-from vaeaudit.scan.names import dotted
 from vaeaudit.codemods.outcome import Refused
+from vaeaudit.scan.names import dotted
+
 
 class ImportResolver:
     """Answers "what do I write to call X here?" and records the imports the answers rely on."""
@@ -49,7 +50,7 @@ class ImportResolver:
                 if isinstance(small, cst.ImportFrom) and not small.relative and not isinstance(small.names, cst.ImportStar):
                     for alias in small.names:
                         if _dotted(alias.name) == name:
-                            return _dotted(small.module), alias.asname.name.value if alias.asname else name
+                            return _dotted(small.module), _local_name(alias, name)
         return None
 
     def require_not_shadowed(self, call: cst.CSTNode, reference: str) -> None:
@@ -71,7 +72,7 @@ class ImportResolver:
         A name is merged into an existing `from module import ...` when there is one.
         """
         missing = [(m, n) for m, n in dict.fromkeys(needed) if self._existing_reference(m, n) is None]
-        body = list(module.body)
+        body: list[cst.BaseStatement] = list(module.body)
         new_statements: list[cst.BaseStatement] = []
         for module_name, name in missing:
             if module_name is None:
@@ -92,17 +93,17 @@ class ImportResolver:
                 continue
             for small in statement.body:
                 if module_name is not None and _imports_names_from(small, module_name):
-                    for alias in small.names:
+                    for alias in _names(small):
                         if _dotted(alias.name) == name:
-                            return alias.asname.name.value if alias.asname else name
+                            return _local_name(alias, name)
                 elif isinstance(small, cst.Import):
                     for alias in small.names:
                         imported = _dotted(alias.name)
                         if module_name is None and (imported == name or imported.startswith(name + ".")):
                             if alias.asname is None or imported == name:
-                                return alias.asname.name.value if alias.asname else name
+                                return _local_name(alias, name)
                         elif module_name is not None and imported == module_name:
-                            return f"{alias.asname.name.value if alias.asname else module_name}.{name}"
+                            return f"{_local_name(alias, module_name)}.{name}"
         return None
 
     def _require_importable(self, module_name: str) -> None:
@@ -116,7 +117,7 @@ class ImportResolver:
         raise Refused(f"`{module_name}` is neither installed nor a package of this project; set `poincare-import` to your geometry module")
 
     def _require_free(self, name: str, wanted: str) -> None:
-        for assignment in self._global[name]:
+        for assignment in self._global[name] if self._global is not None else ():
             if isinstance(assignment, Assignment):
                 raise Refused(f"`{name}` is already bound to {self._describe(assignment)}; `{wanted}` would shadow it")
 
@@ -152,19 +153,19 @@ def _merge_into_existing(body: list[cst.BaseStatement], module_name: str, names:
             continue
         for position, small in enumerate(statement.body):
             if _imports_names_from(small, module_name):
-                aliases = list(small.names)
+                aliases = list(_names(small))
                 last = aliases[-1]
                 separator = aliases[-2].comma if len(aliases) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
                 added = [cst.ImportAlias(name=cst.Name(name)) for name in names]
-                uniform = all(alias.comma.deep_equals(separator) for alias in aliases[:-1])
+                uniform = isinstance(separator, cst.Comma) and all(
+                    isinstance(alias.comma, cst.Comma) and alias.comma.deep_equals(separator) for alias in aliases[:-1]
+                )
                 keys = [_dotted(alias.name).lower() for alias in aliases]
                 if uniform and keys == sorted(keys):  # a sorted list stays sorted
                     aliases = sorted(aliases + added, key=lambda alias: _dotted(alias.name).lower())
                 else:
                     aliases += added
-                aliases = [alias.with_changes(comma=separator) for alias in aliases[:-1]] + [
-                    aliases[-1].with_changes(comma=last.comma)
-                ]
+                aliases = [alias.with_changes(comma=separator) for alias in aliases[:-1]] + [aliases[-1].with_changes(comma=last.comma)]
                 smalls = list(statement.body)
                 smalls[position] = small.with_changes(names=aliases)
                 body[index] = statement.with_changes(body=smalls)
@@ -224,9 +225,7 @@ def _sort_key(statement: cst.BaseStatement) -> str:
 
 
 def _is_docstring(statement: cst.SimpleStatementLine) -> bool:
-    return isinstance(statement.body[0], cst.Expr) and isinstance(
-        statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString)
-    )
+    return isinstance(statement.body[0], cst.Expr) and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def _imports_names_from(small: cst.BaseSmallStatement, module_name: str) -> bool:
@@ -240,7 +239,18 @@ def _imports_names_from(small: cst.BaseSmallStatement, module_name: str) -> bool
 
 
 def _dotted(node: cst.CSTNode | None) -> str:
-    return "" if node is None else (dotted(node) or "")
+    return dotted(node) or "" if isinstance(node, cst.BaseExpression) else ""
+
+
+def _names(small: cst.BaseSmallStatement) -> Sequence[cst.ImportAlias]:
+    """The aliases of an import statement (none for `*` or anything else)."""
+    names = getattr(small, "names", ())
+    return () if isinstance(names, cst.ImportStar) else names
+
+
+def _local_name(alias: cst.ImportAlias, default: str) -> str:
+    """The name an import alias binds: its `as` name, else `default`."""
+    return cst.ensure_type(alias.asname.name, cst.Name).value if alias.asname is not None else default
 
 
 def drop_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Module:

@@ -46,7 +46,7 @@ def read_signature(source: str | bytes, module: str, name: str, points: int) -> 
         return None
     defaults = len(arguments.defaults)
     required = positional[: len(positional) - defaults] + [
-        arg.arg for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults) if default is None
+        arg.arg for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True) if default is None
     ]
     if any(param not in (*positional[:points], curvature) for param in required):
         return None

@@ -10,19 +10,20 @@ survive, and a fix nested inside another fix's operand is kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, ScopeProvider
 
-from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.scan.names import dotted
 from vaeaudit.codemods import safety
 from vaeaudit.codemods.curvature import Meta, find_curvature
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
-from vaeaudit.codemods.project_geometry import Signature, project_geometry
 from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
+from vaeaudit.codemods.project_geometry import Signature, project_geometry
+from vaeaudit.scan.findings import Finding, FixHint
+from vaeaudit.scan.names import dotted
 
 # What each flagged function becomes. A norm with `y` set is the norm of a difference.
 NORMS = {
@@ -75,7 +76,8 @@ def rewrite_module(module: cst.Module, findings: list[Finding], options: FixOpti
         return RewriteResult(module, [])
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     planner = _Planner(wrapper, options)
-    outcomes, applied = [], {}
+    outcomes: list[Outcome] = []
+    applied: dict[cst.CSTNode, _Plan] = {}
     for finding in findings:
         try:
             node, plan = planner.plan(finding)
@@ -122,9 +124,7 @@ class _Planner:
         reference = self._geometry(node, plan)
         torch_name = self.imports.module(node, "torch") if "{torch}" in plan.template else None
         numpy_name = self.imports.module(node, "numpy") if "{numpy}" in plan.template else None
-        curvature = find_curvature(
-            node, plan.operands[_X], self.options.curvature_expressions, self.meta
-        )
+        curvature = find_curvature(node, plan.operands[_X], self.options.curvature_expressions, self.meta)
         where = f"; {plan.note}" if plan.note else ""
         if curvature is not None:
             c, plan.note = curvature.expression, f"c from {curvature.source}{where}"
@@ -153,11 +153,12 @@ class _Planner:
         """
         name = plan.imports[0][1]
         points = 1 if name == RADIUS else 2
-        signature = reference = None
+        signature: Signature | None = None
+        reference = ""
         existing = self.imports.imported_anywhere(name)
         if existing is not None and existing[0] not in OWN_GEOMETRY + (self.options.poincare_import,):
             signature = self.geometry.imported(existing[0], name, points)
-            reference = existing[1] if signature is not None else None
+            reference = existing[1]
         if signature is None and existing is None:
             signature = self.geometry.defined(name, points)
             if signature is not None and signature.module != self.options.poincare_import:
@@ -237,7 +238,7 @@ class _Planner:
                 else:
                     reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
             elif function in PAIRWISE_ALL_ELEMENTS:
-                reasons.append(safety.dim_reason(None, function))
+                reasons.append(f"{function} has no dim: it reduces over all elements, poincare_distance over the last dim only")
             if hint.y is not None:
                 name, template = DISTANCE, f"{{function}}({x}, {y}, {{curvature}}={{c}}{keepdim}){{after}}{suffix}"
             else:
@@ -287,7 +288,7 @@ class _Apply(cst.CSTTransformer):
     def _replacement(self, plan: _Plan, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         values = {placeholder: self._updated[node] for placeholder, node in plan.operands.items()}
         replacement = cst.parse_expression(plan.template).visit(_Fill(values))
-        return replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return cast(cst.BaseExpression, replacement).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
 
 class _Fill(cst.CSTTransformer):
@@ -306,7 +307,8 @@ class _FindOperand(cst.CSTVisitor):
     """The first expression (pre-order) below the flagged node whose source is `text`."""
 
     def __init__(self, text: str) -> None:
-        self._text, self._squashed, self.found = text, "".join(text.split()), None
+        self._text, self._squashed = text, "".join(text.split())
+        self.found: cst.BaseExpression | None = None
         self._root_seen = False
 
     def on_visit(self, node: cst.CSTNode) -> bool:

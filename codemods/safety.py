@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
@@ -26,8 +27,23 @@ CLAMP_FUNCTIONS = {"clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clip_"}
 # Keywords whose meaning the rewrite carries over (operands, dim, keepdim, p) or makes moot
 # (eps of pairwise_distance, compute_mode of cdist: poincare_distance_matrix is exact).
 CARRIED_KEYWORDS = {
-    "input", "x", "x1", "x2", "u", "v", "XA", "XB", "dim", "axis", "keepdim", "keepdims",
-    "p", "ord", "eps", "compute_mode", "metric",
+    "input",
+    "x",
+    "x1",
+    "x2",
+    "u",
+    "v",
+    "XA",
+    "XB",
+    "dim",
+    "axis",
+    "keepdim",
+    "keepdims",
+    "p",
+    "ord",
+    "eps",
+    "compute_mode",
+    "metric",
 }
 
 _EMPTY_MODULE = cst.Module(body=[])
@@ -76,8 +92,23 @@ def dropped_keywords(call: cst.CSTNode) -> list[str]:
 
 # Methods whose result holds the same values elementwise, so a monotone threshold conversion still holds.
 ELEMENTWISE_METHODS = {
-    "cpu", "cuda", "detach", "item", "float", "double", "clone", "to", "numpy", "tolist",
-    "squeeze", "unsqueeze", "view", "reshape", "flatten", "contiguous", "requires_grad_",
+    "cpu",
+    "cuda",
+    "detach",
+    "item",
+    "float",
+    "double",
+    "clone",
+    "to",
+    "numpy",
+    "tolist",
+    "squeeze",
+    "unsqueeze",
+    "view",
+    "reshape",
+    "flatten",
+    "contiguous",
+    "requires_grad_",
 }
 
 
@@ -133,8 +164,8 @@ def classify_uses(
     if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or assign.value is not end:
         return usage
     targets = [t.target for t in assign.targets] if isinstance(assign, cst.Assign) else [assign.target]
-    names = [dotted(target) for target in targets]
-    if any(name is None for name in names):
+    names = [name for name in (dotted(target) for target in targets) if name is not None]
+    if len(names) != len(targets):
         return usage
     scope = uses.scope_of(assign)
     if scope is None:
@@ -160,7 +191,7 @@ def _classify_site(
 ) -> None:
     chain = _derived_values(value, parents)
     elementwise = all(
-        isinstance(link, cst.Subscript) or last_name(link.func) in ELEMENTWISE_METHODS  # type: ignore[attr-defined]
+        isinstance(link, cst.Subscript) or (isinstance(link, cst.Call) and last_name(link.func) in ELEMENTWISE_METHODS)
         for link in chain[1:]
     )
     for link in chain[1:]:
@@ -188,7 +219,7 @@ def _classify_site(
     arithmetic = _euclidean_arithmetic(current, parents)
     if arithmetic is not None:
         usage.reasons.append(
-            f"result meets `{_code(arithmetic)}` (line {lines[arithmetic].start.line}): adding or subtracting "
+            f"result meets `{_code(arithmetic)}` (line {_line(lines, arithmetic)}): adding or subtracting "
             "Euclidean-scale quantities would change the objective"
         )
 
@@ -217,12 +248,13 @@ def _is_written(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -
     if isinstance(parent, cst.AnnAssign):
         return parent.target is node
     if isinstance(parent, cst.Element):
-        return _is_written(parents.get(parent), parents)  # tuple/list unpacking
+        container = parents.get(parent)  # tuple/list unpacking
+        return container is not None and _is_written(container, parents)
     return isinstance(parent, (cst.Tuple, cst.List)) and _is_written(parent, parents)
 
 
 def _threshold_message(bound: cst.BaseExpression, lines: Mapping[cst.CSTNode, object]) -> str:
-    line = lines[bound].start.line
+    line = _line(lines, bound)
     return (
         f"result is compared with {_code(bound)} (line {line}): a Euclidean ball radius and a "
         "hyperbolic distance have different units, so the threshold would change meaning"
@@ -286,6 +318,11 @@ def _is_number(expr: cst.BaseExpression) -> bool:
 def _names_boundary(expr: cst.BaseExpression) -> bool:
     name = last_name(expr)
     return name is not None and any(word in name.lower() for word in BOUNDARY_WORDS)
+
+
+def _line(lines: Mapping[cst.CSTNode, Any], node: cst.CSTNode) -> int:
+    """The 1-based line `node` starts on (lines: libcst's PositionProvider)."""
+    return lines[node].start.line
 
 
 def _squash(text: str) -> str:

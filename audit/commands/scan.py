@@ -144,9 +144,20 @@ def scan(
         from vaeaudit.commands.fix import fix
 
         click.get_current_context().invoke(
-            fix, paths=tuple(Path(path) for path in paths), apply=not diff, unsafe_fixes=unsafe_fixes, show_fixes=show_fixes,
-            select=_codes(select), ignore=_codes(ignore), jobs=jobs, preview=preview, config=config, isolated=isolated,
-            force_exclude=force_exclude, quiet=quiet, output_file=output_file,
+            fix,
+            paths=tuple(Path(path) for path in paths),
+            apply=not diff,
+            unsafe_fixes=unsafe_fixes,
+            show_fixes=show_fixes,
+            select=_codes(select),
+            ignore=_codes(ignore),
+            jobs=jobs,
+            preview=preview,
+            config=config,
+            isolated=isolated,
+            force_exclude=force_exclude,
+            quiet=quiet,
+            output_file=output_file,
         )
         return
     if write_baseline and baseline is None:
