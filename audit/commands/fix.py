@@ -27,7 +27,7 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option(
     "--unsafe-fixes",
     is_flag=True,
-    help="Also apply fixes that may change meaning (unknown curvature, a mean or other compared value, arithmetic with Euclidean-scale values, no dim, p≠2).",
+    help="Also apply fixes that may change meaning (unknown curvature, compared means, Euclidean-scale arithmetic, no dim, p≠2).",
 )
 @click.option("--show-fixes", is_flag=True, help="List every applied fix and where its curvature came from.")
 @click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
