@@ -37,31 +37,45 @@ class FileReport:
     limitation: str | None = None
 
 
-def fix_paths(paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None) -> Iterator[FileReport]:
+def fix_paths(
+    paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None, resolver=None
+) -> Iterator[FileReport]:
     """One report per Python file under `paths` that has findings or errors.
 
     Discovery, excludes and symlink rules are the scanner's; so is the first pass (its
     prefilter and process pool), which leaves only the files with findings to parse here.
+    With a `resolver` (`vaeaudit.scan.settings.SettingsResolver`) each file is fixed under
+    the settings of its closest configuration file, as `scan` reports it; `settings` and
+    `options` then only say whether unsafe fixes run.
     """
     from vaeaudit.scan.discovery import iter_python_files
     from vaeaudit.scan.runner import scan_files
 
     paths = list(paths)
     roots = [_location(path) for path in paths]
-    # Where the project's own geometry is looked for: the configured project when it holds every
-    # given path, else the folder the given paths share (never a folder the fixed files are not in).
+    groups: dict = {}
+    for path in iter_python_files(paths, resolver or settings):
+        groups.setdefault(resolver.settings_for(path) if resolver else settings, []).append(path)
+    for group_settings, files in groups.items():
+        group_options = options if resolver is None else FixOptions.from_settings(group_settings, unsafe_fixes=options.unsafe_fixes)
+        group_options = _with_geometry_root(group_options, roots)
+        for path, result in zip(files, scan_files(files, group_settings, jobs=jobs).results, strict=True):
+            if result.error is not None and _valid_for_cpython(path):
+                yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
+            elif result.error is not None:
+                yield FileReport(path, error=f"{result.error}; file left untouched")
+            elif result.findings:
+                yield fix_file(path, roots, group_settings, group_options, apply=apply)
+
+
+def _with_geometry_root(options: FixOptions, roots: list[Path]) -> FixOptions:
+    """Where the project's own geometry is looked for: the configured project when it holds every
+    given path, else the folder the given paths share (never a folder the fixed files are not in)."""
     top = options.project_root.resolve() if options.project_root is not None else None
     if roots and (top is None or not all(root == top or top in root.parents for root in roots)):
         common = Path(os.path.commonpath([root if root.is_dir() else root.parent for root in roots]))
-        options = dataclasses.replace(options, project_root=common)
-    files = list(iter_python_files(paths, settings))
-    for path, result in zip(files, scan_files(files, settings, jobs=jobs).results, strict=True):
-        if result.error is not None and _valid_for_cpython(path):
-            yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
-        elif result.error is not None:
-            yield FileReport(path, error=f"{result.error}; file left untouched")
-        elif result.findings:
-            yield fix_file(path, roots, settings, options, apply=apply)
+        return dataclasses.replace(options, project_root=common)
+    return options
 
 
 def _valid_for_cpython(path: Path) -> bool:

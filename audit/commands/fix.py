@@ -106,7 +106,7 @@ def fix(
     options = FixOptions.from_settings(settings, unsafe_fixes=unsafe_fixes)
     counts = {"fixed": 0, "remaining": 0, "unsafe": 0}
     diffs: list[str] = []
-    for report in fix_paths(existing, settings, options, apply=apply, jobs=jobs):
+    for report in fix_paths(existing, settings, options, apply=apply, jobs=jobs, resolver=resolver):
         if report.limitation:
             click.echo(f"warning: {report.path}: {report.limitation}", err=True)
         if report.error:
