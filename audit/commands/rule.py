@@ -52,8 +52,7 @@ def _text_page(rule) -> str:
         f"Example:\n{indent(rule.example)}\n\n"
         f"Use instead:\n{_wrap(rule.fix)}\n\n{indent(rule.fixed_example)}\n\n"
         f"Fix safety:\n{_wrap(rule.fix_safety)}\n\n"
-        f"Options:\n{_wrap(rule.options)}"
-        + (f"\n\nMeasured precision:\n{_wrap(rule.precision)}" if rule.precision else "")
+        f"Options:\n{_wrap(rule.options)}" + (f"\n\nMeasured precision:\n{_wrap(rule.precision)}" if rule.precision else "")
     )
 
 

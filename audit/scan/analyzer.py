@@ -47,7 +47,9 @@ def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
     return analyse_source(source, path, settings)[0]
 
 
-def analyse_source(source: bytes, path: str, settings: Settings, inputs: Inputs | None = None) -> tuple[list[Finding], FileSummary, str | None]:
+def analyse_source(
+    source: bytes, path: str, settings: Settings, inputs: Inputs | None = None
+) -> tuple[list[Finding], FileSummary, str | None]:
     """Findings, the project summary of one file (given what the rest of the project tells it),
     and a note naming the generated over-deep lines that were not analysed (`vaeaudit.scan.depth`)."""
     text = decode(source)
@@ -87,7 +89,9 @@ _STRONG_PRIMITIVE = re.compile(
     re.IGNORECASE,
 )
 # Inside such a module, these names (and private helpers) are part of the geometry too.
-_PRIMITIVE = re.compile(_STRONG_PRIMITIVE.pattern + r"|dist|norm|proj|inner|clip|conformal|midpoint|frechet|einstein|sinh|cosh|tanh", re.IGNORECASE)
+_PRIMITIVE = re.compile(
+    _STRONG_PRIMITIVE.pattern + r"|dist|norm|proj|inner|clip|conformal|midpoint|frechet|einstein|sinh|cosh|tanh", re.IGNORECASE
+)
 _NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
 _TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|[^/\\]*_test\.py$|conftest\.py$)")
 _RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
@@ -178,7 +182,9 @@ class _Analysis:
             )
             for name, local in self.locals.items()
         }
-        calls = [(target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())]
+        calls = [
+            (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
+        ]
         return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)))
 
     def _fact(self, taint: Taint | None) -> Fact | None:
@@ -194,7 +200,12 @@ class _Analysis:
                 return "local", name
             if name in self.classes and f"{name}.__init__" in self.locals:
                 return "local", f"{name}.__init__"
-        if klass is not None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        if (
+            klass is not None
+            and isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("self", "cls")
+        ):
             qualname = f"{klass}.{func.attr.value}"
             return ("local", qualname) if qualname in self.locals else None
         qualified = self.imports.qualify(func)
@@ -233,9 +244,11 @@ class _Analysis:
 
     def _candidate(self):
         """A cheap test for nodes that may be Euclidean operations (match_euclidean decides)."""
-        names = _OPERATION_NAMES | self._loss_module_names() | {
-            local for local, target in self.imports.aliases.items() if target.rpartition(".")[2] in _OPERATION_NAMES
-        }
+        names = (
+            _OPERATION_NAMES
+            | self._loss_module_names()
+            | {local for local, target in self.imports.aliases.items() if target.rpartition(".")[2] in _OPERATION_NAMES}
+        )
         if self.settings.preview:
             names |= {word.decode() for rule in RULES.values() if rule.preview for word in rule.trigger_words}
 
@@ -245,7 +258,9 @@ class _Analysis:
             if not isinstance(node, cst.BinaryOperation):
                 return False
             if isinstance(node.operator, cst.Multiply):  # `(a - b) * (a - b)`, squared by hand
-                return all(isinstance(side, cst.BinaryOperation) and isinstance(side.operator, cst.Subtract) for side in (node.left, node.right))
+                return all(
+                    isinstance(side, cst.BinaryOperation) and isinstance(side.operator, cst.Subtract) for side in (node.left, node.right)
+                )
             return isinstance(node.operator, cst.Power)
 
         return is_candidate
@@ -357,7 +372,14 @@ class _Analysis:
             if taint is not None and taint.kind == "container":
                 value = next(value for value, returned_taint in flow.returned if returned_taint is taint)
                 for key, part in taint.parts:
-                    part = part.then(Step(f"{local.function.name.value}() returns it under {key!r}" if not key.startswith("#") else f"{local.function.name.value}() returns it at position {key[1:]}", value))
+                    part = part.then(
+                        Step(
+                            f"{local.function.name.value}() returns it under {key!r}"
+                            if not key.startswith("#")
+                            else f"{local.function.name.value}() returns it at position {key[1:]}",
+                            value,
+                        )
+                    )
                     if key not in local.parts or local.parts[key].confidence < part.confidence:
                         local.parts[key] = part
         for param in all_params(local.function.params):
@@ -457,7 +479,9 @@ class _Analysis:
             if taint is not None:
                 param = _parameter(callee[0], slot) if callee is not None else None
                 head = f"{param} <- " if param is not None and target[0] == "local" else ""
-                passed[slot] = taint.then(Step(f"{head}argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call))
+                passed[slot] = taint.then(
+                    Step(f"{head}argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call)
+                )
         if not passed:
             return
         if target[0] == "local":
@@ -639,19 +663,41 @@ def _base_code(node: cst.BaseExpression, code) -> str:
     return code(node).strip()
 
 
-_LIBRARY_ROOTS = frozenset("torch numpy scipy sklearn math pandas geoopt matplotlib os sys re json typing collections functools itertools".split())
+_LIBRARY_ROOTS = frozenset(
+    "torch numpy scipy sklearn math pandas geoopt matplotlib os sys re json typing collections functools itertools".split()
+)
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # Nodes that hold statements (directly or through a block), for walks that skip expressions.
 _STATEMENT_CONTAINERS = (
-    cst.BaseCompoundStatement, cst.BaseSuite, cst.Else, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally, cst.MatchCase,
+    cst.BaseCompoundStatement,
+    cst.BaseSuite,
+    cst.Else,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Finally,
+    cst.MatchCase,
 )
 # Last names of the calls `vaeaudit.scan.sinks` recognises (before import resolution); squared
 # forms are caught by their `**`, `pow` or `square`, so `sum`/`mean` (everywhere) are not needed.
 _OPERATION_NAMES = frozenset(
-    {"norm", "vector_norm", "dist", "cdist", "pdist", "pairwise_distance", "pairwise_distances", "euclidean_distances", "euclidean",
-     "sqrt", "pow", "square", "mse_loss", "MSELoss"}
+    {
+        "norm",
+        "vector_norm",
+        "dist",
+        "cdist",
+        "pdist",
+        "pairwise_distance",
+        "pairwise_distances",
+        "euclidean_distances",
+        "euclidean",
+        "sqrt",
+        "pow",
+        "square",
+        "mse_loss",
+        "MSELoss",
+    }
 )
 
 
@@ -677,8 +723,12 @@ class _UsesIndex:
         if self.index is None:
             self.index = {}
             for order, (node, ancestors) in enumerate(walk(self.owner)):
-                if isinstance(node, cst.Name) and not (ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node):
-                    store = bool(ancestors) and isinstance(ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName))
+                if isinstance(node, cst.Name) and not (
+                    ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node
+                ):
+                    store = bool(ancestors) and isinstance(
+                        ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName)
+                    )
                     self.index.setdefault(node.value, []).append((order, node, ancestors, store))
                     self.order[id(node)] = order
         start = self.order.get(id(binding), -1)

@@ -84,7 +84,15 @@ class ScanCache:
         except (KeyError, TypeError, ValueError, IndexError):
             return None
 
-    def put(self, path: str, digest: str, findings: list[Finding], error: str | None, summary: FileSummary | None = None, inputs: str = EMPTY_DIGEST) -> None:
+    def put(
+        self,
+        path: str,
+        digest: str,
+        findings: list[Finding],
+        error: str | None,
+        summary: FileSummary | None = None,
+        inputs: str = EMPTY_DIGEST,
+    ) -> None:
         self.entries[_key(path)] = {
             "hash": digest,
             "findings": [finding_to_json(f) for f in findings],
@@ -132,7 +140,15 @@ def finding_to_json(finding: Finding) -> dict:
     }
     if finding.fix is not None:
         fix = finding.fix
-        data["fix"] = {"function": fix.function, "x": fix.x, "y": fix.y, "dim": fix.dim, "keepdim": fix.keepdim, "p": fix.p, "backend": fix.backend}
+        data["fix"] = {
+            "function": fix.function,
+            "x": fix.x,
+            "y": fix.y,
+            "dim": fix.dim,
+            "keepdim": fix.keepdim,
+            "p": fix.p,
+            "backend": fix.backend,
+        }
     return data
 
 

@@ -197,7 +197,12 @@ class Dataflow:
 
     def _collect(self, call: cst.BaseExpression, env: Env) -> Env:
         """`points.append(z)` / `points.extend(zs)`: the list now holds ball points."""
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in ("append", "extend") and call.args):
+        if not (
+            isinstance(call, cst.Call)
+            and isinstance(call.func, cst.Attribute)
+            and call.func.attr.value in ("append", "extend")
+            and call.args
+        ):
             return env
         key = dotted(call.func.value)
         taint = self.values.point_of(call.args[0].value, env)
@@ -236,8 +241,10 @@ class Dataflow:
 
     def _bind_unpacked(self, target, value, taint, env, where) -> Env:
         targets = [element.value if isinstance(element, cst.Element) else element for element in target.elements]
-        if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(targets) and not any(
-            isinstance(element, cst.StarredElement) for element in (*target.elements, *value.elements)
+        if (
+            isinstance(value, (cst.Tuple, cst.List))
+            and len(value.elements) == len(targets)
+            and not any(isinstance(element, cst.StarredElement) for element in (*target.elements, *value.elements))
         ):
             for element_target, element in zip(targets, value.elements):
                 env = self._bind(element_target, element.value, self.values.of(element.value, env), env, where)
@@ -277,7 +284,11 @@ class Dataflow:
             if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(MEDIUM, (Step(f"{name}: parameter annotated `{annotation}`", param),))
         for line in docstring.splitlines():
-            if re.match(rf"\s*(:param\s+)?{re.escape(name)}\b\s*(\(|:|--|-)", line) and HYPERBOLIC_DOCSTRING.search(line) and not EUCLIDEAN_DOCSTRING.search(line):
+            if (
+                re.match(rf"\s*(:param\s+)?{re.escape(name)}\b\s*(\(|:|--|-)", line)
+                and HYPERBOLIC_DOCSTRING.search(line)
+                and not EUCLIDEAN_DOCSTRING.search(line)
+            ):
                 return Taint(LOW, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
         return None
 

@@ -39,9 +39,7 @@ class Prefilter:
     def __init__(self, settings: Settings) -> None:
         # the words of the rules this scan reports (`vaeaudit.scan.rules`): preview rules add theirs
         self.euclidean_words = tuple(sorted({word for rule in active_rules(settings.preview) for word in rule.trigger_words}))
-        self.source_identifiers = frozenset(
-            name.encode() for name in (*settings.producers, *settings.projection_classes)
-        )
+        self.source_identifiers = frozenset(name.encode() for name in (*settings.producers, *settings.projection_classes))
         # Patterns are meant for one identifier, so they search a text of one identifier per line.
         self.word_patterns = [
             re.compile(pattern, re.IGNORECASE | re.MULTILINE) for pattern in (*settings.name_patterns, *settings.key_patterns)
@@ -52,7 +50,7 @@ class Prefilter:
         return self.has_euclidean_operation(source) and self.has_source(source)
 
     def triage(self, source: bytes) -> str:
-        """"analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""
+        """ "analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""
         if self.has_source(source) or any(word in source for word in _CONSUMER_WORDS):
             return "analyse"
         return "deferred" if self.has_euclidean_operation(source) else "skip"

@@ -94,7 +94,11 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
             run.parsed += parsed
         known = {name: state.summary for name, state in files.items() if state.summary is not None}
         inputs, wanted = solve(known)
-        todo = [files[name] for name, given in inputs.items() if given.digest() != files[name].used or name in wanted and not files[name].analysed]
+        todo = [
+            files[name]
+            for name, given in inputs.items()
+            if given.digest() != files[name].used or name in wanted and not files[name].analysed
+        ]
         todo += _deferred_callers(files, known, prefilter)
         todo = list({state.name: state for state in todo if state.result is None or state.result.severity == "error"}.values())
         if not todo:
@@ -138,7 +142,10 @@ def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], pr
     return [
         state
         for state in files.values()
-        if state.summary is not None and state.summary.functions is None and not state.analysed and not names.isdisjoint(identifiers(state.data))
+        if state.summary is not None
+        and state.summary.functions is None
+        and not state.analysed
+        and not names.isdisjoint(identifiers(state.data))
     ]
 
 
@@ -172,7 +179,14 @@ def _scan_chunk(chunk: list[tuple[str, bytes, Inputs | None]], settings: Setting
 
 
 def _scan_one(
-    name: str, data: bytes, settings: Settings, prefilter: Prefilter, given: Inputs | None, *, project: bool = False, as_python: bool = False
+    name: str,
+    data: bytes,
+    settings: Settings,
+    prefilter: Prefilter,
+    given: Inputs | None,
+    *,
+    project: bool = False,
+    as_python: bool = False,
 ) -> tuple[FileResult, int, FileSummary | None]:
     """(result, 1 if the file was parsed else 0, its project summary); a notebook is scanned as the Python of its code cells.
 

@@ -108,7 +108,9 @@ def match_loss_module_call(call: cst.Call) -> EuclideanOp | None:
     arguments = _arguments(call, ("input", "target"))
     if "input" not in arguments or "target" not in arguments:
         return None
-    return EuclideanOp(call, "squared", "torch.nn.MSELoss", arguments["input"], arguments["target"], None, None, None, "torch", fixable=False)
+    return EuclideanOp(
+        call, "squared", "torch.nn.MSELoss", arguments["input"], arguments["target"], None, None, None, "torch", fixable=False
+    )
 
 
 def _callee(call: cst.Call, imports: ImportMap) -> str | None:
@@ -201,7 +203,9 @@ def _squared_difference(call: cst.Call, imports: ImportMap, code) -> EuclideanOp
     left_right = _difference(operand)
     if left_right is None:
         return None  # a squared radius: the conformal factor's ingredient, not a metric
-    return EuclideanOp(call, "squared", "sum-of-squared-differences", *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=False)
+    return EuclideanOp(
+        call, "squared", "sum-of-squared-differences", *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=False
+    )
 
 
 def _sum_of_squares(node: cst.BaseExpression, imports: ImportMap, code, reductions: frozenset[str]):

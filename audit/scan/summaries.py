@@ -54,7 +54,6 @@ class Inputs:
         return hashlib.blake2b(json.dumps(inputs_to_json(self), sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
-
 def module_name(path: str, root: Path) -> str:
     """`src/models/vae.py` -> `src.models.vae` relative to the project root (`__init__` is its package)."""
     resolved = Path(path).resolve()
@@ -206,7 +205,9 @@ def summary_from_json(data: dict) -> FileSummary:
 
 def inputs_to_json(inputs: Inputs) -> dict:
     return {
-        "received": {name: {param: _fact_json(fact) for param, fact in sorted(params.items())} for name, params in sorted(inputs.received.items())},
+        "received": {
+            name: {param: _fact_json(fact) for param, fact in sorted(params.items())} for name, params in sorted(inputs.received.items())
+        },
         "external": {target: function_to_json(function) for target, function in sorted(inputs.external.items())},
     }
 

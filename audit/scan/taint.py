@@ -39,16 +39,25 @@ _PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values"})
 # Averages of ball points: still inside the ball (convex), so their norm is a radius too.
 _MEANS = frozenset({"torch.mean", "numpy.mean", "numpy.average", "torch.Tensor.mean"})
 _COMBINING_FUNCTIONS = frozenset(
-    {"torch.cat", "torch.concat", "torch.concatenate", "torch.stack", "torch.vstack", "torch.hstack",
-     "numpy.concatenate", "numpy.stack", "numpy.vstack", "numpy.hstack"}
+    {
+        "torch.cat",
+        "torch.concat",
+        "torch.concatenate",
+        "torch.stack",
+        "torch.vstack",
+        "torch.hstack",
+        "numpy.concatenate",
+        "numpy.stack",
+        "numpy.vstack",
+        "numpy.hstack",
+    }
 )
 _CONVERTING_FUNCTIONS = frozenset(
     {"torch.as_tensor", "torch.tensor", "torch.from_numpy", "numpy.asarray", "numpy.array", "numpy.asanyarray"}
 )
 # Results that are Euclidean by construction: assigning one to `z_hyp` makes it clean.
 _EUCLIDEAN_CONSTRUCTORS = frozenset(
-    "zeros ones empty full rand randn randint arange linspace eye zeros_like ones_like empty_like "
-    "full_like rand_like randn_like".split()
+    "zeros ones empty full rand randn randint arange linspace eye zeros_like ones_like empty_like full_like rand_like randn_like".split()
 )
 
 
@@ -91,7 +100,9 @@ class Taint:
 
 Env = dict[str, "Taint | None"]
 # Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`).
-_MEASUREMENT_NAME = re.compile(r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|eps)(?![a-z])", re.IGNORECASE)
+_MEASUREMENT_NAME = re.compile(
+    r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|eps)(?![a-z])", re.IGNORECASE
+)
 
 
 def point(confidence: int, text: str, node: cst.CSTNode | None) -> Taint:
@@ -120,7 +131,11 @@ class ValueTaint:
     def name_taint(self, name: str, node: cst.CSTNode | None) -> Taint | None:
         """Low-confidence taint for a name like `z_hyp`; None for `z` or `z_hyp_euc`."""
         short = name.rpartition(".")[2]
-        if self.is_euclidean_name(short) or _MEASUREMENT_NAME.search(short) or not any(pattern.search(short) for pattern in self.name_patterns):
+        if (
+            self.is_euclidean_name(short)
+            or _MEASUREMENT_NAME.search(short)
+            or not any(pattern.search(short) for pattern in self.name_patterns)
+        ):
             return None
         return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),))
 
@@ -155,7 +170,9 @@ class ValueTaint:
             return either.weaker(Step(f"only one branch of `{self.short(node)}` is hyperbolic", node)) if either else None
         if isinstance(node, cst.Dict):
             return self._container(
-                ((_literal_string(element.key), element.value) for element in node.elements if isinstance(element, cst.DictElement)), env, node
+                ((_literal_string(element.key), element.value) for element in node.elements if isinstance(element, cst.DictElement)),
+                env,
+                node,
             )
         if isinstance(node, (cst.Tuple, cst.List)) and not any(isinstance(element, cst.StarredElement) for element in node.elements):
             parts = [(f"#{index}", element.value) for index, element in enumerate(node.elements)]

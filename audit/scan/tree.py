@@ -20,13 +20,52 @@ import libcst as cst
 Ancestors = tuple[cst.CSTNode, ...]
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # Leaves and formatting nodes that never contain an expression.
-_SKIP = (cst.BaseParenthesizableWhitespace, cst.Comment, cst.Newline, cst.EmptyLine, cst.TrailingWhitespace,
-         cst.BaseBinaryOp, cst.BaseBooleanOp, cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.Name, cst.Integer, cst.Float, cst.SimpleString, cst.Imaginary)
+_SKIP = (
+    cst.BaseParenthesizableWhitespace,
+    cst.Comment,
+    cst.Newline,
+    cst.EmptyLine,
+    cst.TrailingWhitespace,
+    cst.BaseBinaryOp,
+    cst.BaseBooleanOp,
+    cst.BaseCompOp,
+    cst.BaseUnaryOp,
+    cst.BaseAugOp,
+    cst.Name,
+    cst.Integer,
+    cst.Float,
+    cst.SimpleString,
+    cst.Imaginary,
+)
 
 
-_FORMATTING_FIELDS = ("whitespace", "lpar", "rpar", "leading_lines", "lines_after", "comma", "semicolon", "header", "footer",
-                      "lbrace", "rbrace", "lbracket", "rbracket", "colon", "dot", "star", "equal", "newline", "default_indent",
-                      "default_newline", "first_line", "operator", "arrow", "asynchronous", "trailing")
+_FORMATTING_FIELDS = (
+    "whitespace",
+    "lpar",
+    "rpar",
+    "leading_lines",
+    "lines_after",
+    "comma",
+    "semicolon",
+    "header",
+    "footer",
+    "lbrace",
+    "rbrace",
+    "lbracket",
+    "rbracket",
+    "colon",
+    "dot",
+    "star",
+    "equal",
+    "newline",
+    "default_indent",
+    "default_newline",
+    "first_line",
+    "operator",
+    "arrow",
+    "asynchronous",
+    "trailing",
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 

@@ -28,9 +28,7 @@ import libcst as cst
 from vaeaudit.scan.names import last_name
 from vaeaudit.scan.tree import Ancestors
 
-_HYPERBOLIC_MATH = frozenset(
-    "tanh artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh sinh cosh".split()
-)
+_HYPERBOLIC_MATH = frozenset("tanh artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh sinh cosh".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum".split()
@@ -62,9 +60,17 @@ class UsageJudge:
         for ancestor in ancestors:
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
-            if isinstance(ancestor, cst.BinaryOperation) and isinstance(ancestor.operator, cst.Subtract) and _number(self.code(ancestor.left)) == 1.0:
+            if (
+                isinstance(ancestor, cst.BinaryOperation)
+                and isinstance(ancestor.operator, cst.Subtract)
+                and _number(self.code(ancestor.left)) == 1.0
+            ):
                 return f"feeds 1 - ...: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
-            if isinstance(ancestor, cst.BinaryOperation) and isinstance(ancestor.operator, cst.Subtract) and _BOUNDARY.search(self.code(ancestor.left)):
+            if (
+                isinstance(ancestor, cst.BinaryOperation)
+                and isinstance(ancestor.operator, cst.Subtract)
+                and _BOUNDARY.search(self.code(ancestor.left))
+            ):
                 return "subtracted from the boundary: a margin"
         current = node
         for parent in reversed(ancestors):
@@ -114,7 +120,12 @@ class UsageJudge:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
                 return self._every_use(targets[0], measured, depth)
-        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Subtract) and parent.right is current and _BOUNDARY.search(self.code(parent.left)):
+        if (
+            isinstance(parent, cst.BinaryOperation)
+            and isinstance(parent.operator, cst.Subtract)
+            and parent.right is current
+            and _BOUNDARY.search(self.code(parent.left))
+        ):
             return "subtracted from the boundary: a margin"
         return None
 
@@ -208,7 +219,9 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
     return None
 
 
-def deliberately_euclidean(ancestors: Ancestors, code: Callable[[cst.CSTNode], str], is_euclidean_name: Callable[[str], bool]) -> str | None:
+def deliberately_euclidean(
+    ancestors: Ancestors, code: Callable[[cst.CSTNode], str], is_euclidean_name: Callable[[str], bool]
+) -> str | None:
     """Why the place of a norm makes it deliberately Euclidean, or None."""
     for ancestor in ancestors:
         if isinstance(ancestor, cst.Assert):

@@ -31,6 +31,7 @@ class Rule:
     message: Callable[..., str] = field(default=lambda **parts: "", compare=False)
     precision: str = ""  # measured on the labeled real-world benchmark (bench/realworld), per confidence
 
+
 # Measured with `.venv/bin/python bench/realworld/measure.py` (16 labeled public repositories, 2026-11-28).
 BENCHMARK_PRECISION = (
     "Real-world benchmark (bench/realworld/measure.py, 16 public hyperbolic repositories, 2026-11-28): "

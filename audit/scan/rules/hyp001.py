@@ -24,12 +24,7 @@ RULE = Rule(
         "statistics such as Spearman's ρ are unchanged). Thresholds written for r do NOT carry over to d: "
         "re-derive them when you fix the call."
     ),
-    example=(
-        "from vaeaudit.geometry import exp_map_zero\n"
-        "\n"
-        "z = exp_map_zero(mu)\n"
-        "radius = torch.norm(z, dim=-1)  # HYP001\n"
-    ),
+    example=("from vaeaudit.geometry import exp_map_zero\n\nz = exp_map_zero(mu)\nradius = torch.norm(z, dim=-1)  # HYP001\n"),
     fix="Measure the radius as the hyperbolic distance to the origin (`vaeaudit fix` writes this for you).",
     fixed_example=(
         "from vaeaudit.geometry import exp_map_zero, poincare_distance\n"

@@ -20,12 +20,7 @@ RULE = Rule(
         "metrics, nearest neighbours, clustering and distance correlations computed with the Euclidean "
         "formula silently ignore the curvature the model was trained with."
     ),
-    example=(
-        "from vaeaudit.geometry import exp_map_zero\n"
-        "\n"
-        "z = exp_map_zero(mu)\n"
-        "d = torch.cdist(z, z)  # HYP002\n"
-    ),
+    example=("from vaeaudit.geometry import exp_map_zero\n\nz = exp_map_zero(mu)\nd = torch.cdist(z, z)  # HYP002\n"),
     fix="Use `poincare_distance(x, y, c=...)` for paired points and `poincare_distance_matrix(x, y, c=...)` for all pairs.",
     fixed_example=(
         "from vaeaudit.geometry import exp_map_zero, poincare_distance_matrix\n"
@@ -38,6 +33,10 @@ RULE = Rule(
     ),
     options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
     trigger_words=(b"norm", b"dist", b"sqrt", b"euclidean", b"pow", b"square"),
-    message=lambda x, y=None, within=False, **_: (f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix" if within or y is None else f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"),
+    message=lambda x, y=None, within=False, **_: (
+        f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix"
+        if within or y is None
+        else f"Euclidean distance between ball points `{x}` and `{y}`; use poincare_distance"
+    ),
     precision=BENCHMARK_PRECISION,
 )

@@ -24,7 +24,11 @@ def centroid_operand(call, ancestors, code):
     name = last_name(call.func)
     if name not in _MEAN_FUNCTIONS:
         return None
-    if isinstance(call.func, cst.Attribute) and name == "mean" and not (isinstance(call.func.value, cst.Name) and call.func.value.value in ("np", "numpy", "torch")):
+    if (
+        isinstance(call.func, cst.Attribute)
+        and name == "mean"
+        and not (isinstance(call.func.value, cst.Name) and call.func.value.value in ("np", "numpy", "torch"))
+    ):
         operand = call.func.value
     elif call.args:
         operand = call.args[0].value
@@ -66,16 +70,10 @@ RULE = Rule(
         "two points at dist0 ≈ 6). Prototypes, cluster centres and centring computed this way carry that bias into "
         "every distance measured from them."
     ),
-    example=(
-        "z = exp_map_zero(mu)\n"
-        "centroid = z.mean(dim=0)  # HYP004\n"
-    ),
+    example=("z = exp_map_zero(mu)\ncentroid = z.mean(dim=0)  # HYP004\n"),
     fix="Use the hyperbolic midpoint `poincare_midpoint(z, dim=0, c=...)` (the Einstein midpoint, optionally weighted).",
     fixed_example=(
-        "from vaeaudit.geometry import poincare_midpoint\n"
-        "\n"
-        "z = exp_map_zero(mu)\n"
-        "centroid = poincare_midpoint(z, dim=0, c=curvature)\n"
+        "from vaeaudit.geometry import poincare_midpoint\n\nz = exp_map_zero(mu)\ncentroid = poincare_midpoint(z, dim=0, c=curvature)\n"
     ),
     fix_safety="No automatic fix yet: the midpoint takes a curvature and, for weighted means, weights the rewrite cannot always see.",
     options="Preview rule: enable with `preview = true` or `--preview`. Ball points are recognised as for HYP001.",

@@ -41,13 +41,9 @@ RULE = Rule(
         "is about 8x wrong already at dist0 = 3; the acosh form loses the same digits in 1 − ‖x‖². `poincare_distance` "
         "uses the asinh form with float64 reductions and stays within 1e-7 (relative) up to dist0 = 15."
     ),
-    example=(
-        "d = torch.acosh(1 + 2 * ((x - y) ** 2).sum(-1) / ((1 - (x ** 2).sum(-1)) * (1 - (y ** 2).sum(-1))))  # HYP005\n"
-    ),
+    example=("d = torch.acosh(1 + 2 * ((x - y) ** 2).sum(-1) / ((1 - (x ** 2).sum(-1)) * (1 - (y ** 2).sum(-1))))  # HYP005\n"),
     fix="Call `poincare_distance(x, y, c=...)`.",
-    fixed_example=(
-        "d = poincare_distance(x, y, c=curvature)\n"
-    ),
+    fixed_example=("d = poincare_distance(x, y, c=curvature)\n"),
     fix_safety="No automatic fix yet: the curvature and the exact form of a hand-written formula vary too much to rewrite blindly.",
     options="Preview rule: enable with `preview = true` or `--preview`.",
     trigger_words=(b"acosh", b"arccosh", b"arcosh", b"atanh", b"artanh", b"arctanh"),
