@@ -145,9 +145,9 @@ def test_fix_rewrites_a_notebook_in_place_keeping_everything_else(project: Path)
     changed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"]
     assert [line[0] + line[1:].strip() for line in changed] == [
         '-"from vaeaudit.geometry import exp_map_zero\\n",',
-        '+"from vaeaudit.geometry import exp_map_zero, poincare_distance\\n",',
+        '+"from vaeaudit.geometry import exp_map_zero, poincare_radius\\n",',
         '-"r = z.norm(dim=-1)\\n",',
-        '+"r = poincare_distance(z, torch.zeros_like(z), c=1.0)\\n",',
+        '+"r = poincare_radius(z, c=1.0)\\n",',
     ]
     assert json.loads(after)["cells"][1]["outputs"] == json.loads(before)["cells"][1]["outputs"]
     assert run("scan", "--no-cache", ".").exit_code == 0

@@ -137,7 +137,7 @@ def test_fix_quiet_and_output_file(project: Path) -> None:
     result = run("fix", "src", "--unsafe-fixes", "--output-file", "fix.diff")
     assert result.exit_code == 1 and result.stdout == ""
     diff = (project / "fix.diff").read_text(encoding="utf-8")
-    assert diff.startswith("--- a/src/bad.py") and "+from vaeaudit.geometry import exp_map_zero, poincare_distance" in diff
+    assert diff.startswith("--- a/src/bad.py") and "+from vaeaudit.geometry import exp_map_zero, poincare_radius" in diff
     assert (project / "src" / "bad.py").read_text(encoding="utf-8") == BAD  # a diff, nothing applied
     result = run("fix", "src", "--unsafe-fixes", "--quiet")
     assert result.stdout.startswith("--- a/src/bad.py") and result.stderr == ""
