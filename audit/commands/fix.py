@@ -12,13 +12,12 @@ from pathlib import Path
 
 import click
 
+from vaeaudit.commands.shared_options import settings_options, split_codes
 from vaeaudit.interrupt import exit_130_on_interrupt
 
 
 def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...] | None:
-    """`--select hyp001,HYP002 --select HYP1` -> ("HYP001", "HYP002", "HYP1"); None when not given (as scan)."""
-    codes = tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
-    return codes or None
+    return split_codes(values)
 
 
 @click.command()
@@ -33,18 +32,7 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option("--select", multiple=True, callback=_codes, help="Rule codes or prefixes to fix (comma-separated).")
 @click.option("--ignore", multiple=True, callback=_codes, help="Rule codes or prefixes to leave alone (comma-separated).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for the scan pass (default: all cores).")
-@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Use this configuration file (instead of the closest one).",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
-@click.option(
-    "--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit)."
-)
+@settings_options
 @click.option("--quiet", "-q", is_flag=True, help="Print remaining findings and errors only: no notes on applied unsafe fixes, no summary.")
 @click.option(
     "--output-file",

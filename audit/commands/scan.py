@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from vaeaudit.commands.shared_options import settings_options, split_codes
 from vaeaudit.interrupt import exit_130_on_interrupt
 
 _DEFAULT_REPORT = "reports/scan_report.md"
@@ -22,13 +23,6 @@ class ScanUsageError(click.ClickException):
     """A configuration or input problem: exit 2, as for click's own usage errors."""
 
     exit_code = 2
-
-
-def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
-    """`--select HYP001,HYP002 --select HYP` -> ("HYP001", "HYP002", "HYP"); None when not given."""
-    if not values:
-        return None
-    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
 
 
 @click.command()
@@ -56,19 +50,8 @@ def _codes(values: tuple[str, ...]) -> tuple[str, ...] | None:
     "--ignore", multiple=True, metavar="CODES", help="Rule codes or prefixes not to report (comma-separated; replaces the configured list)."
 )
 @click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More paths to skip, on top of `exclude`.")
-@click.option(
-    "--force-exclude/--no-force-exclude", default=None, help="Apply `exclude` also to files named on the command line (for pre-commit)."
-)
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None, help="Hide findings below this confidence.")
-@click.option("--preview/--no-preview", default=None, help="Enable preview-tier rules (overrides the `preview` setting).")
-@click.option(
-    "--config",
-    "config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Use this configuration file for every path (instead of the closest one).",
-)
-@click.option("--isolated", is_flag=True, help="Ignore every configuration file: defaults and command-line flags only.")
+@settings_options
 @click.option(
     "--show-settings", is_flag=True, help="Print the settings that apply to the first path (and the file they come from), then exit."
 )
@@ -149,8 +132,8 @@ def scan(
             apply=not diff,
             unsafe_fixes=unsafe_fixes,
             show_fixes=show_fixes,
-            select=_codes(select),
-            ignore=_codes(ignore),
+            select=split_codes(select),
+            ignore=split_codes(ignore),
             jobs=jobs,
             preview=preview,
             config=config,
@@ -168,8 +151,8 @@ def scan(
     if stdin_filename is not None and not reading_stdin:
         raise click.UsageError("--stdin-filename names standard input: pass `-` as the path")
     overrides = {
-        "select": _codes(select),
-        "ignore": _codes(ignore),
+        "select": split_codes(select),
+        "ignore": split_codes(ignore),
         "min_confidence": min_confidence,
         "cache": False if no_cache else None,
         "cache_dir": cache_dir,

@@ -326,3 +326,17 @@ def match_rows(labels: list[dict], items: list[dict]) -> dict[int, int]:
         out[ii] = li
         used.add(li)
     return out
+
+
+def add_scanner_argument(parser) -> None:
+    """--scanner: run another scanner (e.g. one frozen by freeze_scanner.py) instead of the installed one."""
+    parser.add_argument(
+        "--scanner",
+        help="scanner command prefix instead of the installed vaeaudit, e.g. "
+        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m vaeaudit" (also $VAEAUDIT_SCANNER)',
+    )
+
+
+def use_scanner_argument(args) -> None:
+    if args.scanner:
+        os.environ["VAEAUDIT_SCANNER"] = args.scanner

@@ -42,7 +42,6 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import os
 import random
 import re
 import shutil
@@ -55,12 +54,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     DEFAULT_CHECKOUTS,
+    add_scanner_argument,
     checkout_dir,
     internal_errors,
     iter_py_files,
     load_repos,
     repo_slug,
     run_scanner,
+    use_scanner_argument,
 )
 
 POINT_NAMES = {"dist0", "hyp_dist_o"}
@@ -602,14 +603,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-per-file", type=int, default=5)
     ap.add_argument("--pattern", action="append", choices=list(PATTERNS), help="only this pattern (repeatable)")
     ap.add_argument("--json", action="store_true")
-    ap.add_argument(
-        "--scanner",
-        help="scanner command prefix instead of the installed vaeaudit, e.g. "
-        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit" (also $VAEAUDIT_SCANNER)',
-    )
+    add_scanner_argument(ap)
     args = ap.parse_args(argv)
-    if args.scanner:
-        os.environ["VAEAUDIT_SCANNER"] = args.scanner
+    use_scanner_argument(args)
 
     if args.out:
         if args.out.exists() and any(args.out.iterdir()):

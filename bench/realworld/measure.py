@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -39,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     DEFAULT_CHECKOUTS,
     LABELS_DIR,
+    add_scanner_argument,
     call_text_at,
     checkout_dir,
     collect_candidates,
@@ -48,6 +48,7 @@ from common import (  # noqa: E402
     read_labels,
     repo_slug,
     run_scanner,
+    use_scanner_argument,
 )
 
 LEVELS = ("high", "medium", "low")
@@ -239,14 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--labels", type=Path, default=LABELS_DIR, help="folder of <owner>__<name>.csv files")
     ap.add_argument("--repo", action="append", help="only this repository (repeatable)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the tables")
-    ap.add_argument(
-        "--scanner",
-        help="scanner command prefix instead of the installed vaeaudit, e.g. "
-        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit" (also $VAEAUDIT_SCANNER)',
-    )
+    add_scanner_argument(ap)
     args = ap.parse_args(argv)
-    if args.scanner:
-        os.environ["VAEAUDIT_SCANNER"] = args.scanner
+    use_scanner_argument(args)
 
     results = []
     missing = []

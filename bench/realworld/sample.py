@@ -12,7 +12,6 @@ With --context N the script prints N lines around every unlabeled row, to read w
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     DEFAULT_CHECKOUTS,
+    add_scanner_argument,
     call_text_at,
     checkout_dir,
     collect_candidates,
@@ -28,6 +28,7 @@ from common import (  # noqa: E402
     read_labels,
     repo_slug,
     run_scanner,
+    use_scanner_argument,
     write_labels,
 )
 
@@ -39,14 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=50)
     ap.add_argument("--context", type=int, default=0)
     ap.add_argument("--repo", action="append")
-    ap.add_argument(
-        "--scanner",
-        help="scanner command prefix instead of the installed vaeaudit, e.g. "
-        '"env PYTHONPATH=/tmp/vaeaudit-head .venv/bin/python -m audit" (also $VAEAUDIT_SCANNER)',
-    )
+    add_scanner_argument(ap)
     args = ap.parse_args(argv)
-    if args.scanner:
-        os.environ["VAEAUDIT_SCANNER"] = args.scanner
+    use_scanner_argument(args)
 
     for repo in load_repos():
         name = repo["name"]
