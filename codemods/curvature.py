@@ -72,6 +72,8 @@ def find_curvature(
 ) -> Found | None:
     """The curvature to pass at `call` whose point is `operand`, or None when none is certain."""
     found = _from_producer(operand, meta)
+    if found is False:
+        return None
     if found is not None:
         return found
     klass = _enclosing_class(call, meta.parents)
@@ -100,18 +102,22 @@ def _named_curvatures(call: cst.CSTNode, meta: Meta) -> Iterator[str]:
         scope = None if scope is scope.globals else scope.parent
 
 
-def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:
-    """`z = exp_map_zero(mu, c=k)` ... `z.norm()`: k, when z has that single binding and k is still k."""
-    if not isinstance(operand, cst.Name):
+def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | bool:
+    """`z = exp_map_zero(mu, c=k)` ... `z.norm()` (or the call inline): k, when z has that single
+    binding and k is still k. False when the point comes from a producer that does not say its
+    curvature (`exp_map_zero(mu)` uses the producer's own default, which no other binding tells)."""
+    producer: cst.BaseExpression | None = operand
+    shown = _code(operand)
+    if isinstance(operand, cst.Name):
+        shown = operand.value
+        binding = _single_binding(operand, operand.value, meta)
+        if binding is None:
+            return None
+        assign = meta.parents.get(binding.node) if isinstance(binding.node, cst.Name) else None
+        assign = meta.parents.get(assign) if isinstance(assign, cst.AssignTarget) else assign
+        producer = assign.value if isinstance(assign, (cst.Assign, cst.AnnAssign)) else None
+    if not isinstance(producer, cst.Call):
         return None
-    binding = _single_binding(operand, operand.value, meta)
-    if binding is None:
-        return None
-    assign = meta.parents.get(binding.node) if isinstance(binding.node, cst.Name) else None
-    assign = meta.parents.get(assign) if isinstance(assign, cst.AssignTarget) else assign
-    if not isinstance(assign, (cst.Assign, cst.AnnAssign)) or not isinstance(assign.value, cst.Call):
-        return None
-    producer = assign.value
     name = (last_name(producer.func) or "").lower()
     if not any(word in name for word in PRODUCER_WORDS):
         return None  # `c=` of an unrelated call (a layer's channels) says nothing about the curvature
@@ -120,11 +126,13 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None:
             value = arg.value
             sign = "-" if arg.keyword.value == "k" else ""
             if _is_positive_number(value) and not sign:
-                return Found(_code(value), f"the curvature of `{last_name(producer.func)}` that made `{operand.value}`")
+                return Found(_code(value), f"the curvature of `{last_name(producer.func)}` that made `{shown}`")
             spelled = dotted(value)
             if spelled is not None and _single_binding(operand, spelled.partition(".")[0], meta) is not None:
                 return Found(sign + spelled, f"`{spelled}`, the curvature given to `{last_name(producer.func)}`")
-    return None
+            return False
+    is_method = isinstance(producer.func, cst.Attribute)  # `ball.expmap0(u)`: the manifold knows its c
+    return None if is_method else False
 
 
 def _from_manifold(klass: cst.ClassDef) -> Found | None:
