@@ -15,6 +15,7 @@ reported or exported: PositionProvider costs as much as parsing.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast, overload
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -36,6 +37,12 @@ from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from libcst.metadata import CodeRange
+
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 
@@ -115,6 +122,8 @@ class _Local:
 
 
 class _Analysis:
+    other_hits: dict[int, tuple[str, cst.CSTNode, str, Taint]]
+
     def __init__(self, module: cst.Module, path: str, settings: Settings, inputs: Inputs | None = None) -> None:
         self.module = module
         self.path = path
@@ -124,7 +133,7 @@ class _Analysis:
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
-        self.hits: dict[int, tuple[EuclideanOp, Taint, Taint | None]] = {}
+        self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
         self.ball_bindings: dict[tuple[str, int], Taint] = {}
@@ -136,7 +145,7 @@ class _Analysis:
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self.calls_out: dict[str, dict[str, Taint]] = {}
         self.references: set[str] = set()
-        self._positions = None
+        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
     def run(self) -> list[Finding]:
         self.direct, _ = scopes_containing(self.module, self._candidate())
@@ -187,6 +196,10 @@ class _Analysis:
         ]
         return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)))
 
+    @overload
+    def _fact(self, taint: Taint) -> Fact: ...
+    @overload
+    def _fact(self, taint: Taint | None) -> Fact | None: ...
     def _fact(self, taint: Taint | None) -> Fact | None:
         if taint is None:
             return None
@@ -294,11 +307,18 @@ class _Analysis:
         """
         local = self.locals.get(qualname) if qualname is not None else None
         check = id(owner) in self.direct and not (isinstance(owner, cst.FunctionDef) and self._implementation(owner, klass))
+
+        def make_flow(judge: UsageJudge) -> Dataflow:
+            flow: Dataflow = Dataflow(
+                self.values, lambda node, at: self._expression(node, at, judge, flow, klass, check), self.ball_bindings
+            )
+            return flow
+
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now = klass
             judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
-            flow = Dataflow(self.values, lambda node, at: self._expression(node, at, judge, flow, klass, check), self.ball_bindings)
+            flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:
                     env = {**env, **self._attributes_of(klass)}
@@ -464,12 +484,12 @@ class _Analysis:
             params, _, _, consumes = callee
             for slot, argument in _slots(call):
                 param = _parameter(params, slot)
-                if param in consumes:
+                if param is not None and param in consumes:
                     consumed.append((argument, consumes[param], f"{self.values.short(call.func)} as `{param}`"))
         for argument, why, callee_name in consumed:
             key = dotted(argument)
             binding = flow.last_binding.get(key) if key is not None else None
-            if binding is not None and (key, id(binding)) not in self.ball_bindings:
+            if key is not None and binding is not None and (key, id(binding)) not in self.ball_bindings:
                 self.ball_bindings[(key, id(binding))] = why.then(Step(f"{key} is passed to {callee_name}", call))
         if target is None:
             return
@@ -625,6 +645,10 @@ class _Analysis:
         return self._positions[node]
 
 
+@overload
+def _imported(fact: Fact, head: str = "") -> Taint: ...
+@overload
+def _imported(fact: Fact | None, head: str = "") -> Taint | None: ...
 def _imported(fact: Fact | None, head: str = "") -> Taint | None:
     """A fact from another file as evidence: its rendered chain, oldest step first (`head` prefixes the newest)."""
     if fact is None:
@@ -659,7 +683,7 @@ def _slots(call: cst.Call):
 def _base_code(node: cst.BaseExpression, code) -> str:
     """`z` for `z`, `z[:, None]`, `z.detach()`: the tensor an operand indexes or views."""
     while isinstance(node, cst.Subscript) or (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args):
-        node = node.value if isinstance(node, cst.Subscript) else node.func.value
+        node = node.value if isinstance(node, cst.Subscript) else cast(cst.Attribute, node.func).value
     return code(node).strip()
 
 

@@ -3,7 +3,8 @@
 One JSON file per settings fingerprint (tool version, the scanner's own source, and every
 setting that changes findings) under the cache folder, mapping a file's path to the hash of its bytes and its
 result: its findings, its project summary, and the digest of what the rest of the project told
-it (`vaeaudit.scan.summaries`), so a file is analysed again only when its bytes or its inputs change. JSON rather than pickle: the cache sits in the user's tree and must never be a
+it (`vaeaudit.scan.summaries`), so a file is analysed again only when its bytes or its inputs change. \
+JSON rather than pickle: the cache sits in the user's tree and must never be a
 way to run code. The folder must lie inside the project root; the cache is written
 atomically, and a cache that cannot be read or written only costs speed, never a result.
 """

@@ -46,6 +46,8 @@ _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
 def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.BaseExpression, str]]:
     """(argument, callee text) for each argument of `call` that must be a ball point."""
     name = last_name(call.func)
+    if name is None:
+        return []  # no callee name: in neither table
     positions = _ALWAYS.get(name)
     if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute):
         receiver = call.func.value

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import libcst as cst
 
@@ -168,7 +169,7 @@ class Dataflow:
             if a is not None and b is not None:
                 merged[key] = a if a.confidence <= b.confidence else b
             elif a is not None or b is not None:
-                merged[key] = (a or b).weaker(Step(f"{key}: hyperbolic on some paths only", node))
+                merged[key] = cast("Taint", a or b).weaker(Step(f"{key}: hyperbolic on some paths only", node))
             else:
                 merged[key] = None
         return merged
@@ -246,7 +247,7 @@ class Dataflow:
             and len(value.elements) == len(targets)
             and not any(isinstance(element, cst.StarredElement) for element in (*target.elements, *value.elements))
         ):
-            for element_target, element in zip(targets, value.elements):
+            for element_target, element in zip(targets, value.elements, strict=False):
                 env = self._bind(element_target, element.value, self.values.of(element.value, env), env, where)
             return env
         for index, element_target in enumerate(targets):
@@ -266,7 +267,7 @@ class Dataflow:
                 env = self._bind(parts[0], None, None, env, loop)
                 return self._bind(parts[1], args[0], self.values.of(args[0], env), env, loop)
             if iterable.func.value == "zip" and len(parts) == len(args):
-                for part, argument in zip(parts, args):
+                for part, argument in zip(parts, args, strict=False):
                     env = self._bind(part, argument, self.values.of(argument, env), env, loop)
                 return env
         return self._bind(target, iterable, self.values.of(iterable, env), env, loop)

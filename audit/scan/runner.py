@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import cast
 
 from vaeaudit.scan.cache import ScanCache, content_hash
 from vaeaudit.scan.findings import Finding
@@ -87,7 +88,9 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     todo = [state for state in files.values() if state.result is None]
     inputs: dict[str, Inputs] = {}
     for _ in range(_MAX_ROUNDS):
-        for state, (result, parsed, summary) in zip(todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs)):
+        for state, (result, parsed, summary) in zip(
+            todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs), strict=False
+        ):
             state.result, state.summary = result, summary or state.summary or FileSummary(state.module)
             state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
             state.analysed = state.analysed or parsed > 0
@@ -104,9 +107,10 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         if not todo:
             break
     for name, state in files.items():
-        results[name] = state.result
-        if cache is not None and state.result.severity == "error":
-            cache.put(name, state.digest, state.result.findings, state.result.error, state.summary, state.used)
+        result = cast("FileResult", state.result)  # every file has a result once the rounds end
+        results[name] = result
+        if cache is not None and result.severity == "error":
+            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used)
     if cache is not None:
         cache.save()
     run.results = [results[name] for name in order]

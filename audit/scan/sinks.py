@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import libcst as cst
 
@@ -89,7 +90,7 @@ def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.C
     if name in _SQRT_FUNCTIONS and node.args:
         return _sqrt_of_sum_of_squares(node, node.args[0].value, name.startswith("numpy"), imports, code)
     if name == "torch.Tensor.sqrt":
-        return _sqrt_of_sum_of_squares(node, node.func.value, False, imports, code)
+        return _sqrt_of_sum_of_squares(node, cast(cst.Attribute, node.func).value, False, imports, code)
     if name in _NORMS:
         return _norm(node, name, imports, code)
     if name in _DISTANCES or name in _SELF_DISTANCES or name in _OPTIONAL_SECOND:
@@ -140,9 +141,10 @@ def _arguments(call: cst.Call, positional_names: tuple[str, ...]) -> dict[str, c
 
 def _norm(call: cst.Call, name: str, imports: ImportMap, code) -> EuclideanOp | None:
     options = _NORMS[name]
+    operand: cst.BaseExpression | None
     if name == "torch.Tensor.norm":
         arguments = _arguments(call, options)
-        operand = call.func.value
+        operand = cast(cst.Attribute, call.func).value
     else:
         arguments = _arguments(call, ("__operand__", *options))
         operand = arguments.get("__operand__") or _first_keyword(arguments, _OPERAND_KEYWORDS)
@@ -216,12 +218,15 @@ def _sum_of_squares(node: cst.BaseExpression, imports: ImportMap, code, reductio
     if name not in reductions:
         return None
     if name.startswith("torch.Tensor."):
-        squared, arguments = node.func.value, _arguments(node, ("dim", "keepdim"))
+        squared, arguments = cast(cst.Attribute, node.func).value, _arguments(node, ("dim", "keepdim"))
     elif node.args:
         squared = node.args[0].value
         arguments = _arguments(node, ("__operand__", "dim", "keepdim"))
         if name.startswith("numpy"):
-            arguments = {"dim": arguments.get("axis", arguments.get("dim")), "keepdim": arguments.get("keepdims")}
+            arguments = cast(
+                "dict[str, cst.BaseExpression]",
+                {"dim": arguments.get("axis", arguments.get("dim")), "keepdim": arguments.get("keepdims")},
+            )  # a missing option stays None, as `.get` gives it below
     else:
         return None
     operand = _squared_operand(squared, imports, code)
@@ -242,9 +247,9 @@ def _squared_operand(node: cst.BaseExpression, imports: ImportMap, code) -> cst.
         return None
     name = _callee(node, imports)
     if name == "torch.Tensor.square" and not node.args:
-        return node.func.value
+        return cast(cst.Attribute, node.func).value
     if name == "torch.Tensor.pow" and len(node.args) == 1 and code(node.args[0].value).strip() in ("2", "2.0"):
-        return node.func.value
+        return cast(cst.Attribute, node.func).value
     if name in _SQUARE_FUNCTIONS and node.args:
         if name.endswith("square") and len(node.args) == 1:
             return node.args[0].value

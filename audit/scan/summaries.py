@@ -20,6 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 Fact = tuple[int, tuple[str, ...]]
 
@@ -132,7 +133,7 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
                     wanted.add(owner)
                 continue
             path, qualname = found
-            callee = summaries[path].functions[qualname]
+            callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
             received = inputs[path].received.setdefault(qualname, {})
             for slot, fact in arguments.items():
                 param = _parameter(callee, slot)
@@ -142,7 +143,7 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
             found = index.function(target)
             if found is not None:
                 path, qualname = found
-                callee = summaries[path].functions[qualname]
+                callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
                 if callee.knows_something() and path != caller:
                     inputs[caller].external[target] = callee
     return inputs, wanted
@@ -179,8 +180,8 @@ def function_from_json(data: dict) -> FunctionSummary:
     return FunctionSummary(
         tuple(data["params"]),
         _fact(data["returns"]),
-        {key: _fact(value) for key, value in data["parts"].items()},
-        {key: _fact(value) for key, value in data["consumes"].items()},
+        {key: cast("Fact", _fact(value)) for key, value in data["parts"].items()},
+        {key: cast("Fact", _fact(value)) for key, value in data["consumes"].items()},
     )
 
 
@@ -198,7 +199,7 @@ def summary_from_json(data: dict) -> FileSummary:
     return FileSummary(
         data["module"],
         None if functions is None else {name: function_from_json(f) for name, f in functions.items()},
-        [(target, {slot: _fact(fact) for slot, fact in arguments.items()}) for target, arguments in data["calls"]],
+        [(target, {slot: cast("Fact", _fact(fact)) for slot, fact in arguments.items()}) for target, arguments in data["calls"]],
         tuple(data["references"]),
     )
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import cast
 
 import libcst as cst
 
@@ -91,7 +92,7 @@ class UsageJudge:
             return True  # judged at the method call that follows
         if isinstance(parent, cst.Call) and last_name(parent.func) in _TRANSPARENT:
             arguments = " ".join(self.code(argument) for argument in parent.args)
-            if last_name(parent.func).startswith(("clamp", "clip", "min", "amin", "minimum")) and _BOUNDARY.search(arguments):
+            if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and _BOUNDARY.search(arguments):
                 return "clamped against the boundary: a projection"
             return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Add):

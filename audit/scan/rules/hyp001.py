@@ -33,9 +33,13 @@ RULE = Rule(
         "radius = poincare_distance(z, torch.zeros_like(z), c=curvature)\n"
     ),
     fix_safety=(
-        "Unsafe: the fixed value is a hyperbolic radius d = (2/√c)·artanh(√c·r), not r; thresholds, plots and losses written for r change meaning, so `vaeaudit fix` applies it only with `--unsafe-fixes` and lists every threshold that used r."
+        "Unsafe: the fixed value is a hyperbolic radius d = (2/√c)·artanh(√c·r), not r; thresholds, plots and losses "
+        "written for r change meaning, so `vaeaudit fix` applies it only with `--unsafe-fixes` and lists every threshold that used r."
     ),
-    options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
+    options=(
+        "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "
+        "`euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`."
+    ),
     trigger_words=(b"norm", b"sqrt", b"pow", b"square"),
     message=lambda x, **_: f"Euclidean norm of ball point `{x}` used as a radius; use poincare_distance to the origin",
     precision=BENCHMARK_PRECISION,

@@ -29,9 +29,13 @@ RULE = Rule(
         "d = poincare_distance_matrix(z, z, c=curvature)\n"
     ),
     fix_safety=(
-        "Unsafe: hyperbolic distances are larger and unbounded, so thresholds, margins and neighbour counts written for the Euclidean value change meaning; `pdist`, scikit-learn's and hand-written pairwise forms are reported without a fix."
+        "Unsafe: hyperbolic distances are larger and unbounded, so thresholds, margins and neighbour counts written for "
+        "the Euclidean value change meaning; `pdist`, scikit-learn's and hand-written pairwise forms are reported without a fix."
     ),
-    options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
+    options=(
+        "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "
+        "`euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`."
+    ),
     trigger_words=(b"norm", b"dist", b"sqrt", b"euclidean", b"pow", b"square"),
     message=lambda x, y=None, within=False, **_: (
         f"Euclidean pairwise distances within ball points `{x}`; use poincare_distance_matrix"

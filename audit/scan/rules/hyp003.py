@@ -24,17 +24,24 @@ RULE = Rule(
     example=(
         "z_student = exp_map_zero(mu_student)\nz_teacher = exp_map_zero(mu_teacher)\nloss = F.mse_loss(z_student, z_teacher)  # HYP003\n"
     ),
-    fix="Use the squared hyperbolic distance (or the distance itself) as the loss; `vaeaudit fix` does not rewrite this rule, because a loss's scale changes.",
+    fix=(
+        "Use the squared hyperbolic distance (or the distance itself) as the loss; "
+        "`vaeaudit fix` does not rewrite this rule, because a loss's scale changes."
+    ),
     fixed_example=(
         "z_student = exp_map_zero(mu_student)\n"
         "z_teacher = exp_map_zero(mu_teacher)\n"
         "loss = poincare_distance(z_student, z_teacher, c=curvature).pow(2).mean()\n"
     ),
     fix_safety=("No automatic fix: replacing a loss changes its scale and gradients; rewrite it by hand."),
-    options="`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, `euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`.",
+    options=(
+        "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "
+        "`euclidean-patterns` (what counts as a ball point), `min-confidence`; see `vaeaudit scan --show-settings`."
+    ),
     trigger_words=(b"mse_loss", b"mseloss", b"pow", b"square"),
     message=lambda x, y=None, within=False, **_: (
-        f"Squared Euclidean distance {'pairwise within `' + x + '`' if within else f'between ball points `{x}` and `{y}`'}; use poincare_distance(...) ** 2"
+        f"Squared Euclidean distance {'pairwise within `' + x + '`' if within else f'between ball points `{x}` and `{y}`'}"
+        "; use poincare_distance(...) ** 2"
     ),
     precision=BENCHMARK_PRECISION,
 )
