@@ -16,7 +16,7 @@ import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import libcst as cst
 from libcst.metadata import Assignment, ClassScope, Scope
@@ -102,7 +102,7 @@ def _named_curvatures(call: cst.CSTNode, meta: Meta) -> Iterator[str]:
         scope = None if scope is scope.globals else scope.parent
 
 
-def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | bool:
+def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Literal[False]:
     """`z = exp_map_zero(mu, c=k)` ... `z.norm()` (or the call inline): k, when z has that single
     binding and k is still k. False when the point comes from a producer that does not say its
     curvature (`exp_map_zero(mu)` uses the producer's own default, which no other binding tells)."""
