@@ -549,6 +549,13 @@ class _Analysis:
             self.other_hits[id(call)] = ("HYP005", call, RULES["HYP005"].message(), why)
 
     def _other_finding(self, rule: str, node: cst.CSTNode, message: str, taint: Taint) -> Finding:
+        evidence = tuple(self._describe(step) for step in reversed(taint.steps))
+        return self._finding_at(node, rule, message, taint.confidence, evidence)
+
+    def _finding_at(
+        self, node: cst.CSTNode, rule: str, message: str, confidence: int, evidence: tuple[str, ...], fix: FixHint | None = None
+    ) -> Finding:
+        """A finding spanning `node`, columns 1-based as every output format shows them."""
         span = self._position(node)
         return Finding(
             path=self.path,
@@ -558,8 +565,9 @@ class _Analysis:
             col=span.start.column + 1,
             end_line=span.end.line,
             end_col=span.end.column + 1,
-            confidence=CONFIDENCE_LEVELS[taint.confidence],
-            evidence=tuple(self._describe(step) for step in reversed(taint.steps)),
+            confidence=CONFIDENCE_LEVELS[confidence],
+            evidence=evidence,
+            fix=fix,
         )
 
     def _same_points(self, op: EuclideanOp) -> bool:
@@ -592,7 +600,6 @@ class _Analysis:
     def _finding(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None) -> Finding:
         code = self.module.code_for_node
         x, y = operand_code(op, code)
-        span = self._position(op.node)
         chains = sorted((self._evidence(op.x, x_taint), self._evidence(op.y, y_taint)), key=len)
         evidence = tuple(dict.fromkeys(step for chain in chains for step in chain))
         within = self._same_points(op)
@@ -611,18 +618,7 @@ class _Analysis:
                 p=code(op.p) if op.p is not None else None,
                 backend=op.backend,
             )
-        return Finding(
-            path=self.path,
-            rule=rule,
-            message=message,
-            line=span.start.line,
-            col=span.start.column + 1,
-            end_line=span.end.line,
-            end_col=span.end.column + 1,
-            confidence=CONFIDENCE_LEVELS[_strength(x_taint, y_taint, op)],
-            evidence=evidence,
-            fix=fix,
-        )
+        return self._finding_at(op.node, rule, message, _strength(x_taint, y_taint, op), evidence, fix)
 
     def _evidence(self, operand: cst.BaseExpression | None, taint: Taint | None) -> tuple[str, ...]:
         """The chain from the measured operand back to the source of its ball points, newest first."""
