@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,15 +72,22 @@ def bench_files(folder: Path) -> None:
     tensors = sum("/data/" in name for name in zipfile.ZipFile(paths[0]).namelist())
     payloads = [path.read_bytes() for path in paths]
     audit_file(paths[0], "warm", "warm", SETTINGS)  # imports and the architecture cache warm up once
-    ours, peer = [], []
-    for _ in range(REPEATS):  # interleaved, so both see the same machine load
-        ours.append(median_seconds(lambda: [audit_file(path, path.name, path.parent.name, SETTINGS) for path in paths], 1))
-        peer.append(median_seconds(lambda: bare_load(payloads), 1))
-    ours_s, peer_s = statistics.median(ours), statistics.median(peer)
+    ours_s, peer_s = interleaved_medians(
+        lambda: [audit_file(path, path.name, path.parent.name, SETTINGS) for path in paths], lambda: bare_load(payloads), REPEATS
+    )
     print(f"per file: {FILES} files of {size_mb:.2f} MB, {tensors} tensors each (the trainer layout), median of {REPEATS}:")
     print(f"  vaeaudit audit_file        {1000 * ours_s / FILES:7.2f} ms/file  ({FILES / ours_s:6.0f} files/s)")
     print(f"  bare torch.load            {1000 * peer_s / FILES:7.2f} ms/file  ({FILES / peer_s:6.0f} files/s)")
     print(f"  overhead over bare load    {100 * (ours_s / peer_s - 1):7.1f} %        target <= 30 %")
+
+
+def interleaved_medians(ours: Callable[[], object], peer: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Median seconds of each side, timed in turns so both see the same machine load."""
+    ours_times, peer_times = [], []
+    for _ in range(repeats):
+        ours_times.append(median_seconds(ours, 1))
+        peer_times.append(median_seconds(peer, 1))
+    return statistics.median(ours_times), statistics.median(peer_times)
 
 
 def build_runs(root: Path, runs: int) -> list[Path]:
@@ -100,11 +108,7 @@ def bench_tree(folder: Path, runs: int) -> None:
     files = build_runs(root, runs)
     built = time.perf_counter() - started
     audit_tree(root, SETTINGS)  # warm the page cache for both sides
-    ours_runs, peer_runs = [], []
-    for _ in range(3):  # interleaved, so both see the same machine load
-        ours_runs.append(median_seconds(lambda: render_markdown(audit_tree(root, SETTINGS)), 1))
-        peer_runs.append(median_seconds(lambda: bare_load_files(files), 1))
-    ours, peer = statistics.median(ours_runs), statistics.median(peer_runs)
+    ours, peer = interleaved_medians(lambda: render_markdown(audit_tree(root, SETTINGS)), lambda: bare_load_files(files), 3)
     print(f"tree: {runs} runs, {len(files)} checkpoint files (129 tensors each, small model; built in {built:.0f} s), median of 3:")
     print(f"  vaeaudit audit + Markdown  {ours:7.2f} s   target <= 10 s")
     print(f"  bare torch.load of files   {peer:7.2f} s")
