@@ -55,13 +55,18 @@ def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
 
 
 def analyse_source(
-    source: bytes, path: str, settings: Settings, inputs: Inputs | None = None
+    source: bytes, path: str, settings: Settings, inputs: Inputs | None = None, *, parsed: list[cst.Module] | None = None
 ) -> tuple[list[Finding], FileSummary, str | None]:
     """Findings, the project summary of one file (given what the rest of the project tells it),
-    and a note naming the generated over-deep lines that were not analysed (`vaeaudit.scan.depth`)."""
+    and a note naming the generated over-deep lines that were not analysed (`vaeaudit.scan.depth`).
+
+    `parsed` (hook for `vaeaudit fix`, `vaeaudit.scan.runner`): receives the parsed module the
+    findings' spans refer to, when it is the whole file (no statement masked)."""
     text = decode(source)
     masked, skipped = mask_deep_statements(text)
     module = parse(masked, source)
+    if parsed is not None and not skipped:
+        parsed.append(module)
     analysis = _Analysis(module, path, settings, inputs)
     findings = analysis.run()
     note = None
