@@ -196,6 +196,10 @@ class _Analysis:
             )
             for name, local in self.locals.items()
         }
+        for name, function in functions.items():
+            klass, _, method = name.rpartition(".")
+            if method == "__init__":  # the constructor returns an instance known by its ball-point attributes
+                function.parts.update({key: self._fact(taint) for key, taint in self._instance_parts(klass)})
         calls = [
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
@@ -236,6 +240,9 @@ class _Analysis:
         kind, name = target
         if kind == "local":
             local = self.locals[name]
+            klass, _, method = name.rpartition(".")
+            if method == "__init__":
+                return local.params, local.returns, {**local.parts, **dict(self._instance_parts(klass))}, local.consumes
             return local.params, local.returns, local.parts, local.consumes
         summary = self.inputs.external.get(name)
         if summary is None:
@@ -246,6 +253,10 @@ class _Analysis:
             {key: _imported(fact) for key, fact in summary.parts.items()},
             {key: _imported(fact) for key, fact in summary.consumes.items()},
         )
+
+    def _instance_parts(self, klass: str) -> list[tuple[str, Taint]]:
+        """(".attribute", taint) for each attribute of `klass` its methods set to ball points."""
+        return [(f".{attribute}", taint) for (owner, attribute), taint in sorted(self.attributes.items()) if owner == klass]
 
     def _returned_by(self, call: cst.Call, env: Env) -> Taint | None:
         """Ball points (or a dict/tuple of them) returned by a project function."""
@@ -500,11 +511,11 @@ class _Analysis:
             return
         passed: dict[str, Taint] = {}
         for slot, argument in _slots(call):
-            taint = self.values.point_of(argument, env)
-            if taint is not None:
+            taint = self.values.of(argument, env)
+            if taint is not None and taint.kind in ("point", "container"):
                 param = _parameter(callee[0], slot) if callee is not None else None
                 head = f"{param} <- " if param is not None and target[0] == "local" else ""
-                passed[slot] = taint.then(
+                passed[slot] = taint.along(
                     Step(f"{head}argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call)
                 )
         if not passed:
@@ -517,7 +528,7 @@ class _Analysis:
                     local.received[param] = taint
         else:
             arguments = self.calls_out.setdefault(target[1], {})
-            for slot, taint in passed.items():
+            for slot, taint in _exported_slots(passed):
                 if slot not in arguments or arguments[slot].confidence < taint.confidence:
                     arguments[slot] = taint
 
@@ -662,10 +673,26 @@ def _imported(fact: Fact | None, head: str = "") -> Taint | None:
 
 def _parameter(params: tuple[str, ...], slot: str) -> str | None:
     """The parameter an argument slot ("#1" or a keyword) binds."""
+    if "." in slot:  # `#0.emb`: an attribute of the argument (`_exported_slots`)
+        slot, dot, attribute = slot.partition(".")
+        param = _parameter(params, slot)
+        return f"{param}{dot}{attribute}" if param is not None else None
     if slot.startswith("#"):
         position = int(slot[1:])
         return params[position] if position < len(params) else None
     return slot if slot in params else None
+
+
+def _exported_slots(passed: dict[str, Taint]):
+    """Argument facts another file can receive: points as they are, an instance as one fact per
+    attribute (`#0.emb`: the `emb` attribute of the first argument); other containers stay in the file."""
+    for slot, taint in passed.items():
+        if taint.kind == "point":
+            yield slot, taint
+        elif taint.is_instance():
+            for key, part in taint.parts:
+                if part.kind == "point":
+                    yield f"{slot}{key}", part
 
 
 def _slots(call: cst.Call):

@@ -69,12 +69,22 @@ class Dataflow:
                 or (received or {}).get(name)
                 or self.values.name_taint(name, param)
             )
+        for key, taint in (received or {}).items():
+            if "." in key and key.partition(".")[0] in env:  # `code_emb.emb`: an attribute of what a caller passes
+                env.setdefault(key, taint)
         self.run_block(function.body, env)
 
     def run_block(self, block: cst.BaseSuite | Sequence[cst.CSTNode], env: Env) -> Env:
         statements = block.body if isinstance(block, cst.BaseSuite) else block
+        guards = 0
         for statement in statements:
             env = self.run_statement(statement, env)
+            if isinstance(statement, cst.If) and statement.orelse is None and _exits(statement.body):
+                # `if hasattr(m, "manifold"): return m.dist(x, y)` -- what follows is the other arm
+                self.branches.append((statement.test, False))
+                guards += 1
+        if guards:
+            del self.branches[len(self.branches) - guards :]
         return env
 
     # -- statements -----------------------------------------------------------------------
@@ -292,6 +302,14 @@ class Dataflow:
             ):
                 return Taint(LOW, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
         return None
+
+
+def _exits(body: cst.BaseSuite) -> bool:
+    """Whether a block always leaves (its last statement returns, raises, breaks or continues)."""
+    last = body.body[-1] if body.body else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return isinstance(last.body[-1], (cst.Return, cst.Raise, cst.Break, cst.Continue))
+    return False
 
 
 def all_params(params: cst.Parameters) -> list[cst.Param]:

@@ -150,6 +150,11 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
 
 
 def _parameter(callee: FunctionSummary, slot: str) -> str | None:
+    """The parameter a slot binds (`#1`, a keyword), or its attribute (`#0.emb` -> `code_emb.emb`)."""
+    if "." in slot:
+        slot, dot, attribute = slot.partition(".")
+        param = _parameter(callee, slot)
+        return f"{param}{dot}{attribute}" if param is not None else None
     if slot.startswith("#"):
         position = int(slot[1:])
         return callee.params[position] if position < len(callee.params) else None

@@ -36,6 +36,8 @@ _PROPAGATING_METHODS = frozenset(
     "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist".split()
 )
 _PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values"})
+# Methods of an `nn.Module` that return the module itself: `Embedding(...).to(device)` is still that instance.
+_MODULE_SELF_METHODS = frozenset("to cuda cpu float double half bfloat16 train eval requires_grad_ type share_memory".split())
 # Averages of ball points: still inside the ball (convex), so their norm is a radius too.
 _MEANS = frozenset({"torch.mean", "numpy.mean", "numpy.average", "torch.Tensor.mean"})
 _COMBINING_FUNCTIONS = frozenset(
@@ -81,15 +83,26 @@ class Taint:
     confidence: int
     steps: tuple[Step, ...] = ()
     kind: str = "point"
-    # For kind "container": ("key", taint) of dict keys and ("#0", taint) of tuple positions.
+    # For kind "container": ("key", taint) of dict keys, ("#0", taint) of tuple positions and
+    # (".emb", taint) of attributes of an instance of a project class (`self.emb = ManifoldParameter(...)`).
     parts: tuple[tuple[str, Taint], ...] = ()
 
     def then(self, step: Step) -> Taint:
         return Taint(self.confidence, self.steps + (step,), self.kind, self.parts)
 
     def weaker(self, step: Step) -> Taint:
-        """One branch only, or a guess: the weakest level (the issue's calibration)."""
-        return Taint(LOW, self.steps + (step,), self.kind, self.parts)
+        """One branch only, or a guess: the weakest level (the issue's calibration); a container's parts too."""
+        return Taint(LOW, self.steps + (step,), self.kind, tuple((key, part.weaker(step)) for key, part in self.parts))
+
+    def along(self, step: Step) -> Taint:
+        """`then` for a point; for a container, each part gets the step (its parts are what findings show)."""
+        if self.kind != "container":
+            return self.then(step)
+        return Taint(self.confidence, self.steps, self.kind, tuple((key, part.along(step)) for key, part in self.parts))
+
+    def is_instance(self) -> bool:
+        """A project object known by its attributes (every part an `.attribute`)."""
+        return self.kind == "container" and all(key.startswith(".") for key, _ in self.parts)
 
     def part(self, key: str) -> Taint | None:
         for name, taint in self.parts:
@@ -229,6 +242,11 @@ class ValueTaint:
         attribute = node.attr.value
         if attribute in _PROPAGATING_ATTRIBUTES:
             return self.of(node.value, env)
+        base = self.of(node.value, env)
+        if base is not None and base.kind == "container":
+            part = base.part(f".{attribute}")  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
+            if part is not None:
+                return part.then(Step(f"{self.short(node)}: attribute of {self.short(node.value, 30)}", node))
         if key is None:
             return None
         return self.name_taint(key, node)
@@ -260,6 +278,8 @@ class ValueTaint:
         if isinstance(node.func, cst.Attribute):
             receiver = self.of(node.func.value, env)
             if receiver is not None and receiver.kind == "point" and name in _PROPAGATING_METHODS:
+                return receiver
+            if receiver is not None and receiver.is_instance() and name in _MODULE_SELF_METHODS:
                 return receiver
             if receiver is not None and receiver.kind == "point" and name == "mean":
                 return receiver.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))

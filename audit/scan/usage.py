@@ -46,6 +46,8 @@ UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 _CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
 _HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold", re.IGNORECASE)
 _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECASE)
+# Attributes only a hyperbolic object has (its manifold, or a primitive of the geometry).
+_HYPERBOLIC_ATTRIBUTE = re.compile(r"hyp|poincar|manifold|curv|dist0|expmap|logmap|exp_map|log_map|mobius|lambda_x", re.IGNORECASE)
 _CHECKS = frozenset("raises warns assertRaises".split())
 
 
@@ -196,6 +198,12 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
         if _EUCLIDEAN_FLAG.search(name):
             return True
         return False if _HYPERBOLIC_FLAG.search(name) else None
+    if isinstance(test, cst.Call) and last_name(test.func) == "hasattr" and len(test.args) == 2:
+        # `if hasattr(code_emb, "manifold"):` / `hasattr(m, "dist0")`: the object is hyperbolic when it has one
+        attribute = test.args[1].value
+        if isinstance(attribute, cst.SimpleString) and _HYPERBOLIC_ATTRIBUTE.search(attribute.value):
+            return False
+        return None
     if isinstance(test, cst.Call) and last_name(test.func) == "isinstance" and len(test.args) == 2:
         kind = last_name(test.args[1].value) or ""
         return True if _EUCLIDEAN_FLAG.search(kind) else False if _HYPERBOLIC_FLAG.search(kind) else None
