@@ -1,4 +1,4 @@
-"""`vaeaudit fix` on files: scan, rewrite, verify, then show a diff or write atomically.
+"""`vaeaudit fix` on files: the scan rewrites, this module verifies, then shows a diff or writes atomically.
 
 Every guarantee the command makes lives here, so it holds for each file on its own: a
 file that does not parse is never touched; a rewrite whose text does not parse again is
@@ -11,9 +11,11 @@ nothing is written outside the paths the user gave, even through a symlink.
 from __future__ import annotations
 
 import ast
+import codecs
 import dataclasses
 import difflib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,16 +39,72 @@ class FileReport:
     limitation: str | None = None
 
 
+@dataclass(frozen=True)
+class Rewritten:
+    """What the fixer made of one parsed file, in the scanner's worker (pickled back to `fix_paths`).
+
+    `outcomes` are told in the parsed text's coordinates (a notebook's Python); `fixed` is the
+    rewritten text's bytes (None when nothing changed or the rewrite was discarded), `problem`
+    why the rewritten text does not parse, `moved` a line ending the rewrite would change.
+    """
+
+    outcomes: list[Outcome]
+    fixed: bytes | None = None
+    encoding: str = "utf-8"
+    problem: str | None = None
+    moved: str | None = None
+
+
+@dataclass(frozen=True)
+class Fixer:
+    """The scanner's fix hook (`vaeaudit.scan.runner.scan_files(fixer=...)`): rewrite the module the
+    scan parsed, with the findings it computed there (project inputs included), then check the
+    result parses and keeps every line ending it does not own. Picklable, for the process pool."""
+
+    options: FixOptions
+
+    def __call__(self, module, findings: list, source: bytes) -> Rewritten:
+        from vaeaudit.codemods import rewrite
+
+        try:
+            result = rewrite.rewrite_module(module, findings, self.options)
+        except Exception as error:  # a fixer bug must not cost the user the other files, nor this file's findings
+            why = f"internal error in the fixer, please report: {type(error).__name__}: {error}"
+            return Rewritten([Outcome(finding, REFUSED, (why,)) for finding in findings])
+        if not result.changed:
+            return Rewritten(result.outcomes)
+        encoding, fixed = encode_like(source, result.module.code)
+        problem = parse_problem(fixed, findings[0].path if findings else "<fixed>")
+        moved = line_ending_change(source, fixed) if problem is None else None
+        return Rewritten(result.outcomes, fixed, encoding, problem, moved)
+
+
+def encode_like(source: bytes, text: str) -> tuple[str, bytes]:
+    """(encoding, `text` encoded as `source` is): its coding cookie's encoding, and its BOM kept."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    if encoding == "utf-8-sig":
+        return "utf-8", codecs.BOM_UTF8 + text.encode("utf-8")
+    return encoding, text.encode(encoding)
+
+
 def fix_paths(
     paths: Iterable[Path], settings, options: FixOptions, *, apply: bool, jobs: int | None = None, resolver=None
 ) -> Iterator[FileReport]:
     """One report per Python file under `paths` that has findings or errors.
 
-    Discovery, excludes and symlink rules are the scanner's; so is the first pass (its
-    prefilter and process pool), which leaves only the files with findings to parse here.
-    With a `resolver` (`vaeaudit.scan.settings.SettingsResolver`) each file is fixed under
-    the settings of its closest configuration file, as `scan` reports it; `settings` and
-    `options` then only say whether unsafe fixes run.
+    One pipeline: discovery, excludes, symlink rules, the prefilter, the process pool and the
+    project-wide fixpoint are the scanner's, and each file is rewritten by the scanner's worker on
+    the scanner's own parse, with the findings it reported (cross-file evidence included); here
+    the result is only checked and written (or diffed). With a `resolver`
+    (`vaeaudit.scan.settings.SettingsResolver`) each file is fixed under the settings of its
+    closest configuration file, as `scan` reports it; `settings` and `options` then only say
+    whether unsafe fixes run.
     """
     from vaeaudit.scan.discovery import iter_python_files
     from vaeaudit.scan.runner import scan_files
@@ -59,13 +117,21 @@ def fix_paths(
     for group_settings, files in groups.items():
         group_options = options if resolver is None else FixOptions.from_settings(group_settings, unsafe_fixes=options.unsafe_fixes)
         group_options = _with_geometry_root(group_options, roots)
-        for path, result in zip(files, scan_files(files, group_settings, jobs=jobs).results, strict=True):
-            if result.error is not None and _valid_for_cpython(path):
-                yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
-            elif result.error is not None:
-                yield FileReport(path, error=f"{result.error}; file left untouched")
+        run = scan_files(files, group_settings, jobs=jobs, fixer=Fixer(group_options))
+        for path, result in zip(files, run.results, strict=True):
+            if result.error is not None and result.severity == "error":
+                if _PARSE_ERROR.match(result.error) and _valid_for_cpython(path):
+                    yield FileReport(path, limitation=f"libcst cannot parse this valid Python ({result.error}); file left untouched")
+                else:
+                    yield FileReport(path, error=f"{result.error}; file left untouched")
             elif result.findings:
-                yield fix_file(path, roots, group_settings, group_options, apply=apply)
+                yield finish_file(path, result, roots, apply=apply)
+            elif result.error is not None:
+                yield FileReport(path, limitation=f"{result.error}; file left untouched")
+
+
+# Scanner errors that mean "the parser refused it" (perhaps libcst's limitation, not the user's error).
+_PARSE_ERROR = re.compile(r"syntax error|too deeply nested to parse")
 
 
 def _with_geometry_root(options: FixOptions, roots: list[Path]) -> FixOptions:
@@ -94,81 +160,71 @@ def _location(path: Path) -> Path:
     return Path(os.path.realpath(os.path.dirname(absolute))) / os.path.basename(absolute)
 
 
-def fix_file(path: Path, roots: list[Path], settings, options: FixOptions, *, apply: bool) -> FileReport:
-    """Fix one file; `roots` are the resolved paths the user gave (the only places we may write)."""
-    import libcst as cst
+def finish_file(path: Path, result, roots: list[Path], *, apply: bool) -> FileReport:
+    """Check and write (or diff) what the scanner's worker rewrote in one file.
 
-    from vaeaudit.codemods.rewrite import rewrite_module
-    from vaeaudit.scan import scan_module
+    `result` is the file's `vaeaudit.scan.runner.FileResult` with `fixed` (a `Rewritten`) and
+    `source` (the bytes the scan read); `roots` are the resolved paths the user gave, the only
+    places we may write. A notebook's rewritten Python is spliced back into its cells.
+    """
     from vaeaudit.scan.notebook import NOTEBOOK_SUFFIX, Notebook
-    from vaeaudit.scan.reading import SourceError, decode
+    from vaeaudit.scan.reading import SourceError
 
     report = FileReport(path)
     target = path.resolve()
     if not any(target == root or root in target.parents for root in roots):
         report.error = f"is a symlink to {target}, outside the given paths; not followed"
         return report
-    try:
-        source = target.read_bytes()
-        # A notebook is fixed as the Python of its code cells, then spliced back (outputs untouched).
-        notebook = Notebook.from_bytes(source) if path.suffix == NOTEBOOK_SUFFIX else None
-        python = notebook.python.encode("utf-8") if notebook else source
-        decode(python)  # the scanner's own checks: binary, bad cookie, undecodable bytes
-        module = cst.parse_module(python)  # bytes, not text: keeps the BOM and the cookie's encoding
-    except OSError as error:
-        report.error = f"cannot read: {error.strerror or error}"
+    rewritten: Rewritten | None = result.fixed
+    source: bytes = result.source
+    notebook = Notebook.from_bytes(source) if path.suffix == NOTEBOOK_SUFFIX else None
+    if rewritten is None:  # the scanner analysed a masked copy (statements too deep to parse): not the file itself
+        if result.error:
+            report.limitation = f"{result.error}; file left untouched"
+        why = "the scanner did not parse the whole file, so it cannot be rewritten; fix it by hand"
+        report.outcomes = [Outcome(finding, REFUSED, (why,)) for finding in result.findings]
         return report
-    except SourceError as error:
-        report.error = f"{error}; file left untouched"
-        return report
-    except cst.ParserSyntaxError as error:
-        where = f"syntax error at line {error.raw_line}, column {error.raw_column}: {error.message}"
-        if _valid_for_cpython(target):
-            report.limitation = f"libcst cannot parse this valid Python ({where}); file left untouched"
-        else:
-            report.error = f"{where}; file left untouched"
-        return report
-    except RecursionError:
-        report.error = "too deeply nested to parse; file left untouched"
-        return report
-    findings = scan_module(module, str(path), settings)
-    if not findings:
-        return report
-    result = rewrite_module(module, findings, options)
+    outcomes = rewritten.outcomes
     if notebook is not None:  # findings told by cell, as scan tells them
-        located = [dataclasses.replace(outcome, finding=notebook.locate_finding(outcome.finding)) for outcome in result.outcomes]
-        result = dataclasses.replace(result, outcomes=located)
-    report.outcomes = result.outcomes
-    if not result.changed:
+        outcomes = [dataclasses.replace(outcome, finding=notebook.locate_finding(outcome.finding)) for outcome in outcomes]
+    report.outcomes = outcomes
+    if rewritten.fixed is None:
         return report
-    fixed = result.module.bytes
-    problem = parse_problem(fixed, str(path))
+    fixed, problem = rewritten.fixed, rewritten.problem
     if problem is None and notebook is not None:
         try:
-            fixed = notebook.with_python(result.module.code).encode("utf-8")
+            fixed = notebook.with_python(fixed.decode(rewritten.encoding)).encode("utf-8")
         except SourceError as error:
             problem = str(error)
     if problem is not None:
         report.error = f"the fixed text does not parse ({problem}); file left untouched"
-        report.outcomes = [_unapplied(outcome, "the rewritten file did not parse") for outcome in result.outcomes]
+        report.outcomes = [_unapplied(outcome, "the rewritten file did not parse") for outcome in outcomes]
         return report
-    moved = line_ending_change(python, result.module.bytes)
-    if moved is not None:  # libcst drops a lone-CR file's last \r: a change we did not mean to make
-        report.outcomes = [
-            _unapplied(outcome, f"the rewrite would change a line ending it does not own ({moved})") for outcome in result.outcomes
-        ]
+    if rewritten.moved is not None:  # libcst drops a lone-CR file's last \r: a change we did not mean to make
+        why = f"the rewrite would change a line ending it does not own ({rewritten.moved})"
+        report.outcomes = [_unapplied(outcome, why) for outcome in outcomes]
         return report
     if apply:
         try:
+            if target.read_bytes() != source:
+                raise _Changed
             atomic_write_bytes(target, fixed)
+        except _Changed:
+            report.error = "changed on disk while it was being fixed; file left untouched"
+            report.outcomes = [_unapplied(outcome, "the file changed while it was being fixed") for outcome in outcomes]
+            return report
         except OSError as error:
             report.error = f"cannot write: {error.strerror or error}; file left untouched"
-            report.outcomes = [_unapplied(outcome, "writing the fixed file failed") for outcome in result.outcomes]
+            report.outcomes = [_unapplied(outcome, "writing the fixed file failed") for outcome in outcomes]
             return report
         report.written = True
     else:
-        report.diff = unified_diff(source, fixed, module.encoding, str(path))
+        report.diff = unified_diff(source, fixed, "utf-8" if notebook is not None else rewritten.encoding, str(path))
     return report
+
+
+class _Changed(Exception):
+    """The file on disk is no longer the one that was scanned."""
 
 
 def line_ending_change(before: bytes, after: bytes) -> str | None:

@@ -1,5 +1,8 @@
 """`vaeaudit fix`: show (default) or apply the rewrites of scan findings into Poincaré geometry.
 
+An alias of ruff's interface, `vaeaudit scan --fix [--unsafe-fixes] [--diff] [--show-fixes]`:
+both run `run_fix`, which runs the scan itself with a fixer (one parse per file).
+
 Exit codes follow ruff: 0 nothing remains, 1 findings remain (a fix not applied, unsafe
 or impossible, or in diff mode anything to fix: so a pre-commit hook fails), 2 errors
 (bad config, unreadable or unparsable files, a rewrite that did not parse).
@@ -58,7 +61,49 @@ def fix(
 ) -> None:
     """Rewrite Euclidean norms/distances of Poincaré-ball points into poincare_distance.
 
+    `vaeaudit fix` = `vaeaudit scan --diff`; `vaeaudit fix --apply` = `vaeaudit scan --fix`.
     PATHS default to `src` from [tool.vaeaudit] (else the current folder).
+    """
+    code = run_fix(
+        paths,
+        apply=apply,
+        unsafe_fixes=unsafe_fixes,
+        show_fixes=show_fixes,
+        select=select,
+        ignore=ignore,
+        jobs=jobs,
+        preview=preview,
+        config=config,
+        isolated=isolated,
+        force_exclude=force_exclude,
+        quiet=quiet,
+        output_file=output_file,
+    )
+    if code:
+        raise SystemExit(code)
+
+
+def run_fix(
+    paths: tuple[Path, ...],
+    *,
+    apply: bool,
+    unsafe_fixes: bool,
+    show_fixes: bool,
+    select: tuple[str, ...] | None,
+    ignore: tuple[str, ...] | None,
+    jobs: int | None,
+    preview: bool | None,
+    config: Path | None,
+    isolated: bool,
+    force_exclude: bool | None,
+    quiet: bool,
+    output_file: Path | None,
+    extend_exclude: tuple[str, ...] = (),
+    min_confidence: str | None = None,
+) -> int:
+    """The fixer behind `vaeaudit fix` and `vaeaudit scan --fix/--diff` (one code path): the exit code.
+
+    0 nothing remains, 1 findings remain (or, showing a diff, something to fix), 2 errors.
     """
     from vaeaudit.codemods.file_fixer import fix_paths
     from vaeaudit.codemods.options import FixOptions
@@ -72,15 +117,23 @@ def fix(
     try:
         # No scan cache: fix writes nothing outside the paths it is given.
         resolver = SettingsResolver(
-            config=config, isolated=isolated, select=select, ignore=ignore, cache=False, preview=preview, force_exclude=force_exclude
+            config=config,
+            isolated=isolated,
+            extend_exclude=extend_exclude,
+            select=select,
+            ignore=ignore,
+            min_confidence=min_confidence,
+            cache=False,
+            preview=preview,
+            force_exclude=force_exclude,
         )
         settings = resolver.settings_for(start if start.exists() else Path.cwd())
     except ConfigError as error:
         click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
+        return 2
     for prefix in unknown_selectors((*settings.select, *settings.ignore)):
         click.echo(f"error: unknown rule selector {prefix!r} (see `vaeaudit rule --all`)", err=True)
-        raise SystemExit(2)
+        return 2
     if not paths:
         paths = tuple(settings.project_root / src for src in settings.src)
     errors = 0
@@ -124,9 +177,10 @@ def fix(
     if not quiet:
         click.echo(_summary(counts, errors, apply, unsafe_fixes), err=True)
     if errors:
-        raise SystemExit(2)
+        return 2
     if counts["remaining"] or (counts["fixed"] and not apply):
-        raise SystemExit(1)
+        return 1
+    return 0
 
 
 def _write_output(output_file: Path, text: str) -> int:

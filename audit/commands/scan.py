@@ -123,26 +123,6 @@ def scan(
     from vaeaudit.config import ConfigError
     from vaeaudit.scan.settings import SettingsResolver
 
-    if fix_ or diff:  # ruff's interface: the fixer runs the same scan in the same process
-        from vaeaudit.commands.fix import fix
-
-        click.get_current_context().invoke(
-            fix,
-            paths=tuple(Path(path) for path in paths),
-            apply=not diff,
-            unsafe_fixes=unsafe_fixes,
-            show_fixes=show_fixes,
-            select=split_codes(select),
-            ignore=split_codes(ignore),
-            jobs=jobs,
-            preview=preview,
-            config=config,
-            isolated=isolated,
-            force_exclude=force_exclude,
-            quiet=quiet,
-            output_file=output_file,
-        )
-        return
     if write_baseline and baseline is None:
         raise click.UsageError("--write-baseline needs --baseline FILE")
     reading_stdin = paths == ("-",)
@@ -169,6 +149,10 @@ def scan(
             for path in _discover(paths or _default_roots(settings), resolver):
                 click.echo(str(path))
             return
+        if fix_ or diff:  # ruff's interface: `vaeaudit fix` is the same fixer, on the same scan
+            _check_fix_options(reading_stdin, output_format, statistics, baseline, write_baseline, report)
+            code = _fix(paths, diff, unsafe_fixes, show_fixes, overrides, config, isolated, extend_exclude, jobs, quiet, output_file)
+            sys.exit(0 if exit_zero and code == 1 else code)
         outcome = _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs)
     except ConfigError as error:
         raise ScanUsageError(str(error)) from None
@@ -197,6 +181,46 @@ def scan(
     if failed:
         sys.exit(2)
     sys.exit(1 if findings and not exit_zero else 0)
+
+
+def _check_fix_options(reading_stdin, output_format, statistics, baseline, write_baseline, report) -> None:
+    """Options of a report that --fix/--diff do not print: a usage error, never silently dropped."""
+    given = [
+        name
+        for name, on in (
+            ("`-` (standard input)", reading_stdin),
+            (f"--output-format {output_format}", output_format != "text"),
+            ("--statistics", statistics),
+            ("--baseline", baseline is not None or write_baseline),
+            ("--report", report is not None),
+        )
+        if on
+    ]
+    if given:
+        raise click.UsageError(f"{given[0]} cannot be combined with --fix or --diff")
+
+
+def _fix(paths, diff, unsafe_fixes, show_fixes, overrides, config, isolated, extend_exclude, jobs, quiet, output_file) -> int:
+    """`vaeaudit fix` (`--apply` unless --diff) with this command's options: its exit code."""
+    from vaeaudit.commands.fix import run_fix
+
+    return run_fix(
+        tuple(Path(path) for path in paths),
+        apply=not diff,
+        unsafe_fixes=unsafe_fixes,
+        show_fixes=show_fixes,
+        select=overrides["select"],
+        ignore=overrides["ignore"],
+        jobs=jobs,
+        preview=overrides["preview"],
+        config=config,
+        isolated=isolated,
+        force_exclude=overrides["force_exclude"],
+        quiet=quiet,
+        output_file=output_file,
+        extend_exclude=extend_exclude,
+        min_confidence=overrides["min_confidence"],
+    )
 
 
 def _settings_start(paths: tuple[str, ...], reading_stdin: bool, stdin_filename: str | None) -> Path:

@@ -7,17 +7,21 @@ analysed; the others only get the fast `ast` syntax check, so a broken file is r
 wherever it is. The files' summaries are then solved together and every file whose inputs
 changed is analysed again (`scan_files`). libcst is imported only when some file actually
 needs parsing, so a warm run never pays for it.
+
+`vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
+the findings it computed (with the project's inputs) to the fixer, whose result comes back on
+the file's `FileResult.fixed`; the fixer's last result is the one made with the final inputs.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from vaeaudit.scan.cache import ScanCache, content_hash
 from vaeaudit.scan.findings import Finding
@@ -42,6 +46,14 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     severity: str = "error"
+    # With a fixer (`vaeaudit fix`): what it made of the parsed module and its findings, and
+    # the bytes the scan read (what a fix must be diffed against and may replace).
+    fixed: Any = None
+    source: bytes | None = None
+
+
+# (parsed module, its findings, the bytes it was parsed from) -> the fix; must pickle (process pool).
+Fixer = Callable[[Any, list[Finding], bytes], Any]
 
 
 @dataclass
@@ -59,13 +71,14 @@ class ScanRun:
         return [result for result in self.results if result.error is not None]
 
 
-def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = None) -> ScanRun:
+def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None) -> ScanRun:
     """Scan `paths` (already discovered) as one project and return one result per file, in input order.
 
     Rounds: analyse what changed, solve the project's summaries (`vaeaudit.scan.summaries`),
-    and analyse again every file whose inputs changed, until none does.
+    and analyse again every file whose inputs changed, until none does. With a `fixer`, every
+    analysis with findings is also fixed on its own parse (no cache: a cached result has no parse).
     """
-    cache = ScanCache(settings) if settings.cache else None
+    cache = ScanCache(settings) if settings.cache and fixer is None else None
     prefilter = Prefilter(settings)
     files: dict[str, _File] = {}
     order: list[str] = []
@@ -89,7 +102,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     inputs: dict[str, Inputs] = {}
     for _ in range(_MAX_ROUNDS):
         for state, (result, parsed, summary) in zip(
-            todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs), strict=False
+            todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs, fixer), strict=False
         ):
             state.result, state.summary = result, summary or state.summary or FileSummary(state.module)
             state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
@@ -109,6 +122,8 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
         results[name] = result
+        if fixer is not None and result.findings:
+            result.source = state.data
         if cache is not None and result.severity == "error":
             cache.put(name, state.digest, result.findings, result.error, state.summary, state.used)
     if cache is not None:
@@ -158,17 +173,17 @@ def scan_bytes(name: str, data: bytes, settings: Settings) -> FileResult:
     return _scan_one(name, data, settings, Prefilter(settings), None)[0]
 
 
-def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, jobs: int | None):
+def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, jobs: int | None, fixer: Fixer | None = None):
     workers = jobs or os.cpu_count() or 1
     if workers <= 1 or len(todo) < _POOL_THRESHOLD:
         prefilter = Prefilter(settings)
         for name, data, given in todo:
-            yield _scan_one(name, data, settings, prefilter, given, project=True)
+            yield _scan_one(name, data, settings, prefilter, given, project=True, fixer=fixer)
         return
     chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         try:
-            for chunk_results in pool.map(_scan_chunk, chunks, [settings] * len(chunks)):
+            for chunk_results in pool.map(_scan_chunk, chunks, [settings] * len(chunks), [fixer] * len(chunks)):
                 yield from chunk_results
         except BaseException:  # Ctrl-C (or the caller stopped): stop the workers instead of finishing their queued chunks
             for process in list((pool._processes or {}).values()):  # Python 3.14 has pool.terminate_workers()
@@ -177,9 +192,11 @@ def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, j
             raise
 
 
-def _scan_chunk(chunk: list[tuple[str, bytes, Inputs | None]], settings: Settings) -> list[tuple[FileResult, int, FileSummary | None]]:
+def _scan_chunk(
+    chunk: list[tuple[str, bytes, Inputs | None]], settings: Settings, fixer: Fixer | None = None
+) -> list[tuple[FileResult, int, FileSummary | None]]:
     prefilter = Prefilter(settings)
-    return [_scan_one(name, data, settings, prefilter, given, project=True) for name, data, given in chunk]
+    return [_scan_one(name, data, settings, prefilter, given, project=True, fixer=fixer) for name, data, given in chunk]
 
 
 def _scan_one(
@@ -191,16 +208,20 @@ def _scan_one(
     *,
     project: bool = False,
     as_python: bool = False,
+    fixer: Fixer | None = None,
 ) -> tuple[FileResult, int, FileSummary | None]:
     """(result, 1 if the file was parsed else 0, its project summary); a notebook is scanned as the Python of its code cells.
 
     In a project scan, `given` None means a first look: a deferred file (a Euclidean operation,
     no source) is only syntax-checked and summarised as "not analysed"; with inputs it is analysed.
+    A `fixer` gets the parsed module and its findings (a notebook's: those of its cells' Python).
     """
     if name.endswith(".ipynb") and not as_python:
         from vaeaudit.scan.notebook import scan_notebook
 
-        result, parsed = scan_notebook(name, data, lambda python: _scan_one(name, python, settings, prefilter, None, as_python=True)[:2])
+        result, parsed = scan_notebook(
+            name, data, lambda python: _scan_one(name, python, settings, prefilter, None, as_python=True, fixer=fixer)[:2]
+        )
         return result, parsed, None
     from vaeaudit.scan.reading import SourceError, check_syntax, decode
 
@@ -218,10 +239,12 @@ def _scan_one(
             return FileResult(name, error=reason, severity="warning"), 0, None
         from vaeaudit.scan.analyzer import analyse_source
 
-        findings, summary, note = analyse_source(data, name, settings, given)
-        if note is not None:
-            return FileResult(name, findings, error=note, severity="warning"), 1, summary
-        return FileResult(name, findings), 1, summary
+        parsed: list | None = [] if fixer is not None else None
+        findings, summary, note = analyse_source(data, name, settings, given, parsed=parsed)
+        result = FileResult(name, findings) if note is None else FileResult(name, findings, error=note, severity="warning")
+        if fixer is not None and findings and parsed:
+            result.fixed = fixer(parsed[0], findings, data)
+        return result, 1, summary
     except SourceError as error:
         return FileResult(name, error=str(error)), 0, None
     except Exception as error:  # a scanner bug must not cost the user the other files

@@ -18,7 +18,7 @@ from vaeaudit.scan.settings import load_settings
 
 VAEAUDIT = Path(sys.executable).with_name("vaeaudit")
 
-RADIUS = '''import torch
+RADIUS = """import torch
 
 from vaeaudit.geometry import exp_map_zero
 
@@ -26,15 +26,15 @@ from vaeaudit.geometry import exp_map_zero
 def radii(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return torch.norm(z, dim=-1)
-'''
-RADIUS_FIXED = '''from vaeaudit.geometry import exp_map_zero, poincare_radius
+"""
+RADIUS_FIXED = """from vaeaudit.geometry import exp_map_zero, poincare_radius
 
 
 def radii(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return poincare_radius(z, c=curvature)
-'''
-DISTANCE = '''import torch
+"""
+DISTANCE = """import torch
 
 from vaeaudit.geometry import exp_map_zero
 
@@ -42,9 +42,9 @@ from vaeaudit.geometry import exp_map_zero
 def pairs(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return torch.cdist(z, z)
-'''
+"""
 # No curvature in scope: the fix exists but is unsafe.
-UNSAFE = '''import torch
+UNSAFE = """import torch
 
 from vaeaudit.geometry import exp_map_zero
 
@@ -52,7 +52,7 @@ from vaeaudit.geometry import exp_map_zero
 def radii(mu):
     z = exp_map_zero(mu)
     return torch.norm(z, dim=-1)
-'''
+"""
 
 
 def fix(*args: str):
@@ -168,8 +168,7 @@ def test_a_fix_that_does_not_parse_leaves_the_file_untouched(project: Path, monk
     from vaeaudit.codemods.outcome import FIXED, Outcome
 
     def broken_rewrite(module, findings, options):
-        return SimpleNamespace(module=SimpleNamespace(bytes=b"def broken(:\n"), changed=True,
-                               outcomes=[Outcome(f, FIXED) for f in findings])
+        return SimpleNamespace(module=SimpleNamespace(code="def broken(:\n"), changed=True, outcomes=[Outcome(f, FIXED) for f in findings])
 
     monkeypatch.setattr(vaeaudit.codemods.rewrite, "rewrite_module", broken_rewrite)
     result = fix("--apply", str(project / "radius.py"))
@@ -202,8 +201,7 @@ def test_config_error_is_exit_2_naming_the_key(project: Path) -> None:
 
 def test_configured_import_and_stated_curvature(tmp_path: Path, monkeypatch) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        '[tool.vaeaudit]\npoincare-import = "src.geometry"\n'
-        'curvature-expressions = ["self.kappa"]\ndefault-curvature = 0.5\n'
+        '[tool.vaeaudit]\npoincare-import = "src.geometry"\ncurvature-expressions = ["self.kappa"]\ndefault-curvature = 0.5\n'
     )
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "geometry.py").write_text("")
