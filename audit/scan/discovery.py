@@ -13,6 +13,7 @@ paths the user gave. Files named explicitly are always scanned, as ruff does, un
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pathspec
 
-from vaeaudit.scan.globs import any_match, glob_match
+from vaeaudit.scan.globs import any_match
 from vaeaudit.scan.settings import Settings, SettingsResolver
 
 
@@ -54,14 +55,21 @@ def is_excluded(path: Path, settings: Settings) -> bool:
     the folders *above* a root the user named (say `.venv/lib/.../torch`) never exclude
     it; a pattern with a slash is anchored at the project root.
     """
-    patterns = (*settings.exclude, *settings.extend_exclude)
-    if any(glob_match(path.name, pattern) for pattern in patterns if "/" not in pattern.rstrip("/")):
+    by_name, anchored = _exclude_patterns(settings.exclude, settings.extend_exclude)
+    if any_match(path.name, by_name):
         return True
-    anchored = [pattern for pattern in patterns if "/" in pattern.rstrip("/")]
     if not anchored:
         return False
     relative = _relative_to_root(path, settings)
     return relative is not None and any_match(relative.as_posix(), anchored)
+
+
+@functools.lru_cache(maxsize=64)
+def _exclude_patterns(exclude: tuple[str, ...], extend: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(patterns matched against an entry's name, patterns anchored at the project root)."""
+    patterns = (*exclude, *extend)
+    anchored = tuple(pattern for pattern in patterns if "/" in pattern.rstrip("/"))
+    return tuple(pattern for pattern in patterns if pattern not in anchored), anchored
 
 
 def is_force_excluded(path: Path, settings: Settings) -> bool:
@@ -117,7 +125,7 @@ def _walk(root: Path, settings_for: Callable[[Path], Settings]) -> Iterator[Path
                     continue
                 visited.add(real)
                 subfolders.append((path, ignores))
-            elif any(glob_match(entry.name, pattern) for pattern in include):
+            elif any_match(entry.name, include):
                 try:
                     if entry.is_file():
                         yield path

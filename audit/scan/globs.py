@@ -13,6 +13,18 @@ import re
 
 @functools.lru_cache(maxsize=1024)
 def _compile(pattern: str, anchored: bool) -> re.Pattern[str]:
+    return re.compile(_regex(pattern, anchored))
+
+
+@functools.lru_cache(maxsize=256)
+def _compile_all(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation for a pattern set: a folder walk tests every entry against all of them."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{_regex(pattern, '/' in pattern.rstrip('/'))})" for pattern in patterns))
+
+
+def _regex(pattern: str, anchored: bool) -> str:
     body = pattern.strip("/")
     regex = []
     index = 0
@@ -42,7 +54,7 @@ def _compile(pattern: str, anchored: bool) -> re.Pattern[str]:
         index += 1
     prefix = "" if anchored else "(?:.*/)?"
     # A match on a folder also matches everything below it.
-    return re.compile(prefix + "".join(regex) + "(?:/.*)?")
+    return prefix + "".join(regex) + "(?:/.*)?"
 
 
 def glob_match(relative_path: str, pattern: str, anchored: bool | None = None) -> bool:
@@ -56,4 +68,6 @@ def glob_match(relative_path: str, pattern: str, anchored: bool | None = None) -
 
 
 def any_match(relative_path: str, patterns: tuple[str, ...] | list[str]) -> bool:
-    return any(glob_match(relative_path, pattern) for pattern in patterns)
+    """Whether any pattern matches, each with its own anchoring (as `glob_match`)."""
+    combined = _compile_all(tuple(patterns))
+    return combined is not None and combined.fullmatch(relative_path) is not None
