@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,14 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def project_digest(files: Iterable[tuple[str, str]]) -> str:
+    """Which files, with which contents, a scan saw: equal digests mean the last fixpoint still holds."""
+    digest = hashlib.blake2b(digest_size=16)
+    for name, content in sorted((_key(name), content) for name, content in files):
+        digest.update(f"{name}\0{content}\n".encode())
+    return digest.hexdigest()
+
+
 def scanner_digest() -> str:
     """Hash of the scanner's modules: an upgrade or a checkout that changes a rule without a
     version bump (an editable install, a git dependency) must not be answered from the old
@@ -59,15 +68,29 @@ def cache_folder(settings: Settings) -> Path:
 
 
 class ScanCache:
+    """`entries`: absolute path -> that file's result; `project`: the `project_digest` of the last
+    run whose fixpoint these results are (a warm run over the same unchanged files reuses them as they are)."""
+
     def __init__(self, settings: Settings) -> None:
         key = content_hash(f"{__version__}\n{scanner_digest()}\n{settings.fingerprint()}".encode())
         self.file = cache_folder(settings) / f"scan-{key}.json"
         self.entries: dict[str, dict] = {}
+        self._project = ""
         self.dirty = False
         try:
-            self.entries = json.loads(self.file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.entries = {}
+            stored = json.loads(self.file.read_text(encoding="utf-8"))
+            self.entries, self._project = dict(stored["files"]), str(stored["project"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.entries, self._project = {}, ""
+
+    @property
+    def project(self) -> str:
+        return self._project
+
+    @project.setter
+    def project(self, digest: str) -> None:
+        self.dirty = self.dirty or digest != self._project
+        self._project = digest
 
     def get(self, path: str, digest: str) -> Stored | None:
         """The stored result for `path` if its content hash still matches, reported under `path`."""
@@ -111,7 +134,7 @@ class ScanCache:
             gitignore = self.file.parent / ".gitignore"
             if not gitignore.exists():
                 atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
-            atomic_write_text(self.file, json.dumps(self.entries, separators=(",", ":")))
+            atomic_write_text(self.file, json.dumps({"project": self._project, "files": self.entries}, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree scans fine, just not faster next time
 

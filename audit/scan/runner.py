@@ -23,7 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, cast
 
-from vaeaudit.scan.cache import ScanCache, content_hash
+from vaeaudit.scan.cache import ScanCache, content_hash, project_digest
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
@@ -79,7 +79,6 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     analysis with findings is also fixed on its own parse (no cache: a cached result has no parse).
     """
     cache = ScanCache(settings) if settings.cache and fixer is None else None
-    prefilter = Prefilter(settings)
     files: dict[str, _File] = {}
     order: list[str] = []
     run = ScanRun([])
@@ -97,8 +96,32 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         stored = cache.get(name, state.digest) if cache is not None else None
         if stored is not None:
             state.result, state.summary, state.used = FileResult(name, stored.findings, stored.error), stored.summary, stored.inputs
+            state.settled = stored.summary is not None and stored.summary.functions is not None
             run.cached += 1
     todo = [state for state in files.values() if state.result is None]
+    project = project_digest((name, state.digest) for name, state in files.items()) if cache is not None else ""
+    # Nothing changed since the last run reached its fixpoint: its results stand as they are.
+    unchanged = cache is not None and not todo and cache.project == project
+    if not unchanged:
+        _solve_rounds(files, todo, settings, jobs, fixer, run)
+    for name, state in files.items():
+        result = cast("FileResult", state.result)  # every file has a result once the rounds end
+        results[name] = result
+        if fixer is not None and result.findings:
+            result.source = state.data
+        if cache is not None and not unchanged and result.severity == "error":
+            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used)
+    if cache is not None:
+        cache.project = project
+        cache.save()
+    run.results = [results[name] for name in order]
+    return run
+
+
+def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, jobs: int | None, fixer: Fixer | None, run: ScanRun):
+    """Analyse `todo`, solve the project's summaries, and analyse again every file whose inputs
+    changed or that something calls into, until nothing changes (or `_MAX_ROUNDS`)."""
+    prefilter = Prefilter(settings)
     inputs: dict[str, Inputs] = {}
     for _ in range(_MAX_ROUNDS):
         for state, (result, parsed, summary) in zip(
@@ -106,30 +129,20 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         ):
             state.result, state.summary = result, summary or state.summary or FileSummary(state.module)
             state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
-            state.analysed = state.analysed or parsed > 0
+            # With inputs a file is analysed, or found to hold nothing to analyse: either way, settled.
+            state.settled = state.settled or parsed > 0 or state.name in inputs
             run.parsed += parsed
         known = {name: state.summary for name, state in files.items() if state.summary is not None}
         inputs, wanted = solve(known)
         todo = [
             files[name]
             for name, given in inputs.items()
-            if given.digest() != files[name].used or name in wanted and not files[name].analysed
+            if given.digest() != files[name].used or name in wanted and not files[name].settled
         ]
         todo += _deferred_callers(files, known, prefilter)
         todo = list({state.name: state for state in todo if state.result is None or state.result.severity == "error"}.values())
         if not todo:
             break
-    for name, state in files.items():
-        result = cast("FileResult", state.result)  # every file has a result once the rounds end
-        results[name] = result
-        if fixer is not None and result.findings:
-            result.source = state.data
-        if cache is not None and result.severity == "error":
-            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used)
-    if cache is not None:
-        cache.save()
-    run.results = [results[name] for name in order]
-    return run
 
 
 # Rounds of the project-wide fixpoint: each round adds facts, and real call chains are short.
@@ -145,7 +158,7 @@ class _File:
     result: FileResult | None = None
     summary: FileSummary | None = None
     used: str = EMPTY_DIGEST  # digest of the inputs its current result was computed with
-    analysed: bool = False
+    settled: bool = False  # analysed, or given the project's inputs and found to hold nothing to analyse
 
 
 def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], prefilter: Prefilter) -> list[_File]:
@@ -163,7 +176,7 @@ def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], pr
         for state in files.values()
         if state.summary is not None
         and state.summary.functions is None
-        and not state.analysed
+        and not state.settled
         and not names.isdisjoint(identifiers(state.data))
     ]
 

@@ -1,0 +1,66 @@
+"""The project-wide fixpoint ends, and a warm run over an unchanged project does not solve it again."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from vaeaudit.scan import runner
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import Settings
+
+PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
+
+
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    # A helper module with nothing the prefilter looks for, which the training code calls into.
+    (root / "plain.py").write_text("def describe(value):\n    return str(value)\n", encoding="utf-8")
+    (root / "report.py").write_text(
+        "from models.encoder import encode\nfrom plain import describe\n\n\ndef show(h):\n    return describe(encode(h))\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def scan(root: Path):
+    return scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache"), jobs=1)
+
+
+def test_a_file_that_holds_nothing_to_analyse_is_looked_at_once_per_change_of_inputs(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path)
+    seen: Counter[str] = Counter()
+    scan_one = runner._scan_one
+
+    def counting(name, *args, **kwargs):
+        seen[Path(name).name] += 1
+        return scan_one(name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_scan_one", counting)
+    scan(root)
+    # Before: `plain.py` was wanted by its caller but never "analysed" (the prefilter skips it),
+    # so every round handed it to the workers again, up to the round limit.
+    assert seen["plain.py"] <= 2
+    assert max(seen.values()) < runner._MAX_ROUNDS
+
+
+def test_a_warm_run_over_unchanged_files_reuses_the_fixpoint_without_solving(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path)
+    cold = scan(root)
+
+    def no_solve(_summaries):
+        raise AssertionError("an unchanged project was solved again")
+
+    monkeypatch.setattr(runner, "solve", no_solve)
+    warm = scan(root)
+    assert warm.parsed == 0 and warm.cached == len(warm.results)
+    assert [(f.path, f.line, f.rule, f.evidence) for f in warm.findings] == [(f.path, f.line, f.rule, f.evidence) for f in cold.findings]
+    # One changed file means the project is solved again (and the patched solver says so).
+    encoder = root / "models" / "encoder.py"
+    encoder.write_text(encoder.read_text() + "\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="solved again"):
+        scan(root)
