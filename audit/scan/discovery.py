@@ -38,11 +38,10 @@ def iter_python_files(paths: Iterable[str | Path], settings: Settings | Settings
     for given in paths:
         root = Path(given)
         if root.is_file():
-            found: Iterable[Path] = [] if is_force_excluded(root, settings_for(root)) else [root]
+            found: Iterable[tuple[Path, str]] = [] if is_force_excluded(root, settings_for(root)) else [(root, os.path.realpath(root))]
         else:
             found = _walk(root, settings_for) if root.is_dir() else []
-        for path in found:
-            real = os.path.realpath(path)
+        for path, real in found:
             if real not in seen:
                 seen.add(real)
                 yield path
@@ -91,12 +90,17 @@ def _relative_to_root(path: Path, settings: Settings) -> Path | None:
         return None
 
 
-def _walk(root: Path, settings_for: Callable[[Path], Settings]) -> Iterator[Path]:
-    real_root = root.resolve()
+def _walk(root: Path, settings_for: Callable[[Path], Settings]) -> Iterator[tuple[Path, str]]:
+    """(path, real path) of each file to scan under `root`.
+
+    Real paths are built as the walk goes down (a folder's real path plus the entry's name);
+    only a symlink is resolved, so a large tree costs no per-component syscalls.
+    """
+    real_root = os.path.realpath(root)
     visited = {real_root}
-    stack: list[tuple[Path, tuple[_Gitignore, ...]]] = [(root, _inherited_gitignores(root, settings_for(root)))]
+    stack: list[tuple[Path, str, tuple[_Gitignore, ...]]] = [(root, real_root, _inherited_gitignores(root, settings_for(root)))]
     while stack:
-        folder, ignores = stack.pop()
+        folder, real_folder, ignores = stack.pop()
         settings = settings_for(folder)
         if settings.respect_gitignore:
             ignores = ignores + _read_gitignore(folder)
@@ -115,20 +119,23 @@ def _walk(root: Path, settings_for: Callable[[Path], Settings]) -> Iterator[Path
                 is_link = entry.is_symlink()
             except OSError:
                 continue
+            # Names first: most entries of a research tree (data, images) are neither folders nor included.
+            if not is_dir and not any_match(entry.name, include):
+                continue
             if is_excluded(path, settings) or _gitignored(path, is_dir, ignores):
                 continue
-            if is_link and not _inside(path.resolve(), real_root):
+            real = os.path.realpath(entry.path) if is_link else os.path.join(real_folder, entry.name)
+            if is_link and not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
                 continue
             if is_dir:
-                real = path.resolve()
                 if real in visited:
                     continue
                 visited.add(real)
-                subfolders.append((path, ignores))
-            elif any_match(entry.name, include):
+                subfolders.append((path, real, ignores))
+            else:
                 try:
                     if entry.is_file():
-                        yield path
+                        yield path, real
                 except OSError:
                     continue
         stack.extend(reversed(subfolders))
@@ -161,7 +168,13 @@ def _read_gitignore(folder: Path) -> tuple[_Gitignore, ...]:
         text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
-    return (_Gitignore(folder, pathspec.GitIgnoreSpec.from_lines(text.splitlines())),)
+    return (_Gitignore(folder, _gitignore_spec(text)),)
+
+
+@functools.lru_cache(maxsize=64)
+def _gitignore_spec(text: str) -> pathspec.GitIgnoreSpec:
+    """Compiled once per distinct text: vendored projects repeat the same templates many times."""
+    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
 
 
 def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bool:
