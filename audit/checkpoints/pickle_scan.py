@@ -26,13 +26,11 @@ UNRESOLVED_GLOBAL = "<unresolved STACK_GLOBAL>"
 MAX_LINE = 65_536  # a text argument (protocol 0) longer than this is not a real pickle
 
 
-class _Node:
-    """A container or call result: its children are what it holds (or was called with)."""
+class _Node(list):
+    """A container or call result: its items are its children, what it holds (or was
+    called with). A list subclass, so building one costs no Python-level __init__."""
 
-    __slots__ = ("children",)
-
-    def __init__(self, children: list[object] | None = None) -> None:
-        self.children = children if children is not None else []
+    __slots__ = ()
 
 
 _LEAF = object()  # a number, bytes, None, a global: one node, no children
@@ -148,21 +146,21 @@ class _Walker:
 
     def extend(self, target: object, items: list[object]) -> None:
         if isinstance(target, _Node):
-            target.children.extend(items)
+            target.extend(items)
 
     # -- the walk -----------------------------------------------------------------------
     def run(self) -> int:
         """Read up to and including STOP; return the position after it.
 
-        The hot opcodes of torch checkpoints (memo puts/gets, small ints, MARK, TUPLE,
-        REDUCE, strings) are handled inline with a local read position, and a read past
-        the end or an empty stack surfaces as IndexError instead of being tested before
-        every opcode: this walk runs on every checkpoint before torch loads it, so its
-        cost is part of every audit.
+        The hot opcodes of torch checkpoints (memo puts/gets, small ints, MARK, tuples,
+        REDUCE, strings) are handled inline, most frequent first, with a local read
+        position, and a read past the end or an empty stack surfaces as IndexError
+        instead of being tested before every opcode: this walk runs on every checkpoint
+        before torch loads it, so its cost is part of every audit.
         """
         data, stack, memo, marks = self.data, self.stack, self.memo, self.marks
-        append, unpack4 = stack.append, _UINT4.unpack_from
-        pos = self.position
+        append, unpack4, node_class, leaf = stack.append, _UINT4.unpack_from, _Node, _LEAF
+        pos, shared = self.position, self.shared
         try:
             while True:
                 code = data[pos]
@@ -170,74 +168,79 @@ class _Walker:
                 if code == 0x72:  # LONG_BINPUT
                     memo[unpack4(data, pos)[0]] = stack[-1]
                     pos += 4
-                elif code == 0x68 or code == 0x6A:  # BINGET, LONG_BINGET
-                    if code == 0x68:
-                        value = memo[data[pos]]
-                        pos += 1
-                    else:
-                        value = memo[unpack4(data, pos)[0]]
-                        pos += 4
-                    if value.__class__ is _Node:
-                        self.shared = True
+                elif code == 0x68:  # BINGET
+                    value = memo[data[pos]]
+                    pos += 1
+                    if value.__class__ is node_class:
+                        shared = True
                     append(value)
                 elif code == 0x4B:  # BININT1
                     pos += 1
-                    append(_LEAF)
+                    append(leaf)
                 elif code == 0x28:  # MARK
                     marks.append(len(stack))
                 elif code == 0x74:  # TUPLE
                     start = marks.pop()
-                    node = _Node(stack[start:])
+                    node = node_class(stack[start:])
                     del stack[start:]
                     append(node)
                 elif code == 0x52:  # REDUCE
                     arguments = stack.pop()
-                    stack[-1] = _Node([stack[-1], arguments])
+                    stack[-1] = node_class((stack[-1], arguments))
                 elif code == 0x71:  # BINPUT
                     memo[data[pos]] = stack[-1]
                     pos += 1
-                elif code == 0x58 or code == 0x8C:  # BINUNICODE, SHORT_BINUNICODE
-                    if code == 0x58:
-                        length = unpack4(data, pos)[0]
-                        pos += 4
-                    else:
-                        length = data[pos]
-                        pos += 1
+                elif code == 0x58:  # BINUNICODE
+                    length = unpack4(data, pos)[0]
+                    pos += 4
                     if pos + length > len(data):
                         raise IndexError
                     append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
                     pos += length
-                elif code in _PLAIN_LEAVES:  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
-                    append(_LEAF)
+                elif code == 0x29 or code == 0x89 or code == 0x4E or code == 0x88:  # EMPTY_TUPLE, NEWFALSE, NONE, NEWTRUE
+                    append(leaf)
                 elif code == 0x51:  # BINPERSID: a persistent id in, a storage out
-                    stack[-1] = _LEAF
+                    stack[-1] = leaf
                 elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1..3
                     count = code - 0x84
                     if len(stack) - count < (marks[-1] if marks else 0):
                         raise IndexError
-                    node = _Node(stack[-count:])
+                    node = node_class(stack[-count:])
                     del stack[-count:]
                     append(node)
+                elif code == 0x6A:  # LONG_BINGET
+                    value = memo[unpack4(data, pos)[0]]
+                    pos += 4
+                    if value.__class__ is node_class:
+                        shared = True
+                    append(value)
+                elif code == 0x8C:  # SHORT_BINUNICODE
+                    length = data[pos]
+                    pos += 1
+                    if pos + length > len(data):
+                        raise IndexError
+                    append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
+                    pos += length
                 elif code in _FIXED_LEAVES:  # BININT2, BININT, BINFLOAT
                     pos += _FIXED_LEAVES[code]
-                    append(_LEAF)
+                    append(leaf)
                 elif code == 0x7D or code == 0x5D:  # EMPTY_DICT, EMPTY_LIST
-                    append(_Node())
+                    append(node_class())
                 elif code == 0x75:  # SETITEMS
                     start = marks.pop()
                     items = stack[start:]
                     del stack[start:]
                     self.roots.extend(items[0::2])
                     target = stack[-1]
-                    if target.__class__ is _Node:
-                        target.children.extend(items)
+                    if target.__class__ is node_class:
+                        target.extend(items)
                 else:
-                    self.position = pos
+                    self.position, self.shared = pos, shared
                     if self.rare(code):
                         return self.position
-                    pos = self.position
+                    pos, shared = self.position, self.shared
         except (IndexError, KeyError, struct.error):
-            self.position = pos
+            self.position, self.shared = pos, shared
             raise _Stop(f"malformed pickle at byte {pos - 1}: truncated, empty stack or unknown memo entry") from None
 
     def rare(self, code: int) -> bool:
@@ -363,7 +366,7 @@ def _expanded(root: object, sizes: dict[int, int]) -> int:
         if done:
             on_path.discard(key)
             total = 1
-            for child in node.children:
+            for child in node:
                 total += sizes.get(id(child), 1) if isinstance(child, _Node) else 1
             sizes[key] = min(total, MAX_EXPANDED_NODES * 1000)
             continue
@@ -371,7 +374,7 @@ def _expanded(root: object, sizes: dict[int, int]) -> int:
             continue
         on_path.add(key)
         stack.append((node, True))
-        stack.extend((child, False) for child in node.children if isinstance(child, _Node) and id(child) not in sizes)
+        stack.extend((child, False) for child in node if isinstance(child, _Node) and id(child) not in sizes)
     return sizes.get(id(root), 1)
 
 
@@ -388,7 +391,6 @@ def _quoted(raw: bytes) -> str:
 
 _BYTE = struct.Struct("<B")
 _FIXED_LEAVES = {0x4D: 2, 0x4A: 4, 0x47: 8}  # BININT2, BININT, BINFLOAT: argument sizes
-_PLAIN_LEAVES = frozenset({0x29, 0x4E, 0x88, 0x89})  # EMPTY_TUPLE, NONE, NEWTRUE, NEWFALSE
 # Length-prefixed leaves: LONG1, LONG4, BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8.
 _SIZED_LEAVES = {0x8A: _BYTE, 0x8B: _INT4, 0x42: _UINT4, 0x43: _BYTE, 0x8E: _UINT8, 0x96: _UINT8}
 _LINE_LEAVES = frozenset({0x49, 0x4C, 0x46, 0x50})  # INT, LONG, FLOAT, PERSID
