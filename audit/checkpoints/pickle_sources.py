@@ -84,9 +84,9 @@ def _scan_zip(data: bytes, depth: int) -> FileScan:
     found = FileScan(_zip_container(report.names), zip_report=report)
     for member in report.members:
         payload, name = member.payload, member.name
-        where = name if member.listed else f"{name} (unlisted)"
         if _STORAGE_RECORD.search(name) and not name.endswith(PICKLE_SUFFIXES):
             continue
+        where = name if member.listed else f"{name} (unlisted)"
         head = bytes(payload[:6])
         if head.startswith(NPY_MAGIC):
             _scan_npy(bytes(payload), where, found)

@@ -26,9 +26,10 @@ INFLATE_LIMIT = 64 * 1024 * 1024  # bytes of a compressed member we inflate to j
 _CENTRAL_ENTRY = struct.Struct("<4sHHHHHHIIIHHHHHII")
 _LOCAL_ENTRY = struct.Struct("<4sHHHHHIIIHH")
 _END = struct.Struct("<4sHHHHIIH")
+_LOCAL_LENGTHS = struct.Struct("<HH")
 
 
-@dataclass
+@dataclass(slots=True)
 class Member:
     """One stored member: its name, declared size and the bytes to judge (inflated if needed)."""
 
@@ -68,20 +69,20 @@ def check_zip(data: bytes) -> ZipReport:
     covered: list[tuple[int, int]] = []  # byte ranges of listed members, headers included
     seen: set[str] = set()
     for entry in _central_entries(data, report):
-        name = entry["name"]
+        name = entry[0]
         if name in seen:
             report.problems.append(f"member {name} appears twice: readers disagree on which copy counts")
         seen.add(name)
-        member = _read_member(view, entry, report.problems)
+        member = _read_member(data, view, entry, report.problems)
         report.members.append(member)
-        covered.append((entry["offset"], max(member.end, entry["offset"] + 4)))
+        covered.append((entry[6], max(member.end, entry[6] + 4)))
     for offset in _unlisted_local_headers(data, covered, report.directory):
         unlisted = _local_entry(data, offset)
         if unlisted is not None:
-            member = _read_member(view, unlisted, [])
+            member = _read_member(data, view, unlisted, [])
             member.listed = False
             report.members.append(member)
-            report.problems.append(f"member {unlisted['name']} at byte {offset} is missing from the central directory")
+            report.problems.append(f"member {unlisted[0]} at byte {offset} is missing from the central directory")
     return report
 
 
@@ -94,12 +95,17 @@ def _unlisted_local_headers(data: bytes, covered: list[tuple[int, int]], directo
     """
     offsets, position = [], 0
     for start, end in sorted([*covered, directory]):
-        offsets += _local_header_offsets(data, position, start)
+        if start > position:  # a gap between what is covered (a sound archive has none)
+            offsets += _local_header_offsets(data, position, start)
         position = max(position, end)
     return offsets + _local_header_offsets(data, position, len(data))
 
 
-def _central_entries(data: bytes, report: ZipReport) -> list[dict]:
+# A directory entry: (name, flags, method, crc, compressed size, size, local header offset).
+_Entry = tuple[str, int, int, int, int, int, int]
+
+
+def _central_entries(data: bytes, report: ZipReport) -> list[_Entry]:
     """The central directory's entries; a missing or broken directory is a problem."""
     end = data.rfind(END, max(0, len(data) - 65_557))
     if end < 0 or end + _END.size > len(data):
@@ -109,23 +115,22 @@ def _central_entries(data: bytes, report: ZipReport) -> list[dict]:
     if 0xFFFFFFFF in (size, start) or count == 0xFFFF:
         count, size, start = _zip64_end(data, end, report)
     report.directory = (min(start, end), end + _END.size + comment_length)
-    entries: list[dict] = []
-    position = start
+    entries: list[_Entry] = []
+    position, total, unpack, header = start, len(data), _CENTRAL_ENTRY.unpack_from, _CENTRAL_ENTRY.size
     for _ in range(count):
-        if data[position : position + 4] != CENTRAL or position + _CENTRAL_ENTRY.size > len(data):
+        if not data.startswith(CENTRAL, position) or position + header > total:
             report.problems.append("truncated or corrupt zip archive (central directory cut short)")
             break
-        (_, _, _, flags, method, _, _, crc, compressed, size_, name_length, extra_length, comment_length, _, _, _, offset) = (
-            _CENTRAL_ENTRY.unpack_from(data, position)
+        (_, _, _, flags, method, _, _, crc, compressed, size_, name_length, extra_length, comment_length, _, _, _, offset) = unpack(
+            data, position
         )
-        name_start = position + _CENTRAL_ENTRY.size
-        name = bytes(data[name_start : name_start + name_length]).decode("utf-8", "replace")
-        extra = data[name_start + name_length : name_start + name_length + extra_length]
-        size_, compressed, offset = _zip64_sizes(extra, size_, compressed, offset)
-        entries.append(
-            {"name": name, "flags": flags, "method": method, "crc": crc, "compressed": compressed, "size": size_, "offset": offset}
-        )
-        position = name_start + name_length + extra_length + comment_length
+        name_start = position + header
+        name_end = name_start + name_length
+        name = data[name_start:name_end].decode("utf-8", "replace")
+        if size_ == 0xFFFFFFFF or compressed == 0xFFFFFFFF or offset == 0xFFFFFFFF:
+            size_, compressed, offset = _zip64_sizes(data[name_end : name_end + extra_length], size_, compressed, offset)
+        entries.append((name, flags, method, crc, compressed, size_, offset))
+        position = name_end + extra_length + comment_length
     return entries
 
 
@@ -165,7 +170,7 @@ def _local_header_offsets(data: bytes, start: int, end: int) -> list[int]:
     return offsets
 
 
-def _local_entry(data: bytes, offset: int) -> dict | None:
+def _local_entry(data: bytes, offset: int) -> _Entry | None:
     """An entry described by a local header alone (sizes from the header itself)."""
     if offset + _LOCAL_ENTRY.size > len(data):
         return None
@@ -173,32 +178,33 @@ def _local_entry(data: bytes, offset: int) -> dict | None:
     name = bytes(data[offset + 30 : offset + 30 + name_length]).decode("utf-8", "replace")
     if not name:
         return None
-    return {"name": name, "flags": flags, "method": method, "crc": crc, "compressed": compressed, "size": size, "offset": offset}
+    return (name, flags, method, crc, compressed, size, offset)
 
 
-def _read_member(view: memoryview, entry: dict, problems: list[str]) -> Member:
+def _read_member(data: bytes, view: memoryview, entry: _Entry, problems: list[str]) -> Member:
     """The member's bytes (inflated within INFLATE_LIMIT), appending what is wrong to `problems`."""
-    name, total, start = entry["name"], len(view), entry["offset"]
-    member = Member(name, entry["size"])
-    if entry["size"] > total and entry["method"] == 0:
-        problems.append(f"member {name} declares {entry['size']} bytes, more than the whole file ({total} bytes): zip-bomb header")
-    if start + _LOCAL_ENTRY.size > total or view[start : start + 4] != LOCAL:
+    name, flags, method, crc, compressed, size, start = entry
+    total = len(data)
+    member = Member(name, size)
+    if size > total and method == 0:
+        problems.append(f"member {name} declares {size} bytes, more than the whole file ({total} bytes): zip-bomb header")
+    if start + _LOCAL_ENTRY.size > total or not data.startswith(LOCAL, start):
         problems.append(f"member {name}: no local header where the directory says: corrupt archive")
         return member
-    name_length, extra_length = struct.unpack_from("<HH", view, start + 26)
+    name_length, extra_length = _LOCAL_LENGTHS.unpack_from(data, start + 26)
     begin = start + 30 + name_length + extra_length
-    stored = view[begin : begin + entry["compressed"]]
-    member.end = begin + entry["compressed"]
-    if begin + entry["compressed"] > total:
+    stored = view[begin : begin + compressed]
+    member.end = begin + compressed
+    if begin + compressed > total:
         problems.append(f"member {name} extends past the end of the file: truncated archive")
-    if entry["flags"] & 0x41:
-        problems.append(f"member {name} is flagged as encrypted (flags 0x{entry['flags']:x})")
-    if entry["method"] != 0:
+    if flags & 0x41:
+        problems.append(f"member {name} is flagged as encrypted (flags 0x{flags:x})")
+    if method != 0:
         member.compressed = True
-        member.payload = _inflate(stored, entry["method"], name, problems)
+        member.payload = _inflate(stored, method, name, problems)
         return member
     member.payload = stored
-    if len(stored) == entry["compressed"] and zlib.crc32(stored) != entry["crc"]:
+    if len(stored) == compressed and zlib.crc32(stored) != crc:
         problems.append(f"member {name}: CRC mismatch (torch would not notice)")
     return member
 
