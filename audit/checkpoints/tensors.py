@@ -8,6 +8,7 @@ the frozen checkpoint it started from).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from collections.abc import Iterable, Mapping
@@ -32,11 +33,24 @@ def tensor_digest(tensor: Any) -> str:
     """
     import torch
 
+    digest = hashlib.sha1(f"{tensor.dtype}{tuple(tensor.shape)}".encode(), usedforsecurity=False)
+    if tensor.dtype in _numpy_dtypes() and tensor.device.type == "cpu" and tensor.is_contiguous() and not tensor.is_neg():
+        digest.update(tensor.detach().numpy())  # the same bytes, hashed in place: one torch call, not five
+        return digest.hexdigest()
     flat = tensor.detach().contiguous().reshape(-1)
     raw = flat.view(torch.uint8) if flat.numel() and flat.dtype != torch.bool else flat.to(torch.uint8)
-    digest = hashlib.sha1(f"{flat.dtype}{tuple(tensor.shape)}".encode(), usedforsecurity=False)
     digest.update(raw.numpy().data if raw.numel() else b"")  # hashed in place, no copy
     return digest.hexdigest()
+
+
+@functools.cache
+def _numpy_dtypes() -> frozenset[Any]:
+    """Torch dtypes whose `.numpy()` view holds exactly the bytes the slow path hashes (bool: 0/1)."""
+    import torch
+
+    return frozenset(
+        (torch.float64, torch.float32, torch.float16, torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8, torch.bool)
+    )
 
 
 def digests(state_dict: Mapping[str, Any]) -> dict[str, str]:
