@@ -5,9 +5,9 @@ never unpickled: the only loader that runs is torch's weights-only one, after th
 """
 
 import bz2
-import json
 import gzip
 import io
+import json
 import os
 import pickle
 import struct
