@@ -104,8 +104,8 @@ _STRONG_PRIMITIVE = re.compile(
 _PRIMITIVE = re.compile(
     _STRONG_PRIMITIVE.pattern + r"|dist|norm|proj|inner|clip|conformal|midpoint|frechet|einstein|sinh|cosh|tanh", re.IGNORECASE
 )
+_TEST_NAME = re.compile(r"test_?|Test[A-Z_]")
 _NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
-_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|[^/\\]*_test\.py$|conftest\.py$)")
 _RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
 
 
@@ -361,27 +361,25 @@ class _Analysis:
 
     def _implementation(self, function: cst.FunctionDef, klass: str | None) -> bool:
         """Functions whose Euclidean norms are deliberate: a Euclidean baseline (`def euclidean_radius`),
-        a test (`def test_*` in a test file: it checks coordinates and identities), a helper named
-        for the norm it computes (`square_norm`), or the geometry
+        a helper named for the norm it computes (`square_norm`), or the geometry
         itself (a primitive or private helper of a module or class that implements the geometry)."""
         name = function.name.value
         if self.values.is_euclidean_name(name):
             return True
-        if name.startswith("test") and _TEST_FILE.search(self.path):
-            return True
         if _NORM_HELPER.search(name):
             return True  # `def square_norm(x)`: a norm is what it is for; its callers' formulas decide
-        if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)):
-            return False
+        if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)) or _TEST_NAME.match(name):
+            return False  # a test of the geometry (`test_expmap0_logmap0`) uses it, it does not implement it
         return name.startswith("_") or _PRIMITIVE.search(name) is not None
 
     def _geometry_owners(self) -> tuple[bool, set[str]]:
-        """Whether the module (or which of its classes) implements the geometry: 3+ strong primitives defined."""
+        """Whether the module (or which of its classes) implements the geometry: 3+ strong primitives defined
+        (tests named for them, `test_mobius_add`, implement nothing)."""
         module_primitives = 0
         classes: dict[str, int] = {}
         for qualname in self.locals:
             owner, _, name = qualname.rpartition(".")
-            if _STRONG_PRIMITIVE.search(name):
+            if _STRONG_PRIMITIVE.search(name) and not _TEST_NAME.match(name):
                 if owner:
                     classes[owner] = classes.get(owner, 0) + 1
                 else:

@@ -38,6 +38,8 @@ _ON_MANIFOLD = {
     "exp_map": (0,),
     "expmap": (0,),
     "egrad2rgrad": (0,),
+    "geodesic": (1, 2),  # geodesic(t, x, y)
+    "transp": (0, 1),  # transp(x, y, v)
 }
 _MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic", re.IGNORECASE)
 _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")

@@ -46,8 +46,8 @@ class Prefilter:
         ]
 
     def could_match(self, source: bytes) -> bool:
-        """Whether `source` on its own can hold a finding."""
-        return self.has_euclidean_operation(source) and self.has_source(source)
+        """Whether `source` on its own can hold a finding (a consumer's argument is a source too)."""
+        return self.has_euclidean_operation(source) and (self.has_source(source) or any(word in source for word in _CONSUMER_WORDS))
 
     def triage(self, source: bytes) -> str:
         """ "analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""

@@ -60,6 +60,9 @@ class UsageJudge:
 
     def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0) -> str | None:
         """Why the value at `node` (the norm of `measured`) is not a finding, or None."""
+        checked = _assertion(ancestors, self.code)
+        if checked is not None:
+            return checked
         for ancestor in ancestors:
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
@@ -233,10 +236,6 @@ def deliberately_euclidean(
 ) -> str | None:
     """Why the place of a norm makes it deliberately Euclidean, or None."""
     for ancestor in ancestors:
-        if isinstance(ancestor, cst.Assert):
-            return "inside an assertion: a check of coordinates"
-        if isinstance(ancestor, cst.Call) and (last_name(ancestor.func) or "").startswith(("assert", "assert_")):
-            return "inside an assertion: a check of coordinates"
         targets: list[cst.BaseExpression] = []
         if isinstance(ancestor, cst.Assign):
             targets = [target.target for target in ancestor.targets]
@@ -250,6 +249,29 @@ def deliberately_euclidean(
             if is_euclidean_name(_label(target, code)):
                 return "stored under a Euclidean name: a deliberate baseline"
     return None
+
+
+def _assertion(ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> str | None:
+    """Inside an `assert` or `assert_*(...)` the norm checks coordinates, unless the assertion holds
+    it against a hyperbolic distance (`assert_allclose(ball.dist0(z), z.norm())` is the bug itself)."""
+    for index, ancestor in enumerate(ancestors):
+        if isinstance(ancestor, cst.Assert):
+            compared = code(ancestor.test)
+        elif isinstance(ancestor, cst.Call) and (last_name(ancestor.func) or "").startswith("assert"):
+            inside = ancestors[index + 1] if index + 1 < len(ancestors) else None
+            compared = " ".join(code(argument.value) for argument in ancestor.args if argument is not inside)
+        else:
+            continue
+        if _HYPERBOLIC_DISTANCE.search(compared):
+            return None
+        return "inside an assertion: a check of coordinates"
+    return None
+
+
+# A hyperbolic length: a distance function, or the Riemannian norm of a manifold (`sball.norm(zeros, v)`).
+_HYPERBOLIC_DISTANCE = re.compile(
+    r"(?<![\w])(dist0|dist|sqdist|dist2|poincare_distance\w*|hyp_dist\w*)\s*\(|\w*(ball|manifold)\w*\s*\.\s*norm\s*\(", re.IGNORECASE
+)
 
 
 def _label(target: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str:
