@@ -34,6 +34,7 @@ class Stored:
     error: str | None
     summary: FileSummary | None
     inputs: str
+    settled: bool  # the runner's `_File.settled`: nothing more to learn unless its inputs change
 
 
 def content_hash(data: bytes) -> str:
@@ -104,6 +105,7 @@ class ScanCache:
                 entry["error"],
                 summary_from_json(summary) if summary is not None else None,
                 entry.get("inputs", EMPTY_DIGEST),
+                bool(entry.get("settled", False)),
             )
         except (KeyError, TypeError, ValueError, IndexError):
             return None
@@ -116,6 +118,7 @@ class ScanCache:
         error: str | None,
         summary: FileSummary | None = None,
         inputs: str = EMPTY_DIGEST,
+        settled: bool = False,
     ) -> None:
         self.entries[_key(path)] = {
             "hash": digest,
@@ -123,6 +126,7 @@ class ScanCache:
             "error": error,
             "summary": summary_to_json(summary) if summary is not None else None,
             "inputs": inputs,
+            "settled": settled,
         }
         self.dirty = True
 

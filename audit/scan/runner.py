@@ -96,7 +96,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         stored = cache.get(name, state.digest) if cache is not None else None
         if stored is not None:
             state.result, state.summary, state.used = FileResult(name, stored.findings, stored.error), stored.summary, stored.inputs
-            state.settled = stored.summary is not None and stored.summary.functions is not None
+            state.settled = stored.settled
             run.cached += 1
     todo = [state for state in files.values() if state.result is None]
     project = project_digest((name, state.digest) for name, state in files.items()) if cache is not None else ""
@@ -110,7 +110,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         if fixer is not None and result.findings:
             result.source = state.data
         if cache is not None and not unchanged and result.severity == "error":
-            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used)
+            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used, state.settled)
     if cache is not None:
         cache.project = project
         cache.save()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -64,3 +65,26 @@ def test_a_warm_run_over_unchanged_files_reuses_the_fixpoint_without_solving(tmp
     encoder.write_text(encoder.read_text() + "\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="solved again"):
         scan(root)
+
+
+def test_after_a_change_that_tells_nobody_anything_new_only_that_file_is_looked_at(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path)
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": ["z = encode(h)\n", "r = z.norm()\n"]}
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (root / "explore.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    files = sorted([*root.rglob("*.py"), root / "explore.ipynb"])
+    settings = Settings(project_root=root, cache_dir=".cache")
+    scan_files(files, settings, jobs=1)
+    encoder = root / "models" / "encoder.py"
+    encoder.write_text(encoder.read_text() + "# a comment changes no summary\n", encoding="utf-8")
+    seen: list[str] = []
+    scan_one = runner._scan_one
+
+    def recording(name, *args, **kwargs):
+        seen.append(Path(name).name)
+        return scan_one(name, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "_scan_one", recording)
+    scan_files(files, settings, jobs=1)
+    # Before: the notebook and the files the prefilter skips were looked at again after any change.
+    assert seen == ["encoder.py"]
