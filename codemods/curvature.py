@@ -13,8 +13,9 @@ qualifies the caller falls back to the configured default and marks the fix unsa
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from typing import Literal, NamedTuple
 
@@ -54,6 +55,8 @@ class Meta(NamedTuple):
     parents: Mapping[cst.CSTNode, cst.CSTNode]
     scopes: Mapping[cst.CSTNode, Scope | None]
     named: dict[Scope, list[str]]  # per scope: its names that say curvature (filled on demand)
+    # module name -> its source, when it can be read (this tool's geometry, a project module); else None.
+    sources: Callable[[str], str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +135,97 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
                 return Found(sign + spelled, f"`{spelled}`, the curvature given to `{last_name(producer.func)}`")
             return False
     is_method = isinstance(producer.func, cst.Attribute)  # `ball.expmap0(u)`: the manifold knows its c
-    return None if is_method else False
+    if is_method:
+        return None
+    return _from_signature(producer, operand, shown, meta) or False
+
+
+def _from_signature(producer: cst.Call, operand: cst.BaseExpression, shown: str, meta: Meta) -> Found | None:
+    """What the producer's own signature says: `exp_map_zero(mu)` with `def exp_map_zero(v, c=1.0)`
+    made a point of curvature 1.0, and `exp_map_zero(mu, k)` one of curvature k. Only a function
+    found statically (defined in this file, or imported from a module whose source is read) with a
+    curvature parameter named `c` or `curvature` counts; its default must be a positive number."""
+    if not isinstance(producer.func, cst.Name) or any(arg.star for arg in producer.args):
+        return None
+    params = _producer_params(producer.func, meta)
+    if params is None:
+        return None
+    positional = [arg.value for arg in producer.args if arg.keyword is None]
+    name = producer.func.value
+    for index, (param, keyword_only, default) in enumerate(params):
+        if param not in ("c", "curvature"):
+            continue
+        if not keyword_only and index < len(positional):
+            value = positional[index]
+            if _is_positive_number(value):
+                return Found(_code(value), f"the curvature given to `{name}` that made `{shown}`")
+            spelled = dotted(value)
+            if spelled is not None and _single_binding(operand, spelled.partition(".")[0], meta) is not None:
+                return Found(spelled, f"`{spelled}`, the curvature given to `{name}`")
+            return None
+        if default is not None and _is_positive_number(default):
+            return Found(_code(default), f"the default curvature of `{name}` ({param}={_code(default)}) that made `{shown}`")
+        return None
+    return None
+
+
+def _producer_params(callee: cst.Name, meta: Meta) -> list[tuple[str, bool, cst.BaseExpression | None]] | None:
+    """(name, keyword-only, default) of each parameter of the function `callee` names, when it is found statically."""
+    bindings = _visible_bindings(callee, callee.value, meta)
+    if len(bindings) != 1:
+        return None
+    node = bindings[0].node
+    if isinstance(node, cst.FunctionDef):
+        params = node.params
+        return [(p.name.value, False, p.default) for p in (*params.posonly_params, *params.params)] + [
+            (p.name.value, True, p.default) for p in params.kwonly_params
+        ]
+    if not isinstance(node, cst.ImportFrom) or node.relative or node.module is None or meta.sources is None:
+        return None
+    if isinstance(node.names, cst.ImportStar):
+        return None
+    original = next((dotted(alias.name) for alias in node.names if _alias_local(alias) == callee.value), None)
+    module = dotted(node.module)
+    source = meta.sources(module) if module and original else None
+    if source is None or original is None:
+        return None
+    return _module_functions(source).get(original)
+
+
+@lru_cache(maxsize=32)
+def _module_functions(source: str) -> dict[str, list[tuple[str, bool, cst.BaseExpression | None]] | None]:
+    """Each module-level function's parameters (None for a name defined twice), read with `ast` (fast) once per module."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    functions: dict[str, list[tuple[str, bool, cst.BaseExpression | None]] | None] = {}
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = statement.args
+            positional = arguments.posonlyargs + arguments.args
+            defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+            params = [(arg.arg, False, _expression(default)) for arg, default in zip(positional, defaults, strict=True)]
+            params += [
+                (arg.arg, True, _expression(default)) for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+            ]
+            functions[statement.name] = None if statement.name in functions else params
+    return functions
+
+
+def _expression(node: ast.expr | None) -> cst.BaseExpression | None:
+    if node is None:
+        return None
+    try:
+        return cst.parse_expression(ast.unparse(node))
+    except (cst.ParserSyntaxError, ValueError):
+        return None
+
+
+def _alias_local(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return dotted(alias.name)
 
 
 def _from_manifold(klass: cst.ClassDef) -> Found | None:

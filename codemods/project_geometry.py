@@ -82,6 +82,13 @@ class ProjectGeometry:
         path = self._modules().get(module)
         return None if path is None else read_signature(_read(path), module, name, points)
 
+    def source(self, module: str) -> str | None:
+        """The text of `module`: this tool's own geometry, or a file of the project; None when neither."""
+        if module in OWN_GEOMETRY_MODULES:
+            return _own_geometry_source()
+        path = self._modules().get(module)
+        return None if path is None else _read(path)
+
     def _modules(self) -> dict[str, Path]:
         if self._sources is None:
             self._sources = {}
@@ -103,6 +110,23 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
+
+
+# The names under which this tool's geometry is imported (the implementation is ternary_vae/geometry.py).
+OWN_GEOMETRY_MODULES = ("vaeaudit.geometry", "vaeaudit.ternary_vae.geometry")
+
+
+@lru_cache(maxsize=1)
+def _own_geometry_source() -> str | None:
+    """This tool's geometry module, read (never imported: that would import torch)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("vaeaudit.ternary_vae")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder) / "geometry.py"
+        if path.is_file():
+            return _read(path)
+    return None
 
 
 @lru_cache(maxsize=8)

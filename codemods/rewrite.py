@@ -108,8 +108,8 @@ class _Planner:
         self.index = node_index(self.positions)
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
         self.uses = safety.UseIndex(self.parents)
-        self.meta = Meta(self.parents, self.scopes, {})
         self.geometry = project_geometry(options.project_root)
+        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source)
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix

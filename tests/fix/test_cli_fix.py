@@ -43,10 +43,10 @@ def pairs(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return torch.cdist(z, z)
 """
-# No curvature in scope: the fix exists but is unsafe.
+# No curvature in scope (the producer's source, and so its default curvature, is not at hand): the fix exists but is unsafe.
 UNSAFE = """import torch
 
-from vaeaudit.geometry import exp_map_zero
+from hyperlib.maps import exp_map_zero
 
 
 def radii(mu):

@@ -16,12 +16,7 @@ def run(source, findings, **options):
 
 
 def test_alias_of_the_geometry_function_is_reused(finding_at):
-    source = (
-        "import torch\n"
-        "from vaeaudit.geometry import poincare_radius as prad\n"
-        "def f(z, c: float):\n"
-        "    return z.norm(dim=-1)\n"
-    )
+    source = "import torch\nfrom vaeaudit.geometry import poincare_radius as prad\ndef f(z, c: float):\n    return z.norm(dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "z.norm(dim=-1)", function="torch.Tensor.norm", x="z", dim="-1")])
     assert outcome.status == FIXED and outcome.reasons == ()
     assert "    return prad(z, c=c)\n" in code
@@ -69,8 +64,7 @@ def test_new_import_goes_in_sorted_position_and_the_one_made_unused_goes(finding
     source = '"""Doc."""\nimport os\nfrom torch import norm\nimport zlib\n\nc = 1.0\nr = norm(z, dim=-1)\n'
     code, _ = run(source, [finding_at(source, "norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == (
-        '"""Doc."""\nimport os\nfrom vaeaudit.geometry import poincare_radius\nimport zlib\n\n'
-        "c = 1.0\nr = poincare_radius(z, c=c)\n"
+        '"""Doc."""\nimport os\nfrom vaeaudit.geometry import poincare_radius\nimport zlib\n\nc = 1.0\nr = poincare_radius(z, c=c)\n'
     )
 
 
@@ -83,7 +77,10 @@ def test_import_still_used_elsewhere_or_in_a_string_is_kept(finding_at):
 def test_new_import_goes_below_sys_path_insert(finding_at):
     source = "import sys\nsys.path.insert(0, 'lib')\nimport torch\nc = 1.0\nr = torch.norm(z, dim=-1)\n"
     code, _ = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
-    assert code == "import sys\nsys.path.insert(0, 'lib')\nfrom vaeaudit.geometry import poincare_radius\nc = 1.0\nr = poincare_radius(z, c=c)\n"
+    assert (
+        code
+        == "import sys\nsys.path.insert(0, 'lib')\nfrom vaeaudit.geometry import poincare_radius\nc = 1.0\nr = poincare_radius(z, c=c)\n"
+    )
 
 
 def test_configured_import_module_is_used_only_when_it_exists(finding_at, tmp_path):
@@ -109,7 +106,9 @@ def test_operands_are_evaluated_once_in_place_never_hoisted(finding_at, statemen
     call = f"torch.norm({operand}, dim=-1)"
     code, [outcome] = run(source, [finding_at(source, call, function="torch.norm", x=operand, dim="-1")])
     assert outcome.status == FIXED
-    assert code == f"from vaeaudit.geometry import poincare_radius\nc = 1.0\n{statement.replace(call, f'poincare_radius({operand}, c=c)')}\n"
+    assert (
+        code == f"from vaeaudit.geometry import poincare_radius\nc = 1.0\n{statement.replace(call, f'poincare_radius({operand}, c=c)')}\n"
+    )
 
 
 def test_comments_between_arguments_refuse_rather_than_vanish(finding_at):
@@ -251,3 +250,27 @@ def test_no_rewrite_inside_compiled_functions(finding_at, decorator):
     source = f"import torch\nfrom torch import jit\n{decorator}\ndef f(z: torch.Tensor, c: float):\n    return torch.norm(z, dim=-1)\n"
     code, [outcome] = run(source, [finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
     assert code == source and outcome.status == REFUSED and "TorchScript" in outcome.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("made", "expected", "status"),
+    [
+        ("z = to_ball(mu)", "poincare_radius(z, c=0.25)", FIXED),  # the producer's default, read from its def
+        ("z = to_ball(mu, 0.5)", "poincare_radius(z, c=0.5)", FIXED),  # its curvature passed by position
+        ("z = to_ball(mu, kappa)", "poincare_radius(z, c=kappa)", FIXED),
+        ("z = to_ball(mu, *extra)", "poincare_radius(z, c=1.0)", UNSAFE),  # which argument is c: unknown
+        ("z = to_ball_no_default(mu)", "poincare_radius(z, c=1.0)", UNSAFE),  # no default to read (and the call fails)
+    ],
+)
+def test_the_producers_signature_tells_the_curvature(finding_at, made: str, expected: str, status: str) -> None:
+    source = (
+        "import torch\n"
+        "def to_ball(v, c=0.25):\n    return v\n"
+        "def to_ball_no_default(v, c):\n    return v\n"
+        f"def f(mu, kappa):\n    {made}\n    return torch.norm(z, dim=-1)\n"
+    )
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
+    code, [outcome] = run(source, [finding], unsafe_fixes=True)
+    assert outcome.status == FIXED and expected in code
+    _, [default_pass] = run(source, [finding])
+    assert default_pass.status == status

@@ -40,9 +40,9 @@ def oracle_distance(x: torch.Tensor, y: torch.Tensor, c: float) -> torch.Tensor:
     """d_c(x_i, y_i) row by row."""
     c = mpmath.mpf(c)
     out = []
-    for a, b in zip(x.tolist(), y.tolist()):
+    for a, b in zip(x.tolist(), y.tolist(), strict=True):
         a, b = [mpmath.mpf(v) for v in a], [mpmath.mpf(v) for v in b]
-        gap = mpmath.norm([p - q for p, q in zip(a, b)])
+        gap = mpmath.norm([p - q for p, q in zip(a, b, strict=True)])
         scale = mpmath.sqrt((1 - c * mpmath.norm(a) ** 2) * (1 - c * mpmath.norm(b) ** 2))
         out.append(float(2 / mpmath.sqrt(c) * mpmath.asinh(mpmath.sqrt(c) * gap / scale)))
     return torch.tensor(out, dtype=torch.float64)
@@ -97,7 +97,9 @@ def test_curvature_found_where_the_code_keeps_it() -> None:
 
 
 def test_radii_in_a_comprehension_and_beside_a_side_effect() -> None:
-    for radius, expected in zip(fixed("radius_in_comprehension")["radii"]([MU, MU_B], C), [RADIUS, oracle_radius(POINTS_B, C)]):
+    for radius, expected in zip(
+        fixed("radius_in_comprehension")["radii"]([MU, MU_B], C), [RADIUS, oracle_radius(POINTS_B, C)], strict=True
+    ):
         torch.testing.assert_close(radius, expected, rtol=1e-12, atol=0)
     steps = []
 
@@ -146,3 +148,21 @@ def test_fixed_distances_are_poincare_distances() -> None:
     for i in range(len(MU)):
         row = oracle_distance(POINTS[i].expand_as(POINTS), POINTS, C)
         torch.testing.assert_close(matrix[i], row, rtol=1e-9, atol=1e-12)
+
+
+def test_a_producer_called_without_curvature_made_points_of_its_default_curvature() -> None:
+    """`exp_map_zero(mu)` is `exp_map_zero(mu, c=1.0)`: the fix measures with 1.0, not with a `c` or `self.curvature` nearby."""
+    at_one = oracle_radius(exp_map_zero(MU, c=1.0), 1.0)
+    for case in (
+        "producer_default_curvature",
+        "producer_default_curvature_beside_colour_c",
+        "producer_default_curvature_beside_pytest_fixture",
+    ):
+        torch.testing.assert_close(fixed(case)["radii"](MU), at_one, rtol=1e-12, atol=0)
+    per_head = fixed("producer_default_curvature_beside_loop_index")["radii_per_head"](torch.stack([MU, MU_B]), 2)
+    torch.testing.assert_close(per_head[0], at_one, rtol=1e-12, atol=0)
+    torch.testing.assert_close(per_head[1], oracle_radius(exp_map_zero(MU_B, c=1.0), 1.0), rtol=1e-12, atol=0)
+    torch.testing.assert_close(
+        fixed("producer_default_curvature_over_self_curvature")["Evaluator"](0.5).radii(MU), at_one, rtol=1e-12, atol=0
+    )
+    torch.testing.assert_close(fixed("producer_default_curvature_beside_channels")["Encoder"](3).radius(MU), at_one, rtol=1e-12, atol=0)

@@ -118,9 +118,7 @@ def test_fix_parses_each_file_as_often_as_scan_does(project: Path, monkeypatch) 
     ],
 )
 def test_scan_fix_and_fix_give_the_same_output_and_exit_code(tmp_path: Path, scan_args, fix_args, code) -> None:
-    unsafe = (
-        "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\n\ndef radii(mu):\n    return torch.norm(exp_map_zero(mu), dim=-1)\n"
-    )
+    unsafe = "import torch\nfrom hyperlib.maps import exp_map_zero\n\n\ndef radii(mu):\n    return torch.norm(exp_map_zero(mu), dim=-1)\n"
     results = []
     for name, args in (("scan", ["scan", *scan_args]), ("fix", ["fix", *fix_args])):
         folder = tmp_path / name
@@ -141,7 +139,7 @@ def test_scan_fix_and_fix_give_the_same_output_and_exit_code(tmp_path: Path, sca
 
 def test_exit_zero_with_fix_exits_0_while_findings_remain(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text(
-        "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\n\ndef radii(mu):\n    return torch.norm(exp_map_zero(mu), dim=-1)\n"
+        "import torch\nfrom hyperlib.maps import exp_map_zero\n\n\ndef radii(mu):\n    return torch.norm(exp_map_zero(mu), dim=-1)\n"
     )
     result = run("scan", "--fix", "--exit-zero", "--isolated", str(tmp_path))
     assert result.returncode == 0 and "1 remaining" in result.stderr
