@@ -16,8 +16,10 @@ first, each step naming its file and line (`embeddings <- argument of radial_los
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -57,14 +59,23 @@ class Inputs:
 
 def module_name(path: str, root: Path) -> str:
     """`src/models/vae.py` -> `src.models.vae` relative to the project root (`__init__` is its package)."""
-    resolved = Path(path).resolve()
-    try:
-        parts = list(resolved.relative_to(root.resolve()).with_suffix("").parts)
-    except ValueError:
-        parts = list(Path(path).with_suffix("").parts[-3:])
+    # As the import system sees the file: absolute, symlinks kept (no syscall per path component).
+    relative = os.path.relpath(os.path.abspath(path), _absolute(root))
+    if _outside(relative):  # maybe through a symlink: compare real paths
+        relative = os.path.relpath(os.path.realpath(path), os.path.realpath(root))
+    parts = list(Path(path).with_suffix("").parts[-3:] if _outside(relative) else Path(relative).with_suffix("").parts)
     if parts and parts[-1] == "__init__":
         parts.pop()
     return ".".join(part for part in parts if part not in ("", ".", "..")) or Path(path).stem
+
+
+@functools.lru_cache(maxsize=16)
+def _absolute(root: Path) -> str:
+    return os.path.abspath(root)
+
+
+def _outside(relative: str) -> bool:
+    return relative == os.pardir or relative.startswith(os.pardir + os.sep)
 
 
 def stronger(first: Fact | None, second: Fact) -> Fact:
