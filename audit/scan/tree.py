@@ -67,6 +67,20 @@ _FORMATTING_FIELDS = (
     "trailing",
 )
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# libcst's node classes are ABCs, and an isinstance check against an ABC is slow; a walk
+# makes millions. Each concrete type is judged once (`issubclass`) and remembered.
+_KINDS: dict[type, int] = {}
+_NODE, _LEAF, _SCOPE = 1, 2, 4
+
+
+def _kind(kind: type) -> int:
+    flags = _KINDS.get(kind)
+    if flags is None:
+        node = issubclass(kind, cst.CSTNode)
+        flags = (_NODE if node else 0) | (_LEAF if node and issubclass(kind, _SKIP) else 0)
+        flags |= _SCOPE if node and issubclass(kind, _SCOPES) else 0
+        _KINDS[kind] = flags
+    return flags
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -79,10 +93,11 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(item for item in value if _kind(type(item)) & _NODE)
+        elif _kind(kind) & _NODE:
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
     return found
 
 
@@ -96,7 +111,8 @@ def walk(root: cst.CSTNode, ancestors: Ancestors = (), stop: tuple[type, ...] = 
     while stack:
         node, above = stack.pop()
         yield node, above
-        if isinstance(node, _SKIP) or (isinstance(node, (*_SCOPES, *stop)) and node is not root):
+        flags = _kind(type(node))
+        if flags & _LEAF or (node is not root and (flags & _SCOPE or (stop and isinstance(node, stop)))):
             continue
         below = above + (node,)
         stack.extend((child, below) for child in reversed(children(node)))
@@ -116,8 +132,8 @@ def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[in
         if is_candidate(node):
             direct.add(id(scopes[-1]))
             enclosing.update(id(scope) for scope in scopes)
-        if isinstance(node, _SKIP):
+        if _kind(type(node)) & _LEAF:
             continue
-        inner = scopes + (node,) if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not root else scopes
+        inner = scopes + (node,) if type(node) in (cst.FunctionDef, cst.ClassDef) and node is not root else scopes
         stack.extend((child, inner) for child in children(node))
     return direct, enclosing
