@@ -93,7 +93,7 @@ def _report(findings: list[Finding], text: str, path: str, settings: Settings) -
     return sorted(visible(findings, text, path, settings), key=lambda f: (f.line, f.col, f.rule))
 
 
-_MAX_ROUNDS = 4  # rounds of the in-file fixpoint; each adds facts, so it converges fast
+_MAX_ROUNDS = 8  # rounds of the in-file fixpoint: each adds facts (one call level per round), so it converges fast
 # Names only a geometry implementation defines (geoopt, hgcn's manifolds, a project's own maths).
 _STRONG_PRIMITIVE = re.compile(
     r"mob(ius)?_|exp_?map|log_?map|lambda_?x|gyr|egrad|rgrad|retr|transp|tan_k|arsin_k|artan_k|^_?(arcosh|artanh|dist0|sqdist|dist2)$|"
@@ -199,7 +199,7 @@ class _Analysis:
         for name, function in functions.items():
             klass, _, method = name.rpartition(".")
             if method == "__init__":  # the constructor returns an instance known by its ball-point attributes
-                function.parts.update({key: self._fact(taint) for key, taint in self._instance_parts(klass)})
+                function.parts.update({key: self._fact(taint) for key, taint in self._instance_parts(klass) if taint.kind == "point"})
         calls = [
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
@@ -214,8 +214,18 @@ class _Analysis:
             return None
         return taint.confidence, tuple(self._describe(step, with_path=True) for step in reversed(taint.steps))
 
-    def _target(self, func: cst.BaseExpression, klass: str | None) -> tuple[str, str] | None:
-        """("local", qualname) or ("external", dotted target) for a call of the project's own code."""
+    def _target(self, func: cst.BaseExpression, klass: str | None, env: Env | None = None) -> tuple[str, str] | None:
+        """("local", qualname) or ("external", dotted target) for a call of the project's own code
+        (`metric.loss(z)` too, where `metric` holds an instance of a known project class)."""
+        on_self = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")
+        if env is not None and isinstance(func, cst.Attribute) and not on_self:
+            owner = self.values.of(func.value, env)
+            if owner is not None and owner.klass is not None:
+                kind, name = owner.klass
+                method = f"{name}.{func.attr.value}"
+                if kind == "external":
+                    return "external", method
+                return ("local", method) if method in self.locals else None
         if isinstance(func, cst.Name):
             name = func.value
             if name in self.locals and "." not in name:
@@ -254,13 +264,35 @@ class _Analysis:
             {key: _imported(fact) for key, fact in summary.consumes.items()},
         )
 
+    def _constructed(self, func: cst.BaseExpression, target: tuple[str, str] | None) -> tuple[str, str] | None:
+        """The project class a call constructs: a class of this file, or an imported `CamelCase` name of the project."""
+        if isinstance(func, cst.Name) and func.value in self.classes:
+            return "local", func.value
+        if target is not None and target[0] == "external" and target[1].rpartition(".")[2][:1].isupper():
+            return target
+        return None
+
+    def _instance(self, klass: tuple[str, str]) -> Taint:
+        """A new instance of `klass`, known by the ball points its methods store in attributes."""
+        kind, name = klass
+        if kind == "local":
+            parts = self._instance_parts(name)
+        else:
+            summary = self.inputs.external.get(name)
+            facts = summary.parts.items() if summary is not None else ()
+            parts = [(key, _imported(fact)) for key, fact in facts if key.startswith(".")]
+        return Taint(HIGH, (), "container", tuple(parts), klass)
+
     def _instance_parts(self, klass: str) -> list[tuple[str, Taint]]:
         """(".attribute", taint) for each attribute of `klass` its methods set to ball points."""
         return [(f".{attribute}", taint) for (owner, attribute), taint in sorted(self.attributes.items()) if owner == klass]
 
     def _returned_by(self, call: cst.Call, env: Env) -> Taint | None:
         """Ball points (or a dict/tuple of them) returned by a project function."""
-        target = self._target(call.func, self._class_now)
+        target = self._target(call.func, self._class_now, env)
+        constructed = self._constructed(call.func, target)
+        if constructed is not None:
+            return self._instance(constructed)
         callee = self._callee(target) if target is not None else None
         if callee is None:
             return None
@@ -462,8 +494,8 @@ class _Analysis:
         for target in assign.targets:
             key = dotted(target.target)
             if key is not None and key.startswith("self.") and key.count(".") == 1:
-                taint = self.values.point_of(assign.value, env)
-                if taint is not None:
+                taint = self.values.of(assign.value, env)
+                if taint is not None and (taint.kind == "point" or taint.is_instance()):
                     previous = self.attributes.get((klass, key[5:]))
                     if previous is None or previous.confidence < taint.confidence:
                         self.attributes[(klass, key[5:])] = taint.then(Step(f"{key} <- {self.values.short(assign.value)}", assign))
@@ -490,7 +522,7 @@ class _Analysis:
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
         consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
-        target = self._target(call.func, klass)
+        target = self._target(call.func, klass, env)
         callee = self._callee(target) if target is not None else None
         if target is not None and target[0] == "external":
             self.references.add(target[1])

@@ -25,7 +25,7 @@ from typing import cast
 import libcst as cst
 
 from vaeaudit.scan.names import dotted
-from vaeaudit.scan.taint import LOW, MEDIUM, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import LOW, MEDIUM, Env, Step, Taint, ValueTaint, join
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
@@ -177,7 +177,7 @@ class Dataflow:
             a = self.values.lookup(first, key, node)
             b = self.values.lookup(second, key, node)
             if a is not None and b is not None:
-                merged[key] = a if a.confidence <= b.confidence else b
+                merged[key] = join(a, b, Step(f"{key}: an instance of another class on some paths", node))
             elif a is not None or b is not None:
                 merged[key] = cast("Taint", a or b).weaker(Step(f"{key}: hyperbolic on some paths only", node))
             else:

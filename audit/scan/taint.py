@@ -86,23 +86,26 @@ class Taint:
     # For kind "container": ("key", taint) of dict keys, ("#0", taint) of tuple positions and
     # (".emb", taint) of attributes of an instance of a project class (`self.emb = ManifoldParameter(...)`).
     parts: tuple[tuple[str, Taint], ...] = ()
+    # For an instance of a project class: ("local", "Model") or ("external", "pkg.models.Model"), so that
+    # `model.encode(z)` reaches the method's summary; its parts are then its ball-point `.attributes`.
+    klass: tuple[str, str] | None = None
 
     def then(self, step: Step) -> Taint:
-        return Taint(self.confidence, self.steps + (step,), self.kind, self.parts)
+        return Taint(self.confidence, self.steps + (step,), self.kind, self.parts, self.klass)
 
     def weaker(self, step: Step) -> Taint:
         """One branch only, or a guess: the weakest level (the issue's calibration); a container's parts too."""
-        return Taint(LOW, self.steps + (step,), self.kind, tuple((key, part.weaker(step)) for key, part in self.parts))
+        return Taint(LOW, self.steps + (step,), self.kind, tuple((key, part.weaker(step)) for key, part in self.parts), self.klass)
 
     def along(self, step: Step) -> Taint:
         """`then` for a point; for a container, each part gets the step (its parts are what findings show)."""
         if self.kind != "container":
             return self.then(step)
-        return Taint(self.confidence, self.steps, self.kind, tuple((key, part.along(step)) for key, part in self.parts))
+        return Taint(self.confidence, self.steps, self.kind, tuple((key, part.along(step)) for key, part in self.parts), self.klass)
 
     def is_instance(self) -> bool:
         """A project object known by its attributes (every part an `.attribute`)."""
-        return self.kind == "container" and all(key.startswith(".") for key, _ in self.parts)
+        return self.kind == "container" and (self.klass is not None or all(key.startswith(".") for key, _ in self.parts))
 
     def part(self, key: str) -> Taint | None:
         for name, taint in self.parts:
@@ -116,6 +119,15 @@ Env = dict[str, "Taint | None"]
 _MEASUREMENT_NAME = re.compile(
     r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|eps)(?![a-z])", re.IGNORECASE
 )
+
+
+def join(first: Taint, second: Taint, step: Step) -> Taint:
+    """What a value is when two paths give it different taints: the weaker one, or, for instances
+    of two classes (`EuclideanEmbedding(...) if flat else HyperbolicEmbedding(...)`), the one with
+    ball-point attributes on some paths only."""
+    if first.klass != second.klass:
+        return (first if len(first.parts) >= len(second.parts) else second).weaker(step)
+    return first if first.confidence <= second.confidence else second
 
 
 def point(confidence: int, text: str, node: cst.CSTNode | None) -> Taint:
@@ -178,7 +190,7 @@ class ValueTaint:
         if isinstance(node, cst.IfExp):
             body, orelse = self.of(node.body, env), self.of(node.orelse, env)
             if body and orelse:
-                return body if body.confidence <= orelse.confidence else orelse
+                return join(body, orelse, Step(f"`{self.short(node)}` is an instance of another class on some paths", node))
             either = body or orelse
             return either.weaker(Step(f"only one branch of `{self.short(node)}` is hyperbolic", node)) if either else None
         if isinstance(node, cst.Dict):
