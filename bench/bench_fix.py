@@ -1,18 +1,36 @@
 """What `vaeaudit fix` repairs, what it breaks (nothing, it must be) and what it costs beside `vaeaudit scan`.
 
-Corpora: the fix fixtures (every finding there is a true one) and, when checked out, each
-real-world benchmark repository under bench/realworld/checkouts (true findings are those
-hand-labelled `bug` in bench/realworld/labels; a fix applied to a finding labelled `ok`
-changes correct code and is counted). Each corpus is copied to a temporary folder, fixed in
-process with the default pass and, on another copy, with --unsafe-fixes; then:
+Corpora:
+
+- the fix fixtures (every finding there is a true one);
+- each real-world benchmark repository under bench/realworld/checkouts, unmutated (true findings
+  are those hand-labelled `bug` in bench/realworld/labels; a fix applied to a finding labelled
+  `ok` changes correct code and is counted; the code is correct, so the default pass must change
+  no file there);
+- the injected-bug corpus: `bench/realworld/inject.py --out DIR --keep` mutates correct call sites
+  of those repositories, one copy per pattern (DIR/<pattern>/<repository>) and lists every mutation
+  in DIR/manifest.json; every finding at an injected line (file and line) is a true one. The
+  scanner's recall grows, so the number of true findings does too: only the fractions matter.
+
+Each corpus is copied to a temporary folder, fixed in process with the default pass and, on
+another copy, with --unsafe-fixes; then:
 
 - fixed: true findings fixed by each pass (done means: >= 80 % default, >= 95 % unsafe);
+- other fixed: findings fixed that are neither true nor labelled (injected corpus: away from the
+  injected lines);
 - broken: changed files that parsed and compiled before and no longer do (must be 0);
 - second run: files a second unsafe pass changes again (must be 0: one run reaches the fixed point);
-- time: `vaeaudit fix --apply` vs a cold `vaeaudit scan --no-cache`, both --isolated, on all
-  corpora together, each run on a fresh copy (median of --runs; 2 shared cores make single runs noisy).
+- time: `vaeaudit fix --apply` vs a cold `vaeaudit scan --no-cache`, both --isolated, on the fixtures
+  and the checkouts together, each run on a fresh copy (median of --runs; 2 shared cores make
+  single runs noisy).
+
+With --reasons, the reasons the default pass left true findings are counted (what to make safe next).
 
     .venv/bin/python bench/bench_fix.py [--runs 3] [--checkouts bench/realworld/checkouts]
+                                        [--injected DIR | --no-injected] [--reasons]
+
+Without --injected DIR (the kept output of an earlier `inject.py --out DIR --keep`), inject.py
+is run here (it also scans every mutated copy: minutes).
 """
 
 from __future__ import annotations
@@ -21,12 +39,15 @@ import argparse
 import ast
 import csv
 import hashlib
+import json
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,13 +55,14 @@ import libcst as cst
 
 from vaeaudit.codemods.file_fixer import fix_paths
 from vaeaudit.codemods.options import FixOptions
-from vaeaudit.codemods.outcome import FIXED
+from vaeaudit.codemods.outcome import FIXED, REFUSED
 from vaeaudit.scan.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 VAEAUDIT = Path(sys.executable).with_name("vaeaudit")
 FIXTURES = REPO / "tests/fix/fixtures"
 LABELS = REPO / "bench/realworld/labels"
+INJECT = REPO / "bench/realworld/inject.py"
 
 
 @dataclass
@@ -51,10 +73,21 @@ class Counts:
     true: int = 0
     fixed: dict[str, int] = field(default_factory=lambda: {"default": 0, "unsafe": 0})
     ok_changed: dict[str, int] = field(default_factory=lambda: {"default": 0, "unsafe": 0})
+    other_fixed: dict[str, int] = field(default_factory=lambda: {"default": 0, "unsafe": 0})
     changed_files: dict[str, int] = field(default_factory=lambda: {"default": 0, "unsafe": 0})
     broken: int = 0
     second_run: int = 0
     errors: int = 0
+    # Why the default pass left true findings ("unsafe: ..." or "refused: ...", numbers blurred).
+    left: Counter = field(default_factory=Counter)
+
+    def add(self, other: Counts) -> None:
+        for key in ("findings", "true", "broken", "second_run", "errors"):
+            setattr(self, key, getattr(self, key) + getattr(other, key))
+        for key in ("fixed", "ok_changed", "other_fixed", "changed_files"):
+            for mode in ("default", "unsafe"):
+                getattr(self, key)[mode] += getattr(other, key)[mode]
+        self.left.update(other.left)
 
 
 def copy_fixtures(destination: Path) -> None:
@@ -63,8 +96,8 @@ def copy_fixtures(destination: Path) -> None:
         shutil.copyfile(source, destination / source.name)
 
 
-def labels_of(slug: str) -> dict[tuple[str, int], str] | None:
-    """(path, line) -> bug/ok for one repository, or None for the fixtures (all true)."""
+def labels_of(slug: str) -> dict[tuple[str, int], str]:
+    """(path, line) -> bug/ok for one repository (empty when it has no labels)."""
     path = LABELS / f"{slug}.csv"
     if not path.is_file():
         return {}
@@ -86,12 +119,29 @@ def healthy(source: bytes) -> bool:
     return True
 
 
+def injected_labels(manifest: list[dict]) -> dict[tuple[str, str], dict[tuple[str, int], str]]:
+    """(pattern, repository folder) -> {(path in that copy, line): "bug"} for every injected line."""
+    trees: dict[tuple[str, str], dict[tuple[str, int], str]] = {}
+    for mutation in manifest:
+        pattern, slug, path = mutation["bug_path"].split("/", 2)
+        trees.setdefault((pattern, slug), {})[(path, int(mutation["bug_line"]))] = "bug"
+    return trees
+
+
+def run_inject(destination: Path) -> None:
+    """bench/realworld/inject.py --out DESTINATION --keep (its own engineer owns it: called, never imported)."""
+    result = subprocess.run([sys.executable, str(INJECT), "--out", str(destination), "--keep", "--json"], capture_output=True, text=True)
+    if result.returncode != 0 or not (destination / "manifest.json").is_file():
+        sys.exit(f"inject.py failed with exit {result.returncode}:\n{result.stderr[-2000:]}")
+
+
 def run_pass(folder: Path, unsafe: bool) -> list:
     settings = Settings(cache=False, project_root=folder)
     return list(fix_paths([folder], settings, FixOptions.from_settings(settings, unsafe_fixes=unsafe), apply=True))
 
 
 def measure(pristine: Path, work: Path, labels: dict | None) -> Counts:
+    """Both passes on copies of `pristine`; `labels` (path, line) -> bug/ok, None when every finding is true."""
     counts = Counts()
     before = digests(pristine)
     for mode in ("default", "unsafe"):
@@ -109,6 +159,10 @@ def measure(pristine: Path, work: Path, labels: dict | None) -> Counts:
                 if outcome.status == FIXED:
                     counts.fixed[mode] += label == "bug"
                     counts.ok_changed[mode] += label == "ok"
+                    counts.other_fixed[mode] += label is None
+                elif mode == "default" and label == "bug":
+                    kind = "refused" if outcome.status == REFUSED else "unsafe"
+                    counts.left.update(f"{kind}: {re.sub(r'[0-9]+', 'N', reason)[:150]}" for reason in outcome.reasons[:1])
         after = digests(copy)
         changed = [path for path, digest in after.items() if before[pristine / path.relative_to(copy)] != digest]
         counts.changed_files[mode] = len(changed)
@@ -116,8 +170,9 @@ def measure(pristine: Path, work: Path, labels: dict | None) -> Counts:
             counts.broken = sum(
                 1 for path in changed if healthy((pristine / path.relative_to(copy)).read_bytes()) and not healthy(path.read_bytes())
             )
-            run_pass(copy, unsafe=True)
-            counts.second_run = sum(1 for path, digest in digests(copy).items() if after[path] != digest)
+            if changed:  # a tree the first pass left alone gives the same answer again
+                run_pass(copy, unsafe=True)
+                counts.second_run = sum(1 for path, digest in digests(copy).items() if after[path] != digest)
     return counts
 
 
@@ -133,10 +188,36 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:5.1f} %" if whole else "    -  "
 
 
+HEADER = (
+    f"{'corpus':40} {'findings':>8} {'true':>5} {'default fixed':>16} {'unsafe fixed':>16} {'ok changed d/u':>15}"
+    f" {'other fixed d/u':>15} {'files d/u':>10} {'broken':>6} {'2nd run':>7} {'errors':>6}"
+)
+
+
+def rates(counts: Counts) -> str:
+    fixed, true = counts.fixed, counts.true
+    default, unsafe = fixed["default"], fixed["unsafe"]
+    return f"default {default}/{true} = {percent(default, true).strip()}, unsafe {unsafe}/{true} = {percent(unsafe, true).strip()}"
+
+
+def row(name: str, counts: Counts) -> str:
+    return (
+        f"{name:40} {counts.findings:8} {counts.true:5} {counts.fixed['default']:5} {percent(counts.fixed['default'], counts.true):>10}"
+        f" {counts.fixed['unsafe']:5} {percent(counts.fixed['unsafe'], counts.true):>10}"
+        f" {counts.ok_changed['default']:7}/{counts.ok_changed['unsafe']:<7}"
+        f" {counts.other_fixed['default']:7}/{counts.other_fixed['unsafe']:<7}"
+        f" {counts.changed_files['default']:4}/{counts.changed_files['unsafe']:<5}"
+        f" {counts.broken:6} {counts.second_run:7} {counts.errors:6}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="timed runs per command (median reported)")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per command (median reported; 0: no timing)")
     parser.add_argument("--checkouts", type=Path, default=REPO / "bench/realworld/checkouts")
+    parser.add_argument("--injected", type=Path, default=None, help="kept output of `inject.py --out DIR --keep` (else it is run here)")
+    parser.add_argument("--no-injected", action="store_true", help="skip the injected-bug corpus")
+    parser.add_argument("--reasons", action="store_true", help="count why the default pass left true findings")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-fix-") as temp:
         corpus = Path(temp) / "corpus"
@@ -144,35 +225,52 @@ def main() -> None:
         repositories = sorted(p for p in args.checkouts.iterdir() if p.is_dir()) if args.checkouts.is_dir() else []
         for repository in repositories:
             shutil.copytree(repository, corpus / repository.name, ignore=shutil.ignore_patterns(".git", "__pycache__"))
-        rows = []
-        for folder in sorted(corpus.iterdir(), key=lambda p: (p.name != "fixtures", p.name)):
-            labels = None if folder.name == "fixtures" else labels_of(folder.name)
-            rows.append((folder.name, measure(folder, Path(temp) / "work" / folder.name, labels)))
-        header = f"{'corpus':40} {'findings':>8} {'true':>5} {'default fixed':>16} {'unsafe fixed':>16} {'ok changed d/u':>15} {'files d/u':>10} {'broken':>6} {'2nd run':>7} {'errors':>6}"
-        print(header)
-        total = Counts()
-        for name, counts in rows:
-            print(
-                f"{name:40} {counts.findings:8} {counts.true:5} {counts.fixed['default']:5} {percent(counts.fixed['default'], counts.true):>10}"
-                f" {counts.fixed['unsafe']:5} {percent(counts.fixed['unsafe'], counts.true):>10}"
-                f" {counts.ok_changed['default']:7}/{counts.ok_changed['unsafe']:<7}"
-                f" {counts.changed_files['default']:4}/{counts.changed_files['unsafe']:<5} {counts.broken:6} {counts.second_run:7} {counts.errors:6}"
-            )
-            if name != "fixtures":
-                for key in ("findings", "true", "broken", "second_run", "errors"):
-                    setattr(total, key, getattr(total, key) + getattr(counts, key))
-                for key in ("fixed", "ok_changed", "changed_files"):
-                    for mode in ("default", "unsafe"):
-                        getattr(total, key)[mode] += getattr(counts, key)[mode]
+        print(HEADER)
+        fixtures = measure(corpus / "fixtures", Path(temp) / "work" / "fixtures", None)
+        print(row("fixtures", fixtures))
+        real = Counts()
+        for folder in sorted(p for p in corpus.iterdir() if p.name != "fixtures"):
+            counts = measure(folder, Path(temp) / "work" / folder.name, labels_of(folder.name))
+            print(row(folder.name, counts))
+            real.add(counts)
         if repositories:
-            print(
-                f"{'real-world total':40} {total.findings:8} {total.true:5} {total.fixed['default']:5} {percent(total.fixed['default'], total.true):>10}"
-                f" {total.fixed['unsafe']:5} {percent(total.fixed['unsafe'], total.true):>10}"
-                f" {total.ok_changed['default']:7}/{total.ok_changed['unsafe']:<7}"
-                f" {total.changed_files['default']:4}/{total.changed_files['unsafe']:<5} {total.broken:6} {total.second_run:7} {total.errors:6}"
-            )
+            print(row("real-world total (unmutated)", real))
         else:
             print(f"(no real-world checkouts under {args.checkouts})")
+        injected = Counts()
+        if repositories and not args.no_injected:
+            source = args.injected
+            if source is None:
+                source = Path(temp) / "injected"
+                run_inject(source)
+            trees = injected_labels(json.loads((source / "manifest.json").read_text()))
+            for pattern in sorted({pattern for pattern, _ in trees}):
+                per_pattern = Counts()
+                for (tree_pattern, slug), labels in sorted(trees.items()):
+                    if tree_pattern == pattern:
+                        per_pattern.add(measure(source / pattern / slug, Path(temp) / "work-injected" / pattern / slug, labels))
+                print(row(f"injected {pattern}", per_pattern))
+                injected.add(per_pattern)
+            print(row("injected total", injected))
+        print()
+        print(f"fixtures: {rates(fixtures)}")
+        if injected.true:
+            print(f"injected: {rates(injected)}")
+        both = Counts()
+        both.add(fixtures)
+        both.add(injected)
+        print(f"fixtures + injected: {rates(both)}")
+        print(
+            f"unmutated checkouts: the default pass changed {real.changed_files['default']} file(s) (must be 0); "
+            f"broken {fixtures.broken + real.broken + injected.broken} (must be 0); "
+            f"second run changed {fixtures.second_run + real.second_run + injected.second_run} (must be 0)"
+        )
+        if args.reasons:
+            print("\nwhy the default pass left true findings (fixtures + injected):")
+            for reason, count in both.left.most_common():
+                print(f"{count:5}  {reason}")
+        if args.runs <= 0:
+            return
         files = len(list(corpus.rglob("*.py")))
         scan_times, fix_times = [], []
         for run in range(args.runs):
@@ -182,8 +280,10 @@ def main() -> None:
                 times.append(timed([str(VAEAUDIT), *command, "--isolated", str(work)]))
                 shutil.rmtree(work)
         scan, fix = statistics.median(scan_times), statistics.median(fix_times)
-        print(f"time on all corpora ({files} files): cold scan {scan:.2f} s, fix --apply {fix:.2f} s = {fix / scan:.2f}x "
-              f"(medians of {args.runs}; 2 shared cores)")
+        print(
+            f"time on the fixtures and checkouts ({files} files): cold scan {scan:.2f} s, fix --apply {fix:.2f} s = {fix / scan:.2f}x "
+            f"(medians of {args.runs}; 2 shared cores)"
+        )
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ survive, and a fix nested inside another fix's operand is kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -318,11 +319,18 @@ class _FindOperand(cst.CSTVisitor):
             self._root_seen = True
             return True
         if isinstance(node, cst.BaseExpression):
-            code = _code(node)
-            if code == self._text or "".join(code.split()) == self._squashed:
-                self.found = node
-                return False
+            for code in _spellings(node):
+                if code == self._text or "".join(code.split()) == self._squashed:
+                    self.found = node
+                    return False
         return True
+
+
+def _spellings(node: cst.BaseExpression) -> Iterator[str]:
+    """The node's source, then (when parenthesised) without its own parentheses, as the scanner may name it."""
+    yield _code(node)
+    if getattr(node, "lpar", None):
+        yield _code(node.with_changes(lpar=[], rpar=[]))
 
 
 class _Comments(cst.CSTVisitor):
