@@ -136,8 +136,27 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
             return False
     is_method = isinstance(producer.func, cst.Attribute)  # `ball.expmap0(u)`: the manifold knows its c
     if is_method:
-        return None
+        return _from_manifold_variable(producer, operand, meta)
     return _from_signature(producer, operand, shown, meta) or False
+
+
+def _from_manifold_variable(producer: cst.Call, operand: cst.BaseExpression, meta: Meta) -> Found | None:
+    """`ball = PoincareBall(c=...)` ... `z = ball.expmap0(u)`: `ball.c` (a κ-stereographic manifold's `-ball.k`),
+    when `ball` has that single binding both where the point is made and where it is measured."""
+    func = producer.func
+    if not isinstance(func, cst.Attribute) or not isinstance(func.value, cst.Name):
+        return None
+    name = func.value.value
+    binding = _single_binding(func.value, name, meta)
+    if binding is None or _single_binding(operand, name, meta) is not binding:
+        return None
+    value = _assigned_value(binding, meta.parents)
+    kind = last_name(value.func) if isinstance(value, cst.Call) else None
+    if kind in BALL_CLASSES:
+        return Found(f"{name}.c", f"{name}.c, the {kind}'s curvature")
+    if kind in STEREOGRAPHIC_CLASSES:
+        return Found(f"-{name}.k", f"-{name}.k, the {kind}'s curvature (k = -c)")
+    return None
 
 
 def _from_signature(producer: cst.Call, operand: cst.BaseExpression, shown: str, meta: Meta) -> Found | None:

@@ -282,3 +282,20 @@ def test_a_parenthesised_operand_is_found_as_the_scanner_names_it(finding_at):
     code, [outcome] = run(source, [finding])
     assert outcome.status == FIXED
     assert "    return poincare_radius((ball.expmap0(v)), c=c)\n" in code
+
+
+@pytest.mark.parametrize(
+    ("made", "expected", "status"),
+    [
+        ("ball = geoopt.PoincareBall(c=0.3)", "poincare_radius(z, c=ball.c)", FIXED),
+        ("ball = geoopt.Stereographic(k=-0.3)", "poincare_radius(z, c=-ball.k)", FIXED),
+        ("ball = geoopt.Scaled(geoopt.PoincareBall(), 2)", "poincare_radius(z, c=1.0)", UNSAFE),  # a rescaled ball: c unknown
+    ],
+)
+def test_a_manifold_variable_that_made_the_point_tells_its_curvature(finding_at, made: str, expected: str, status: str) -> None:
+    source = f"import geoopt\nimport torch\ndef f(v):\n    {made}\n    z = ball.expmap0(v)\n    return torch.norm(z, dim=-1)\n"
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
+    code, [outcome] = run(source, [finding], unsafe_fixes=True)
+    assert outcome.status == FIXED and expected in code
+    _, [default_pass] = run(source, [finding])
+    assert default_pass.status == status
