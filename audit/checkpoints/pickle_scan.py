@@ -165,31 +165,69 @@ class _Walker:
             while True:
                 code = data[pos]
                 pos += 1
-                if code == 0x72:  # LONG_BINPUT
-                    memo[unpack4(data, pos)[0]] = stack[-1]
-                    pos += 4
-                elif code == 0x68:  # BINGET
-                    value = memo[data[pos]]
-                    pos += 1
-                    if value.__class__ is node_class:
-                        shared = True
-                    append(value)
+                if code >= 0x68:  # two halves of the opcode table: fewer tests per opcode
+                    if code == 0x72:  # LONG_BINPUT
+                        memo[unpack4(data, pos)[0]] = stack[-1]
+                        pos += 4
+                    elif code == 0x68:  # BINGET
+                        value = memo[data[pos]]
+                        pos += 1
+                        if value.__class__ is node_class:
+                            shared = True
+                        append(value)
+                    elif code == 0x74:  # TUPLE
+                        start = marks.pop()
+                        node = node_class(stack[start:])
+                        del stack[start:]
+                        append(node)
+                    elif code == 0x71:  # BINPUT
+                        memo[data[pos]] = stack[-1]
+                        pos += 1
+                    elif code == 0x89 or code == 0x88:  # NEWFALSE, NEWTRUE
+                        append(leaf)
+                    elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1..3
+                        count = code - 0x84
+                        if len(stack) - count < (marks[-1] if marks else 0):
+                            raise IndexError
+                        node = node_class(stack[-count:])
+                        del stack[-count:]
+                        append(node)
+                    elif code == 0x6A:  # LONG_BINGET
+                        value = memo[unpack4(data, pos)[0]]
+                        pos += 4
+                        if value.__class__ is node_class:
+                            shared = True
+                        append(value)
+                    elif code == 0x8C:  # SHORT_BINUNICODE
+                        length = data[pos]
+                        pos += 1
+                        if pos + length > len(data):
+                            raise IndexError
+                        append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
+                        pos += length
+                    elif code == 0x7D:  # EMPTY_DICT
+                        append(node_class())
+                    elif code == 0x75:  # SETITEMS
+                        start = marks.pop()
+                        items = stack[start:]
+                        del stack[start:]
+                        self.roots.extend(items[0::2])
+                        target = stack[-1]
+                        if target.__class__ is node_class:
+                            target.extend(items)
+                    else:
+                        self.position, self.shared = pos, shared
+                        if self.rare(code):
+                            return self.position
+                        pos, shared = self.position, self.shared
                 elif code == 0x4B:  # BININT1
                     pos += 1
                     append(leaf)
                 elif code == 0x28:  # MARK
                     marks.append(len(stack))
-                elif code == 0x74:  # TUPLE
-                    start = marks.pop()
-                    node = node_class(stack[start:])
-                    del stack[start:]
-                    append(node)
                 elif code == 0x52:  # REDUCE
                     arguments = stack.pop()
                     stack[-1] = node_class((stack[-1], arguments))
-                elif code == 0x71:  # BINPUT
-                    memo[data[pos]] = stack[-1]
-                    pos += 1
                 elif code == 0x58:  # BINUNICODE
                     length = unpack4(data, pos)[0]
                     pos += 4
@@ -197,43 +235,15 @@ class _Walker:
                         raise IndexError
                     append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
                     pos += length
-                elif code == 0x29 or code == 0x89 or code == 0x4E or code == 0x88:  # EMPTY_TUPLE, NEWFALSE, NONE, NEWTRUE
+                elif code == 0x29 or code == 0x4E:  # EMPTY_TUPLE, NONE
                     append(leaf)
                 elif code == 0x51:  # BINPERSID: a persistent id in, a storage out
                     stack[-1] = leaf
-                elif code == 0x85 or code == 0x86 or code == 0x87:  # TUPLE1..3
-                    count = code - 0x84
-                    if len(stack) - count < (marks[-1] if marks else 0):
-                        raise IndexError
-                    node = node_class(stack[-count:])
-                    del stack[-count:]
-                    append(node)
-                elif code == 0x6A:  # LONG_BINGET
-                    value = memo[unpack4(data, pos)[0]]
-                    pos += 4
-                    if value.__class__ is node_class:
-                        shared = True
-                    append(value)
-                elif code == 0x8C:  # SHORT_BINUNICODE
-                    length = data[pos]
-                    pos += 1
-                    if pos + length > len(data):
-                        raise IndexError
-                    append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
-                    pos += length
                 elif code in _FIXED_LEAVES:  # BININT2, BININT, BINFLOAT
                     pos += _FIXED_LEAVES[code]
                     append(leaf)
-                elif code == 0x7D or code == 0x5D:  # EMPTY_DICT, EMPTY_LIST
+                elif code == 0x5D:  # EMPTY_LIST
                     append(node_class())
-                elif code == 0x75:  # SETITEMS
-                    start = marks.pop()
-                    items = stack[start:]
-                    del stack[start:]
-                    self.roots.extend(items[0::2])
-                    target = stack[-1]
-                    if target.__class__ is node_class:
-                        target.extend(items)
                 else:
                     self.position, self.shared = pos, shared
                     if self.rare(code):
