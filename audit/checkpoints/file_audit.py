@@ -34,7 +34,8 @@ _VERDICT_PROBLEM = {
 
 def audit_file(path: Path, relpath: str, run: str, settings: CheckpointSettings, side: bool = False) -> FileRecord:
     """Load and judge one file; never raises for bad content."""
-    return audit_outcome(path, relpath, run, settings, side)[1]
+    with _collector_paused():  # the loaded object dies here, before the collector resumes
+        return audit_outcome(path, relpath, run, settings, side)[1]
 
 
 def audit_outcome(
