@@ -299,3 +299,14 @@ def test_a_manifold_variable_that_made_the_point_tells_its_curvature(finding_at,
     assert outcome.status == FIXED and expected in code
     _, [default_pass] = run(source, [finding])
     assert default_pass.status == status
+
+
+def test_the_parent_map_is_libcsts() -> None:
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider
+
+    from vaeaudit.codemods.rewrite import parent_map
+
+    module = cst.parse_module(
+        "import torch\n@dec(1)\nclass A(B):\n    def f(self, *a, k=2, **kw):\n        return [x for x in a if (y := x)], lambda q: q, f'{k!r:>3}'\n"
+    )
+    assert parent_map(module) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider))
