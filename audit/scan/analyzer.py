@@ -34,7 +34,7 @@ from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
-from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
 
@@ -365,7 +365,8 @@ class _Analysis:
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now = klass
-            judge = UsageJudge(self.module.code_for_node, _UsesIndex(owner))
+            uses = _UsesIndex(owner)
+            judge = UsageJudge(self.module.code_for_node, uses, uses.value_before)
             flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:
@@ -533,7 +534,7 @@ class _Analysis:
                 if param is not None and param in consumes:
                     consumed.append((argument, consumes[param], f"{self.values.short(call.func)} as `{param}`"))
         for argument, why, callee_name in consumed:
-            key = dotted(argument)
+            key = self.values.carrier(argument)
             binding = flow.last_binding.get(key) if key is not None else None
             if key is not None and binding is not None and (key, id(binding)) not in self.ball_bindings:
                 self.ball_bindings[(key, id(binding))] = why.then(Step(f"{key} is passed to {callee_name}", call))
@@ -740,7 +741,9 @@ def _slots(call: cst.Call):
 
 def _base_code(node: cst.BaseExpression, code) -> str:
     """`z` for `z`, `z[:, None]`, `z.detach()`: the tensor an operand indexes or views."""
-    while isinstance(node, cst.Subscript) or (isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args):
+    while (isinstance(node, cst.Subscript) and string_key(node) is None) or (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args
+    ):
         node = node.value if isinstance(node, cst.Subscript) else cast(cst.Attribute, node.func).value
     return code(node).strip()
 
@@ -797,13 +800,13 @@ class _UsesIndex:
 
     def __init__(self, owner: cst.CSTNode) -> None:
         self.owner = owner
-        self.index: dict[str, list[tuple[int, cst.Name, Ancestors, bool]]] | None = None
+        self._index: dict[str, list[tuple[int, cst.Name, Ancestors, bool]]] | None = None
         self.order: dict[int, int] = {}
 
-    def __call__(self, name: str, binding: cst.CSTNode) -> list[tuple[cst.Name, Ancestors]]:
-        """Loads of `name` reached by the store `binding`: after it, before the next store."""
-        if self.index is None:
-            self.index = {}
+    @property
+    def index(self) -> dict[str, list[tuple[int, cst.Name, Ancestors, bool]]]:
+        if self._index is None:
+            self._index = {}
             for order, (node, ancestors) in enumerate(walk(self.owner)):
                 if isinstance(node, cst.Name) and not (
                     ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node
@@ -811,14 +814,32 @@ class _UsesIndex:
                     store = bool(ancestors) and isinstance(
                         ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName)
                     )
-                    self.index.setdefault(node.value, []).append((order, node, ancestors, store))
+                    self._index.setdefault(node.value, []).append((order, node, ancestors, store))
                     self.order[id(node)] = order
-        start = self.order.get(id(binding), -1)
+        return self._index
+
+    def __call__(self, name: str, binding: cst.CSTNode) -> list[tuple[cst.Name, Ancestors]]:
+        """Loads of `name` reached by the store `binding`: after it, before the next store."""
         uses = []
-        for order, node, ancestors, store in self.index.get(name, []):
+        entries = self.index.get(name, [])
+        start = self.order.get(id(binding), -1)
+        for order, node, ancestors, store in entries:
             if order <= start:
                 continue
             if store:
                 break
             uses.append((node, ancestors))
         return uses
+
+    def value_before(self, load: cst.Name) -> cst.BaseExpression | None:
+        """The value of the last plain assignment `name = value` before this load of `name`, if any."""
+        entries = self.index.get(load.value, [])
+        order = self.order.get(id(load))
+        value = None
+        for at, _, ancestors, store in entries:
+            if order is None or at >= order:
+                break
+            if store:
+                above = ancestors[-2] if len(ancestors) > 1 else None
+                value = above.value if isinstance(above, cst.Assign) and isinstance(ancestors[-1], cst.AssignTarget) else None
+        return value

@@ -240,8 +240,24 @@ class ValueTaint:
         if isinstance(node, cst.Call):
             name = last_name(node.func)
             return name in self.sanitizers or name in _EUCLIDEAN_CONSTRUCTORS
-        key = _string_key(node) if isinstance(node, cst.Subscript) else None
+        key = string_key(node) if isinstance(node, cst.Subscript) else None
         return key is not None and self.is_euclidean_name(key)
+
+    def carrier(self, node: cst.BaseExpression) -> str | None:
+        """The name whose values `node` views, converts or indexes: `grid` for `torch.from_numpy(grid).float()`,
+        `emb` for `emb[i].unsqueeze(0)`. A ball point there means the name holds ball points."""
+        while True:
+            key = dotted(node)
+            if key is not None:
+                return key
+            if isinstance(node, cst.Subscript):
+                node = node.value
+            elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _PROPAGATING_METHODS:
+                node = node.func.value
+            elif isinstance(node, cst.Call) and node.args and self.imports.qualify(node.func) in _CONVERTING_FUNCTIONS:
+                node = node.args[0].value
+            else:
+                return None
 
     def short(self, node: cst.CSTNode, limit: int = 60) -> str:
         text = " ".join(self.code(node).split())
@@ -264,7 +280,7 @@ class ValueTaint:
         return self.name_taint(key, node)
 
     def _subscript(self, node: cst.Subscript, env: Env) -> Taint | None:
-        key = _string_key(node)
+        key = string_key(node)
         if key is None:
             index = _integer_index(node)
             key = f"#{index}" if index is not None else None
@@ -339,7 +355,7 @@ def _literal_string(node: cst.BaseExpression) -> str | None:
     return None
 
 
-def _string_key(node: cst.Subscript) -> str | None:
+def string_key(node: cst.Subscript) -> str | None:
     """The key of `x["key"]`, else None."""
     if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
         return None

@@ -27,7 +27,7 @@ from typing import cast
 import libcst as cst
 
 from vaeaudit.scan.names import last_name
-from vaeaudit.scan.tree import Ancestors
+from vaeaudit.scan.tree import Ancestors, walk
 
 _HYPERBOLIC_MATH = frozenset("tanh artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh sinh cosh".split())
 _TRANSPARENT = frozenset(
@@ -43,6 +43,7 @@ _SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_li
 _SHAPE_ONLY_ATTRIBUTES = frozenset("shape dtype device ndim size dim".split())
 
 UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
+ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
 _CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
 _HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold", re.IGNORECASE)
 _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECASE)
@@ -54,13 +55,14 @@ _CHECKS = frozenset("raises warns assertRaises".split())
 class UsageJudge:
     """Answers "is this norm's result used in a way that makes it correct?"."""
 
-    def __init__(self, code: Callable[[cst.CSTNode], str], uses_of: UsesOf) -> None:
+    def __init__(self, code: Callable[[cst.CSTNode], str], uses_of: UsesOf, value_before: ValueBefore | None = None) -> None:
         self.code = code
         self.uses_of = uses_of
+        self.value_before = value_before
 
     def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0) -> str | None:
         """Why the value at `node` (the norm of `measured`) is not a finding, or None."""
-        checked = _assertion(ancestors, self.code)
+        checked = _assertion(ancestors, self.code, self.value_before)
         if checked is not None:
             return checked
         for ancestor in ancestors:
@@ -251,17 +253,25 @@ def deliberately_euclidean(
     return None
 
 
-def _assertion(ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> str | None:
+def _assertion(ancestors: Ancestors, code: Callable[[cst.CSTNode], str], value_before: ValueBefore | None = None) -> str | None:
     """Inside an `assert` or `assert_*(...)` the norm checks coordinates, unless the assertion holds
-    it against a hyperbolic distance (`assert_allclose(ball.dist0(z), z.norm())` is the bug itself)."""
+    it against a hyperbolic distance (`assert_allclose(ball.dist0(z), z.norm())` is the bug itself),
+    spelled there or assigned to a name just before (`d = manifold.dist(x, y)` ... `assert_allclose(d, ...)`)."""
     for index, ancestor in enumerate(ancestors):
         if isinstance(ancestor, cst.Assert):
-            compared = code(ancestor.test)
+            others: list[cst.CSTNode] = [ancestor.test]
         elif isinstance(ancestor, cst.Call) and (last_name(ancestor.func) or "").startswith("assert"):
             inside = ancestors[index + 1] if index + 1 < len(ancestors) else None
-            compared = " ".join(code(argument.value) for argument in ancestor.args if argument is not inside)
+            others = [argument.value for argument in ancestor.args if argument is not inside]
         else:
             continue
+        compared = " ".join(code(other) for other in others)
+        if value_before is not None:
+            for other in others:
+                for node, _ in walk(other):
+                    value = value_before(node) if isinstance(node, cst.Name) else None
+                    if value is not None:
+                        compared += " " + code(value)
         if _HYPERBOLIC_DISTANCE.search(compared):
             return None
         return "inside an assertion: a check of coordinates"
