@@ -29,7 +29,10 @@ import libcst as cst
 from vaeaudit.scan.names import last_name
 from vaeaudit.scan.tree import Ancestors, walk
 
-_HYPERBOLIC_MATH = frozenset("tanh artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh sinh cosh".split())
+# Inverse hyperbolic functions turn a Euclidean quantity of ball points into a distance (dist0 = 2 artanh ‖x‖,
+# acosh(1 + 2‖x−y‖² / ...)): a norm feeding one implements the geometry. The forward functions (sinh, tanh) take
+# a distance or a tangent length: a ball point's Euclidean norm fed to one is measured as if it were a distance.
+_HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh artan_k arsin_k".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum".split()
