@@ -9,12 +9,12 @@ survive, and a fix nested inside another fix's operand is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, ScopeProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 from vaeaudit.codemods import safety
 from vaeaudit.codemods.curvature import Meta, find_curvature
@@ -106,8 +106,8 @@ class _Planner:
         # One batched walk for both providers; parents from `children` directly (libcst's
         # ParentNodeProvider gives the same map through its visitor machinery, ~10x slower).
         metadata = wrapper.resolve_many([PositionProvider, ScopeProvider])
-        self.positions = metadata[PositionProvider]
-        self.scopes = metadata[ScopeProvider]
+        self.positions = cast("Mapping[cst.CSTNode, CodeRange]", metadata[PositionProvider])
+        self.scopes = cast("Mapping[cst.CSTNode, Scope | None]", metadata[ScopeProvider])
         self.parents = parent_map(self.module)
         self.index = node_index(self.positions)
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)

@@ -252,11 +252,11 @@ def _scan_one(
             return FileResult(name, error=reason, severity="warning"), 0, None
         from vaeaudit.scan.analyzer import analyse_source
 
-        parsed: list | None = [] if fixer is not None else None
-        findings, summary, note = analyse_source(data, name, settings, given, parsed=parsed)
+        modules: list | None = [] if fixer is not None else None
+        findings, summary, note = analyse_source(data, name, settings, given, parsed=modules)
         result = FileResult(name, findings) if note is None else FileResult(name, findings, error=note, severity="warning")
-        if fixer is not None and findings and parsed:
-            result.fixed = fixer(parsed[0], findings, data)
+        if fixer is not None and findings and modules:
+            result.fixed = fixer(modules[0], findings, data)
         return result, 1, summary
     except SourceError as error:
         return FileResult(name, error=str(error)), 0, None
