@@ -179,3 +179,16 @@ def test_a_file_changed_since_it_was_scanned_is_left_untouched(project: Path) ->
     assert report.error == "changed on disk while it was being fixed; file left untouched"
     assert [outcome.status for outcome in report.outcomes] == ["refused"]
     assert path.read_text() == MODEL
+
+
+def test_a_file_the_scanner_analysed_masked_is_not_rewritten(tmp_path: Path) -> None:
+    """Over-deep generated lines are masked before parsing: that module is not the file, so it is never written back."""
+    deep = "table = " + " + ".join(["1"] * 600) + "\n"
+    body = "import torch\nfrom vaeaudit.geometry import exp_map_zero\n\n\ndef radii(mu, c: float):\n"
+    source = deep + body + "    return torch.norm(exp_map_zero(mu, c=c), dim=-1)\n"
+    (tmp_path / "generated.py").write_text(source)
+    result = run("fix", "--apply", "--isolated", str(tmp_path))
+    assert (tmp_path / "generated.py").read_text() == source
+    assert result.returncode == 1, result.stderr
+    assert "not analysed" in result.stderr and "file left untouched" in result.stderr
+    assert "HYP001 not fixable: the scanner did not parse the whole file" in result.stderr
