@@ -1,8 +1,8 @@
 """Audit a whole checkpoint tree: every run, every file, then the cross-run checks.
 
 Files are audited in sorted order. On a machine with more than one core, a tree of more
-than a few files is spread over forked worker processes (torch is already imported, so
-a fork costs milliseconds, not the ~1.7 s of a fresh import): the weights-only
+than a few files is spread over worker processes, forked once torch is imported here (a
+fork costs milliseconds, a fresh import of torch ~1.7 s per worker): the weights-only
 unpickler is pure Python, so threads would not help. Results come back in the serial
 order and are identical to a serial audit: each worker runs the same `audit_file`,
 budget included (in its own main thread, where the timer signal works). Ctrl-C stops
@@ -125,6 +125,8 @@ def _worker_pool(workers: int, tasks: int) -> Iterator[ProcessPoolExecutor | Non
     if workers <= 1:
         yield None
         return
+    import torch  # noqa: F401  imported once, before the fork: each worker would take ~1.7 s to import it
+
     pool = ProcessPoolExecutor(max_workers=min(workers, tasks), mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
     try:
         yield pool
@@ -139,8 +141,12 @@ def _worker_pool(workers: int, tasks: int) -> Iterator[ProcessPoolExecutor | Non
 
 
 def _start_worker() -> None:
-    """Ctrl-C reaches the whole process group: only the parent handles it (and stops us)."""
+    """Ctrl-C reaches the whole process group: only the parent handles it (and stops us).
+    One torch thread per worker: the workers already fill the cores."""
+    import torch
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
 
 
 def _audit_chunk(jobs: list[_Job], settings: CheckpointSettings) -> list[FileRecord]:
