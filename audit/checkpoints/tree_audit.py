@@ -125,7 +125,8 @@ def _worker_pool(workers: int, tasks: int) -> Iterator[ProcessPoolExecutor | Non
     if workers <= 1:
         yield None
         return
-    import torch  # noqa: F401  imported once, before the fork: each worker would take ~1.7 s to import it
+    with contextlib.suppress(ImportError):
+        import torch  # noqa: F401  imported once, before the fork: each worker would take ~1.7 s to import it
 
     pool = ProcessPoolExecutor(max_workers=min(workers, tasks), mp_context=multiprocessing.get_context("fork"), initializer=_start_worker)
     try:
@@ -143,10 +144,11 @@ def _worker_pool(workers: int, tasks: int) -> Iterator[ProcessPoolExecutor | Non
 def _start_worker() -> None:
     """Ctrl-C reaches the whole process group: only the parent handles it (and stops us).
     One torch thread per worker: the workers already fill the cores."""
-    import torch
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(1)
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def _audit_chunk(jobs: list[_Job], settings: CheckpointSettings) -> list[FileRecord]:
