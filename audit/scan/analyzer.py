@@ -523,6 +523,8 @@ class _Analysis:
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
         consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
+        if consumed and isinstance(call.func, cst.Attribute) and self.values.other_manifold(call.func.value, env):
+            consumed = []  # `sphere.dist(x, y)`: points of another manifold
         target = self._target(call.func, klass, env)
         callee = self._callee(target) if target is not None else None
         if target is not None and target[0] == "external":

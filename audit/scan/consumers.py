@@ -45,17 +45,20 @@ _MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp
 _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
 
 
+def is_manifold(receiver: cst.BaseExpression) -> bool:
+    """`manifold`, `self.ball`, `sball`: an object named like a manifold."""
+    receiver_name = last_name(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
+    return receiver_name is not None and _MANIFOLD_RECEIVER.search(receiver_name) is not None
+
+
 def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.BaseExpression, str]]:
     """(argument, callee text) for each argument of `call` that must be a ball point."""
     name = last_name(call.func)
     if name is None:
         return []  # no callee name: in neither table
     positions = _ALWAYS.get(name)
-    if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute):
-        receiver = call.func.value
-        receiver_name = last_name(receiver) if isinstance(receiver, (cst.Name, cst.Attribute)) else None
-        if receiver_name is not None and _MANIFOLD_RECEIVER.search(receiver_name):
-            positions = _ON_MANIFOLD[name]
+    if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute) and is_manifold(call.func.value):
+        positions = _ON_MANIFOLD[name]
     if positions is None:
         return []
     qualified = imports.qualify(call.func)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from vaeaudit.scan.consumers import is_manifold
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.settings import Settings
 
@@ -57,6 +58,14 @@ _COMBINING_FUNCTIONS = frozenset(
 _CONVERTING_FUNCTIONS = frozenset(
     {"torch.as_tensor", "torch.tensor", "torch.from_numpy", "numpy.asarray", "numpy.array", "numpy.asanyarray"}
 )
+# Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
+_MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit".split())
+# Constructors of manifolds other than the Poincaré ball (geoopt, hypll, hgcn names): their points are not ball points.
+_OTHER_MANIFOLD = re.compile(
+    r"(Sphere|SphereProjection|Stiefel|CanonicalStiefel|EuclideanStiefel|SymmetricPositiveDefinite|SPD|Euclidean|Lorentz|"
+    r"Hyperboloid|Product|ProductManifold|Siegel\w*|UpperHalf\w*|BoundedDomain\w*|Grassmann\w*|BirkhoffPolytope)(Exact)?$"
+)
+_LOOKUPS = frozenset({"torch.nn.functional.embedding", "torch.embedding"})
 # Results that are Euclidean by construction: assigning one to `z_hyp` makes it clean.
 _EUCLIDEAN_CONSTRUCTORS = frozenset(
     "zeros ones empty full rand randn randint arange linspace eye zeros_like ones_like empty_like full_like rand_like randn_like".split()
@@ -293,12 +302,30 @@ class ValueTaint:
             return self.key_taint(key)
         return base if base is not None and base.kind == "point" else None
 
+    def other_manifold(self, node: cst.BaseExpression, env: Env) -> bool:
+        """Whether `node` holds a manifold that is not the ball (`manifold = geoopt.Sphere()`)."""
+        taint = self.of(node, env)
+        return taint is not None and taint.kind == "other-manifold"
+
     def _call(self, node: cst.Call, env: Env) -> Taint | None:
         name = last_name(node.func)
         if name in self.sanitizers:
             return None
+        if name is not None and _OTHER_MANIFOLD.match(name):
+            return Taint(HIGH, kind="other-manifold")
         if name in self.producers:
+            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            declared = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "manifold"), None)
+            if any(other is not None and self.other_manifold(other, env) for other in (receiver, declared)):
+                return None  # `sphere.projx(x)`, `ManifoldParameter(x, manifold=spd)`: points of another manifold
             return Taint(HIGH)
+        if (
+            name in _MANIFOLD_PRODUCERS
+            and isinstance(node.func, cst.Attribute)
+            and is_manifold(node.func.value)
+            and not self.other_manifold(node.func.value, env)
+        ):
+            return Taint(HIGH, (Step(f"{self.short(node)} returns points of the manifold", node),))
         if name in self.projection_classes:
             return Taint(HIGH, kind="projector")
         if self.imports.qualify(node.func) in MSE_LOSS_MODULES:
@@ -329,6 +356,8 @@ class ValueTaint:
                         return taint
                 return None
             return self.point_of(parts, env)
+        if qualified in _LOOKUPS and len(node.args) > 1:  # `F.embedding(idx, points)`: rows of the table
+            return self.point_of(node.args[1].value, env)
         if qualified in _CONVERTING_FUNCTIONS and node.args:
             return self.point_of(node.args[0].value, env)
         if qualified in _MEANS and node.args:
