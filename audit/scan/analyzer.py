@@ -272,6 +272,24 @@ class _Analysis:
             return target
         return None
 
+    def _annotated_instances(self, function: cst.FunctionDef) -> dict[str, Taint]:
+        """Parameters annotated with a project class (`metric: DiffusionMetric`) hold its instances."""
+        found: dict[str, Taint] = {}
+        for param in all_params(function.params):
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if isinstance(annotation, cst.SimpleString) and isinstance(annotation.evaluated_value, str):
+                text = annotation.evaluated_value
+                annotation = cst.Name(text) if text.isidentifier() else None
+            if not isinstance(annotation, (cst.Name, cst.Attribute)):
+                continue
+            external = self.imports.qualify(annotation)
+            target = None if external is None or external.partition(".")[0] in _LIBRARY_ROOTS else ("external", external)
+            klass = self._constructed(annotation, target)
+            if klass is not None:
+                step = Step(f"{param.name.value}: annotated `{self.values.short(annotation)}`", param)
+                found[param.name.value] = self._instance(klass).along(step)
+        return found
+
     def _instance(self, klass: tuple[str, str]) -> Taint:
         """A new instance of `klass`, known by the ball points its methods store in attributes."""
         kind, name = klass
@@ -371,7 +389,8 @@ class _Analysis:
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:
                     env = {**env, **self._attributes_of(klass)}
-                flow.run_function(owner, env, local.received if local is not None else None)
+                received = {**self._annotated_instances(owner), **(local.received if local is not None else {})}
+                flow.run_function(owner, env, received)
             else:
                 flow.run_block(body, dict(env))
             if len(self.ball_bindings) == known:

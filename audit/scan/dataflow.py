@@ -63,10 +63,12 @@ class Dataflow:
             if name in ("self", "cls"):
                 env[name] = None
                 continue
+            given = (received or {}).get(name)
             env[name] = (
                 self.ball_bindings.get((name, id(param)))
+                or (given if given is not None and given.klass is not None else None)  # `emb: HyperbolicEmbedding`: an instance
                 or self._parameter_taint(param, docstring)
-                or (received or {}).get(name)
+                or given
                 or self.values.name_taint(name, param)
             )
         for key, taint in (received or {}).items():
