@@ -314,9 +314,9 @@ class ValueTaint:
         if name is not None and _OTHER_MANIFOLD.match(name):
             return Taint(HIGH, kind="other-manifold")
         if name in self.producers:
-            receiver = node.func.value if isinstance(node.func, cst.Attribute) else None
+            owner = node.func.value if isinstance(node.func, cst.Attribute) else None
             declared = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "manifold"), None)
-            if any(other is not None and self.other_manifold(other, env) for other in (receiver, declared)):
+            if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
                 return None  # `sphere.projx(x)`, `ManifoldParameter(x, manifold=spd)`: points of another manifold
             return Taint(HIGH)
         if (
