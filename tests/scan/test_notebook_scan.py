@@ -138,9 +138,9 @@ def test_notebooks_of_other_languages_are_not_python(project: Path) -> None:
 
 def test_fix_rewrites_a_notebook_in_place_keeping_everything_else(project: Path) -> None:
     before = (project / "analysis.ipynb").read_text(encoding="utf-8")
-    result = run("fix", "--apply", "--unsafe-fixes", "analysis.ipynb")
+    result = run("fix", "--apply", "--unsafe-fixes", "--show-fixes", "analysis.ipynb")
     assert result.exit_code == 0, result.output
-    assert result.stderr.startswith("analysis.ipynb:cell 4:8:5: HYP001 fixed (unsafe)")
+    assert "analysis.ipynb:cell 4:8:5: HYP001 fixed: c from the default curvature of `exp_map_zero`" in result.stderr
     after = (project / "analysis.ipynb").read_text(encoding="utf-8")
     changed = [line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"]
     assert [line[0] + line[1:].strip() for line in changed] == [
