@@ -67,7 +67,7 @@ def analyse_source(
     module = parse(masked, source)
     if parsed is not None and not skipped:
         parsed.append(module)
-    analysis = _Analysis(module, path, settings, inputs)
+    analysis = _Analysis(module, path, settings, inputs, masked)
     findings = analysis.run()
     note = None
     if skipped:
@@ -129,8 +129,9 @@ class _Local:
 class _Analysis:
     other_hits: dict[int, tuple[str, cst.CSTNode, str, Taint]]
 
-    def __init__(self, module: cst.Module, path: str, settings: Settings, inputs: Inputs | None = None) -> None:
+    def __init__(self, module: cst.Module, path: str, settings: Settings, inputs: Inputs | None = None, text: str | None = None) -> None:
         self.module = module
+        self.text = text  # the exact text `module` was parsed from (libcst round-trips it), when known
         self.path = path
         self.settings = settings
         self.inputs = inputs or Inputs()
@@ -700,8 +701,19 @@ class _Analysis:
     def _describe(self, step: Step, with_path: bool = False) -> str:
         if step.node is None:
             return step.text
-        line = self._position(step.node).start.line
+        line = self._line(step.node)
         return f"{step.text} ({self.path}:{line})" if with_path else f"{step.text} (line {line})"
+
+    def _line(self, node: cst.CSTNode) -> int:
+        """The line of an evidence step. An expression or small statement whose code occurs exactly once
+        in the file is found by searching the text: PositionProvider costs as much as the parse, and a
+        file's summary renders its chains whether or not anything is reported."""
+        if self._positions is None and self.text is not None and isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement, cst.Param)):
+            code = self.module.code_for_node(node).strip()
+            first = self.text.find(code) if code else -1
+            if first >= 0 and self.text.find(code, first + 1) < 0:
+                return self.text.count("\n", 0, first) + 1
+        return self._position(node).start.line
 
     def _position(self, node: cst.CSTNode):
         if self._positions is None:
