@@ -31,7 +31,7 @@ Fact = tuple[int, tuple[str, ...]]
 class FunctionSummary:
     params: tuple[str, ...]  # positional order; `self`/`cls` of methods left out
     returns: Fact | None = None
-    parts: dict[str, Fact] = field(default_factory=dict)  # "key" of a returned dict, "#0" of a tuple
+    parts: dict[str, Fact] = field(default_factory=dict)  # "key" of a returned dict, "#0" of a tuple, ".emb" of a constructed instance
     consumes: dict[str, Fact] = field(default_factory=dict)  # parameter -> why it must be a ball point
 
     def knows_something(self) -> bool:
@@ -42,7 +42,7 @@ class FunctionSummary:
 class FileSummary:
     module: str
     functions: dict[str, FunctionSummary] | None = None  # local qualname (`f`, `Model.encode`); None: not analysed
-    calls: list[tuple[str, dict[str, Fact]]] = field(default_factory=list)  # (imported target, "#0"/keyword -> fact)
+    calls: list[tuple[str, dict[str, Fact]]] = field(default_factory=list)  # (imported target, "#0"/keyword/"#0.emb" -> fact)
     references: tuple[str, ...] = ()  # imported targets this file calls
 
 

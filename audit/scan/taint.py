@@ -7,12 +7,15 @@ environment of names (built by `vaeaudit.scan.dataflow`, which owns the order of
 - sources: calls of configured producers (`exp_map_zero`, geoopt's `expmap0`/`projx`, ...),
   calls of modules whose class is a configured hyperbolic projection, string-keyed reads
   whose key matches a pattern (`outputs["z_A_hyp"]`, `.get("z_hyp")`), names matching a
-  pattern (low confidence), annotated/documented parameters (set up by the dataflow);
+  pattern (low confidence), annotated/documented parameters (set up by the dataflow), methods
+  of a manifold object that return its points (`manifold.random(...)`, `ball.geodesic(...)`)
+  unless that object was built as another manifold (`geoopt.Sphere()`, SPD, Lorentz, ...);
 - propagation: `.detach() .cpu() .numpy() .clone() .to() .float()` and friends, indexing,
   slicing, `.data`, `torch.cat/stack` of points (literal lists or lists appended to),
   tensor conversions, Euclidean means (a mean of ball points stays inside the ball), dict
-  and tuple literals read back by key or position, and returns of project functions
-  (`vaeaudit.scan.summaries`);
+  and tuple literals read back by key or position, `F.embedding` rows, returns of project
+  functions (`vaeaudit.scan.summaries`), and attributes of instances of project classes
+  (`code_emb.emb` where `code_emb = HyperbolicCodeEmbedding(...)` set `self.emb` to ball points);
 - sanitizers: `log_map_zero`/`logmap0` and friends return Euclidean tangent vectors, and
   `.grad` is a gradient, never a point.
 """
@@ -87,7 +90,8 @@ MSE_LOSS_MODULES = frozenset({"torch.nn.MSELoss", "torch.nn.modules.loss.MSELoss
 @dataclass(frozen=True)
 class Taint:
     """A value is a ball point (`kind="point"`), a module that returns them ("projector"),
-    or a loss module whose call measures a squared Euclidean distance ("mse-loss")."""
+    a loss module whose call measures a squared Euclidean distance ("mse-loss"), a dict/tuple or
+    project object holding ball points ("container"), or a manifold other than the ball ("other-manifold")."""
 
     confidence: int
     steps: tuple[Step, ...] = ()
