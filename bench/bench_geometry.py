@@ -71,14 +71,14 @@ def exact(x: torch.Tensor, y: torch.Tensor) -> mpmath.mpf:
     with mpmath.workdps(60):
         a = [mpmath.mpf(v) for v in x.double().tolist()]
         b = [mpmath.mpf(v) for v in y.double().tolist()]
-        squared = mpmath.fsum((p - q) ** 2 for p, q in zip(a, b))
+        squared = mpmath.fsum((p - q) ** 2 for p, q in zip(a, b, strict=True))
         scale = (1 - mpmath.fsum(p * p for p in a)) * (1 - mpmath.fsum(q * q for q in b))
         return mpmath.acosh(1 + 2 * squared / scale)
 
 
 def worst_relative_error(values: torch.Tensor, references: list[mpmath.mpf]) -> float:
     with mpmath.workdps(60):
-        return max(float(abs(mpmath.mpf(float(v)) / ref - 1)) for v, ref in zip(values.tolist(), references))
+        return max(float(abs(mpmath.mpf(float(v)) / ref - 1)) for v, ref in zip(values.tolist(), references, strict=True))
 
 
 def accuracy(peer, pairs: int, gen: torch.Generator) -> list[list]:
@@ -87,8 +87,8 @@ def accuracy(peer, pairs: int, gen: torch.Generator) -> list[list]:
         x, y = points_at(radius, pairs, 16, gen), points_at(radius, pairs, 16, gen)
         near = ulp_neighbours(x, gen)
         cases = (
-            ("distance", [exact(a, b) for a, b in zip(x, y)], (x, y)),
-            ("distance", [exact(a, b) for a, b in zip(x, near)], (x, near)),
+            ("distance", [exact(a, b) for a, b in zip(x, y, strict=True)], (x, y)),
+            ("distance", [exact(a, b) for a, b in zip(x, near, strict=True)], (x, near)),
             ("radius", [exact(a, torch.zeros_like(a)) for a in x], (x,)),
         )
         row = [radius]
@@ -112,8 +112,8 @@ def speed(peer, repeats: int, gen: torch.Generator) -> list[list]:
     rows = []
     with torch.no_grad():
         for label, name, args in cases:
-            ours = median_seconds(lambda: OURS[name](*args), repeats, warmup=True)
-            theirs = median_seconds(lambda: peer[name](*args), repeats, warmup=True) if peer else None
+            ours = median_seconds(lambda name=name, args=args: OURS[name](*args), repeats, warmup=True)
+            theirs = median_seconds(lambda name=name, args=args: peer[name](*args), repeats, warmup=True) if peer else None
             rows.append([label, ours, theirs, ours / theirs if peer else None])
     return rows
 
@@ -130,9 +130,9 @@ def show(title: str, header: list[str], rows: list[list]) -> None:
     print(f"\n{title}")
     cells = [[f"{v:.3g}" if isinstance(v, float) else ("-" if v is None else str(v)) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(header)]
-    print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
+    print("  ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
     for row in cells:
-        print("  ".join(c.rjust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)))
 
 
 def main() -> None:
@@ -141,14 +141,15 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=200, help="point pairs per accuracy bucket")
     args = parser.parse_args()
     peer = peer_functions()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; peer: "
-          + (f"geoopt {geoopt.__version__}" if peer else "geoopt not installed (pip install -e '.[bench]')"))
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads; peer: "
+        + (f"geoopt {geoopt.__version__}" if peer else "geoopt not installed (pip install -e '.[bench]')")
+    )
     gen = torch.Generator().manual_seed(0)
     show(
         "max relative error vs mpmath, float32 points at dist0 = bucket: random pairs, pairs a few ulps apart,"
         " distance to 0 (ratio < 1: ours is better)",
-        ["dist0", "far ours", "far geoopt", "ratio", "close ours", "close geoopt", "ratio",
-         "dist0 ours", "dist0 geoopt", "ratio"],
+        ["dist0", "far ours", "far geoopt", "ratio", "close ours", "close geoopt", "ratio", "dist0 ours", "dist0 geoopt", "ratio"],
         accuracy(peer, args.pairs, gen),
     )
     show(
@@ -160,8 +161,11 @@ def main() -> None:
         "radial gradient d/d‖u‖ dist0(exp_map_zero(u)), float32 (exact: 2)",
         ["‖u‖", "ours", "geoopt"],
         [
-            [length, radial_gradient(g.exp_map_zero, g.poincare_radius, length),
-             radial_gradient(peer["exp_map_zero"], peer["radius"], length) if peer else None]
+            [
+                length,
+                radial_gradient(g.exp_map_zero, g.poincare_radius, length),
+                radial_gradient(peer["exp_map_zero"], peer["radius"], length) if peer else None,
+            ]
             for length in RADIAL_LENGTHS
         ],
     )

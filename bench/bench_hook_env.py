@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
-BAD = '''import torch
+BAD = """import torch
 
 from vaeaudit.geometry import exp_map_zero
 
@@ -36,7 +36,7 @@ from vaeaudit.geometry import exp_map_zero
 def radii(mu, curvature):
     z = exp_map_zero(mu, c=curvature)
     return z.norm(dim=-1)
-'''
+"""
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@example.com",
@@ -57,10 +57,16 @@ def readme_snippet() -> str:
 
 def snapshot(destination: Path, env: dict[str, str]) -> None:
     """This checkout's working tree as the only commit of a new repository."""
-    files = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=REPO, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = REPO / name
         if source.is_file():
@@ -123,8 +129,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"autoupdate exit {result['autoupdate_exit']}; first run exit {result['first_exit']} (1 expected), "
-          f"second run exit {result['second_exit']} (0 expected)")
+    print(
+        f"autoupdate exit {result['autoupdate_exit']}; first run exit {result['first_exit']} (1 expected), "
+        f"second run exit {result['second_exit']} (0 expected)"
+    )
     print(f"hook environment: {result['hook_env_bytes'] / 2**20:.1f} MB on disk (target <= 80 MB)")
     print(f"first run, building the environment: {result['first_run_seconds']:.1f} s (target <= 15 s)")
 

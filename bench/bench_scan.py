@@ -167,7 +167,7 @@ def median_of_in(runs: int, command: list[str], cwd: Path, *, cold: bool) -> flo
 
 # Generated shapes that once made the scanner hang or crash (issue 9), each ~2 MB.
 SHAPES = {
-    "nested lambdas (depth 150)": lambda i: "f%d = " % i + "lambda x: " * 150 + "x_hyp.norm()\n",
+    "nested lambdas (depth 150)": lambda i: f"f{i} = " + "lambda x: " * 150 + "x_hyp.norm()\n",
     "assignments in one scope": lambda i: f"    a{i} = z_hyp.norm(dim=-1) + {i}\n",
     "1,500-call chains": lambda i: f"y{i} = z_hyp" + ".detach()" * 1500 + ".norm()\n",
     "3,000-term expressions": lambda i: f"y{i} = " + " + ".join(["z_hyp.norm()"] * 3000) + "\n",
@@ -194,7 +194,8 @@ def shapes(target_bytes: int = 2_000_000) -> None:
             start = time.perf_counter()
             completed = subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             elapsed = time.perf_counter() - start
-            status = "ok" if completed.returncode in (0, 1) and "internal error" not in completed.stderr else f"FAILED: {completed.stderr[-300:]}"
+            failed = completed.returncode not in (0, 1) or "internal error" in completed.stderr
+            status = f"FAILED: {completed.stderr[-300:]}" if failed else "ok"
             print(f"{label:<28} {size / 1e6:4.1f} MB {index:>6} lines  {elapsed:7.2f} s  {status}")
 
 

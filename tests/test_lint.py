@@ -13,6 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PACKAGE_FOLDERS = ["audit", "codemods", "ternary_vae", "templates"]
+RUFF_FOLDERS = [*PACKAGE_FOLDERS, "bench"]  # the bench scripts print the figures the issues quote
 
 
 def run(*command: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
@@ -20,12 +21,12 @@ def run(*command: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
 
 
 def test_ruff_lint_is_clean():
-    result = run(str(BIN / "ruff"), "check", *PACKAGE_FOLDERS)
+    result = run(str(BIN / "ruff"), "check", *RUFF_FOLDERS)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_clean():
-    result = run(str(BIN / "ruff"), "format", "--check", *PACKAGE_FOLDERS)
+    result = run(str(BIN / "ruff"), "format", "--check", *RUFF_FOLDERS)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
