@@ -91,7 +91,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         except OSError as error:
             results[name] = FileResult(name, error=f"cannot read: {error.strerror or error}")
             continue
-        state = _File(name, data, content_hash(data) if cache is not None else "", module_name(name, settings.project_root))
+        state = _File(name, data, content_hash(data) if cache is not None else "")
         files[name] = state
         stored = cache.get(name, state.digest) if cache is not None else None
         if stored is not None:
@@ -127,7 +127,7 @@ def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings
         for state, (result, parsed, summary) in zip(
             todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs, fixer), strict=False
         ):
-            state.result, state.summary = result, summary or state.summary or FileSummary(state.module)
+            state.result, state.summary = result, summary or state.summary or FileSummary(module_name(state.name, settings.project_root))
             state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
             # With inputs a file is analysed, or found to hold nothing to analyse: either way, settled.
             state.settled = state.settled or parsed > 0 or state.name in inputs
@@ -154,7 +154,6 @@ class _File:
     name: str
     data: bytes
     digest: str
-    module: str
     result: FileResult | None = None
     summary: FileSummary | None = None
     used: str = EMPTY_DIGEST  # digest of the inputs its current result was computed with
