@@ -12,6 +12,7 @@ process (what a hyperbolic-VAE codebase costs, where the prefilter skips little)
     .venv/bin/python bench/bench_scan.py --every 1       # the whole tree for both (slow)
     .venv/bin/python bench/bench_scan.py --research      # + bench/realworld/checkouts (most files hold candidates)
     .venv/bin/python bench/bench_scan.py --shapes        # + generated 2 MB files of each pathological shape
+    .venv/bin/python bench/bench_scan.py --split         # parse vs analysis cost, one process, research files
 
 The research tree is what a hyperbolic-VAE codebase costs: nearly every file is parsed
 and goes through the project-wide inference. It is timed cold (lines/s), warm, warm on
@@ -199,6 +200,43 @@ def shapes(target_bytes: int = 2_000_000) -> None:
             print(f"{label:<28} {size / 1e6:4.1f} MB {index:>6} lines  {elapsed:7.2f} s  {status}")
 
 
+def parse_split() -> None:
+    """Where the cold time goes, in one process on the research files the prefilter lets through:
+    `ast.parse` (the floor any analysis on `ast` would pay), `libcst.parse_module`, and the
+    scanner's parse + analysis of each file alone (no project inputs)."""
+    import ast
+
+    import libcst as cst
+
+    from vaeaudit.scan.analyzer import analyse_source
+    from vaeaudit.scan.prefilter import Prefilter
+    from vaeaudit.scan.reading import SourceError
+    from vaeaudit.scan.settings import Settings
+
+    settings = Settings(project_root=CHECKOUTS)
+    prefilter = Prefilter(settings)
+    sources = [data for data in (path.read_bytes() for path in sorted(CHECKOUTS.rglob("*.py"))) if prefilter.could_match(data)]
+    lines = sum(data.count(b"\n") for data in sources)
+
+    def each(step) -> float:
+        start = time.perf_counter()
+        for data in sources:
+            try:
+                step(data)
+            except (SyntaxError, ValueError, cst.ParserSyntaxError, SourceError):
+                pass  # the checkouts hold a few files that do not parse
+        return time.perf_counter() - start
+
+    print(f"one process, {len(sources)} candidate files, {lines:,} lines:")
+    for label, step in (
+        ("ast.parse", ast.parse),
+        ("libcst.parse_module", cst.parse_module),
+        ("libcst parse + vaeaudit analysis", lambda data: analyse_source(data, "file.py", settings, None)),
+    ):
+        seconds = each(step)
+        print(f"  {label:<34} {seconds:7.2f} s  {lines / seconds:9,.0f} lines/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--every", type=int, default=8, help="TorchFix comparison on every K-th file (default 8)")
@@ -207,7 +245,11 @@ def main() -> None:
     parser.add_argument("--skip-torchfix", action="store_true", help="only time vaeaudit")
     parser.add_argument("--research", action="store_true", help="only the research tree (bench/realworld/checkouts)")
     parser.add_argument("--shapes", action="store_true", help="only the generated pathological files")
+    parser.add_argument("--split", action="store_true", help="only parse vs analysis, in one process, on the research files")
     args = parser.parse_args()
+    if args.split:
+        parse_split()
+        return
     if args.research or args.shapes:
         if args.research:
             research_tree(args.runs, args.skip_torchfix, args.torchfix_runs)
