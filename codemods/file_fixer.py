@@ -81,13 +81,9 @@ class Fixer:
 
 def encode_like(source: bytes, text: str) -> tuple[str, bytes]:
     """(encoding, `text` encoded as `source` is): its coding cookie's encoding, and its BOM kept."""
-    import io
-    import tokenize
+    from vaeaudit.scan.reading import source_encoding
 
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-    except SyntaxError:
-        encoding = "utf-8"
+    encoding = source_encoding(source)  # the scanner decoded `source` already: a valid declaration
     if encoding == "utf-8-sig":
         return "utf-8", codecs.BOM_UTF8 + text.encode("utf-8")
     return encoding, text.encode(encoding)

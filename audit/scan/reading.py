@@ -36,16 +36,25 @@ def relocate_syntax_error(message: str, place: Callable[[int, int], str]) -> str
     return message if match is None else f"syntax error at {place(int(match[1]), int(match[2]))}: {message[match.end() :]}"
 
 
-def decode(source: bytes) -> str:
-    """The text of `source` under Python's encoding rules; SourceError when it is not text."""
-    if b"\x00" in source:
-        raise SourceError("binary file: contains NUL bytes")
+def source_encoding(source: bytes) -> str:
+    """Python's rule: `utf-8-sig` for a BOM, a PEP 263 cookie's encoding, else UTF-8.
+
+    SourceError for a bad declaration; undecodable first lines give UTF-8 (decoding then names the byte).
+    """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
     except SyntaxError as error:
         if "unknown encoding" in error.msg or "encoding problem" in error.msg:
             raise SourceError(f"bad encoding declaration: {error.msg}") from None
-        encoding = "utf-8"  # undecodable first lines: let the decode below name the byte
+        return "utf-8"
+    return encoding
+
+
+def decode(source: bytes) -> str:
+    """The text of `source` under Python's encoding rules; SourceError when it is not text."""
+    if b"\x00" in source:
+        raise SourceError("binary file: contains NUL bytes")
+    encoding = source_encoding(source)
     try:
         text = source.decode(encoding)
     except (UnicodeDecodeError, LookupError) as error:
