@@ -31,6 +31,7 @@ from vaeaudit.checkpoints.records import WARNING, FileRecord, Problem, RunRecord
 from vaeaudit.checkpoints.run_status import run_status
 from vaeaudit.checkpoints.run_tree import RunFolder, discover_runs, read_run
 from vaeaudit.checkpoints.settings import CheckpointSettings
+from vaeaudit.interrupt import stop_workers
 
 Progress = Callable[[int, int, str], None]
 SERIAL_BELOW = 24  # files; fewer are audited in this process (forking would cost more than it saves)
@@ -132,11 +133,7 @@ def _worker_pool(workers: int, tasks: int) -> Iterator[ProcessPoolExecutor | Non
     try:
         yield pool
     except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-            process.join()
+        stop_workers(pool)
         raise
     pool.shutdown(wait=True)
 

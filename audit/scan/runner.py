@@ -23,6 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, cast
 
+from vaeaudit.interrupt import stop_workers
 from vaeaudit.scan.cache import ScanCache, content_hash, project_digest
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
@@ -198,9 +199,7 @@ def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, j
             for chunk_results in pool.map(_scan_chunk, chunks, [settings] * len(chunks), [fixer] * len(chunks)):
                 yield from chunk_results
         except BaseException:  # Ctrl-C (or the caller stopped): stop the workers instead of finishing their queued chunks
-            for process in list((pool._processes or {}).values()):  # Python 3.14 has pool.terminate_workers()
-                process.terminate()
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers(pool)
             raise
 
 
