@@ -15,13 +15,13 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain
 from typing import Literal, NamedTuple
 
 import libcst as cst
 from libcst.metadata import Assignment, ClassScope, Scope
 
+from vaeaudit.codemods.project_geometry import module_functions
 from vaeaudit.scan.names import dotted, last_name
 
 CURVATURE_WORDS = ("curvature", "curv")
@@ -208,28 +208,17 @@ def _producer_params(callee: cst.Name, meta: Meta) -> list[tuple[str, bool, cst.
     source = meta.sources(module) if module and original else None
     if source is None or original is None:
         return None
-    return _module_functions(source).get(original)
+    arguments = module_functions(source).get(original)
+    return None if arguments is None else _parameters(arguments)
 
 
-@lru_cache(maxsize=32)
-def _module_functions(source: str) -> dict[str, list[tuple[str, bool, cst.BaseExpression | None]] | None]:
-    """Each module-level function's parameters (None for a name defined twice), read with `ast` (fast) once per module."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
-        return {}
-    functions: dict[str, list[tuple[str, bool, cst.BaseExpression | None]] | None] = {}
-    for statement in tree.body:
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            arguments = statement.args
-            positional = arguments.posonlyargs + arguments.args
-            defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
-            params = [(arg.arg, False, _expression(default)) for arg, default in zip(positional, defaults, strict=True)]
-            params += [
-                (arg.arg, True, _expression(default)) for arg, default in zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
-            ]
-            functions[statement.name] = None if statement.name in functions else params
-    return functions
+def _parameters(arguments: ast.arguments) -> list[tuple[str, bool, cst.BaseExpression | None]]:
+    """(name, keyword-only, default) of each parameter."""
+    positional = arguments.posonlyargs + arguments.args
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(arguments.defaults)) + list(arguments.defaults)
+    params = [(arg.arg, False, _expression(default)) for arg, default in zip(positional, defaults, strict=True)]
+    keyword_only = zip(arguments.kwonlyargs, arguments.kw_defaults, strict=True)
+    return params + [(arg.arg, True, _expression(default)) for arg, default in keyword_only]
 
 
 def _expression(node: ast.expr | None) -> cst.BaseExpression | None:

@@ -29,16 +29,26 @@ class Signature:
     keepdim: bool
 
 
-def read_signature(source: str | bytes, module: str, name: str, points: int) -> Signature | None:
-    """The module-level `def name` in `source`, if `points` point arguments then a curvature keyword fit it."""
+@lru_cache(maxsize=32)
+def module_functions(source: str | bytes) -> dict[str, ast.arguments | None]:
+    """The parameters of each module-level function of `source` (None for a name defined twice),
+    parsed with `ast` once per module: the fix reads the same geometry module for many findings."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    functions: dict[str, ast.arguments | None] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[node.name] = None if node.name in functions else node.args
+    return functions
+
+
+def read_signature(source: str | bytes, module: str, name: str, points: int) -> Signature | None:
+    """The module-level `def name` in `source`, if `points` point arguments then a curvature keyword fit it."""
+    arguments = module_functions(source).get(name)
+    if arguments is None:
         return None
-    found = [node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name]
-    if len(found) != 1:
-        return None
-    arguments = found[0].args
     positional = [arg.arg for arg in arguments.posonlyargs + arguments.args]
     keywords = positional[len(arguments.posonlyargs) :] + [arg.arg for arg in arguments.kwonlyargs]
     curvature = next((param for param in CURVATURE_PARAMETERS if param in keywords), None)
