@@ -202,25 +202,21 @@ def finish_file(path: Path, result, roots: list[Path], *, apply: bool) -> FileRe
         return report
     if apply:
         try:
-            if target.read_bytes() != source:
-                raise _Changed
-            atomic_write_bytes(target, fixed)
-        except _Changed:
-            report.error = "changed on disk while it was being fixed; file left untouched"
-            report.outcomes = [_unapplied(outcome, "the file changed while it was being fixed") for outcome in outcomes]
-            return report
+            unchanged = target.read_bytes() == source
+            if unchanged:
+                atomic_write_bytes(target, fixed)
         except OSError as error:
             report.error = f"cannot write: {error.strerror or error}; file left untouched"
             report.outcomes = [_unapplied(outcome, "writing the fixed file failed") for outcome in outcomes]
+            return report
+        if not unchanged:
+            report.error = "changed on disk while it was being fixed; file left untouched"
+            report.outcomes = [_unapplied(outcome, "the file changed while it was being fixed") for outcome in outcomes]
             return report
         report.written = True
     else:
         report.diff = unified_diff(source, fixed, "utf-8" if notebook is not None else rewritten.encoding, str(path))
     return report
-
-
-class _Changed(Exception):
-    """The file on disk is no longer the one that was scanned."""
 
 
 def line_ending_change(before: bytes, after: bytes) -> str | None:
