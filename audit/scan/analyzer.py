@@ -856,11 +856,17 @@ class _UsesIndex:
         uses = []
         entries = self.index.get(name, [])
         start = self.order.get(id(binding), -1)
+        rebinding: cst.CSTNode | None = None  # `x = f(x)`: the store is walked first, but the load runs first
         for order, node, ancestors, store in entries:
             if order <= start:
                 continue
-            if store:
+            if rebinding is not None and not any(above is rebinding for above in ancestors):
                 break
+            if store:
+                if len(ancestors) < 2 or not isinstance(ancestors[-1], cst.AssignTarget):
+                    break
+                rebinding = ancestors[-2]
+                continue
             uses.append((node, ancestors))
         return uses
 

@@ -39,7 +39,9 @@ _TRANSPARENT = frozenset(
 )
 _BOUNDARY = re.compile(r"max_?norm|max_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]", re.IGNORECASE)
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
-_MAX_NAME_DEPTH = 2
+# How many names a norm's value may pass through before its use is judged: a hand-written distance
+# often spells `gap -> scaled -> arg -> arg = max(arg, 1)` before its arccosh.
+_MAX_NAME_DEPTH = 4
 _HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
 # Uses that read only the shape of a value, never its magnitude.
 _SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_like randn_like".split())
@@ -109,10 +111,14 @@ class UsageJudge:
             other = parent.right if parent.left is current else parent.left
             if _number(self.code(other)) is not None or _TOLERANCE.search(self.code(other)):
                 return True
-        if isinstance(parent, cst.BinaryOperation) and (
-            isinstance(parent.operator, cst.Multiply) or (isinstance(parent.operator, cst.Divide) and parent.left is current)
-        ):
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply):
+            other = parent.right if parent.left is current else parent.left
+            inverse = _inverse_hyperbolic_call(other)
+            if inverse is not None:
+                return f"multiplies {inverse}(): {_HYPERBOLIC_MATH_REASON}"  # `‖a‖ * asinh(...)` of hyperbolic MLR
             return True  # scaling (`norm * sqrt(c)`) keeps what the value is compared with
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.left is current:
+            return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Power) and parent.left is current:
             return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)
         return None
@@ -163,6 +169,14 @@ class UsageJudge:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
                 return f"{target.value} {reason}"
         return None if None in reasons else f"{target.value} {reasons[0]}"
+
+
+def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
+    """The name of an inverse hyperbolic function called within `expression`, or None."""
+    for node, _ in walk(expression):
+        if isinstance(node, cst.Call) and last_name(node.func) in _HYPERBOLIC_MATH:
+            return last_name(node.func)
+    return None
 
 
 def _shape_only(use: cst.Name, ancestors: Ancestors) -> bool:
