@@ -20,7 +20,7 @@ from vaeaudit.checkpoints.fields import extract_fields
 from vaeaudit.checkpoints.metric_checks import metric_problems
 from vaeaudit.checkpoints.records import INVALID, UNSAFE, WARNING, FileRecord, Problem
 from vaeaudit.checkpoints.settings import CheckpointSettings
-from vaeaudit.checkpoints.tensors import combined_digest, digests, tensor_health
+from vaeaudit.checkpoints.tensors import combined_digest, tensor_facts
 
 _VERDICT_PROBLEM = {
     safe_load.UNSAFE: ("unsafe-pickle", UNSAFE),
@@ -119,9 +119,8 @@ def _describe_loaded(record: FileRecord, obj: object, settings: CheckpointSettin
     if not state:
         record.problems.append(Problem("no-weights", f"no model weights found ({fields.layout})"))
         return
-    record.digests = digests(state)
+    record.digests, health = tensor_facts(state)
     record.content_hash = combined_digest(record.digests)
-    health = tensor_health(state)
     for code, names, label in (
         ("non-finite-tensor", health.non_finite, "NaN/inf values in"),
         ("dead-tensor", health.dead, "all-zero weights in"),

@@ -26,11 +26,10 @@ UNRESOLVED_GLOBAL = "<unresolved STACK_GLOBAL>"
 MAX_LINE = 65_536  # a text argument (protocol 0) longer than this is not a real pickle
 
 
-class _Node(list):
-    """A container or call result: its items are its children, what it holds (or was
-    called with). A list subclass, so building one costs no Python-level __init__."""
-
-    __slots__ = ()
+# A container or call result is a plain list of its children (what it holds, or was
+# called with): no other value the walk pushes is a list, so the class tells nodes from
+# leaves and strings, and a slice of the stack already is a finished node.
+_Node = list
 
 
 _LEAF = object()  # a number, bytes, None, a global: one node, no children
@@ -159,7 +158,7 @@ class _Walker:
         before torch loads it, so its cost is part of every audit.
         """
         data, stack, memo, marks = self.data, self.stack, self.memo, self.marks
-        append, unpack4, node_class, leaf = stack.append, _UINT4.unpack_from, _Node, _LEAF
+        append, unpack4, node_class, leaf = stack.append, _UINT4.unpack_from, list, _LEAF
         pos, shared = self.position, self.shared
         try:
             while True:
@@ -177,7 +176,7 @@ class _Walker:
                         append(value)
                     elif code == 0x74:  # TUPLE
                         start = marks.pop()
-                        node = node_class(stack[start:])
+                        node = stack[start:]
                         del stack[start:]
                         append(node)
                     elif code == 0x71:  # BINPUT
@@ -189,7 +188,7 @@ class _Walker:
                         count = code - 0x84
                         if len(stack) - count < (marks[-1] if marks else 0):
                             raise IndexError
-                        node = node_class(stack[-count:])
+                        node = stack[-count:]
                         del stack[-count:]
                         append(node)
                     elif code == 0x6A:  # LONG_BINGET
@@ -206,7 +205,7 @@ class _Walker:
                         append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
                         pos += length
                     elif code == 0x7D:  # EMPTY_DICT
-                        append(node_class())
+                        append([])
                     elif code == 0x75:  # SETITEMS
                         start = marks.pop()
                         items = stack[start:]
@@ -227,7 +226,7 @@ class _Walker:
                     marks.append(len(stack))
                 elif code == 0x52:  # REDUCE
                     arguments = stack.pop()
-                    stack[-1] = node_class((stack[-1], arguments))
+                    stack[-1] = [stack[-1], arguments]
                 elif code == 0x58:  # BINUNICODE
                     length = unpack4(data, pos)[0]
                     pos += 4
@@ -243,7 +242,7 @@ class _Walker:
                     pos += _FIXED_LEAVES[code]
                     append(leaf)
                 elif code == 0x5D:  # EMPTY_LIST
-                    append(node_class())
+                    append([])
                 else:
                     self.position, self.shared = pos, shared
                     if self.rare(code):
@@ -257,11 +256,11 @@ class _Walker:
         """Every opcode `run` does not handle inline; True after STOP."""
         stack, memo = self.stack, self.memo
         if code == 0x8F:  # EMPTY_SET
-            stack.append(_Node())
+            stack.append([])
         elif code in (0x6C, 0x64, 0x91):  # LIST, DICT, FROZENSET
             items = self.pop_mark()
             self.roots.extend(items if code == 0x91 else items[0::2] if code == 0x64 else ())
-            stack.append(_Node(items))
+            stack.append(items)
         elif code == 0x73:  # SETITEM
             value, key = self.pop(), self.pop()
             self.roots.append(key)
@@ -297,7 +296,7 @@ class _Walker:
         elif code in (0x63, 0x69):  # GLOBAL, INST
             module, name = self.line(), self.line()
             self.add_import(module.decode("utf-8", "replace"), name.decode("utf-8", "replace"))
-            stack.append(_LEAF if code == 0x63 else _Node(self.pop_mark()))
+            stack.append(_LEAF if code == 0x63 else self.pop_mark())
         elif code == 0x93:  # STACK_GLOBAL
             attribute, owner = self.pop(), self.pop()
             if isinstance(owner, str) and isinstance(attribute, str):
@@ -306,10 +305,10 @@ class _Walker:
                 self.scan.imports.add(UNRESOLVED_GLOBAL)
             stack.append(_LEAF)
         elif code == 0x6F:  # OBJ
-            stack.append(_Node(self.pop_mark()))
+            stack.append(self.pop_mark())
         elif code in (0x81, 0x92):  # NEWOBJ, NEWOBJ_EX
             items = [self.pop() for _ in range(2 if code == 0x81 else 3)][::-1]
-            stack.append(_Node(items))
+            stack.append(items)
         elif code in (0x82, 0x83, 0x84):  # EXT1, EXT2, EXT4
             size = {0x82: 1, 0x83: 2, 0x84: 4}[code]
             number = int.from_bytes(self.take(size), "little", signed=code == 0x84)

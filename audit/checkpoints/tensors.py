@@ -34,8 +34,8 @@ def tensor_digest(tensor: Any) -> str:
     import torch
 
     digest = hashlib.sha1(f"{tensor.dtype}{tuple(tensor.shape)}".encode(), usedforsecurity=False)
-    if tensor.dtype in _numpy_dtypes() and tensor.device.type == "cpu" and tensor.is_contiguous() and not tensor.is_neg():
-        digest.update(tensor.detach().numpy())  # the same bytes, hashed in place: one torch call, not five
+    if tensor.is_cpu and tensor.dtype in _numpy_dtypes() and tensor.is_contiguous() and not tensor.is_neg():
+        digest.update((tensor.detach() if tensor.requires_grad else tensor).numpy())  # the same bytes, hashed in place
         return digest.hexdigest()
     flat = tensor.detach().contiguous().reshape(-1)
     raw = flat.view(torch.uint8) if flat.numel() and flat.dtype != torch.bool else flat.to(torch.uint8)
@@ -53,10 +53,6 @@ def _numpy_dtypes() -> frozenset[Any]:
     )
 
 
-def digests(state_dict: Mapping[str, Any]) -> dict[str, str]:
-    return {name: tensor_digest(tensor) for name, tensor in state_dict.items()}
-
-
 def combined_digest(named_digests: Mapping[str, str], names: Iterable[str] | None = None) -> str:
     """One digest over (name, digest) pairs, restricted to `names` when given."""
     chosen = sorted(named_digests if names is None else names)
@@ -66,22 +62,31 @@ def combined_digest(named_digests: Mapping[str, str], names: Iterable[str] | Non
     return digest.hexdigest()
 
 
-def tensor_health(state_dict: Mapping[str, Any]) -> TensorHealth:
-    """Check floating tensors for NaN/inf; weight matrices (≥ 2-D) for dead or constant values.
+def tensor_facts(state_dict: Mapping[str, Any]) -> tuple[dict[str, str], TensorHealth]:
+    """(digest per tensor, health) of a state dict, in one pass over its tensors.
 
-    1-D tensors are left out of the dead/constant test: biases start at zero and
-    LayerNorm weights at one, so a constant vector there is normal. One min/max pass per
-    tensor answers everything: NaN propagates into both, ±inf shows in one of them.
+    Health: floating tensors are checked for NaN/inf; weight matrices (>= 2-D) for dead
+    or constant values. 1-D tensors are left out of the dead/constant test: biases start
+    at zero and LayerNorm weights at one, so a constant vector there is normal. One
+    min/max per tensor answers everything (NaN propagates into both, +-inf shows in one
+    of them), and all of them become Python floats in one conversion, not two per tensor.
     """
     import torch
 
-    health = TensorHealth()
+    named_digests: dict[str, str] = {}
+    floating: list[tuple[str, Any]] = []
+    extremes: list[Any] = []
     for name, tensor in state_dict.items():
-        if not tensor.is_floating_point() or tensor.numel() == 0:
-            continue
-        low, high = (float(value) for value in torch.aminmax(tensor.detach()))
+        named_digests[name] = tensor_digest(tensor)
+        if tensor.is_floating_point() and tensor.numel():
+            floating.append((name, tensor))
+            extremes.extend(torch.aminmax(tensor))
+    health = TensorHealth()
+    values = torch.stack(extremes).tolist() if extremes else []  # mixed float dtypes promote exactly
+    for index, (name, tensor) in enumerate(floating):
+        low, high = values[2 * index], values[2 * index + 1]
         if not (math.isfinite(low) and math.isfinite(high)):
             health.non_finite.append(name)
         elif tensor.dim() >= 2 and tensor.numel() >= 2 and low == high:
             (health.dead if high == 0.0 else health.constant).append(name)
-    return health
+    return named_digests, health

@@ -8,7 +8,7 @@ from tree_builder import good_metrics, make_config, model_state
 
 from vaeaudit.checkpoints.architecture import check_architecture
 from vaeaudit.checkpoints.metric_checks import metric_problems
-from vaeaudit.checkpoints.tensors import combined_digest, digests, tensor_digest, tensor_health
+from vaeaudit.checkpoints.tensors import combined_digest, tensor_digest, tensor_facts
 
 
 def codes(metrics):
@@ -52,7 +52,7 @@ def test_missing_metrics_are_not_violations():
 
 
 def test_tensor_health():
-    health = tensor_health(
+    _, health = tensor_facts(
         {
             "dead.weight": torch.zeros(3, 3),
             "flat.weight": torch.full((2, 2), 0.5),
@@ -61,9 +61,18 @@ def test_tensor_health():
             "norm.weight": torch.ones(4),
             "ok.weight": torch.randn(3, 3),
             "steps": torch.zeros(2, 2, dtype=torch.long),
+            "half.weight": torch.tensor([[0.5, math.nan]], dtype=torch.float16),
+            "brain.weight": torch.full((2, 2), -2.0, dtype=torch.bfloat16),
+            "double.weight": torch.tensor([[1.0, 2.0]], dtype=torch.float64),
+            "grad.weight": torch.zeros(2, 2, requires_grad=True),
+            "empty.weight": torch.zeros(0, 3),
         }
     )
-    assert (health.dead, health.constant, health.non_finite) == (["dead.weight"], ["flat.weight"], ["nan.weight"])
+    assert (health.dead, health.constant, health.non_finite) == (
+        ["dead.weight", "grad.weight"],
+        ["flat.weight", "brain.weight"],
+        ["nan.weight", "half.weight"],
+    )
 
 
 def test_digests_see_content_not_storage():
@@ -71,7 +80,8 @@ def test_digests_see_content_not_storage():
     assert tensor_digest(tensor.t().contiguous()) == tensor_digest(tensor.t().clone())
     assert tensor_digest(tensor) != tensor_digest(tensor.reshape(4, 3))  # same bytes, other shape
     assert tensor_digest(tensor) != tensor_digest(tensor.double())
-    named = digests({"a": tensor, "b": tensor + 1})
+    assert tensor_digest(tensor.requires_grad_()) == tensor_digest(torch.arange(12.0).reshape(3, 4))
+    named, _ = tensor_facts({"a": tensor, "b": tensor + 1})
     assert combined_digest(named, ["a"]) != combined_digest(named)
 
 
