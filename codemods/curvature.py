@@ -16,13 +16,14 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import libcst as cst
 from libcst.metadata import Assignment, ClassScope, Scope
 
 from vaeaudit.codemods.project_geometry import module_functions
 from vaeaudit.scan.names import dotted, last_name
+from vaeaudit.scan.taint import negative_k
 
 CURVATURE_WORDS = ("curvature", "curv")
 # A parameter named `c` is the curvature when typed as a real number (a pytest fixture or a channel count is not).
@@ -136,6 +137,9 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
             return False
     is_method = isinstance(producer.func, cst.Attribute)  # `ball.expmap0(u)`: the manifold knows its c
     if is_method:
+        receiver = cast(cst.Attribute, producer.func).value
+        if isinstance(receiver, cst.Name) and len(_visible_bindings(receiver, receiver.value, meta)) > 1:
+            return False  # a manifold variable rebound: which ball made the point, no other binding tells
         return _from_manifold_variable(producer, operand, meta)
     return _from_signature(producer, operand, shown, meta) or False
 
@@ -154,7 +158,7 @@ def _from_manifold_variable(producer: cst.Call, operand: cst.BaseExpression, met
     kind = last_name(value.func) if isinstance(value, cst.Call) else None
     if kind in BALL_CLASSES:
         return Found(f"{name}.c", f"{name}.c, the {kind}'s curvature")
-    if kind in STEREOGRAPHIC_CLASSES:
+    if kind in STEREOGRAPHIC_CLASSES and isinstance(value, cst.Call) and negative_k(value):
         return Found(f"-{name}.k", f"-{name}.k, the {kind}'s curvature (k = -c)")
     return None
 
@@ -237,14 +241,16 @@ def _alias_local(alias: cst.ImportAlias) -> str | None:
 
 
 def _from_manifold(klass: cst.ClassDef) -> Found | None:
-    """`self.ball = PoincareBall(c=...)`: `self.ball.c` is the curvature, learnable or not."""
-    for attribute, value in _self_assignments(klass):
-        if not isinstance(value, cst.Call):
+    """`self.ball = PoincareBall(c=...)`: `self.ball.c` is the curvature, learnable or not (when the class binds
+    `self.ball` once: a ball swapped later need not be the one the points were made on)."""
+    assignments = _self_assignments(klass)
+    for attribute, value in assignments:
+        if not isinstance(value, cst.Call) or [name for name, _ in assignments].count(attribute) != 1:
             continue
         name = last_name(value.func)
         if name in BALL_CLASSES:
             return Found(f"self.{attribute}.c", f"self.{attribute}.c, the {name}'s curvature")
-        if name in STEREOGRAPHIC_CLASSES:
+        if name in STEREOGRAPHIC_CLASSES and negative_k(value):  # k of unknown sign: maybe a sphere
             return Found(f"-self.{attribute}.k", f"-self.{attribute}.k, the {name}'s curvature (k = -c)")
     return None
 
@@ -413,3 +419,61 @@ class _SelfAssignments(cst.CSTVisitor):
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
+
+
+def manifold_reason(call: cst.CSTNode, expression: str, meta: Meta, assigned: set[str]) -> str | None:
+    """Why the manifold object `expression` (`ball`, `self.manifold`, `code_emb.manifold`), named by the scanner,
+    may not be the one the point lies on at `call`; None when its binding is certain there.
+
+    The root name must have one binding visible at the call (a parameter, one assignment), so the
+    object the scanner followed is the one the call reads; `self.m` must be bound once in the class,
+    and `a.m` not among the module's `assigned` attribute targets (`attribute_targets`)."""
+    try:
+        parsed = cst.parse_expression(expression)
+    except cst.ParserSyntaxError:
+        return f"`{expression}` is not an expression"
+    if dotted(parsed) != expression:
+        return f"`{expression}` is not a plain name or attribute"
+    root, _, rest = expression.partition(".")
+    if root == "self":
+        klass = _enclosing_class(call, meta.parents)
+        attribute = rest.partition(".")[0]
+        if klass is None or not _in_method(call, meta):
+            return "`self` is not the method's instance here"
+        if [name for name, _ in _self_assignments(klass)].count(attribute) != 1:
+            return f"`self.{attribute}` is bound more than once in the class: which manifold it holds is not certain"
+        return None
+    if _single_binding(call, root, meta) is None:
+        return f"`{root}` has more than one binding (or none) where the distance is taken"
+    if rest and expression in assigned:
+        return f"`{expression}` is assigned in this module: which manifold it holds is not certain"
+    return None
+
+
+def attribute_targets(module: cst.Module) -> set[str]:
+    """Every dotted attribute target assigned anywhere in the module (`a.manifold = ...`)."""
+    collector = _AttributeTargets()
+    module.visit(collector)
+    return collector.found
+
+
+class _AttributeTargets(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def _add(self, target: cst.BaseExpression) -> None:
+        spelled = dotted(target)
+        if spelled is not None and "." in spelled:
+            self.found.add(spelled)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._add(node.target)
+        if isinstance(node.target, (cst.Tuple, cst.List)):
+            for element in node.target.elements:
+                self._add(element.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._add(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._add(node.target)

@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 from vaeaudit.codemods import safety
-from vaeaudit.codemods.curvature import Meta, find_curvature
+from vaeaudit.codemods.curvature import Meta, attribute_targets, find_curvature, manifold_reason
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
@@ -25,6 +25,7 @@ from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
 from vaeaudit.codemods.project_geometry import Signature, project_geometry
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.names import dotted
+from vaeaudit.scan.taint import BALL_MANIFOLDS, STEREOGRAPHIC_MANIFOLDS
 
 # What each flagged function becomes. A norm with `y` set is the norm of a difference.
 NORMS = {
@@ -47,6 +48,8 @@ _X, _Y = "__vaeaudit_x__", "__vaeaudit_y__"
 # This tool's geometry (its signature is known: `c=`, `keepdim=`).
 OWN_GEOMETRY = ("vaeaudit.geometry", "vaeaudit.ternary_vae.geometry")
 JIT_DECORATORS = {"torch.jit.script", "jit.script", "script", "torch.compile"}
+# Methods that read a tensor out as a numpy array (`z.detach().cpu().numpy()`), in any order ending in numpy().
+TO_NUMPY = ("detach", "cpu", "numpy")
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class _Planner:
         self.uses = safety.UseIndex(self.parents)
         self.geometry = project_geometry(options.project_root)
         self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source)
+        self._attribute_targets: set[str] | None = None
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix
@@ -123,6 +127,11 @@ class _Planner:
         if node is None:
             raise Refused(f"no expression spans {finding.line}:{finding.col}-{finding.end_line}:{finding.end_col}")
         self._check_compiled(node)
+        self._check_unpacking(node)
+        unused: list[str] = []  # why the points' own manifold could not be called
+        manifold = self._manifold_plan(hint, node, unused)
+        if manifold is not None:
+            return node, manifold
         plan = self._shape(hint, node)
         self._check_comments(node, plan.operands.values())
         reference = self._geometry(node, plan)
@@ -142,12 +151,79 @@ class _Planner:
                 f"{', '.join(self.options.curvature_expressions)}, config keys and names that say curvature); "
                 f"the default c={c} may be wrong (set default-curvature in the configuration to state it)"
             )
+            plan.reasons += unused
         if plan.imports[0][1] != DISTANCE_MATRIX:
             self._convert_thresholds(node, plan, c)
         plan.imports += [(None, module) for module, name in (("torch", torch_name), ("numpy", numpy_name)) if name]
         for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{numpy}", numpy_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
         return node, plan
+
+    def _manifold_plan(self, hint: FixHint, node: cst.CSTNode, unused: list[str]) -> _Plan | None:
+        """`M.dist0(z)` / `M.dist(x, y)` with M the manifold object the scanner saw the points made on
+        (`code_emb.manifold`): the project's own geometry, its learnable curvature, no import. None (the
+        reason in `unused`) when M is not certain at the call or the form has no exact equivalent."""
+        M, kind = hint.manifold, hint.manifold_kind
+        if M is None or kind not in BALL_MANIFOLDS | STEREOGRAPHIC_MANIFOLDS:
+            return None
+        if self._attribute_targets is None:
+            self._attribute_targets = attribute_targets(self.module)
+        why = manifold_reason(node, M, self.meta, self._attribute_targets)
+        if why is not None:
+            unused.append(f"the points' manifold `{M}` was not used: {why}")
+            return None
+        function, numpy = hint.function, hint.backend == "numpy"
+        if (function in MATRICES and hint.y is None) or function not in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS | MATRICES:
+            return None
+        operands = {_X: self._operand(node, hint.x)}
+        if hint.y is not None:
+            operands[_Y] = self._operand(node, hint.y)
+        after = cast_back = ""
+        if numpy:  # `np.linalg.norm(z.detach().cpu().numpy())`: measure the tensor, then read it out the same way
+            if function in MATRICES:
+                unused.append(f"{function} returns float64 whatever the input dtype: `{M}.dist` on the tensors would not")
+                return None
+            tensors = [_tensor_of(operand) for operand in operands.values()]
+            if any(found is None for found in tensors) or len({found[1] for found in tensors if found}) != 1:
+                unused.append("the numpy operands are not read out of tensors by `.detach()...numpy()`: the manifold takes tensors")
+                return None
+            operands = {placeholder: found[0] for placeholder, found in zip(operands, tensors, strict=True) if found}
+            # `[()]`: a 0-d result becomes the numpy scalar numpy gave. The manifold's 0-d c joins a 0-d
+            # result in type promotion (float32 point, float64 c: float64): cast back to the array's dtype,
+            # which needs the tensor a second time, so only a name (read twice without effect) is exact.
+            tensor = operands[_X]
+            cast_back = f".to({tensor.value}.dtype)" if _Y not in operands and isinstance(tensor, cst.Name) else ""
+            after = f"{cast_back}{tensors[0][1] if tensors[0] else ''}[()]"
+        self._check_comments(node, operands.values())
+        reasons = [reason for reason in [safety.p_reason(hint.p)] if reason]
+        if numpy and not cast_back:
+            reasons.append(
+                f"`{M}`'s curvature tensor may promote a 0-d result's dtype, which numpy kept (only a named tensor is cast back)"
+            )
+        for keyword in safety.dropped_keywords(node):
+            if keyword == "out":
+                raise Refused("out= cannot be kept: the manifold's distance returns a new tensor; fix it by hand")
+            reasons.append(f"{keyword}= would be dropped by the rewrite")
+        options = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
+        if function in NORMS:
+            moved = safety.moved_dim(hint.dim)
+            if moved is not None:
+                options = f", dim={moved}{options}"  # the manifold reduces any dim: exact for every rank
+            else:
+                reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
+        elif function in PAIRWISE_ALL_ELEMENTS:
+            reasons.append(f"{function} has no dim: it reduces over all elements, the manifold's dist over the last dim only")
+        if function in MATRICES:  # all pairs: x[..., i, None, :] against y[..., None, j, :], as cdist pairs them
+            method, template = "dist", f"{M}.dist({_wrapped(operands[_X], _X)}.unsqueeze(-2), {_wrapped(operands[_Y], _Y)}.unsqueeze(-3))"
+        elif _Y in operands:
+            method, template = "dist", f"{M}.dist({_X}, {_Y}{options})"
+        else:
+            method, template = "dist0", f"{M}.dist0({_X}{options})"
+        where = f", {hint.manifold_origin}" if hint.manifold_origin else ""
+        plan = _Plan(template + after, operands, [], reasons, note=f"{method} of manifold `{M}` ({kind}{where})")
+        if function not in MATRICES:
+            self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k")
+        return plan
 
     def _geometry(self, node: cst.CSTNode, plan: _Plan) -> str:
         """Name the geometry function to call, preferring the project's own, and fit the template to its signature.
@@ -210,11 +286,13 @@ class _Planner:
                         raise Refused(f"inside @{dotted(target)}: TorchScript would have to compile the replacement too; fix it by hand")
             current = self.parents.get(current)
 
+    def _check_unpacking(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Call) and any(arg.star for arg in node.args):
+            raise Refused("the call unpacks *args/**kwargs: the rewrite cannot know which arguments (dim, keepdim, p) they carry")
+
     def _shape(self, hint: FixHint, node: cst.CSTNode) -> _Plan:
         """The replacement template and the argument-level unsafe reasons, by flagged function."""
         function = hint.function
-        if isinstance(node, cst.Call) and any(arg.star for arg in node.args):
-            raise Refused("the call unpacks *args/**kwargs: the rewrite cannot know which arguments (dim, keepdim, p) they carry")
         operands = {_X: self._operand(node, hint.x)}
         if hint.y is not None:
             operands[_Y] = self._operand(node, hint.y)
@@ -316,7 +394,11 @@ class _Fill(cst.CSTTransformer):
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         value = self._values.get(original_node.value)
-        return updated_node if value is None else value.deep_clone()
+        if value is None:
+            return updated_node
+        if updated_node.lpar and not getattr(value, "lpar", None):  # the template's `(x).unsqueeze(...)`: keep the parentheses
+            return value.deep_clone().with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        return value.deep_clone()
 
 
 class _FindOperand(cst.CSTVisitor):
@@ -339,6 +421,31 @@ class _FindOperand(cst.CSTVisitor):
                     self.found = node
                     return False
         return True
+
+
+def _wrapped(operand: cst.BaseExpression, placeholder: str) -> str:
+    """The placeholder as the receiver of a method call: in parentheses unless the operand binds tighter already."""
+    atomic = isinstance(operand, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) or getattr(operand, "lpar", None)
+    return placeholder if atomic else f"({placeholder})"
+
+
+def _tensor_of(operand: cst.BaseExpression) -> tuple[cst.BaseExpression, str] | None:
+    """`t.detach().cpu().numpy()` -> (t, ".detach().cpu().numpy()"): the tensor a numpy array was read from,
+    when the read ends in `.numpy()` and detaches (the manifold's curvature may be learnable)."""
+    methods: list[str] = []
+    node = operand
+    while (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and not node.args
+        and node.func.attr.value in TO_NUMPY
+        and (node is operand or not node.lpar)
+    ):
+        methods.append(node.func.attr.value)
+        node = node.func.value
+    if not methods or methods[0] != "numpy" or "detach" not in methods:
+        return None
+    return node, "".join(f".{method}()" for method in reversed(methods))
 
 
 def _spellings(node: cst.BaseExpression) -> Iterator[str]:

@@ -15,6 +15,7 @@ reported or exported: PositionProvider costs as much as parsing.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, cast, overload
 
 import libcst as cst
@@ -34,7 +35,7 @@ from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
-from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Step, Taint, ValueTaint, string_key
+from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context
 
@@ -146,9 +147,10 @@ class _Analysis:
         self.locals, self.classes = self._own_functions()
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
-                self.locals[qualname].received = {name: _imported(fact, f"{name} <- ") for name, fact in params.items()}
+                self.locals[qualname].received = {name: _received(name, fact) for name, fact in params.items()}
         self.geometry_module, self.geometry_classes = self._geometry_owners()
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
+        self._assigned_once: dict[str, set[str]] = {}  # class -> attributes its methods assign exactly once
         self.calls_out: dict[str, dict[str, Taint]] = {}
         self.references: set[str] = set()
         self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
@@ -213,7 +215,9 @@ class _Analysis:
     def _fact(self, taint: Taint | None) -> Fact | None:
         if taint is None:
             return None
-        return taint.confidence, tuple(self._describe(step, with_path=True) for step in reversed(taint.steps))
+        on = taint.on
+        manifold = None if on is None else (on.expression, on.kind, self._where(on.origin))
+        return taint.confidence, tuple(self._describe(step, with_path=True) for step in reversed(taint.steps)), manifold
 
     def _target(self, func: cst.BaseExpression, klass: str | None, env: Env | None = None) -> tuple[str, str] | None:
         """("local", qualname) or ("external", dotted target) for a call of the project's own code
@@ -299,7 +303,7 @@ class _Analysis:
         else:
             summary = self.inputs.external.get(name)
             facts = summary.parts.items() if summary is not None else ()
-            parts = [(key, _imported(fact)) for key, fact in facts if key.startswith(".")]
+            parts = [(key, _imported(fact, manifold=True)) for key, fact in facts if key.startswith(".")]
         return Taint(HIGH, (), "container", tuple(parts), klass)
 
     def _instance_parts(self, klass: str) -> list[tuple[str, Taint]]:
@@ -454,7 +458,7 @@ class _Analysis:
             best = best.then(Step(f"{local.function.name.value}() returns {self.values.short(value)}", value))
             if len(points) < len(returned):
                 best = best.weaker(Step(f"{local.function.name.value}() returns ball points on some paths only", local.function))
-            local.returns = best
+            local.returns = best.portable()
         for taint in returned:
             if taint is not None and taint.kind == "container":
                 value = next(value for value, returned_taint in flow.returned if returned_taint is taint)
@@ -468,11 +472,11 @@ class _Analysis:
                         )
                     )
                     if key not in local.parts or local.parts[key].confidence < part.confidence:
-                        local.parts[key] = part
+                        local.parts[key] = part.portable()
         for param in all_params(local.function.params):
             consumed = self.ball_bindings.get((param.name.value, id(param)))
             if consumed is not None and param.name.value in local.params:
-                local.consumes[param.name.value] = consumed
+                local.consumes[param.name.value] = consumed.portable()
 
     def _documented_return(self, function: cst.FunctionDef) -> Taint | None:
         """`-> PoincareTensor` (medium) or a docstring line "returns points on the Poincaré ball" (low)."""
@@ -490,14 +494,16 @@ class _Analysis:
         return {f"self.{attribute}": taint for (owner, attribute), taint in self.attributes.items() if owner == klass}
 
     def _class_attributes(self, klass: cst.ClassDef) -> Env:
-        """`self.proj = HyperbolicProjection(...)` anywhere in the class makes `self.proj(...)` a source."""
+        """`self.proj = HyperbolicProjection(...)` anywhere in the class makes `self.proj(...)` a source;
+        `self.manifold = geoopt.PoincareBall(...)`, bound once, names that ball in every method."""
         env: Env = {}
         for node, _ in walk(klass.body):
             if isinstance(node, cst.FunctionDef):
                 for inner, _ in walk(node.body):
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call):
                         taint = self.values.of(inner.value, {})
-                        if taint is not None and taint.kind in ("projector", "mse-loss"):
+                        once = taint is not None and (taint.kind != "ball-manifold" or self._once(klass, inner.targets))
+                        if taint is not None and taint.kind in ("projector", "mse-loss", "ball-manifold") and once:
                             for target in inner.targets:
                                 key = self.module.code_for_node(target.target)
                                 env[key] = taint.then(Step(f"{key} = {self.values.short(inner.value)}", inner))
@@ -511,11 +517,58 @@ class _Analysis:
         context = euclidean_context(flow.branches) if check else None
         self._check_expression(root, env, judge, flow, klass, check and context is None)
 
+    def _once(self, klass: cst.ClassDef, targets) -> bool:
+        """Whether `self.x = ...` (one target) is the class's only binding of `self.x`: then `self.x` names one object everywhere."""
+        if len(targets) != 1:
+            return False
+        key = dotted(targets[0].target)
+        return key is not None and key.startswith("self.") and key.count(".") == 1 and key[5:] in self._attributes_once(klass)
+
+    def _attributes_once(self, klass: cst.ClassDef) -> set[str]:
+        name = klass.name.value
+        if name not in self._assigned_once:
+            counts: dict[str, int] = {}
+            stack: list[cst.CSTNode] = [klass.body]
+            while stack:  # every node of the class, nested functions included (counting more is only safer)
+                node = stack.pop()
+                stack.extend(children(node))
+                targets: list[cst.BaseExpression] = []
+                if isinstance(node, cst.Assign):
+                    targets = [target.target for target in node.targets]
+                    targets += [e.value for t in targets if isinstance(t, (cst.Tuple, cst.List)) for e in t.elements]
+                elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+                    targets = [node.target]
+                elif isinstance(node, cst.NamedExpr):
+                    targets = [node.target]
+                for target in targets:
+                    key = dotted(target)
+                    if key is not None and key.startswith("self.") and key.count(".") == 1:
+                        counts[key[5:]] = counts.get(key[5:], 0) + 1
+            self._assigned_once[name] = {attribute for attribute, count in counts.items() if count == 1}
+        return self._assigned_once[name]
+
+    def _class_named(self, name: str) -> cst.ClassDef | None:
+        return next((s for s in self.module.body if isinstance(s, cst.ClassDef) and s.name.value == name), None)
+
+    def _stored_manifold(self, taint: Taint, klass: str) -> Taint:
+        """A point stored in `self.x` keeps its manifold for the other methods (and the instance's readers)
+        only when that is `self.m`, an attribute the class binds once; a local name means nothing there."""
+        on = taint.on
+        if taint.kind != "point" or on is None:
+            return taint
+        owner = self._class_named(klass)
+        attribute = on.expression[5:] if on.expression.startswith("self.") else ""
+        if owner is None or "." in attribute or attribute not in self._attributes_once(owner):
+            return replace(taint, on=None)
+        return taint
+
     def _remember_attribute(self, assign: cst.Assign, env: Env, klass: str) -> None:
         for target in assign.targets:
             key = dotted(target.target)
             if key is not None and key.startswith("self.") and key.count(".") == 1:
                 taint = self.values.of(assign.value, env)
+                if taint is not None and taint.kind == "point":
+                    taint = self._stored_manifold(taint, klass)
                 if taint is not None and (taint.kind == "point" or taint.is_instance()):
                     previous = self.attributes.get((klass, key[5:]))
                     if previous is None or previous.confidence < taint.confidence:
@@ -578,7 +631,7 @@ class _Analysis:
             for slot, taint in passed.items():
                 param = _parameter(local.params, slot)
                 if param is not None and (param not in local.received or local.received[param].confidence < taint.confidence):
-                    local.received[param] = taint
+                    local.received[param] = taint.portable()
         else:
             arguments = self.calls_out.setdefault(target[1], {})
             for slot, taint in _exported_slots(passed):
@@ -686,8 +739,20 @@ class _Analysis:
                 keepdim=code(op.keepdim) if op.keepdim is not None else None,
                 p=code(op.p) if op.p is not None else None,
                 backend=op.backend,
+                **self._manifold_hint(op, x_taint, y_taint),
             )
         return self._finding_at(op.node, rule, message, _strength(x_taint, y_taint, op), evidence, fix)
+
+    def _manifold_hint(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None) -> dict[str, str]:
+        """The manifold both operands lie on (FixHint's manifold fields), when each operand's taint tells the same one."""
+        on = x_taint.on if x_taint is not None else None
+        if on is None or (op.y is not None and (y_taint is None or y_taint.on != on)):
+            return {}
+        return {"manifold": on.expression, "manifold_kind": on.kind, "manifold_origin": self._where(on.origin)}
+
+    def _where(self, step: Step) -> str:
+        """`path:line` of a step in this file; a step from another file is that text already."""
+        return step.text if step.node is None else f"{self.path}:{self._line(step.node)}"
 
     def _evidence(self, operand: cst.BaseExpression | None, taint: Taint | None) -> tuple[str, ...]:
         """The chain from the measured operand back to the source of its ball points, newest first."""
@@ -722,17 +787,27 @@ class _Analysis:
 
 
 @overload
-def _imported(fact: Fact, head: str = "") -> Taint: ...
+def _imported(fact: Fact, head: str = "", manifold: bool = False) -> Taint: ...
 @overload
-def _imported(fact: Fact | None, head: str = "") -> Taint | None: ...
-def _imported(fact: Fact | None, head: str = "") -> Taint | None:
-    """A fact from another file as evidence: its rendered chain, oldest step first (`head` prefixes the newest)."""
+def _imported(fact: Fact | None, head: str = "", manifold: bool = False) -> Taint | None: ...
+def _imported(fact: Fact | None, head: str = "", manifold: bool = False) -> Taint | None:
+    """A fact from another file as evidence: its rendered chain, oldest step first (`head` prefixes the newest);
+    with `manifold`, the manifold of an instance attribute's points (relative to the instance)."""
     if fact is None:
         return None
-    confidence, chain = fact
+    confidence, chain, on = fact
     if chain and head:
         chain = (head + chain[0], *chain[1:])
-    return Taint(confidence, tuple(Step(text) for text in reversed(chain)))
+    kept = Manifold(on[0], on[1], Step(on[2])) if manifold and on is not None else None
+    return Taint(confidence, tuple(Step(text) for text in reversed(chain)), on=kept)
+
+
+def _received(name: str, fact: Fact) -> Taint:
+    """What a parameter (`z`) or a parameter's attribute (`code_emb.emb`) receives from call sites in other files:
+    an attribute's manifold is spelled through the parameter (`code_emb.manifold`)."""
+    owner, dot, _ = name.rpartition(".")
+    taint = _imported(fact, f"{name} <- ", manifold=bool(dot))
+    return taint.seen_through(owner) if dot else taint
 
 
 def _parameter(params: tuple[str, ...], slot: str) -> str | None:
@@ -752,7 +827,7 @@ def _exported_slots(passed: dict[str, Taint]):
     attribute (`#0.emb`: the `emb` attribute of the first argument); other containers stay in the file."""
     for slot, taint in passed.items():
         if taint.kind == "point":
-            yield slot, taint
+            yield slot, taint.portable()
         elif taint.is_instance():
             for key, part in taint.parts:
                 if part.kind == "point":

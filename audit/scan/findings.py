@@ -24,6 +24,10 @@ class FixHint:
     the norm of a difference `a - b`: x="a", y="b"; for a radius y is None). `dim`,
     `keepdim` and `p` hold the source of those arguments (`ord` for numpy), or None when
     absent. `backend` is "torch" or "numpy" (what the result is).
+    `manifold` is the manifold object the operands lie on, as an expression valid at the finding
+    (`ball`, `self.manifold`, `code_emb.manifold`), when one certain binding tells it; `manifold_kind`
+    its geoopt class and `manifold_origin` where it was built (`PoincareBall (src/emb.py:9)`).
+    The fix then calls that object's own `dist`/`dist0`: no curvature to find, learnable c kept.
     """
 
     function: str
@@ -33,6 +37,9 @@ class FixHint:
     keepdim: str | None = None
     p: str | None = None
     backend: str = "torch"
+    manifold: str | None = None
+    manifold_kind: str | None = None
+    manifold_origin: str | None = None
 
 
 @dataclass(frozen=True)

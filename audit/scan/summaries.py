@@ -24,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-Fact = tuple[int, tuple[str, ...]]
+# (confidence, chain, manifold): the manifold an instance attribute's points lie on, as
+# (expression relative to the instance such as "self.manifold", geoopt class, where it was built), else None.
+Fact = tuple[int, tuple[str, ...], tuple[str, str, str] | None]
 
 
 @dataclass
@@ -79,10 +81,12 @@ def _outside(relative: str) -> bool:
 
 
 def stronger(first: Fact | None, second: Fact) -> Fact:
-    """The better of two facts about one value: higher confidence, then the shorter chain."""
+    """The better of two facts about one value: higher confidence, then the shorter chain; a manifold
+    only when both tell the same one (values from two callers may lie on different manifolds)."""
     if first is None:
         return second
-    return min(first, second, key=lambda fact: (-fact[0], len(fact[1]), fact[1]))
+    confidence, chain, manifold = min(first, second, key=lambda fact: (-fact[0], len(fact[1]), fact[1]))
+    return confidence, chain, manifold if first[2] == second[2] else None
 
 
 class _Index:
@@ -176,11 +180,14 @@ def _parameter(callee: FunctionSummary, slot: str) -> str | None:
 
 
 def _fact_json(fact: Fact | None):
-    return None if fact is None else [fact[0], list(fact[1])]
+    return None if fact is None else [fact[0], list(fact[1]), None if fact[2] is None else list(fact[2])]
 
 
 def _fact(data) -> Fact | None:
-    return None if data is None else (int(data[0]), tuple(data[1]))
+    if data is None:
+        return None
+    manifold = data[2] if len(data) > 2 and data[2] is not None else None
+    return int(data[0]), tuple(data[1]), None if manifold is None else (str(manifold[0]), str(manifold[1]), str(manifold[2]))
 
 
 def function_to_json(function: FunctionSummary) -> dict:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -83,6 +83,26 @@ class Step:
     node: cst.CSTNode | None = None
 
 
+# geoopt's Poincaré-ball classes: their `dist`/`dist0` are the ball's own distances, learnable c included.
+BALL_MANIFOLDS = frozenset({"PoincareBall", "PoincareBallExact"})
+# κ-stereographic classes: a ball only when k < 0, which only a negative literal `k` tells statically.
+STEREOGRAPHIC_MANIFOLDS = frozenset({"Stereographic", "StereographicExact"})
+
+
+@dataclass(frozen=True)
+class Manifold:
+    """The manifold object a ball point lies on, so that a fix can call that object's own `dist`/`dist0`.
+
+    `expression` names the object where the point is used (`ball`, `self.manifold`, `code_emb.manifold`);
+    on an attribute of an instance (a part `.emb`) it is relative to that instance (`self.manifold`).
+    `kind` is the geoopt class, `origin` the step that built it (its node; from another file, its `path:line`).
+    """
+
+    expression: str
+    kind: str
+    origin: Step
+
+
 # Loss modules whose call is a mean squared error (`criterion = nn.MSELoss(); criterion(a, b)`).
 MSE_LOSS_MODULES = frozenset({"torch.nn.MSELoss", "torch.nn.modules.loss.MSELoss"})
 
@@ -102,19 +122,35 @@ class Taint:
     # For an instance of a project class: ("local", "Model") or ("external", "pkg.models.Model"), so that
     # `model.encode(z)` reaches the method's summary; its parts are then its ball-point `.attributes`.
     klass: tuple[str, str] | None = None
+    # For a point: the manifold object it lies on, when one certain binding tells it; for kind
+    # "ball-manifold" (a geoopt ball itself): its class and where it was built (expression "").
+    on: Manifold | None = None
 
     def then(self, step: Step) -> Taint:
-        return Taint(self.confidence, self.steps + (step,), self.kind, self.parts, self.klass)
+        return replace(self, steps=self.steps + (step,))
 
     def weaker(self, step: Step) -> Taint:
         """One branch only, or a guess: the weakest level (the issue's calibration); a container's parts too."""
-        return Taint(LOW, self.steps + (step,), self.kind, tuple((key, part.weaker(step)) for key, part in self.parts), self.klass)
+        return replace(self, confidence=LOW, steps=self.steps + (step,), parts=tuple((key, part.weaker(step)) for key, part in self.parts))
 
     def along(self, step: Step) -> Taint:
         """`then` for a point; for a container, each part gets the step (its parts are what findings show)."""
         if self.kind != "container":
             return self.then(step)
-        return Taint(self.confidence, self.steps, self.kind, tuple((key, part.along(step)) for key, part in self.parts), self.klass)
+        return replace(self, parts=tuple((key, part.along(step)) for key, part in self.parts))
+
+    def portable(self) -> Taint:
+        """What another scope may keep: a point's manifold is spelled in this scope's names (dropped);
+        an instance's parts keep theirs, spelled relative to the instance (`self.manifold`)."""
+        if self.is_instance():
+            return self
+        return replace(self, on=None, parts=tuple((key, part.portable()) for key, part in self.parts))
+
+    def seen_through(self, owner: str) -> Taint:
+        """A part of the instance `owner` (`code_emb`) as read there: its manifold `self.manifold` becomes `code_emb.manifold`."""
+        if self.on is None or not self.on.expression.startswith("self."):
+            return replace(self, on=None)
+        return replace(self, on=replace(self.on, expression=owner + self.on.expression[4:]))
 
     def is_instance(self) -> bool:
         """A project object known by its attributes (every part an `.attribute`)."""
@@ -140,7 +176,8 @@ def join(first: Taint, second: Taint, step: Step) -> Taint:
     ball-point attributes on some paths only."""
     if first.klass != second.klass:
         return (first if len(first.parts) >= len(second.parts) else second).weaker(step)
-    return first if first.confidence <= second.confidence else second
+    weaker = first if first.confidence <= second.confidence else second
+    return weaker if first.on == second.on else replace(weaker, on=None)
 
 
 def point(confidence: int, text: str, node: cst.CSTNode | None) -> Taint:
@@ -287,6 +324,8 @@ class ValueTaint:
         if base is not None and base.kind == "container":
             part = base.part(f".{attribute}")  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
             if part is not None:
+                owner = dotted(node.value)
+                part = part.seen_through(owner) if owner is not None else replace(part, on=None)
                 return part.then(Step(f"{self.short(node)}: attribute of {self.short(node.value, 30)}", node))
         if key is None:
             return None
@@ -306,6 +345,24 @@ class ValueTaint:
             return self.key_taint(key)
         return base if base is not None and base.kind == "point" else None
 
+    def ball_manifold(self, call: cst.Call) -> Taint | None:
+        """`geoopt.PoincareBall(c=...)` (or a κ-stereographic manifold with a negative literal k): a ball object."""
+        qualified = self.imports.qualify(call.func) or ""
+        kind = qualified.rpartition(".")[2]
+        if not qualified.startswith("geoopt.") or kind not in BALL_MANIFOLDS | STEREOGRAPHIC_MANIFOLDS:
+            return None
+        if kind in STEREOGRAPHIC_MANIFOLDS and not negative_k(call):
+            return None  # the sign of k is unknown: maybe a sphere
+        return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, call)))
+
+    def manifold_of(self, node: cst.BaseExpression | None, env: Env) -> Manifold | None:
+        """The ball object `node` names (`ball`, `self.manifold`), as a `Manifold` spelled by that name."""
+        expression = dotted(node) if node is not None else None
+        taint = self.of(node, env) if node is not None and expression is not None else None
+        if taint is None or taint.kind != "ball-manifold" or taint.on is None or expression is None:
+            return None
+        return replace(taint.on, expression=expression)
+
     def other_manifold(self, node: cst.BaseExpression, env: Env) -> bool:
         """Whether `node` holds a manifold that is not the ball (`manifold = geoopt.Sphere()`)."""
         taint = self.of(node, env)
@@ -322,14 +379,19 @@ class ValueTaint:
             declared = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "manifold"), None)
             if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
                 return None  # `sphere.projx(x)`, `ManifoldParameter(x, manifold=spd)`: points of another manifold
-            return Taint(HIGH)
+            return Taint(HIGH, on=self.manifold_of(declared if declared is not None else owner, env))
+        ball = self.ball_manifold(node)
+        if ball is not None:
+            return ball
         if (
             name in _MANIFOLD_PRODUCERS
             and isinstance(node.func, cst.Attribute)
             and is_manifold(node.func.value)
             and not self.other_manifold(node.func.value, env)
         ):
-            return Taint(HIGH, (Step(f"{self.short(node)} returns points of the manifold", node),))
+            return Taint(
+                HIGH, (Step(f"{self.short(node)} returns points of the manifold", node),), on=self.manifold_of(node.func.value, env)
+            )
         if name in self.projection_classes:
             return Taint(HIGH, kind="projector")
         if self.imports.qualify(node.func) in MSE_LOSS_MODULES:
@@ -354,11 +416,12 @@ class ValueTaint:
         if qualified in _COMBINING_FUNCTIONS and node.args:
             parts = node.args[0].value
             if isinstance(parts, (cst.List, cst.Tuple)):
-                for element in parts.elements:
-                    taint = self.of(element.value, env)
-                    if taint is not None and taint.kind == "point":
-                        return taint
-                return None
+                points = [
+                    taint for element in parts.elements if (taint := self.of(element.value, env)) is not None and taint.kind == "point"
+                ]
+                if not points:
+                    return None
+                return points[0] if all(taint.on == points[0].on for taint in points) else replace(points[0], on=None)
             return self.point_of(parts, env)
         if qualified in _LOOKUPS and len(node.args) > 1:  # `F.embedding(idx, points)`: rows of the table
             return self.point_of(node.args[1].value, env)
@@ -371,6 +434,17 @@ class ValueTaint:
 
 
 Returns = Callable[[cst.Call, Env], "Taint | None"]
+
+
+def negative_k(call: cst.Call) -> bool:
+    """`Stereographic(k=-1.0)`: a κ-stereographic manifold whose literal k < 0 says it is a ball (k > 0 is a sphere)."""
+    k = next((arg.value for arg in call.args if arg.keyword is None or arg.keyword.value == "k"), None)
+    return (
+        isinstance(k, cst.UnaryOperation)
+        and isinstance(k.operator, cst.Minus)
+        and isinstance(k.expression, (cst.Integer, cst.Float))
+        and float(k.expression.value.replace("_", "")) > 0
+    )
 
 
 def _integer_index(node: cst.Subscript) -> int | None:

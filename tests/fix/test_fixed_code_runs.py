@@ -166,3 +166,82 @@ def test_a_producer_called_without_curvature_made_points_of_its_default_curvatur
         fixed("producer_default_curvature_over_self_curvature")["Evaluator"](0.5).radii(MU), at_one, rtol=1e-12, atol=0
     )
     torch.testing.assert_close(fixed("producer_default_curvature_beside_channels")["Encoder"](3).radius(MU), at_one, rtol=1e-12, atol=0)
+
+
+class _StandInBall:
+    """geoopt's PoincareBall as the fixed code calls it (geoopt is not a dependency of this project):
+    its signatures (`dist0(x, *, dim=-1, keepdim=False)`, `dist(x, y, *, keepdim=False, dim=-1)`, keyword-only
+    options, so a misplaced argument fails) and its formulas (2/√c·artanh(√c‖x‖), 2/√c·artanh(√c‖−x ⊕ y‖)),
+    written out here, not borrowed from the geometry under test. `c` is a 0-d float64 tensor, a parameter
+    when learnable (the numpy fix must detach)."""
+
+    def __init__(self, c=1.0, learnable=False):
+        self.c = torch.nn.Parameter(torch.as_tensor(c, dtype=torch.float64), requires_grad=learnable)
+
+    def expmap0(self, u):
+        return exp_map_zero(u, c=float(self.c))
+
+    def projx(self, x):
+        return x
+
+    def dist0(self, x, *, dim=-1, keepdim=False):
+        sqrt_c = self.c.sqrt()
+        return 2 / sqrt_c * torch.atanh(sqrt_c * x.norm(dim=dim, keepdim=keepdim))
+
+    def dist(self, x, y, *, keepdim=False, dim=-1):
+        x = -x
+        xy, x2, y2 = (x * y).sum(dim, keepdim=True), (x * x).sum(dim, keepdim=True), (y * y).sum(dim, keepdim=True)
+        c = self.c
+        added = ((1 + 2 * c * xy + c * y2) * x + (1 - c * x2) * y) / (1 + 2 * c * xy + c**2 * x2 * y2)
+        sqrt_c = c.sqrt()
+        return 2 / sqrt_c * torch.atanh(sqrt_c * added.norm(dim=dim, keepdim=keepdim))
+
+
+class _StandInStereographic(_StandInBall):
+    def __init__(self, k=0.0, learnable=False):
+        super().__init__(-k, learnable)
+        self.k = -self.c
+
+
+@pytest.fixture
+def geoopt_stand_in(monkeypatch):
+    import types
+
+    module = types.ModuleType("geoopt")
+    module.PoincareBall, module.Stereographic = _StandInBall, _StandInStereographic
+    module.ManifoldParameter = lambda data, manifold=None: torch.nn.Parameter(data)
+    monkeypatch.setitem(__import__("sys").modules, "geoopt", module)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_the_points_own_manifold_measures_them() -> None:
+    module = fixed("manifold_own_distance")
+    torch.testing.assert_close(module["radii"](MU, C), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["radii_kept_by_column"](MU, C), RADIUS.unsqueeze(0), rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["pair_distance"](MU, MU_B, C), oracle_distance(POINTS, POINTS_B, C), rtol=1e-9, atol=0)
+    matrix = module["all_pairs"](MU, MU_B[:4], C)  # n x m, as torch.cdist pairs the rows
+    assert matrix.shape == (len(MU), 4)
+    for i in range(len(MU)):
+        torch.testing.assert_close(matrix[i], oracle_distance(POINTS[i].expand(4, -1), POINTS_B[:4], C), rtol=1e-9, atol=0)
+    embedding = fixed("manifold_of_the_class")["CodeEmbedding"](MU, c=C)
+    torch.testing.assert_close(embedding.radii(), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(embedding.pair_distance(0, 1), oracle_distance(POINTS[:1], POINTS[1:2], C)[0], rtol=1e-9, atol=0)
+    stale = fixed("manifold_curvature_over_stale_self_c")["Encoder"](c=C)
+    torch.testing.assert_close(stale.radius(MU), RADIUS, rtol=1e-12, atol=0)
+    at_one = oracle_radius(exp_map_zero(MU, c=1.0), 1.0)
+    torch.testing.assert_close(fixed("stereographic_curvature_sign")["Encoder"]().radius(MU), at_one, rtol=1e-12, atol=0)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_manifold_numpy_fix_returns_what_numpy_returned(dtype: torch.dtype) -> None:
+    """`np.linalg.norm(z.detach().cpu().numpy(), axis=-1)` -> `ball.dist0(z).detach().cpu().numpy()[()]`: same dtype, same shape."""
+    radii = fixed("manifold_own_distance")["numpy_radii"]
+    mu = MU.to(dtype)
+    result = radii(mu, C)
+    assert isinstance(result, np.ndarray) and result.dtype == np.linalg.norm(mu.numpy(), axis=-1).dtype
+    np.testing.assert_allclose(
+        result, oracle_radius(exp_map_zero(mu, c=C).double(), C).numpy(), rtol=1e-12 if dtype == torch.float64 else 1e-5
+    )
+    one = radii(mu[0], C)
+    assert type(one) is type(np.linalg.norm(mu[0].numpy(), axis=-1))
