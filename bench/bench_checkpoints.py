@@ -10,19 +10,22 @@ with one worker process per core (as `checkpoints report` does) and in one proce
 layouts (best + latest, latest + best_Q, best only, epoch_N only, empty) with the
 129-tensor layout at the small test model size: load cost is per tensor, not per MB.
 
-Run: .venv/bin/python bench/bench_checkpoints.py [--runs N]   (prints figures; asserts nothing)
+Run: .venv/bin/python bench/bench_checkpoints.py [--runs N] [--stages]   (prints figures; asserts nothing)
 Timings are medians of several repeats; on a shared machine quote them as such.
+--stages adds where the overhead goes: each stage of audit_file timed on its own (CPU ms).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import statistics
 import sys
 import tempfile
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +35,7 @@ sys.path.insert(0, str(REPO / "tests" / "checkpoints"))
 import torch  # noqa: E402
 from tree_builder import good_metrics, make_config, model_state, save, vaeaudit_checkpoint  # noqa: E402
 
+from vaeaudit.checkpoints import architecture, fields, metric_checks, pickle_scan, safe_load, tensors, zipcheck  # noqa: E402
 from vaeaudit.checkpoints.file_audit import audit_file  # noqa: E402
 from vaeaudit.checkpoints.report import render_markdown  # noqa: E402
 from vaeaudit.checkpoints.settings import CheckpointSettings  # noqa: E402
@@ -94,6 +98,41 @@ def bench_files(folder: Path) -> None:
     )
 
 
+def bench_stages(path: Path, repeats: int = 200) -> None:
+    """Each stage of `audit_file` on one trainer-layout file, timed alone (median CPU ms).
+
+    The same bytes every repeat, so caches are warm: a stage inside the real audit, on a
+    file just read, costs a little more. The stages add up to about the whole audit.
+    """
+    data = path.read_bytes()
+    pickle_bytes = bytes(next(m.payload for m in zipcheck.check_zip(data).members if m.name.endswith("/data.pkl")))
+    loaded = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    found, state = fields.extract_fields(loaded, SETTINGS.aliases)
+    arrays = [tensor.numpy() for tensor in state.values()]
+    members = [m.payload for m in zipcheck.check_zip(data).members]
+    stages: list[tuple[str, Callable[[], object]]] = [
+        ("read the file", path.read_bytes),
+        ("zip structure and CRCs", lambda: zipcheck.check_zip(data)),
+        ("  of which the CRCs (zlib.crc32)", lambda: [zlib.crc32(payload) for payload in members]),
+        ("pickle scan of data.pkl", lambda: pickle_scan.scan_stream(pickle_bytes)),
+        ("torch.load weights-only", lambda: torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)),
+        ("fields and metrics", lambda: metric_checks.metric_problems(fields.extract_fields(loaded, SETTINGS.aliases)[0].metrics, 2e-3)),
+        ("tensor digests and health", lambda: tensors.tensor_facts(state)),
+        ("  of which SHA-1 of the bytes", lambda: [hashlib.sha1(array, usedforsecurity=False).digest() for array in arrays]),
+        ("architecture", lambda: architecture.check_architecture(found.config, state)),
+        ("safe_load.load_checkpoint", lambda: safe_load.load_checkpoint(path, SETTINGS.policy)),
+        ("audit_file, all of it", lambda: audit_file(path, path.name, path.parent.name, SETTINGS)),
+    ]
+    print(f"stages of audit_file on one file ({len(state)} model tensors, data.pkl {len(pickle_bytes):,} B), median CPU ms of {repeats}:")
+    for label, action in stages:
+        taken = []
+        for _ in range(repeats):
+            started = time.process_time()
+            action()
+            taken.append(time.process_time() - started)
+        print(f"  {label:36s} {1000 * statistics.median(taken):7.3f}")
+
+
 def interleaved_medians(actions: list[Callable[[], object]], repeats: int) -> tuple[list[float], list[float]]:
     """Median wall and CPU seconds of each action, timed in turns so all see the same load.
 
@@ -149,10 +188,13 @@ def bench_tree(folder: Path, runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="run folders in the tree benchmark (0: per-file figures only)")
+    parser.add_argument("--stages", action="store_true", help="also time each stage of audit_file on one file")
     arguments = parser.parse_args()
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory() as folder:
         bench_files(Path(folder))
+        if arguments.stages:
+            bench_stages(Path(folder) / "files" / "run0" / "best.pt")
         if arguments.runs:
             bench_tree(Path(folder), arguments.runs)
 

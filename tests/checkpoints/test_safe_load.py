@@ -88,6 +88,15 @@ def test_torch_load_is_always_weights_only_and_cpu(tree, monkeypatch):
     assert not tree.marker.exists()
 
 
+def test_our_crc_check_is_not_redundant_with_torch(tree):
+    """torch's zip reader skips CRCs: it loads a checkpoint with a flipped tensor byte
+    without a word, so the audit's own CRC pass is what calls the file corrupt."""
+    flipped = tree.bad_files["flipped_crc"].read_bytes()
+    loaded = torch.load(io.BytesIO(flipped), map_location="cpu", weights_only=True)
+    assert loaded["model_state_dict"]
+    assert load_checkpoint(tree.bad_files["flipped_crc"]).verdict == "corrupt"
+
+
 def _checkpoint_bytes(extra: dict) -> bytes:
     config = make_config()
     checkpoint = vaeaudit_checkpoint(model_state(config, 1), config, good_metrics(), epoch=1)
