@@ -8,6 +8,7 @@ Only click and the standard library are imported here; the scanner loads inside.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def scan(
             click.echo(_settings_text(settings), nl=False)
             return
         if show_files:
-            for path in _discover(paths or _default_roots(settings), resolver):
+            for path, _settings in _discover(paths or _default_roots(settings), resolver):
                 click.echo(str(path))
             return
         if fix_ or diff:  # ruff's interface: `vaeaudit fix` is the same fixer, on the same scan
@@ -262,10 +263,11 @@ def _say(quiet: bool, message: str) -> None:
         click.echo(message, err=True)
 
 
-def _discover(roots, resolver) -> list[Path]:
-    from vaeaudit.scan.discovery import iter_python_files
+def _discover(roots, resolver) -> list:
+    """(file, its settings) for each file to scan under the `roots` that exist, in discovery order."""
+    from vaeaudit.scan.discovery import iter_files_with_settings
 
-    return list(iter_python_files([root for root in roots if Path(root).exists()], resolver))
+    return list(iter_files_with_settings([root for root in roots if os.path.exists(root)], resolver))
 
 
 def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
@@ -281,12 +283,13 @@ def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
         result = scan_bytes(name, sys.stdin.buffer.read(), settings)
         return result.findings, [result] if result.error else [], 1, [name]
     roots = list(paths) or _default_roots(settings)
-    missing = [FileResult(root, error="no such file or directory") for root in roots if not Path(root).exists()]
-    files = _discover(roots, resolver)
-    named_files = any(Path(root).is_file() for root in roots)
+    missing = [FileResult(root, error="no such file or directory") for root in roots if not os.path.exists(root)]
+    discovered = _discover(roots, resolver)
+    files = [path for path, _settings in discovered]
+    named_files = any(os.path.isfile(root) for root in roots)
     groups: dict = {}
-    for path in files:
-        groups.setdefault(resolver.settings_for(path), []).append(path)
+    for path, governing in discovered:
+        groups.setdefault(governing, []).append(path)
     results = {}
     for group_settings, group in groups.items():
         if group_settings.config_path is None and named_files:

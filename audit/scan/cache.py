@@ -1,12 +1,18 @@
 """Content-hash cache: an unchanged file under unchanged settings is not analysed again.
 
-One JSON file per settings fingerprint (tool version, the scanner's own source, and every
-setting that changes findings) under the cache folder, mapping a file's path to the hash of its bytes and its
-result: its findings, its project summary, and the digest of what the rest of the project told
-it (`vaeaudit.scan.summaries`), so a file is analysed again only when its bytes or its inputs change. \
+Per settings fingerprint (tool version, the scanner's own source, and every setting that
+changes findings), two JSON files under the cache folder, each mapping a file's path to the
+hash of its bytes: `scan-<key>.json` holds its findings, the digest of what the rest of the
+project told it (`vaeaudit.scan.summaries`) and the project digest of the last fixpoint;
+`scan-<key>.summaries.json` holds its project summary. A file is analysed again only when
+its bytes or its inputs change. The summaries are ~95 % of the bytes and only needed when
+something changed: a warm run over unchanged files reads the small file alone.
 JSON rather than pickle: the cache sits in the user's tree and must never be a
-way to run code. The folder must lie inside the project root; the cache is written
-atomically, and a cache that cannot be read or written only costs speed, never a result.
+way to run code. The folder must lie inside the project root; the files are written
+atomically, summaries first; the results file records the hash of the summaries file it
+goes with, so after a crash between the two writes (or any other mismatch) the summaries
+count as lost and the files that had one are analysed again. A cache that cannot be read
+or written only costs speed, never a result.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vaeaudit import __version__
-from vaeaudit.atomic import atomic_write_text
 from vaeaudit.config import ConfigError
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.settings import Settings
@@ -32,9 +37,12 @@ Entry = tuple[list[Finding], str | None]  # findings, or the error that stopped 
 class Stored:
     findings: list[Finding]
     error: str | None
-    summary: FileSummary | None
     inputs: str
     settled: bool  # the runner's `_File.settled`: nothing more to learn unless its inputs change
+
+
+class SummaryLost(Exception):
+    """A cached file's summary is missing from the summaries file (a crash between the two writes, an edit)."""
 
 
 def content_hash(data: bytes) -> str:
@@ -70,17 +78,22 @@ def cache_folder(settings: Settings) -> Path:
 
 class ScanCache:
     """`entries`: absolute path -> that file's result; `project`: the `project_digest` of the last
-    run whose fixpoint these results are (a warm run over the same unchanged files reuses them as they are)."""
+    run whose fixpoint these results are (a warm run over the same unchanged files reuses them as they are);
+    `summaries`: absolute path -> its summary, read on first use."""
 
     def __init__(self, settings: Settings) -> None:
         key = content_hash(f"{__version__}\n{scanner_digest()}\n{settings.fingerprint()}".encode())
-        self.file = cache_folder(settings) / f"scan-{key}.json"
+        folder = cache_folder(settings)
+        self.file = folder / f"scan-{key}.json"
+        self.summaries_file = folder / f"scan-{key}.summaries.json"
         self.entries: dict[str, dict] = {}
-        self._project = ""
-        self.dirty = False
+        self._summaries: dict[str, dict] | None = None
+        self._project = self._summaries_hash = ""
+        self.dirty = self.summaries_dirty = False
         try:
-            stored = json.loads(self.file.read_text(encoding="utf-8"))
+            stored = json.loads(self.file.read_bytes())
             self.entries, self._project = dict(stored["files"]), str(stored["project"])
+            self._summaries_hash = str(stored["summaries"])
         except (OSError, ValueError, KeyError, TypeError):
             self.entries, self._project = {}, ""
 
@@ -93,22 +106,46 @@ class ScanCache:
         self.dirty = self.dirty or digest != self._project
         self._project = digest
 
+    @property
+    def summaries(self) -> dict[str, dict]:
+        """Path -> summary JSON, read on first use; empty unless the file is the one the results were
+        saved with (its hash is in the results file: a crash between the two writes loses them all)."""
+        if self._summaries is None:
+            self._summaries = {}
+            try:
+                data = self.summaries_file.read_bytes()
+                stored = json.loads(data) if content_hash(data) == self._summaries_hash else None
+            except (OSError, ValueError):
+                stored = None
+            if isinstance(stored, dict):
+                self._summaries = stored
+        return self._summaries
+
     def get(self, path: str, digest: str) -> Stored | None:
         """The stored result for `path` if its content hash still matches, reported under `path`."""
         entry = self.entries.get(_key(path))
         if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
         try:
-            summary = entry.get("summary")
             return Stored(
                 [_finding({**item, "path": path}) for item in entry["findings"]],
                 entry["error"],
-                summary_from_json(summary) if summary is not None else None,
                 entry.get("inputs", EMPTY_DIGEST),
                 bool(entry.get("settled", False)),
             )
         except (KeyError, TypeError, ValueError, IndexError):
             return None
+
+    def summary(self, path: str) -> FileSummary | None:
+        """The stored summary of a file `get` answered for (None: it has none); SummaryLost when it
+        should have one but the summaries file lacks it (deleted, or not the one saved with the results)."""
+        key = _key(path)
+        if not self.entries[key].get("summary"):
+            return None
+        try:
+            return summary_from_json(self.summaries[key])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            raise SummaryLost(path) from None
 
     def put(
         self,
@@ -120,25 +157,41 @@ class ScanCache:
         inputs: str = EMPTY_DIGEST,
         settled: bool = False,
     ) -> None:
-        self.entries[_key(path)] = {
+        key = _key(path)
+        self.entries[key] = {
             "hash": digest,
             "findings": [finding_to_json(f) for f in findings],
             "error": error,
-            "summary": summary_to_json(summary) if summary is not None else None,
+            "summary": summary is not None,
             "inputs": inputs,
             "settled": settled,
         }
+        stored = summary_to_json(summary) if summary is not None else None
+        if self.summaries.get(key) != stored:  # an edit that changes no summary does not rewrite them all
+            if stored is None:
+                del self.summaries[key]
+            else:
+                self.summaries[key] = stored
+            self.summaries_dirty = True
         self.dirty = True
 
     def save(self) -> None:
         if not self.dirty:
             return
+        # Imported here: atomic's tempfile & co. cost ~5 ms that a warm run, which writes nothing, need not pay.
+        from vaeaudit.atomic import atomic_write_bytes, atomic_write_text
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             gitignore = self.file.parent / ".gitignore"
             if not gitignore.exists():
                 atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
-            atomic_write_text(self.file, json.dumps({"project": self._project, "files": self.entries}, separators=(",", ":")))
+            if self.summaries_dirty:
+                summaries = json.dumps(self._summaries, separators=(",", ":")).encode()
+                atomic_write_bytes(self.summaries_file, summaries)
+                self._summaries_hash = content_hash(summaries)
+            results = {"project": self._project, "summaries": self._summaries_hash, "files": self.entries}
+            atomic_write_text(self.file, json.dumps(results, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree scans fine, just not faster next time
 

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, cast
 
 from vaeaudit.interrupt import stop_workers
-from vaeaudit.scan.cache import ScanCache, content_hash, project_digest
+from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash, project_digest
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
@@ -96,27 +94,45 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         files[name] = state
         stored = cache.get(name, state.digest) if cache is not None else None
         if stored is not None:
-            state.result, state.summary, state.used = FileResult(name, stored.findings, stored.error), stored.summary, stored.inputs
-            state.settled = stored.settled
+            state.result, state.used, state.settled = FileResult(name, stored.findings, stored.error), stored.inputs, stored.settled
             run.cached += 1
     todo = [state for state in files.values() if state.result is None]
     project = project_digest((name, state.digest) for name, state in files.items()) if cache is not None else ""
     # Nothing changed since the last run reached its fixpoint: its results stand as they are.
     unchanged = cache is not None and not todo and cache.project == project
     if not unchanged:
+        if cache is not None:
+            lost = _cached_summaries(files.values(), cache)
+            run.cached -= len(lost)
+            todo += lost
         _solve_rounds(files, todo, settings, jobs, fixer, run)
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
         results[name] = result
         if fixer is not None and result.findings:
             result.source = state.data
-        if cache is not None and not unchanged and result.severity == "error":
+        if cache is not None and state.analysed and result.severity == "error":
             cache.put(name, state.digest, result.findings, result.error, state.summary, state.used, state.settled)
     if cache is not None:
         cache.project = project
         cache.save()
     run.results = [results[name] for name in order]
     return run
+
+
+def _cached_summaries(files: Iterable[_File], cache: ScanCache) -> list[_File]:
+    """Give each file answered from the cache its stored summary (the fixpoint needs them all);
+    the files whose summary is lost are returned, to be analysed again as if never cached."""
+    lost = []
+    for state in files:
+        if state.result is None:
+            continue
+        try:
+            state.summary = cache.summary(state.name)
+        except SummaryLost:
+            state.result, state.used, state.settled = None, EMPTY_DIGEST, False
+            lost.append(state)
+    return lost
 
 
 def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, jobs: int | None, fixer: Fixer | None, run: ScanRun):
@@ -129,6 +145,7 @@ def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings
             todo, _analyse([(s.name, s.data, inputs.get(s.name)) for s in todo], settings, jobs, fixer), strict=False
         ):
             state.result, state.summary = result, summary or state.summary or FileSummary(module_name(state.name, settings.project_root))
+            state.analysed = True
             state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
             # With inputs a file is analysed, or found to hold nothing to analyse: either way, settled.
             state.settled = state.settled or parsed > 0 or state.name in inputs
@@ -159,6 +176,7 @@ class _File:
     summary: FileSummary | None = None
     used: str = EMPTY_DIGEST  # digest of the inputs its current result was computed with
     settled: bool = False  # analysed, or given the project's inputs and found to hold nothing to analyse
+    analysed: bool = False  # in this run; a file answered from the cache keeps its entry as it is
 
 
 def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], prefilter: Prefilter) -> list[_File]:
@@ -193,6 +211,10 @@ def _analyse(todo: list[tuple[str, bytes, Inputs | None]], settings: Settings, j
         for name, data, given in todo:
             yield _scan_one(name, data, settings, prefilter, given, project=True, fixer=fixer)
         return
+    # Imported here: the pool's modules cost a warm run (nothing to analyse) ~15 ms of its start-up.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
         try:

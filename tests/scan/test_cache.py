@@ -1,0 +1,117 @@
+"""The scan cache: a warm run reads only the small results file; summaries are trusted only when they match."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.summaries import FileSummary, FunctionSummary
+
+PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
+
+
+def copy_project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    return root
+
+
+def scan(root: Path):
+    return scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache"), jobs=1)
+
+
+def summaries_file(root: Path) -> Path:
+    (found,) = (root / ".cache").glob("scan-*.summaries.json")
+    return found
+
+
+def seen(run) -> list[tuple]:
+    return [(f.path, f.line, f.rule, f.evidence) for f in run.findings]
+
+
+def test_a_warm_run_over_unchanged_files_needs_no_summaries(tmp_path: Path) -> None:
+    """The summaries are ~95 % of the cache; an unchanged project is answered without them."""
+    root = copy_project(tmp_path)
+    cold = scan(root)
+    summaries_file(root).write_text("not json", encoding="utf-8")
+    warm = scan(root)
+    assert (warm.parsed, warm.cached) == (0, len(warm.results))
+    assert seen(warm) == seen(cold) and any(f.path.endswith("losses.py") for f in cold.findings)
+
+
+def test_a_cached_file_whose_summary_is_lost_is_analysed_again(tmp_path: Path) -> None:
+    """`losses.py` reports HYP001 only through train.py's call: its summary must take part in the
+    fixpoint after another file changed, even when the summaries file is gone."""
+    root = copy_project(tmp_path)
+    cold = scan(root)
+    train = root / "train.py"
+    train.write_text(train.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    summaries_file(root).unlink()
+    after = scan(root)
+    assert seen(after) == seen(cold)
+    assert after.parsed > 1  # train.py, and the cached files whose summaries were lost
+
+
+def test_summaries_not_saved_with_the_results_are_not_trusted(tmp_path: Path) -> None:
+    """A crash between the two writes can leave newer summaries beside older results."""
+    settings = Settings(project_root=tmp_path, cache_dir=".cache")
+    path, digest = str(tmp_path / "a.py"), content_hash(b"def f(x): ...\n")
+    cache = ScanCache(settings)
+    cache.put(path, digest, [], None, FileSummary("a", {"f": FunctionSummary(("x",))}), inputs="first", settled=True)
+    cache.save()
+    results = cache.file.read_bytes()
+    assert ScanCache(settings).summary(path) == FileSummary("a", {"f": FunctionSummary(("x",))})
+    cache.put(path, digest, [], None, FileSummary("a", {"f": FunctionSummary(("x", "y"))}), inputs="second", settled=True)
+    cache.save()
+    cache.file.write_bytes(results)  # the summaries of the second run, the results of the first
+    reread = ScanCache(settings)
+    assert reread.get(path, digest) is not None
+    with pytest.raises(SummaryLost):
+        reread.summary(path)
+
+
+def test_an_edit_that_changes_no_summary_rewrites_only_the_results(tmp_path: Path, monkeypatch) -> None:
+    root = copy_project(tmp_path)
+    scan(root)
+    before = summaries_file(root).stat().st_ino
+    encoder = root / "models" / "encoder.py"
+    encoder.write_text(encoder.read_text(encoding="utf-8") + "# a comment changes no summary\n", encoding="utf-8")
+    put: list[str] = []
+    original = ScanCache.put
+
+    def recording(self, path, *args, **kwargs):
+        put.append(Path(path).name)
+        return original(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(ScanCache, "put", recording)
+    assert scan(root).parsed == 1
+    assert put == ["encoder.py"]  # the files answered from the cache keep their entries as they are
+    assert summaries_file(root).stat().st_ino == before
+    assert json.loads(next((root / ".cache").glob("scan-*[0-9a-f].json")).read_text(encoding="utf-8"))["files"]
+
+
+def test_a_warm_cli_run_imports_no_parser_no_pool_and_no_gitignore_matcher(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    (root / "pyproject.toml").write_text("[tool.vaeaudit]\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from vaeaudit.cli import main\n"
+        "try:\n"
+        "    main(['scan', '--quiet', '.'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('LOADED', sorted(m for m in ('libcst', 'pathspec', 'concurrent.futures.process', 'tempfile') if m in sys.modules))\n"
+    )
+    runs = [subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True) for _ in range(2)]
+    assert "libcst" in runs[0].stdout  # the cold run parsed
+    assert "LOADED []" in runs[1].stdout
+    assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1]
+    assert "HYP001" in runs[1].stdout
