@@ -13,6 +13,7 @@ qualifies the caller falls back to the configured default and marks the fix unsa
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import chain
@@ -80,6 +81,9 @@ def find_curvature(
         return None
     if found is not None:
         return found
+    found = _from_docstring(operand, meta)
+    if found is not None:
+        return found
     klass = _enclosing_class(call, meta.parents)
     if klass is not None:
         found = _from_manifold(klass)
@@ -142,6 +146,37 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
             return False  # a manifold variable rebound: which ball made the point, no other binding tells
         return _from_manifold_variable(producer, operand, meta)
     return _from_signature(producer, operand, shown, meta) or False
+
+
+# A docstring line documenting parameters: `z: ...`, `x, y: ...`, `:param z: ...`, `z (Tensor) -- ...`.
+_DOCUMENTED = re.compile(r"^\s*(?::param\s+)?(?P<names>\w+(?:\s*,\s*\w+)*)\s*(?:\(|:|--)")
+# What states the curvature on that line: `curvature -1` / `curvature = -0.5` (K = -c < 0), or `c = 0.5`.
+_STATED = re.compile(r"curvature\s*(?:of\s+|=\s*|:\s*)?-\s*(?P<k>\d+(?:\.\d*)?)|(?<![\w.])c\s*=\s*(?P<c>\d+(?:\.\d*)?)(?![\w.])")
+
+
+def _from_docstring(operand: cst.BaseExpression, meta: Meta) -> Found | None:
+    """`def size(emb): \"\"\"emb: points on the Poincare ball (curvature -1)\"\"\"`: the author states the curvature of
+    the parameter the operand reads (its only binding), on the line that documents it."""
+    root = operand
+    while isinstance(root, (cst.Attribute, cst.Subscript)) or (isinstance(root, cst.Call) and isinstance(root.func, cst.Attribute)):
+        root = root.value if isinstance(root, (cst.Attribute, cst.Subscript)) else cast(cst.Attribute, root.func).value
+    if not isinstance(root, cst.Name):
+        return None
+    binding = _single_binding(root, root.value, meta)
+    if binding is None or not isinstance(binding.node, cst.Param):
+        return None
+    function = meta.parents.get(binding.node)
+    while function is not None and not isinstance(function, cst.FunctionDef):
+        function = meta.parents.get(function)
+    for line in ((function.get_docstring() or "") if function is not None else "").splitlines():
+        documented = _DOCUMENTED.match(line)
+        stated = _STATED.search(line)
+        if documented is None or stated is None or root.value not in re.split(r"\s*,\s*", documented["names"]):
+            continue
+        value = stated["k"] or stated["c"]
+        if float(value) > 0:
+            return Found(value, f"the docstring of `{function.name.value}` ({' '.join(line.split())[:60]!r})")
+    return None
 
 
 def _from_manifold_variable(producer: cst.Call, operand: cst.BaseExpression, meta: Meta) -> Found | None:

@@ -265,7 +265,7 @@ class _Analysis:
         return (
             summary.params,
             _imported(summary.returns),
-            {key: _imported(fact) for key, fact in summary.parts.items()},
+            {key: _imported(fact, manifold=key.startswith(".")) for key, fact in summary.parts.items()},
             {key: _imported(fact) for key, fact in summary.consumes.items()},
         )
 
@@ -472,7 +472,8 @@ class _Analysis:
                         )
                     )
                     if key not in local.parts or local.parts[key].confidence < part.confidence:
-                        local.parts[key] = part.portable()
+                        # an instance's attributes keep their manifold, spelled relative to the instance
+                        local.parts[key] = part if taint.is_instance() else part.portable()
         for param in all_params(local.function.params):
             consumed = self.ball_bindings.get((param.name.value, id(param)))
             if consumed is not None and param.name.value in local.params:

@@ -245,3 +245,10 @@ def test_the_manifold_numpy_fix_returns_what_numpy_returned(dtype: torch.dtype) 
     )
     one = radii(mu[0], C)
     assert type(one) is type(np.linalg.norm(mu[0].numpy(), axis=-1))
+
+
+def test_a_curvature_the_docstring_states_is_the_one_measured_with() -> None:
+    """`z: points on the Poincare ball (curvature -0.7)` / `c = 0.7`: the author's statement, C here."""
+    module = fixed("curvature_from_docstring")
+    torch.testing.assert_close(module["radii"](POINTS), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["pair_distance"](POINTS, POINTS_B), oracle_distance(POINTS, POINTS_B, C), rtol=1e-12, atol=0)
