@@ -159,7 +159,7 @@ class _Walker:
         """
         data, stack, memo, marks = self.data, self.stack, self.memo, self.marks
         append, unpack4, node_class, leaf = stack.append, _UINT4.unpack_from, list, _LEAF
-        pos, shared = self.position, self.shared
+        pos, shared, size = self.position, self.shared, len(data)
         try:
             while True:
                 code = data[pos]
@@ -200,7 +200,7 @@ class _Walker:
                     elif code == 0x8C:  # SHORT_BINUNICODE
                         length = data[pos]
                         pos += 1
-                        if pos + length > len(data):
+                        if pos + length > size:
                             raise IndexError
                         append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
                         pos += length
@@ -230,7 +230,7 @@ class _Walker:
                 elif code == 0x58:  # BINUNICODE
                     length = unpack4(data, pos)[0]
                     pos += 4
-                    if pos + length > len(data):
+                    if pos + length > size:
                         raise IndexError
                     append(data[pos : pos + length].decode("utf-8", "surrogatepass"))
                     pos += length
