@@ -90,15 +90,23 @@ def _unlisted_local_headers(data: bytes, covered: list[tuple[int, int]], directo
     """Offsets of local headers in the bytes that neither a listed member (header and
     data) nor the central directory (`directory`: start, end) covers.
 
-    A local-header signature inside a listed member's data is just data; a sound archive
-    has no uncovered bytes, so this search costs it nothing.
+    A local-header signature inside a listed member's data is just data. The gaps are
+    small (torch leaves a 16-byte data descriptor after each member), one per member, so
+    each is searched with one bytes.find, without a call or a list of its own.
     """
-    offsets, position = [], 0
+    gaps, position = [], 0
     for start, end in sorted([*covered, directory]):
-        if start > position:  # a gap between what is covered (a sound archive has none)
-            offsets += _local_header_offsets(data, position, start)
+        if start > position:
+            gaps.append((position, start))
         position = max(position, end)
-    return offsets + _local_header_offsets(data, position, len(data))
+    gaps.append((position, len(data)))
+    offsets, find = [], data.find
+    for start, end in gaps:
+        found = find(LOCAL, start, end)
+        while found >= 0:
+            offsets.append(found)
+            found = find(LOCAL, found + 4, end)
+    return offsets
 
 
 # A directory entry: (name, flags, method, crc, compressed size, size, local header offset).
@@ -160,14 +168,6 @@ def _zip64_sizes(extra: bytes | memoryview, size: int, compressed: int, offset: 
             break
         position += 4 + length
     return size, compressed, offset
-
-
-def _local_header_offsets(data: bytes, start: int, end: int) -> list[int]:
-    offsets, position = [], data.find(LOCAL, start, end)
-    while position >= 0:
-        offsets.append(position)
-        position = data.find(LOCAL, position + 4, end)
-    return offsets
 
 
 def _local_entry(data: bytes, offset: int) -> _Entry | None:
