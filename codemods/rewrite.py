@@ -178,7 +178,7 @@ class _Planner:
         operands = {_X: self._operand(node, hint.x)}
         if hint.y is not None:
             operands[_Y] = self._operand(node, hint.y)
-        after = cast_back = ""
+        read_out = ""
         if numpy:  # `np.linalg.norm(z.detach().cpu().numpy())`: measure the tensor, then read it out the same way
             if function in MATRICES:
                 unused.append(f"{function} returns float64 whatever the input dtype: `{M}.dist` on the tensors would not")
@@ -188,31 +188,32 @@ class _Planner:
                 unused.append("the numpy operands are not read out of tensors by `.detach()...numpy()`: the manifold takes tensors")
                 return None
             operands = {placeholder: found[0] for placeholder, found in zip(operands, tensors, strict=True) if found}
-            # `[()]`: a 0-d result becomes the numpy scalar numpy gave. The manifold's 0-d c joins a 0-d
-            # result in type promotion (float32 point, float64 c: float64): cast back to the array's dtype,
-            # which needs the tensor a second time, so only a name (read twice without effect) is exact.
-            tensor = operands[_X]
-            cast_back = f".to({tensor.value}.dtype)" if _Y not in operands and isinstance(tensor, cst.Name) else ""
-            after = f"{cast_back}{tensors[0][1] if tensors[0] else ''}[()]"
+            read_out = tensors[0][1] if tensors[0] else ""
         self._check_comments(node, operands.values())
         reasons = [reason for reason in [safety.p_reason(hint.p)] if reason]
-        if numpy and not cast_back:
-            reasons.append(
-                f"`{M}`'s curvature tensor may promote a 0-d result's dtype, which numpy kept (only a named tensor is cast back)"
-            )
         for keyword in safety.dropped_keywords(node):
             if keyword == "out":
                 raise Refused("out= cannot be kept: the manifold's distance returns a new tensor; fix it by hand")
             reasons.append(f"{keyword}= would be dropped by the rewrite")
-        options = f", keepdim={hint.keepdim}" if hint.keepdim is not None else ""
+        dim = "-1"
         if function in NORMS:
             moved = safety.moved_dim(hint.dim)
             if moved is not None:
-                options = f", dim={moved}{options}"  # the manifold reduces any dim: exact for every rank
+                dim = moved  # the manifold reduces any dim: exact for every rank
             else:
                 reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
         elif function in PAIRWISE_ALL_ELEMENTS:
             reasons.append(f"{function} has no dim: it reduces over all elements, the manifold's dist over the last dim only")
+        keepdim, after = hint.keepdim, ""
+        if numpy and (keepdim is None or safety.is_false(keepdim)):
+            # A 0-d result would join the manifold's 0-d c in type promotion (float32 point, float64 c: float64),
+            # where numpy kept the array's dtype: reduce with keepdim (never 0-d), then drop that dim.
+            keepdim, after = "True", f".squeeze({dim})"
+        elif numpy and not safety.is_true(keepdim):
+            reasons.append(f"keepdims={keepdim} is not a literal: whether the result keeps numpy's dtype is not known")
+        options = (f", dim={dim}" if dim != "-1" else "") + (f", keepdim={keepdim}" if keepdim is not None else "")
+        if numpy:
+            after += f"{read_out}[()]"  # `[()]`: a 0-d result becomes the numpy scalar numpy gave
         if function in MATRICES:  # all pairs: x[..., i, None, :] against y[..., None, j, :], as cdist pairs them
             method, template = "dist", f"{M}.dist({_wrapped(operands[_X], _X)}.unsqueeze(-2), {_wrapped(operands[_Y], _Y)}.unsqueeze(-3))"
         elif _Y in operands:

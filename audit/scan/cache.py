@@ -229,6 +229,9 @@ def finding_to_json(finding: Finding) -> dict:
             "keepdim": fix.keepdim,
             "p": fix.p,
             "backend": fix.backend,
+            "manifold": fix.manifold,
+            "manifold_kind": fix.manifold_kind,
+            "manifold_origin": fix.manifold_origin,
         }
     return data
 

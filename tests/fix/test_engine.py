@@ -310,3 +310,45 @@ def test_the_parent_map_is_libcsts() -> None:
         "import torch\n@dec(1)\nclass A(B):\n    def f(self, *a, k=2, **kw):\n        return [x for x in a if (y := x)], lambda q: q, f'{k!r:>3}'\n"
     )
     assert parent_map(module) == dict(MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider))
+
+
+BALL = {"manifold_kind": "PoincareBall", "manifold_origin": "case.py:3"}
+
+
+def test_all_pairs_on_the_manifold_parenthesise_a_compound_operand(finding_at):
+    source = "import torch\ndef f(ball, a, b, y):\n    return torch.cdist(a + b, y)\n"
+    finding = finding_at(source, "torch.cdist(a + b, y)", function="torch.cdist", x="a + b", y="y", manifold="ball", **BALL)
+    code, [outcome] = run(source, [finding])
+    assert outcome.status == FIXED
+    assert "    return ball.dist((a + b).unsqueeze(-2), y.unsqueeze(-3))\n" in code
+    assert "manifold `ball` (PoincareBall, case.py:3)" in (outcome.note or "")
+
+
+@pytest.mark.parametrize(
+    ("source", "manifold"),
+    [
+        # the class binds self.m twice: the ball the points were made on may have been swapped
+        (
+            "import torch\nclass A:\n    def __init__(s):\n        pass\n    def g(self, z):\n        self.m = 1\n"
+            "    def f(self, z):\n        self.m = 2\n        return torch.norm(z, dim=-1)\n",
+            "self.m",
+        ),
+        # `code_emb.manifold` is assigned in the module: not certainly the instance's ball
+        ("import torch\ndef f(code_emb, z):\n    code_emb.manifold = None\n    return torch.norm(z, dim=-1)\n", "code_emb.manifold"),
+        # `ball` has two bindings
+        ("import torch\ndef f(z, ball):\n    ball = ball.other\n    return torch.norm(z, dim=-1)\n", "ball"),
+    ],
+)
+def test_a_manifold_whose_binding_is_not_certain_is_not_called(finding_at, source: str, manifold: str):
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1", manifold=manifold, **BALL)
+    code, [outcome] = run(source, [finding])
+    assert outcome.status == UNSAFE and code == source
+    assert any(f"manifold `{manifold}` was not used" in reason for reason in outcome.reasons)
+
+
+def test_a_manifold_that_is_not_a_ball_is_not_called(finding_at):
+    source = "import torch\ndef f(sphere, z, c: float):\n    return torch.norm(z, dim=-1)\n"
+    hint = {"manifold": "sphere", "manifold_kind": "Sphere", "manifold_origin": "case.py:3"}
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1", **hint)
+    code, [outcome] = run(source, [finding])
+    assert "sphere.dist" not in code and "poincare_radius(z, c=c)" in code

@@ -252,3 +252,16 @@ def test_a_curvature_the_docstring_states_is_the_one_measured_with() -> None:
     module = fixed("curvature_from_docstring")
     torch.testing.assert_close(module["radii"](POINTS), RADIUS, rtol=1e-12, atol=0)
     torch.testing.assert_close(module["pair_distance"](POINTS, POINTS_B), oracle_distance(POINTS, POINTS_B, C), rtol=1e-12, atol=0)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_manifold_numpy_distance_keeps_numpys_dtype_for_one_pair_too(dtype: torch.dtype) -> None:
+    distance = fixed("manifold_own_distance")["numpy_pair_distance"]
+    mu, nu = MU.to(dtype), MU_B.to(dtype)
+    expected = oracle_distance(exp_map_zero(mu, c=C).double(), exp_map_zero(nu, c=C).double(), C).numpy()
+    for a, b, want in ((mu, nu, expected), (mu[0], nu[0], expected[0])):
+        result = distance(a, b, C)
+        reference = np.linalg.norm(a.numpy() - b.numpy(), axis=-1)
+        assert type(result) is type(reference) and result.dtype == reference.dtype
+        np.testing.assert_allclose(result, want, rtol=1e-9 if dtype == torch.float64 else 1e-4)

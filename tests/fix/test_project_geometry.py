@@ -14,7 +14,7 @@ from vaeaudit.codemods.outcome import FIXED, REFUSED
 from vaeaudit.codemods.project_geometry import read_signature
 from vaeaudit.scan.settings import load_settings
 
-GEOMETRY = '''import torch
+GEOMETRY = """import torch
 
 
 def exp_map_zero(v, c=1.0):
@@ -30,8 +30,8 @@ def poincare_distance(x, y, curvature=1.0):
     sq = ((x - y) ** 2).sum(-1)
     gap = (1 - curvature * (x ** 2).sum(-1)) * (1 - curvature * (y ** 2).sum(-1))
     return 2 / curvature ** 0.5 * torch.asinh((curvature * sq / gap) ** 0.5)
-'''
-USER = '''import torch
+"""
+USER = """import torch
 
 from lab.geometry import exp_map_zero, poincare_distance
 
@@ -45,7 +45,7 @@ def gaps(mu_a, mu_b, curvature):
     za = exp_map_zero(mu_a, c=curvature)
     zb = exp_map_zero(mu_b, c=curvature)
     return torch.norm(za - zb, dim=-1)
-'''
+"""
 
 
 def fix(root: Path) -> list:

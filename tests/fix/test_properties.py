@@ -70,9 +70,7 @@ def programs(draw) -> str:
     x, y = draw(st.sampled_from(OPERANDS)), draw(st.sampled_from(OPERANDS))
     dim = draw(st.sampled_from(DIMS))
     expression = draw(st.sampled_from(SHAPES)).format(x=x, y=y, dim=dim, dim_only=dim.lstrip(", "))
-    params = draw(
-        st.sampled_from(["mu", "mu, curvature", "mu, c", "mu, c: float", "mu, poincare_distance", "mu, *args, **kw"])
-    )
+    params = draw(st.sampled_from(["mu", "mu, curvature", "mu, c", "mu, c: float", "mu, poincare_distance", "mu, *args, **kw"]))
     producer = draw(st.sampled_from(["exp_map_zero(mu)", "exp_map_zero(mu, c=curvature)", "exp_map_zero(mu, c=0.5)"]))
     if "curvature" in producer and "curvature" not in params:
         params = "curvature, " + params

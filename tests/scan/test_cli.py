@@ -106,7 +106,18 @@ def test_json_output(project: Path) -> None:
     document = json.loads(run("scan", "src", "--output-format", "json").stdout)
     first = document["findings"][0]
     assert (first["rule"], first["line"], first["col"], first["end_line"], first["end_col"]) == ("HYP001", 7, 12, 7, 26)
-    assert first["fix"] == {"function": "torch.Tensor.norm", "x": "z", "y": None, "dim": "-1", "keepdim": None, "p": None, "backend": "torch"}
+    assert first["fix"] == {
+        "function": "torch.Tensor.norm",
+        "x": "z",
+        "y": None,
+        "dim": "-1",
+        "keepdim": None,
+        "p": None,
+        "backend": "torch",
+        "manifold": None,  # exp_map_zero is a function: no manifold object made the point
+        "manifold_kind": None,
+        "manifold_origin": None,
+    }
     assert first["confidence"] == "high" and first["evidence"] == ["z <- exp_map_zero(mu) (line 5)"]
     assert document["errors"] == []
 
@@ -128,7 +139,9 @@ def test_sarif_output(project: Path) -> None:
 
 def test_github_output(project: Path) -> None:
     lines = run("scan", "src", "--output-format", "github").stdout.splitlines()
-    assert lines[0].startswith("::warning file=src/models/encoder.py,line=7,col=12,endLine=7,endColumn=25,title=HYP001::HYP001 Euclidean norm")
+    assert lines[0].startswith(
+        "::warning file=src/models/encoder.py,line=7,col=12,endLine=7,endColumn=25,title=HYP001::HYP001 Euclidean norm"
+    )
     assert "%2C" not in lines[0].split("::")[2]  # commas are only escaped inside properties
 
 
@@ -255,5 +268,7 @@ def test_rule_command_and_generated_docs_are_up_to_date() -> None:
 def test_installed_entry_point(project: Path) -> None:
     result = subprocess.run([str(VAEAUDIT), "scan", "src", "--no-cache"], capture_output=True, text=True, cwd=project, timeout=120)
     assert result.returncode == 1 and "HYP001" in result.stdout
-    piped = subprocess.run([str(VAEAUDIT), "scan", "-", "--stdin-filename", "x.py"], input=CLEAN, capture_output=True, text=True, cwd=project, timeout=120)
+    piped = subprocess.run(
+        [str(VAEAUDIT), "scan", "-", "--stdin-filename", "x.py"], input=CLEAN, capture_output=True, text=True, cwd=project, timeout=120
+    )
     assert piped.returncode == 0 and piped.stdout == ""

@@ -51,3 +51,17 @@ def test_a_single_file_scan_knows_nothing_of_other_files() -> None:
 
     losses = PROJECT / "losses.py"
     assert scan_source(losses.read_bytes(), str(losses), Settings(project_root=PROJECT)) == []
+
+
+def test_a_ball_point_names_the_manifold_object_it_lies_on_across_files(tmp_path: Path) -> None:
+    """`code_emb.emb` of a class that built it with `manifold=self.manifold`: the fix hint names
+    `code_emb.manifold`, spelled where the distance is taken, with where the ball was built; warm (cached
+    summaries) as cold."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_instances", root)
+    for run in (scan(root), scan(root)):
+        hints = {(Path(f.path).name, f.line): f.fix for f in run.findings}
+        assert hints[("train.py", 11)].manifold == "code_emb.manifold"  # a parameter's attribute, through a caller
+        assert hints[("train.py", 32)].manifold == "hyperbolic.manifold"  # a local instance
+        for hint in (hints[("train.py", 11)], hints[("train.py", 32)]):
+            assert hint.manifold_kind == "PoincareBall" and hint.manifold_origin.endswith("embeddings.py:11")
