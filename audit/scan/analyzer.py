@@ -121,10 +121,12 @@ class _Local:
         self.returns: Taint | None = None
         self.parts: dict[str, Taint] = {}
         self.consumes: dict[str, Taint] = {}
+        self.passes: str | None = None  # the parameter every return gives back (a view of it): its manifold is the argument's
 
     def signature(self) -> tuple:
         taints = (self.received, self.parts, self.consumes)
-        return (tuple(sorted((k, v.confidence) for d in taints for k, v in d.items())), self.returns.confidence if self.returns else None)
+        returns = self.returns.confidence if self.returns else None
+        return (tuple(sorted((k, v.confidence) for d in taints for k, v in d.items())), returns, self.passes)
 
 
 class _Analysis:
@@ -215,7 +217,7 @@ class _Analysis:
     def _fact(self, taint: Taint | None) -> Fact | None:
         if taint is None:
             return None
-        on = taint.on
+        on = taint.on if taint.on is None or taint.on.passed_parameter() is None else None
         manifold = None if on is None else (on.expression, on.kind, self._where(on.origin))
         return taint.confidence, tuple(self._describe(step, with_path=True) for step in reversed(taint.steps)), manifold
 
@@ -319,9 +321,14 @@ class _Analysis:
         callee = self._callee(target) if target is not None else None
         if callee is None:
             return None
-        _, returns, parts, _ = callee
+        params, returns, parts, _ = callee
         if parts:
             return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
+        passes = self.locals[target[1]].passes if returns is not None and target is not None and target[0] == "local" else None
+        if passes is not None:  # `unpack(v)` returns (a view of) v: the points of the caller's argument, on its manifold
+            argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == passes), None)
+            given = self.values.of(argument, env) if argument is not None else None
+            return replace(returns, on=given.on if given is not None and given.kind == "point" else None)
         return returns
 
     # -- scopes ---------------------------------------------------------------------------
@@ -453,6 +460,8 @@ class _Analysis:
         if documented is not None:
             local.returns = documented
         elif points:
+            passed = {taint.on.passed_parameter() if taint.on is not None else None for taint in points}
+            local.passes = passed.pop() if len(points) == len(returned) and len(passed) == 1 else None
             best = max(points, key=lambda taint: taint.confidence)
             value = next(value for value, taint in flow.returned if taint is best)
             best = best.then(Step(f"{local.function.name.value}() returns {self.values.short(value)}", value))
@@ -747,7 +756,7 @@ class _Analysis:
     def _manifold_hint(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None) -> dict[str, str]:
         """The manifold both operands lie on (FixHint's manifold fields), when each operand's taint tells the same one."""
         on = x_taint.on if x_taint is not None else None
-        if on is None or (op.y is not None and (y_taint is None or y_taint.on != on)):
+        if on is None or on.passed_parameter() is not None or (op.y is not None and (y_taint is None or y_taint.on != on)):
             return {}
         return {"manifold": on.expression, "manifold_kind": on.kind, "manifold_origin": self._where(on.origin)}
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import cast
 
 import libcst as cst
 
 from vaeaudit.scan.names import dotted
-from vaeaudit.scan.taint import LOW, MEDIUM, Env, Step, Taint, ValueTaint, join
+from vaeaudit.scan.taint import LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
@@ -71,6 +72,9 @@ class Dataflow:
                 or given
                 or self.values.name_taint(name, param)
             )
+            taint = env[name]
+            if taint is not None and taint.kind == "point" and taint.on is None:
+                env[name] = replace(taint, on=Manifold.of_parameter(name))  # so a return of it is known as it
         for key, taint in (received or {}).items():
             if "." in key and key.partition(".")[0] in env:  # `code_emb.emb`: an attribute of what a caller passes
                 env.setdefault(key, taint)

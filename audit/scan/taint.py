@@ -102,6 +102,16 @@ class Manifold:
     kind: str
     origin: Step
 
+    @staticmethod
+    def of_parameter(name: str) -> Manifold:
+        """A marker, not an object: "whatever manifold the caller's argument for `name` lies on"
+        (a function returning it passes its argument's manifold through; see `passed_parameter`)."""
+        return Manifold(f"<{name}>", "", Step(name))
+
+    def passed_parameter(self) -> str | None:
+        """The parameter this marker stands for, else None (a real manifold object)."""
+        return self.expression[1:-1] if self.expression.startswith("<") else None
+
 
 # Loss modules whose call is a mean squared error (`criterion = nn.MSELoss(); criterion(a, b)`).
 MSE_LOSS_MODULES = frozenset({"torch.nn.MSELoss", "torch.nn.modules.loss.MSELoss"})
