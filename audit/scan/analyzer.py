@@ -509,7 +509,13 @@ class _Analysis:
         env: Env = {}
         for node, _ in walk(klass.body):
             if isinstance(node, cst.FunctionDef):
+                balls: Env = {param.name.value: self.values.annotated_ball(param) for param in all_params(node.params)}
                 for inner, _ in walk(node.body):
+                    if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Name) and balls.get(inner.value.value):
+                        taint = balls[inner.value.value]  # `self.manifold = manifold` of `manifold: geoopt.PoincareBall`
+                        if taint is not None and self._once(klass, inner.targets):
+                            key = self.module.code_for_node(inner.targets[0].target)
+                            env[key] = taint.then(Step(f"{key} = {inner.value.value}", inner))
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call):
                         taint = self.values.of(inner.value, {})
                         once = taint is not None and (taint.kind != "ball-manifold" or self._once(klass, inner.targets))

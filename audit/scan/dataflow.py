@@ -68,6 +68,7 @@ class Dataflow:
             env[name] = (
                 self.ball_bindings.get((name, id(param)))
                 or (given if given is not None and given.klass is not None else None)  # `emb: HyperbolicEmbedding`: an instance
+                or self.values.annotated_ball(param)  # `manifold: geoopt.PoincareBall` holds the ball, not its points
                 or self._parameter_taint(param, docstring)
                 or given
                 or self.values.name_taint(name, param)

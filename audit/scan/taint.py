@@ -365,6 +365,15 @@ class ValueTaint:
             return None  # the sign of k is unknown: maybe a sphere
         return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, call)))
 
+    def annotated_ball(self, param: cst.Param) -> Taint | None:
+        """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere)."""
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        qualified = (self.imports.qualify(annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None) or ""
+        kind = qualified.rpartition(".")[2]
+        if not qualified.startswith("geoopt.") or kind not in BALL_MANIFOLDS:
+            return None
+        return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, param)))
+
     def manifold_of(self, node: cst.BaseExpression | None, env: Env) -> Manifold | None:
         """The ball object `node` names (`ball`, `self.manifold`), as a `Manifold` spelled by that name."""
         expression = dotted(node) if node is not None else None

@@ -63,3 +63,18 @@ def test_a_sphere_or_a_stereographic_manifold_of_unknown_sign_is_no_ball() -> No
         "    return r, n.expmap0(u).norm(dim=-1)\n"
     )
     assert found == {8: None, 9: "n"}
+
+
+def test_a_parameter_annotated_as_a_geoopt_ball_is_that_ball_not_a_point() -> None:
+    found = hints(
+        "class Decoder(torch.nn.Module):\n"
+        "    def __init__(self, manifold: geoopt.PoincareBall):\n"
+        "        super().__init__()\n"
+        "        self.manifold = manifold\n\n"
+        "    def forward(self, v):\n"
+        "        return self.manifold.expmap0(v).norm(dim=-1)\n\n"
+        "def radii(manifold: geoopt.PoincareBall, u):\n"
+        "    r = torch.norm(manifold.expmap0(u), dim=-1)\n"
+        "    return r, torch.norm(manifold, dim=-1)\n"
+    )
+    assert found == {10: "self.manifold", 13: "manifold"}
