@@ -33,8 +33,14 @@ RULE = Rule(
         "radius = poincare_distance(z, torch.zeros_like(z), c=curvature)\n"
     ),
     fix_safety=(
-        "Unsafe: the fixed value is a hyperbolic radius d = (2/√c)·artanh(√c·r), not r; thresholds, plots and losses "
-        "written for r change meaning, so `vaeaudit fix` applies it only with `--unsafe-fixes` and lists every threshold that used r."
+        "Safe when the geometry is certain: a point made on a geoopt ball object the scan follows (`ball`, "
+        "`self.manifold`, `code_emb.manifold` for `code_emb.emb`, across modules) becomes that object's own "
+        "`M.dist0(z)` (`dim=`, `keepdim=` kept; numpy reads measured as tensors and read out the same way), with no "
+        "curvature to guess and a learnable c kept; otherwise `poincare_radius(z, c=...)` with a curvature found in the "
+        "code (the producer, a manifold's c, a documented parameter, a configured key) or stated in the configuration, "
+        "and Euclidean thresholds converted. Unsafe (applied only with `--unsafe-fixes`): an unknown curvature, and "
+        "arithmetic with Euclidean-scale quantities (`(r - target) ** 2`), since the fixed value is a hyperbolic "
+        "radius d = (2/√c)·artanh(√c·r), not r."
     ),
     options=(
         "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "
