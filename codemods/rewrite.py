@@ -39,6 +39,8 @@ NORMS = {
 PAIRWISE_LAST_DIM = {"torch.nn.functional.pairwise_distance"}
 PAIRWISE_ALL_ELEMENTS = {"torch.dist", "scipy.spatial.distance.euclidean"}
 MATRICES = {"torch.cdist", "scipy.spatial.distance.cdist"}
+# A squared distance per point: the distance, squared (its thresholds are not converted).
+SQUARED = {"sum-of-squared-differences"}
 
 DISTANCE = "poincare_distance"
 RADIUS = "poincare_radius"
@@ -153,7 +155,7 @@ class _Planner:
             )
             plan.reasons += unused
         if plan.imports[0][1] != DISTANCE_MATRIX:
-            self._convert_thresholds(node, plan, c)
+            self._convert_thresholds(node, plan, c, squared=hint.function in SQUARED)
         plan.imports += [(None, module) for module, name in (("torch", torch_name), ("numpy", numpy_name)) if name]
         for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{numpy}", numpy_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
@@ -173,7 +175,8 @@ class _Planner:
             unused.append(f"the points' manifold `{M}` was not used: {why}")
             return None
         function, numpy = hint.function, hint.backend == "numpy"
-        if (function in MATRICES and hint.y is None) or function not in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS | MATRICES:
+        known = NORMS | SQUARED | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS | MATRICES
+        if (function in MATRICES and hint.y is None) or function not in known:
             return None
         operands = {_X: self._operand(node, hint.x)}
         if hint.y is not None:
@@ -196,7 +199,7 @@ class _Planner:
                 raise Refused("out= cannot be kept: the manifold's distance returns a new tensor; fix it by hand")
             reasons.append(f"{keyword}= would be dropped by the rewrite")
         dim = "-1"
-        if function in NORMS:
+        if function in NORMS | SQUARED:
             moved = safety.moved_dim(hint.dim)
             if moved is not None:
                 dim = moved  # the manifold reduces any dim: exact for every rank
@@ -216,6 +219,9 @@ class _Planner:
             after += f"{read_out}[()]"  # `[()]`: a 0-d result becomes the numpy scalar numpy gave
         if function in MATRICES:  # all pairs: x[..., i, None, :] against y[..., None, j, :], as cdist pairs them
             method, template = "dist", f"{M}.dist({_wrapped(operands[_X], _X)}.unsqueeze(-2), {_wrapped(operands[_Y], _Y)}.unsqueeze(-3))"
+        elif function in SQUARED:
+            method, template = "dist", f"({M}.dist({_X}, {_Y}{options}){after} ** 2)"
+            after = ""
         elif _Y in operands:
             method, template = "dist", f"{M}.dist({_X}, {_Y}{options})"
         else:
@@ -223,7 +229,7 @@ class _Planner:
         where = f", {hint.manifold_origin}" if hint.manifold_origin else ""
         plan = _Plan(template + after, operands, [], reasons, note=f"{method} of manifold `{M}` ({kind}{where})")
         if function not in MATRICES:
-            self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k")
+            self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k", squared=function in SQUARED)
         return plan
 
     def _geometry(self, node: cst.CSTNode, plan: _Plan) -> str:
@@ -265,11 +271,16 @@ class _Planner:
             plan.template = plan.template.replace(slot, value)
         return reference
 
-    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str) -> None:
+    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str, squared: bool = False) -> None:
         """Euclidean thresholds become the same decision in hyperbolic units; other uses make the fix unsafe."""
         usage = safety.classify_uses(node, self.parents, self.positions, self.uses)
         plan.reasons += usage.reasons
         if not usage.convertible:
+            return
+        if squared:  # the conversion maps radii, not squared radii
+            plan.reasons += [
+                f"a squared distance is compared with {_code(bound)}: that threshold is not converted" for bound in usage.convertible
+            ]
             return
         function = self.imports.function(node, self.options.poincare_import, THRESHOLD)
         plan.imports.append((self.options.poincare_import, THRESHOLD))
@@ -311,12 +322,13 @@ class _Planner:
         suffix = ""
         if function in MATRICES and hint.y is not None:
             name, template = DISTANCE_MATRIX, f"{{function}}({x}, {y}, {{curvature}}={{c}})"
-        elif function in NORMS | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS:
-            if function in NORMS:
+        elif function in NORMS | SQUARED | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS:
+            if function in NORMS | SQUARED:
                 moved = safety.moved_dim(hint.dim)
                 if moved is not None:
                     # Same result for any rank: move the reduced dim last, put it back as keepdim did.
-                    x, y = f"{x}.movedim({moved}, -1)", f"{y}.movedim({moved}, -1)"
+                    x = f"{_wrapped(operands[_X], x)}.movedim({moved}, -1)"
+                    y = f"{_wrapped(operands[_Y], y)}.movedim({moved}, -1)" if _Y in operands else y
                     keepdim, suffix = "", f".unsqueeze({moved})" if keep else ""
                 else:
                     reasons += [reason for reason in [safety.dim_reason(hint.dim, function)] if reason]
@@ -330,6 +342,8 @@ class _Planner:
             raise Refused(f"no Poincaré rewrite is known for {function}")
         if numpy:
             template += ".numpy()[()]"
+        if function in SQUARED:
+            template = f"({template} ** 2)"
         return _Plan(template, operands, [(self.options.poincare_import, name)], reasons, keepdim=hint.keepdim if keepdim else None)
 
     def _operand(self, node: cst.CSTNode, text: str) -> cst.BaseExpression:
@@ -382,8 +396,10 @@ class _Apply(cst.CSTTransformer):
 
     def _replacement(self, plan: _Plan, updated_node: cst.BaseExpression) -> cst.BaseExpression:
         values = {placeholder: self._updated[node] for placeholder, node in plan.operands.items()}
-        replacement = cst.parse_expression(plan.template).visit(_Fill(values))
-        return cast(cst.BaseExpression, replacement).with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
+        replacement = cast(cst.BaseExpression, cst.parse_expression(plan.template).visit(_Fill(values)))
+        if not updated_node.lpar:  # the template's own parentheses (`(M.dist(x, y) ** 2)`) guard what follows it
+            return replacement
+        return replacement.with_changes(lpar=updated_node.lpar, rpar=updated_node.rpar)
 
 
 class _Fill(cst.CSTTransformer):

@@ -19,7 +19,8 @@ class FixHint:
     "torch.norm", "torch.Tensor.norm", "torch.linalg.norm", "torch.linalg.vector_norm",
     "numpy.linalg.norm", "torch.dist", "torch.cdist",
     "torch.nn.functional.pairwise_distance", "scipy.spatial.distance.euclidean",
-    "scipy.spatial.distance.cdist", or "sqrt-sum-of-squares" for hand-written forms.
+    "scipy.spatial.distance.cdist", "sqrt-sum-of-squares" for hand-written forms, or
+    "sum-of-squared-differences" for a squared distance (`((x - y) ** 2).sum(-1)`).
     `x` and `y` are the source code of the hyperbolic operand(s) exactly as written (for
     the norm of a difference `a - b`: x="a", y="b"; for a radius y is None). `dim`,
     `keepdim` and `p` hold the source of those arguments (`ord` for numpy), or None when

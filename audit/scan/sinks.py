@@ -205,9 +205,10 @@ def _squared_difference(call: cst.Call, imports: ImportMap, code) -> EuclideanOp
     left_right = _difference(operand)
     if left_right is None:
         return None  # a squared radius: the conformal factor's ingredient, not a metric
-    return EuclideanOp(
-        call, "squared", "sum-of-squared-differences", *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=False
-    )
+    # A sum over the coordinates is a squared distance per point (fixable: the distance squared); a mean is not.
+    summing = _callee(call, imports) in _SUMMING
+    name = "sum-of-squared-differences" if summing else "mean-of-squared-differences"
+    return EuclideanOp(call, "squared", name, *left_right, dim, keepdim, None, "numpy" if numpy_sum else "torch", fixable=summing)
 
 
 def _sum_of_squares(node: cst.BaseExpression, imports: ImportMap, code, reductions: frozenset[str]):

@@ -352,3 +352,12 @@ def test_a_manifold_that_is_not_a_ball_is_not_called(finding_at):
     finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1", **hint)
     code, [outcome] = run(source, [finding])
     assert "sphere.dist" not in code and "poincare_radius(z, c=c)" in code
+
+
+def test_a_moved_dim_parenthesises_a_compound_operand_and_a_squared_distance_keeps_its_power_apart(finding_at):
+    source = "import torch\ndef f(a, b, y, c: float):\n    return torch.norm(a + b, dim=1), torch.sum((a - y) ** 2, dim=-1).sum()\n"
+    norm = finding_at(source, "torch.norm(a + b, dim=1)", function="torch.norm", x="a + b", dim="1")
+    squared = finding_at(source, "torch.sum((a - y) ** 2, dim=-1)", "HYP003", function="sum-of-squared-differences", x="a", y="y", dim="-1")
+    code, outcomes = run(source, [norm, squared])
+    assert [outcome.status for outcome in outcomes] == [FIXED, FIXED]
+    assert "poincare_radius((a + b).movedim(1, -1), c=c), (poincare_distance(a, y, c=c) ** 2).sum()\n" in code

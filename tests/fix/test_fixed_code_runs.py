@@ -265,3 +265,9 @@ def test_the_manifold_numpy_distance_keeps_numpys_dtype_for_one_pair_too(dtype: 
         reference = np.linalg.norm(a.numpy() - b.numpy(), axis=-1)
         assert type(result) is type(reference) and result.dtype == reference.dtype
         np.testing.assert_allclose(result, want, rtol=1e-9 if dtype == torch.float64 else 1e-4)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_a_squared_distance_on_the_manifold_is_the_distance_squared() -> None:
+    expected = oracle_distance(POINTS, POINTS_B, C) ** 2
+    torch.testing.assert_close(fixed("manifold_own_distance")["squared_distance_sum"](MU, MU_B, C), expected.sum(), rtol=1e-9, atol=0)
