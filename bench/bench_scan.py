@@ -19,15 +19,21 @@ and goes through the project-wide inference. It is timed cold (lines/s), warm, w
 1,000 files (the checkouts repeated under other names if they hold fewer), after one
 changed file, and with peak memory (max RSS of the scanner processes), beside TorchFix on
 the same files in the same run. Timings on a shared 2-core machine are noisy: medians.
+
+Every timed command runs with its bytecode cached (in a temporary folder, for both tools),
+as an installed package runs: a development shell with PYTHONDONTWRITEBYTECODE=1 would
+otherwise compile the scanner's modules again at every start (~40 ms of a warm run).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,6 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 CHECKOUTS = REPO / "bench" / "realworld" / "checkouts"
 BIN = Path(sys.executable).parent
 CACHE = ".vaeaudit_cache/bench"  # inside the project root, as the scanner requires
+BYTECODE = Path(tempfile.mkdtemp(prefix="bench-scan-bytecode-"))
+# The timed commands' environment: bytecode written and reused (see the module docstring).
+ENV = {**{key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}, "PYTHONPYCACHEPREFIX": str(BYTECODE)}
 
 
 def torch_sources() -> Path:
@@ -48,7 +57,7 @@ def torch_sources() -> Path:
 
 def timed(command: list[str], cwd: Path = REPO, ok: tuple[int, ...] = (0, 1)) -> float:
     start = time.perf_counter()
-    completed = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    completed = subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     elapsed = time.perf_counter() - start
     if completed.returncode not in ok:
         sys.exit(f"{command[0]} failed ({completed.returncode}): {completed.stderr[-2000:]}")
@@ -99,8 +108,6 @@ def lines_in(files: list[Path]) -> int:
 
 def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
     """Cold/warm/one-changed-file on the benchmark checkouts, next to TorchFix on the same files."""
-    import tempfile
-
     sources = sorted(path for path in CHECKOUTS.rglob("*.py"))
     if not sources:
         print(f"research tree: no checkouts in {CHECKOUTS} (run bench/realworld/checkout.py)")
@@ -177,8 +184,6 @@ SHAPES = {
 
 def shapes(target_bytes: int = 2_000_000) -> None:
     """Seconds to scan one generated file of each shape (target: <= 10 s each, no error)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory() as folder:
         for label, line in SHAPES.items():
             header = "def f(z_hyp):\n" if label == "assignments in one scope" else "z_hyp = outputs['z_hyp']\n"
@@ -193,7 +198,7 @@ def shapes(target_bytes: int = 2_000_000) -> None:
             (Path(folder) / "pyproject.toml").write_text(f"[tool.vaeaudit]\nmax-file-size = {4 * target_bytes}\n", encoding="utf-8")
             command = [str(BIN / "vaeaudit"), "scan", "--exit-zero", "--no-cache", "--quiet", str(path)]
             start = time.perf_counter()
-            completed = subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            completed = subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
             elapsed = time.perf_counter() - start
             failed = completed.returncode not in (0, 1) or "internal error" in completed.stderr
             status = f"FAILED: {completed.stderr[-300:]}" if failed else "ok"
@@ -202,16 +207,21 @@ def shapes(target_bytes: int = 2_000_000) -> None:
 
 def parse_split() -> None:
     """Where the cold time goes, in one process on the research files the prefilter lets through:
-    `ast.parse` (the floor any analysis on `ast` would pay), `libcst.parse_module`, and the
-    scanner's parse + analysis of each file alone (no project inputs)."""
+    `ast.parse` alone and with a walk over every node that checks its type (the floor an
+    analysis ported to `ast` would pay), `libcst.parse_module` alone and with the scanner's own
+    walk over every node (`vaeaudit.scan.tree.children`), libcst's PositionProvider (what the
+    evidence lines cost where the text search cannot place them), and the scanner's parse +
+    analysis of each file alone (no project inputs)."""
     import ast
 
     import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
 
     from vaeaudit.scan.analyzer import analyse_source
     from vaeaudit.scan.prefilter import Prefilter
     from vaeaudit.scan.reading import SourceError
     from vaeaudit.scan.settings import Settings
+    from vaeaudit.scan.tree import children
 
     settings = Settings(project_root=CHECKOUTS)
     prefilter = Prefilter(settings)
@@ -227,10 +237,32 @@ def parse_split() -> None:
                 pass  # the checkouts hold a few files that do not parse
         return time.perf_counter() - start
 
+    def ast_walk(data: bytes) -> int:
+        seen = 0
+        for node in ast.walk(ast.parse(data)):
+            kind = type(node)
+            seen += kind is ast.Call or kind is ast.Attribute or kind is ast.Name or kind is ast.BinOp
+        return seen
+
+    def libcst_walk(data: bytes) -> int:
+        seen, stack = 0, [cst.parse_module(data)]
+        while stack:
+            node = stack.pop()
+            stack.extend(children(node))
+            kind = type(node)
+            seen += kind is cst.Call or kind is cst.Attribute or kind is cst.Name or kind is cst.BinaryOperation
+        return seen
+
     print(f"one process, {len(sources)} candidate files, {lines:,} lines:")
     for label, step in (
         ("ast.parse", ast.parse),
+        ("ast.parse + walk of every node", ast_walk),
         ("libcst.parse_module", cst.parse_module),
+        ("libcst parse + walk of every node", libcst_walk),
+        (
+            "libcst parse + PositionProvider",
+            lambda data: MetadataWrapper(cst.parse_module(data), unsafe_skip_copy=True).resolve(PositionProvider),
+        ),
         ("libcst parse + vaeaudit analysis", lambda data: analyse_source(data, "file.py", settings, None)),
     ):
         seconds = each(step)

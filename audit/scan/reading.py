@@ -12,6 +12,7 @@ import ast
 import io
 import re
 import tokenize
+from collections import OrderedDict
 from collections.abc import Callable
 
 import libcst as cst
@@ -64,8 +65,65 @@ def decode(source: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+class _Parses:
+    """The modules parsed from the last texts, up to `limit` characters of text (least recently used go first).
+
+    A project scan analyses a file again when the rest of the project tells it something new;
+    its text has not changed, so its parse need not be made again. libcst modules are
+    immutable, so one module can serve every analysis of its text. Holding them costs
+    ~1.7 KB per line, hence the limit.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.modules: OrderedDict[str, cst.Module] = OrderedDict()
+
+    def get(self, text: str) -> cst.Module | None:
+        module = self.modules.get(text)
+        if module is not None:
+            self.modules.move_to_end(text)
+        return module
+
+    def add(self, text: str, module: cst.Module) -> None:
+        if len(text) > self.limit or text in self.modules:
+            return
+        self.modules[text] = module
+        self.size += len(text)
+        while self.size > self.limit:
+            oldest, _ = self.modules.popitem(last=False)
+            self.size -= len(oldest)
+
+
+_parses: _Parses | None = None
+
+
+def remember_parses(limit: int) -> None:
+    """From now on in this process, `parse` keeps its modules (up to `limit` characters of text): a scan's worker."""
+    global _parses
+    _parses = _Parses(limit)
+
+
+def forget_parses() -> None:
+    global _parses
+    _parses = None
+
+
 def parse(text: str, source: bytes) -> cst.Module:
-    """Parse `text` (decoded from `source`) with libcst; SourceError on a syntax error."""
+    """Parse `text` (decoded from `source`) with libcst; SourceError on a syntax error.
+
+    While `remember_parses` is on, a text parsed before comes back as the same module.
+    """
+    if _parses is not None:
+        module = _parses.get(text)
+        if module is None:
+            module = _parse(text, source)
+            _parses.add(text, module)
+        return module
+    return _parse(text, source)
+
+
+def _parse(text: str, source: bytes) -> cst.Module:
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:

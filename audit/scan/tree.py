@@ -13,7 +13,9 @@ whitespace, commas or parentheses.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import repeat
+from operator import attrgetter
 
 import libcst as cst
 
@@ -66,11 +68,13 @@ _FORMATTING_FIELDS = (
     "asynchronous",
     "trailing",
 )
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_FIELDS: dict[type, Callable[[cst.CSTNode], tuple]] = {}
 # libcst's node classes are ABCs, and an isinstance check against an ABC is slow; a walk
 # makes millions. Each concrete type is judged once (`issubclass`) and remembered.
 _KINDS: dict[type, int] = {}
 _NODE, _LEAF, _SCOPE = 1, 2, 4
+# `walk`'s `stop` types -> node type -> whether a node of that type is one of them (same reason).
+_STOPS: dict[tuple[type, ...], dict[type, bool]] = {}
 
 
 def _kind(kind: type) -> int:
@@ -84,21 +88,44 @@ def _kind(kind: type) -> int:
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The node's children that can hold code, in source order."""
-    kind = type(node)
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = tuple(field.name for field in dataclasses.fields(kind) if not field.name.startswith(_FORMATTING_FIELDS))
-        _FIELDS[kind] = names
+    """The node's children that can hold code, in source order.
+
+    The hottest function of the scanner (millions of calls on a research tree): the values
+    are read with one `attrgetter` call, and each value's kind is one dict lookup.
+    """
+    getter = _FIELDS.get(type(node))
+    if getter is None:
+        getter = _fields(type(node))
+    kinds = _KINDS
     found: list[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
+    for value in getter(node):
         kind = type(value)
         if kind is tuple or kind is list:
-            found.extend(item for item in value if _kind(type(item)) & _NODE)
-        elif _kind(kind) & _NODE:
-            found.append(value)
+            for item in value:
+                flags = kinds.get(type(item))
+                if (_kind(type(item)) if flags is None else flags) & _NODE:
+                    found.append(item)
+        else:
+            flags = kinds.get(kind)
+            if (_kind(kind) if flags is None else flags) & _NODE:
+                found.append(value)
     return found
+
+
+def _fields(kind: type) -> Callable[[cst.CSTNode], tuple]:
+    """The getter of a node type's fields that can hold code (all but whitespace and punctuation)."""
+    names = [field.name for field in dataclasses.fields(kind) if not field.name.startswith(_FORMATTING_FIELDS)]
+    getter: Callable[[cst.CSTNode], tuple]
+    if len(names) > 1:
+        getter = attrgetter(*names)  # a tuple of the values
+    else:
+        single = attrgetter(*names) if names else None
+
+        def getter(node: cst.CSTNode) -> tuple:
+            return (single(node),) if single is not None else ()
+
+    _FIELDS[kind] = getter
+    return getter
 
 
 def walk(root: cst.CSTNode, ancestors: Ancestors = (), stop: tuple[type, ...] = ()) -> Iterator[tuple[cst.CSTNode, Ancestors]]:
@@ -107,15 +134,29 @@ def walk(root: cst.CSTNode, ancestors: Ancestors = (), stop: tuple[type, ...] = 
     Nested functions, classes and lambdas, and nodes of the `stop` types, are yielded but
     not entered: they are scopes of their own, analysed with their own environment.
     """
+    stops = _STOPS.setdefault(stop, {}) if stop else None
     stack: list[tuple[cst.CSTNode, Ancestors]] = [(root, ancestors)]
     while stack:
         node, above = stack.pop()
         yield node, above
-        flags = _kind(type(node))
-        if flags & _LEAF or (node is not root and (flags & _SCOPE or (stop and isinstance(node, stop)))):
+        kind = type(node)
+        flags = _KINDS.get(kind)
+        if flags is None:
+            flags = _kind(kind)
+        if flags & _LEAF:
             continue
-        below = above + (node,)
-        stack.extend((child, below) for child in reversed(children(node)))
+        if node is not root:
+            if flags & _SCOPE:
+                continue
+            if stops is not None:
+                stopped = stops.get(kind)
+                if stopped is None:
+                    stopped = stops[kind] = issubclass(kind, stop)
+                if stopped:
+                    continue
+        found = children(node)
+        found.reverse()
+        stack.extend(zip(found, repeat(above + (node,))))
 
 
 def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[int]]:
@@ -132,8 +173,10 @@ def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[in
         if is_candidate(node):
             direct.add(id(scopes[-1]))
             enclosing.update(id(scope) for scope in scopes)
-        if _kind(type(node)) & _LEAF:
+        kind = type(node)
+        flags = _KINDS.get(kind)
+        if (_kind(kind) if flags is None else flags) & _LEAF:
             continue
-        inner = scopes + (node,) if type(node) in (cst.FunctionDef, cst.ClassDef) and node is not root else scopes
+        inner = scopes + (node,) if (kind is cst.FunctionDef or kind is cst.ClassDef) and node is not root else scopes
         stack.extend((child, inner) for child in children(node))
     return direct, enclosing

@@ -1,0 +1,80 @@
+"""The runner keeps each file's parse for the later rounds of the fixpoint, in one process or in its workers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import libcst as cst
+
+from vaeaudit.scan import reading
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import Settings
+
+PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
+
+
+def counted_parses(monkeypatch, log: Path) -> None:
+    """Count libcst parses in this process and in workers forked from it (one line per parse)."""
+    real = cst.parse_module
+
+    def counting(text, *args, **kwargs):
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(cst, "parse_module", counting)
+
+
+def parses(log: Path) -> int:
+    return len(log.read_text(encoding="utf-8").split()) if log.exists() else 0
+
+
+def findings(run) -> list[tuple]:
+    return [(Path(f.path).name, f.line, f.rule, f.evidence) for f in run.findings]
+
+
+def test_a_file_analysed_again_is_not_parsed_again(tmp_path: Path, monkeypatch) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    settings = Settings(project_root=root, cache=False)
+    fresh = scan_files(sorted(root.rglob("*.py")), settings, jobs=1)
+    counted_parses(monkeypatch, tmp_path / "parses.log")
+    run = scan_files(sorted(root.rglob("*.py")), settings, jobs=1)
+    assert findings(run) == findings(fresh)
+    assert 0 < parses(tmp_path / "parses.log") < run.parsed  # analyses (a file may be analysed in several rounds)
+    assert reading._parses is None  # the scan's parses are not kept after it
+
+
+def test_workers_keep_their_parses_across_rounds(tmp_path: Path, monkeypatch) -> None:
+    """Enough files for the worker processes: the files analysed again go back to the worker
+    that parsed them, and the results are those of one process."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    for index in range(70):
+        source = f"from vaeaudit.geometry import exp_map_zero\n\nz{index} = exp_map_zero(x).norm()\n"
+        (root / f"filler{index}.py").write_text(source, encoding="utf-8")
+    files = sorted(root.rglob("*.py"))
+    settings = Settings(project_root=root, cache=False)
+    serial = scan_files(files, settings, jobs=1)
+    counted_parses(monkeypatch, tmp_path / "parses.log")
+    pooled = scan_files(files, settings, jobs=2)
+    assert findings(pooled) == findings(serial) and len(serial.findings) > 70
+    assert pooled.parsed > parses(tmp_path / "parses.log")
+    assert len(set((tmp_path / "parses.log").read_text(encoding="utf-8").split())) == 2  # both workers parsed, not this process
+
+
+def test_remembered_parses_are_the_same_module_until_forgotten() -> None:
+    text = "x = 1\n"
+    assert reading.parse(text, text.encode()) is not reading.parse(text, text.encode())
+    reading.remember_parses(limit=2 * len(text))
+    try:
+        first = reading.parse(text, text.encode())
+        assert reading.parse(text, text.encode()) is first
+        for other in ("y = 2\n", "z = 3\n"):  # the limit holds two texts: the oldest goes
+            reading.parse(other, other.encode())
+        assert reading.parse(text, text.encode()) is not first
+    finally:
+        reading.forget_parses()
+    assert reading.parse(text, text.encode()) is not reading.parse(text, text.encode())
