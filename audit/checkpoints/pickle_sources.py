@@ -23,7 +23,6 @@ from vaeaudit.checkpoints.zipcheck import INFLATE_LIMIT, LOCAL, ZipReport, check
 LEGACY_PICKLE_COUNT = 5  # magic, protocol, sys info, the object, the storage keys
 MAX_NESTING = 2  # a zip inside a zip inside the file is still opened; deeper is reported
 PICKLE_SUFFIXES = ("pkl", ".pickle")  # data.pkl, constants.pkl, TorchScript's *.debug_pkl
-_STORAGE_RECORD = re.compile(r"(^|/)data/\d+$")
 _NPY_OBJECT = re.compile(r"'[|<>=]?O\d*'")
 
 
@@ -103,8 +102,8 @@ def _scan_zip(data: bytes, depth: int) -> FileScan:
 
 
 def _is_storage_record(name: str) -> bool:
-    """`_STORAGE_RECORD.search(name)`, without the regex: this runs on every member of
-    every zip (~130 per checkpoint)."""
+    """A tensor's storage record: `data/<digits>` as the name or after a `/` (`archive/data/0`).
+    String operations, not a regex: this runs on every member of every zip (~130 per checkpoint)."""
     body = name[:-1] if name.endswith("\n") else name  # `$` also matches before a final newline
     head, found, digits = body.rpartition("data/")
     return bool(found) and digits.isdecimal() and (not head or head.endswith("/"))
