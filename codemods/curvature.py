@@ -168,7 +168,9 @@ def _from_docstring(operand: cst.BaseExpression, meta: Meta) -> Found | None:
     function = meta.parents.get(binding.node)
     while function is not None and not isinstance(function, cst.FunctionDef):
         function = meta.parents.get(function)
-    for line in ((function.get_docstring() or "") if function is not None else "").splitlines():
+    if function is None:
+        return None
+    for line in (function.get_docstring() or "").splitlines():
         documented = _DOCUMENTED.match(line)
         stated = _STATED.search(line)
         if documented is None or stated is None or root.value not in re.split(r"\s*,\s*", documented["names"]):

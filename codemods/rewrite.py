@@ -212,7 +212,7 @@ class _Planner:
             # A 0-d result would join the manifold's 0-d c in type promotion (float32 point, float64 c: float64),
             # where numpy kept the array's dtype: reduce with keepdim (never 0-d), then drop that dim.
             keepdim, after = "True", f".squeeze({dim})"
-        elif numpy and not safety.is_true(keepdim):
+        elif numpy and keepdim is not None and not safety.is_true(keepdim):
             reasons.append(f"keepdims={keepdim} is not a literal: whether the result keeps numpy's dtype is not known")
         options = (f", dim={dim}" if dim != "-1" else "") + (f", keepdim={keepdim}" if keepdim is not None else "")
         if numpy:

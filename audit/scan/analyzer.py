@@ -324,8 +324,8 @@ class _Analysis:
         params, returns, parts, _ = callee
         if parts:
             return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
-        passes = self.locals[target[1]].passes if returns is not None and target is not None and target[0] == "local" else None
-        if passes is not None:  # `unpack(v)` returns (a view of) v: the points of the caller's argument, on its manifold
+        passes = self.locals[target[1]].passes if target is not None and target[0] == "local" else None
+        if returns is not None and passes is not None:  # `unpack(v)` returns (a view of) v: the caller's argument's manifold
             argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == passes), None)
             given = self.values.of(argument, env) if argument is not None else None
             return replace(returns, on=given.on if given is not None and given.kind == "point" else None)
