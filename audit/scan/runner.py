@@ -1,13 +1,13 @@
 """Scan many files as one project: cache lookups, the prefilter, a process pool, and the fixpoint.
 
 The main process reads and hashes every file (cheap) and answers from the cache; files
-that changed go to worker processes a few at a time, where each is checked for decodability,
+that changed go to worker processes in chunks, where each is checked for decodability,
 prefiltered and, only if it could contain a finding or pass ball points on, parsed and
 analysed; the others only get the fast `ast` syntax check, so a broken file is reported
 wherever it is. The files' summaries are then solved together and every file whose inputs
-changed is analysed again (`scan_files`), by the worker that parsed it, which kept its parse
-(`_Analyser`). libcst, the pool and the summaries are loaded only when some file actually
-needs analysing, so a warm run never pays for them.
+changed is analysed again (`scan_files`); a round analysed in this process keeps its parses
+for the next (`_Analyser`). libcst, the pool and the summaries are loaded only when some file
+actually needs analysing, so a warm run never pays for them.
 
 `vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
 the findings it computed (with the project's inputs) to the fixer, whose result comes back on
@@ -16,14 +16,13 @@ the file's `FileResult.fixed`; the fixer's last result is the one made with the 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from vaeaudit.interrupt import stop_workers
 from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash, project_digest
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
@@ -210,20 +209,15 @@ Outcome = tuple[FileResult, int, FileSummary | None]  # what `_scan_one` returns
 
 
 class _Analyser:
-    """Analyses the files of each round of one scan, in this process or in worker processes
-    that live as long as the scan.
-
-    Every process keeps the modules it parsed (`reading.remember_parses`), and a file analysed
-    again in a later round goes back to the worker that parsed it, so its text is not parsed
-    again (a cold scan of research code analyses ~40 % of its files twice). An idle worker
-    takes unowned files first, largest first, then the other workers' (and parses them again).
+    """Analyses the files of each round of one scan: a round with many files in a process pool,
+    a small one in this process, which keeps the modules it parsed (`reading.remember_parses`)
+    for the later rounds: a file analysed again because the project told it something new
+    (after one changed file, its callers and callees) is not parsed again.
     """
 
     def __init__(self, settings: Settings, jobs: int | None, fixer: Fixer | None) -> None:
         self.settings, self.fixer = settings, fixer
-        self.count = jobs or os.cpu_count() or 1
-        self.workers: list[_Worker] = []  # started by the first round with enough files; then used by every round
-        self.owner: dict[str, int] = {}  # file -> the worker that parsed it last
+        self.workers = jobs or os.cpu_count() or 1
         self.remembering = False
 
     def __enter__(self) -> _Analyser:
@@ -234,15 +228,11 @@ class _Analyser:
             from vaeaudit.scan.reading import forget_parses
 
             forget_parses()
-        for worker in self.workers:
-            worker.close(at_once=error is not None)  # Ctrl-C, an error: stop now, not after the queued files
 
     def __call__(self, todo: list[Item]) -> list[Outcome]:
         """One outcome per item of `todo`, in its order."""
-        if not self.workers and self.count > 1 and len(todo) >= _POOL_THRESHOLD:
-            self.workers = [_Worker(self.settings, self.fixer) for _ in range(self.count)]
-        if self.workers:
-            return self._pooled(todo)
+        if self.workers > 1 and len(todo) >= _POOL_THRESHOLD:
+            return _pooled(todo, self.settings, self.workers, self.fixer)
         if todo and not self.remembering:
             from vaeaudit.scan.reading import remember_parses
 
@@ -251,94 +241,34 @@ class _Analyser:
         prefilter = Prefilter(self.settings)
         return [_scan_one(name, data, self.settings, prefilter, given, project=True, fixer=self.fixer) for name, data, given in todo]
 
-    def _pooled(self, todo: list[Item]) -> list[Outcome]:
-        from multiprocessing.connection import wait
 
-        # Per worker, the files it holds parsed; then the rest. Smallest first: queues are popped from the end.
-        queues: list[list[int]] = [[] for _ in self.workers]
-        unowned: list[int] = []
-        for index in sorted(range(len(todo)), key=lambda index: len(todo[index][1])):
-            owner = self.owner.get(todo[index][0])
-            (queues[owner] if owner is not None else unowned).append(index)
-        outcomes: list[Outcome | None] = [None] * len(todo)
-        tasks: dict[int, list[int]] = {}  # worker -> the items it is analysing
-
-        def give(number: int) -> None:
-            """The worker's next task: its own files, else unowned ones, else those of the longest queue."""
-            source = queues[number] or unowned or max(queues, key=len)
-            task: list[int] = []
-            size = 0
-            while source and len(task) < _TASK_FILES and size < _TASK_BYTES:
-                task.append(source.pop())
-                size += len(todo[task[-1]][1])
-            if task:
-                self.workers[number].send([todo[index] for index in task])
-                tasks[number] = task
-
-        for number in range(len(self.workers)):
-            give(number)
-        by_connection: dict[Any, int] = {worker.connection: number for number, worker in enumerate(self.workers)}
-        while tasks:
-            for connection in wait([self.workers[number].connection for number in tasks]):
-                number = by_connection[connection]
-                task = tasks.pop(number)
-                for index, outcome in zip(task, self.workers[number].receive(), strict=True):
-                    outcomes[index] = outcome
-                    self.owner[todo[index][0]] = number
-                give(number)
-        return cast("list[Outcome]", outcomes)
-
-
-class _Worker:
-    """One worker process and the pipe to it: a task (a list of items) goes in, its outcomes come out.
-
-    One task at a time, so neither end can block on a full pipe while the other does too.
-    """
-
-    def __init__(self, settings: Settings, fixer: Fixer | None) -> None:
-        from multiprocessing import get_context
-
-        context = get_context("fork")  # the settings and the fixer are inherited, not pickled
-        self.connection, child = context.Pipe()
-        self.process = context.Process(target=_work, args=(child, settings, fixer), daemon=True)
-        self.process.start()
-        child.close()
-
-    def send(self, task: list[Item]) -> None:
-        self.connection.send(task)
-
-    def receive(self) -> list[Outcome]:
-        try:
-            return self.connection.recv()
-        except EOFError:
-            raise RuntimeError(f"a scan worker stopped (exit code {self.process.exitcode})") from None
-
-    def close(self, *, at_once: bool) -> None:
-        if at_once:
-            self.process.terminate()
-        else:
-            with contextlib.suppress(OSError):
-                self.connection.send(None)
-        self.process.join()
-        self.connection.close()
-
-
-def _work(connection, settings: Settings, fixer: Fixer | None) -> None:
-    """A worker's loop: analyse each task that arrives, until None does."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's: it stops the workers
-    from vaeaudit.scan.reading import remember_parses
-
-    remember_parses(_REMEMBERED_TEXT)
-    prefilter = Prefilter(settings)
-    while (task := connection.recv()) is not None:
-        connection.send([_scan_one(name, data, settings, prefilter, given, project=True, fixer=fixer) for name, data, given in task])
-
-
-# Text each process keeps parsed for the later rounds (~1.7 KB of memory per line: ~170 MB a process).
+# Text this process keeps parsed for the later rounds (~1.7 KB of memory per line: ~170 MB at most).
 _REMEMBERED_TEXT = 4_000_000
-# A task holds few files, so the last ones of a round balance between the workers.
-_TASK_FILES = 8
-_TASK_BYTES = 64_000
+
+
+def _pooled(todo: list[Item], settings: Settings, workers: int, fixer: Fixer | None) -> list[Outcome]:
+    # Imported here: the pool's modules cost a warm run (nothing to analyse) ~15 ms of its start-up.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    chunks = [todo[start : start + _CHUNK] for start in range(0, len(todo), _CHUNK)]
+    outcomes: list[Outcome] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        try:
+            for chunk_outcomes in pool.map(_scan_chunk, chunks, [settings] * len(chunks), [fixer] * len(chunks)):
+                outcomes.extend(chunk_outcomes)
+        except BaseException:  # Ctrl-C (or the caller stopped): stop the workers instead of finishing their queued chunks
+            stop_workers(pool)
+            raise
+    return outcomes
+
+
+_CHUNK = 32
+
+
+def _scan_chunk(chunk: list[Item], settings: Settings, fixer: Fixer | None = None) -> list[Outcome]:
+    prefilter = Prefilter(settings)
+    return [_scan_one(name, data, settings, prefilter, given, project=True, fixer=fixer) for name, data, given in chunk]
 
 
 def _scan_one(
