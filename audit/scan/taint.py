@@ -174,9 +174,9 @@ class Taint:
 
 
 Env = dict[str, "Taint | None"]
-# Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`).
+# Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`, `d_hyp`).
 _MEASUREMENT_NAME = re.compile(
-    r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|eps)(?![a-z])", re.IGNORECASE
+    r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|d|eps)(?![a-z])", re.IGNORECASE
 )
 
 
