@@ -110,7 +110,9 @@ class ProjectGeometry:
                     parts = list(relative.with_suffix("").parts)
                     if parts[-1] == "__init__":
                         parts.pop()
-                    if parts and all(part.isidentifier() for part in parts):
+                    # This tool's own geometry file (scanning a checkout of this tool) is imported as
+                    # `vaeaudit.geometry`, not by its path: it is the fallback target, never a project module.
+                    if parts and all(part.isidentifier() for part in parts) and path.resolve() != _own_geometry_path():
                         self._sources[".".join(parts)] = path
         return self._sources
 
@@ -127,16 +129,22 @@ OWN_GEOMETRY_MODULES = ("vaeaudit.geometry", "vaeaudit.ternary_vae.geometry")
 
 
 @lru_cache(maxsize=1)
-def _own_geometry_source() -> str | None:
-    """This tool's geometry module, read (never imported: that would import torch)."""
+def _own_geometry_path() -> Path | None:
+    """Where this tool's geometry module lies (found, never imported: that would import torch)."""
     import importlib.util
 
     spec = importlib.util.find_spec("vaeaudit.ternary_vae")
     for folder in (spec.submodule_search_locations or []) if spec is not None else []:
         path = Path(folder) / "geometry.py"
         if path.is_file():
-            return _read(path)
+            return path.resolve()
     return None
+
+
+def _own_geometry_source() -> str | None:
+    """This tool's geometry module, read."""
+    path = _own_geometry_path()
+    return None if path is None else _read(path)
 
 
 @lru_cache(maxsize=8)

@@ -95,3 +95,15 @@ def test_read_signature() -> None:
     assert read_signature("def d(x, y, k): ...", "m", "d", 2) is None  # k = -c: not a curvature keyword
     assert read_signature("def d(x, y, c, eps): ...", "m", "d", 2) is None  # an extra required parameter
     assert read_signature("def d(c, x): ...", "m", "d", 2) is None  # curvature where a point goes
+
+
+def test_this_tools_own_geometry_file_is_not_a_project_module() -> None:
+    """In a checkout of this tool, ternary_vae/geometry.py is imported as vaeaudit.geometry: a fix there
+    must not write `from ternary_vae.geometry import ...` (no such module once installed)."""
+    from vaeaudit.codemods.project_geometry import ProjectGeometry
+
+    repository = Path(__file__).resolve().parents[2]
+    assert (repository / "ternary_vae" / "geometry.py").is_file()
+    geometry = ProjectGeometry(repository)
+    assert geometry.defined("poincare_radius", 1) is None
+    assert geometry.source("vaeaudit.geometry") is not None  # still read as this tool's geometry
