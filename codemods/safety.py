@@ -287,10 +287,13 @@ class _NameReads(cst.CSTVisitor):
         self.reads.setdefault(node.value, []).append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
+        """`r.mean()` reads `r.mean` and `r` (a use of the fixed value through a method); the attribute's
+        own name (`mean`) is not a read of a variable."""
         spelling = dotted(node)
         if spelling is None:
             return True
         self.reads.setdefault(spelling, []).append(node)
+        node.value.visit(self)
         return False
 
 
