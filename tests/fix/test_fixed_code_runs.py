@@ -179,7 +179,7 @@ class _StandInBall:
         self.c = torch.nn.Parameter(torch.as_tensor(c, dtype=torch.float64), requires_grad=learnable)
 
     def expmap0(self, u):
-        return exp_map_zero(u, c=float(self.c))
+        return exp_map_zero(u, c=self.c.item())
 
     def projx(self, x):
         return x
