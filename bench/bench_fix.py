@@ -5,8 +5,8 @@ Corpora:
 - the fix fixtures (every finding there is a true one);
 - each real-world benchmark repository under bench/realworld/checkouts, unmutated (true findings
   are those hand-labelled `bug` in bench/realworld/labels; a fix applied to a finding labelled
-  `ok` changes correct code and is counted; the code is correct, so the default pass must change
-  no file there);
+  `ok` changes correct code and is counted; the default pass may change a file only where it fixes
+  a labelled bug);
 - the injected-bug corpus: `bench/realworld/inject.py --out DIR --keep` mutates correct call sites
   of those repositories, one copy per pattern (DIR/<pattern>/<repository>) and lists every mutation
   in DIR/manifest.json; every finding at an injected line (file and line) is a true one. The
@@ -256,17 +256,22 @@ def main() -> None:
         print(f"fixtures: {rates(fixtures)}")
         if injected.true:
             print(f"injected: {rates(injected)}")
+        if real.true:
+            print(f"real-world (unmutated, labelled bugs): {rates(real)}")
         both = Counts()
         both.add(fixtures)
         both.add(injected)
-        print(f"fixtures + injected: {rates(both)}")
+        both.add(real)
+        print(f"fixtures + injected + real-world: {rates(both)}")
         print(
-            f"unmutated checkouts: the default pass changed {real.changed_files['default']} file(s) (must be 0); "
+            f"unmutated checkouts: the default pass changed {real.changed_files['default']} file(s), fixing "
+            f"{real.fixed['default']} labelled bug(s); it changed {real.ok_changed['default']} finding(s) labelled ok and "
+            f"{real.other_fixed['default']} unlabelled (both must be 0); "
             f"broken {fixtures.broken + real.broken + injected.broken} (must be 0); "
             f"second run changed {fixtures.second_run + real.second_run + injected.second_run} (must be 0)"
         )
         if args.reasons:
-            print("\nwhy the default pass left true findings (fixtures + injected):")
+            print("\nwhy the default pass left true findings (fixtures + injected + real-world):")
             for reason, count in both.left.most_common():
                 print(f"{count:5}  {reason}")
         if args.runs <= 0:
