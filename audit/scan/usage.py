@@ -15,7 +15,9 @@ are looked through; a result stored in a name is judged by every use *of that bi
 Euclidean norm deliberate (`deliberately_euclidean`, `euclidean_context`): assertions and
 `pytest.raises` blocks (they check coordinates), results stored under Euclidean names
 (`euc_dist`, a baseline beside the hyperbolic number), and the Euclidean branch of
-`if c == 0:` / `if use_hyperbolic: ... else:`.
+`if c == 0:` / `if use_hyperbolic: ... else:`. In a test module (pytest's file names), the
+norm of a difference compares two computations of the same points (`(r - q).norm()` after
+an identity such as −q1 ⊕ (q1 ⊕ q2) = q2): an agreement check of coordinates, not a distance.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECAS
 # Attributes only a hyperbolic object has (its manifold, or a primitive of the geometry).
 _HYPERBOLIC_ATTRIBUTE = re.compile(r"hyp|poincar|manifold|curv|dist0|expmap|logmap|exp_map|log_map|mobius|lambda_x", re.IGNORECASE)
 _CHECKS = frozenset("raises warns assertRaises".split())
+# pytest's default `python_files` (`test_*.py`, `*_test.py`) and its `conftest.py`; a folder name alone
+# says nothing (fixture trees and helpers live under `tests/` too).
+_TEST_FILE = re.compile(r"(?:^|[\\/])(?:test_[^\\/]*|[^\\/]*_test|conftest)\.py$")
 
 
 class UsageJudge:
@@ -248,6 +253,11 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
         if isinstance(literal, cst.Name) and literal.value == "None" and names and _HYPERBOLIC_FLAG.search(last_name(names[0]) or ""):
             return equal
     return None
+
+
+def in_test_module(path: str) -> bool:
+    """Whether a difference norm in the file at `path` is an agreement check: a pytest test module."""
+    return _TEST_FILE.search(path) is not None
 
 
 def deliberately_euclidean(
