@@ -321,7 +321,7 @@ class _Analysis:
             return self._instance(constructed)
         callee = self._callee(target) if target is not None else None
         if callee is None:
-            return None
+            return self._given_curvature(call, target)
         params, returns, parts, _ = callee
         if parts:
             return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
@@ -331,6 +331,25 @@ class _Analysis:
             given = self.values.of(argument, env) if argument is not None else None
             return replace(returns, on=given.on if given is not None and given.kind == "point" else None)
         return returns
+
+    def _given_curvature(self, call: cst.Call, target: tuple[str, str] | None) -> Taint | None:
+        """A call of code the scan cannot read (a third-party package), given a curvature by keyword
+        (`constructively_embed_tree(tree, dim, curvature=1.0)`): its result is a guess at ball points (low)."""
+        qualified = self.imports.qualify(call.func)
+        name = last_name(call.func) or ""
+        if (
+            (target is not None and target[0] == "local")
+            or (qualified is not None and qualified.partition(".")[0] in _LIBRARY_ROOTS)
+            or not name
+            or _NOT_POINTS.search(name)
+        ):
+            return None
+        keyword = next(
+            (arg.keyword.value for arg in call.args if arg.keyword is not None and arg.keyword.value in _CURVATURE_KEYWORDS), None
+        )
+        if keyword is None:
+            return None
+        return Taint(LOW, (Step(f"`{self.values.short(call, 40)}` is given `{keyword}=`: its result is taken as ball points", call),))
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -880,6 +899,15 @@ _LIBRARY_ROOTS = frozenset(
 )
 
 
+# Keywords that hand a function the ball's curvature (`k` is left out: top-k and k-nearest are everywhere).
+_CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
+# Functions given a curvature that return something other than points: measurements, tangent vectors,
+# conformal factors, layers and models, plots.
+_NOT_POINTS = re.compile(
+    r"dist|loss|norm|radi|score|sim|err|metric|energy|weight|grad|log|tangent|transp|lambda|conformal|factor|"
+    r"layer|linear|conv|mlp|model|net|encoder|decoder|attention|plot|scatter|hist|optim|manifold|ball",
+    re.IGNORECASE,
+)
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # Nodes that hold statements (directly or through a block), for walks that skip expressions.
 _STATEMENT_CONTAINERS = (
