@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 from vaeaudit.codemods import safety
-from vaeaudit.codemods.curvature import Meta, attribute_targets, find_curvature, manifold_reason
+from vaeaudit.codemods.curvature import Found, Meta, attribute_targets, find_curvature, manifold_reason
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
@@ -139,7 +139,9 @@ class _Planner:
         reference = self._geometry(node, plan)
         torch_name = self.imports.module(node, "torch") if "{torch}" in plan.template else None
         numpy_name = self.imports.module(node, "numpy") if "{numpy}" in plan.template else None
-        curvature = find_curvature(node, plan.operands[_X], self.options.curvature_expressions, self.meta)
+        curvature = self._callers_curvature(hint, node) or find_curvature(
+            node, plan.operands[_X], self.options.curvature_expressions, self.meta
+        )
         where = f"; {plan.note}" if plan.note else ""
         if curvature is not None:
             c, plan.note = curvature.expression, f"c from {curvature.source}{where}"
@@ -154,12 +156,25 @@ class _Planner:
                 f"the default c={c} may be wrong (set default-curvature in the configuration to state it)"
             )
             plan.reasons += unused
+            plan.reasons += [f"the callers prove no curvature: {hint.curvature_note}"] if hint.curvature_note else []
         if plan.imports[0][1] != DISTANCE_MATRIX:
             self._convert_thresholds(node, plan, c, squared=hint.function in SQUARED)
         plan.imports += [(None, module) for module, name in (("torch", torch_name), ("numpy", numpy_name)) if name]
         for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{numpy}", numpy_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
         return node, plan
+
+    def _callers_curvature(self, hint: FixHint, node: cst.CSTNode) -> Found | None:
+        """The literal c every call of the enclosing function passes points of (the scanner's `hint.curvature`,
+        refused there when the function is also named without a call): the function cannot reach its callers'
+        ball, but a fixed c is a number, valid anywhere."""
+        if hint.curvature is None:
+            return None
+        function = self.parents.get(node)
+        while function is not None and not isinstance(function, cst.FunctionDef):
+            function = self.parents.get(function)
+        name = f"`{function.name.value}`" if function is not None else "the function"
+        return Found(hint.curvature, f"the callers of {name}: {hint.curvature_note}")
 
     def _manifold_plan(self, hint: FixHint, node: cst.CSTNode, unused: list[str]) -> _Plan | None:
         """`M.dist0(z)` / `M.dist(x, y)` with M the manifold object the scanner saw the points made on

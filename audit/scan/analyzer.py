@@ -143,7 +143,7 @@ class _Analysis:
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
-        self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None]] = {}
+        self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
         self.ball_bindings: dict[tuple[str, int], Taint] = {}
@@ -155,6 +155,10 @@ class _Analysis:
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self._assigned_once: dict[str, set[str]] = {}  # class -> attributes its methods assign exactly once
         self.calls_out: dict[str, dict[str, Taint]] = {}
+        # id(call) -> (project target, slot -> literal curvature of the ball point passed or "", the call): `summary`
+        self.curvatures_out: dict[int, tuple[str, dict[str, str], cst.CSTNode]] = {}
+        self._function_heads = {*self.imports.aliases, *(name for name in self.locals if "." not in name), "self", "cls"}
+        self._function_now: str | None = None
         self.references: set[str] = set()
         self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
 
@@ -162,7 +166,7 @@ class _Analysis:
         self.direct, _ = scopes_containing(self.module, self._candidate())
         for _ in range(_MAX_ROUNDS):
             before = self._signature()
-            self.hits, self.other_hits, self.covered, self.calls_out = {}, {}, set(), {}
+            self.hits, self.other_hits, self.covered, self.calls_out, self.curvatures_out = {}, {}, set(), {}, {}
             self._scope(self.module, self.module.body, {}, None, None)
             if self._signature() == before:
                 break
@@ -209,7 +213,8 @@ class _Analysis:
         calls = [
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
-        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)))
+        curvatures = [(target, slots, self._call_site(call, slots)) for target, slots, call in self.curvatures_out.values()]
+        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures)
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...
@@ -414,7 +419,7 @@ class _Analysis:
 
         for _ in range(2):
             known = len(self.ball_bindings)
-            self._class_now = klass
+            self._class_now, self._function_now = klass, qualname
             uses = _UsesIndex(owner)
             judge = UsageJudge(self.module.code_for_node, uses, uses.value_before)
             flow = make_flow(judge)
@@ -625,6 +630,8 @@ class _Analysis:
                 self._call_facts(node, env, flow, klass)
                 if check and self.settings.preview:
                     self._preview_rules(node, ancestors, env)
+            elif isinstance(node, (cst.Name, cst.Attribute)):
+                self._named_function(node, ancestors, klass)
             if not check or not isinstance(node, (cst.Call, cst.BinaryOperation)) or id(node) in self.covered:
                 continue
             self._check_operation(node, ancestors, env, judge)
@@ -652,14 +659,18 @@ class _Analysis:
         if target is None:
             return
         passed: dict[str, Taint] = {}
+        curvatures = {"*": ""} if any(argument.star for argument in call.args) else {}
         for slot, argument in _slots(call):
             taint = self.values.of(argument, env)
+            on = taint.on if taint is not None and taint.kind == "point" else None
+            curvatures[slot] = (on.c if on is not None else None) or ""
             if taint is not None and taint.kind in ("point", "container"):
                 param = _parameter(callee[0], slot) if callee is not None else None
                 head = f"{param} <- " if param is not None and target[0] == "local" else ""
                 passed[slot] = taint.along(
                     Step(f"{head}argument of {self.values.short(call.func)}({self.values.short(argument, 30)})", call)
                 )
+        self.curvatures_out[id(call)] = (self._qualified(target), curvatures, call)
         if not passed:
             return
         if target[0] == "local":
@@ -673,6 +684,31 @@ class _Analysis:
             for slot, taint in _exported_slots(passed):
                 if slot not in arguments or arguments[slot].confidence < taint.confidence:
                     arguments[slot] = taint
+
+    def _named_function(self, node: cst.Name | cst.Attribute, ancestors: Ancestors, klass: str | None) -> None:
+        """A project function named but not called (`map(radius, zs)`, `fn = self.radius`) has callers the
+        scan cannot see: recorded as a call that passes unknown values (`FileSummary.curvatures`)."""
+        parent = ancestors[-1] if ancestors else None
+        if isinstance(parent, cst.Call) and parent.func is node or isinstance(parent, cst.Arg) and parent.keyword is node:
+            return  # a call of it, `f(radius=...)`
+        if isinstance(parent, _NOT_A_USE):
+            return  # a part of a longer dotted name (its outermost node counts), an import, a definition
+        head = dotted(node)
+        if head is None or head.partition(".")[0] not in self._function_heads:
+            return
+        target = self._target(node, klass)
+        if target is not None and (target[0] == "external" or target[1] in self.locals):
+            self.curvatures_out.setdefault(id(node), (self._qualified(target), {"*": ""}, node))
+
+    def _call_site(self, call: cst.CSTNode, slots: dict[str, str]) -> str:
+        """`path:line` of a call passing points of a fixed curvature (rare); the call's code for the others, which
+        spares the positions of the whole file when the call's text is not unique (`_line`)."""
+        return f"{self.path}:{self._line(call)}" if any(slots.values()) else f"{self.path}: `{self.values.short(call, 40)}`"
+
+    def _qualified(self, target: tuple[str, str]) -> str:
+        """A call target as `solve` finds it in the whole project: this file's own functions by its module's name."""
+        kind, name = target
+        return f"{self.module_name}.{name}" if kind == "local" else name
 
     def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge) -> None:
         op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
@@ -695,7 +731,7 @@ class _Analysis:
         previous = self.hits.get(id(node))
         strength = _strength(x_taint, y_taint, op)
         if previous is None or _strength(previous[1], previous[2], op) < strength:
-            self.hits[id(node)] = (op, x_taint, y_taint)
+            self.hits[id(node)] = (op, x_taint, y_taint, self._function_now)
 
     def _preview_rules(self, call: cst.Call, ancestors: Ancestors, env: Env) -> None:
         """HYP004 (a Euclidean mean of ball points used as a centroid) and HYP005 (a hand-written distance)."""
@@ -757,7 +793,7 @@ class _Analysis:
     def _point(self, node: cst.BaseExpression, env: Env) -> Taint | None:
         return self.values.point_of(node, env)
 
-    def _finding(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None) -> Finding:
+    def _finding(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None, function: str | None) -> Finding:
         code = self.module.code_for_node
         x, y = operand_code(op, code)
         chains = sorted((self._evidence(op.x, x_taint), self._evidence(op.y, y_taint)), key=len)
@@ -778,6 +814,7 @@ class _Analysis:
                 p=code(op.p) if op.p is not None else None,
                 backend=op.backend,
                 **self._manifold_hint(op, x_taint, y_taint),
+                **self._callers_curvature(function, x_taint, y_taint),
             )
         return self._finding_at(op.node, rule, message, _strength(x_taint, y_taint, op), evidence, fix)
 
@@ -787,6 +824,22 @@ class _Analysis:
         if on is None or on.passed_parameter() is not None or (op.y is not None and (y_taint is None or y_taint.on != on)):
             return {}
         return {"manifold": on.expression, "manifold_kind": on.kind, "manifold_origin": self._where(on.origin)}
+
+    def _callers_curvature(self, function: str | None, *taints: Taint | None) -> dict[str, str]:
+        """FixHint's curvature fields for points that are (views of) the function's parameters: the curvature every
+        call passes (`curvature`, where it came from in `curvature_note`), or why none is certain (`curvature_note`)."""
+        points = [taint for taint in taints if taint is not None]
+        params = {taint.on.passed_parameter() if taint.on is not None else None for taint in points}
+        known = self.inputs.curvatures.get(function or "", {})
+        verdicts = {known.get(param) if param is not None else None for param in params}
+        if not points or None in verdicts:
+            return {}
+        found = {c for c, _ in cast("set[tuple[str, str]]", verdicts)}
+        if len(found) == 1 and "" not in found:
+            c, note = next(iter(cast("set[tuple[str, str]]", verdicts)))
+            return {"curvature": c, "curvature_note": note}
+        why = next((note for c, note in cast("set[tuple[str, str]]", verdicts) if not c), "the operands' callers pass different curvatures")
+        return {"curvature_note": why}
 
     def _where(self, step: Step) -> str:
         """`path:line` of a step in this file; a step from another file is that text already."""
@@ -894,6 +947,8 @@ def _base_code(node: cst.BaseExpression, code) -> str:
     return code(node).strip()
 
 
+# Where a name is not a use of the object it names (`_named_function`).
+_NOT_A_USE = (cst.Attribute, cst.ImportAlias, cst.Param, cst.FunctionDef, cst.ClassDef)
 _LIBRARY_ROOTS = frozenset(
     "torch numpy scipy sklearn math pandas geoopt matplotlib os sys re json typing collections functools itertools".split()
 )

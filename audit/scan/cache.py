@@ -232,6 +232,8 @@ def finding_to_json(finding: Finding) -> dict:
             "manifold": fix.manifold,
             "manifold_kind": fix.manifold_kind,
             "manifold_origin": fix.manifold_origin,
+            "curvature": fix.curvature,
+            "curvature_note": fix.curvature_note,
         }
     return data
 

@@ -29,6 +29,9 @@ class FixHint:
     (`ball`, `self.manifold`, `code_emb.manifold`), when one certain binding tells it; `manifold_kind`
     its geoopt class and `manifold_origin` where it was built (`PoincareBall (src/emb.py:9)`).
     The fix then calls that object's own `dist`/`dist0`: no curvature to find, learnable c kept.
+    `curvature` is the literal c of the operands when they are a function's parameters and every call in the
+    project passes points of a ball of that fixed curvature; `curvature_note` says where it came from, or
+    (without `curvature`) why the callers prove none.
     """
 
     function: str
@@ -41,6 +44,8 @@ class FixHint:
     manifold: str | None = None
     manifold_kind: str | None = None
     manifold_origin: str | None = None
+    curvature: str | None = None
+    curvature_note: str | None = None
 
 
 @dataclass(frozen=True)

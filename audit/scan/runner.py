@@ -27,7 +27,7 @@ from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash, project_di
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, Inputs, module_name, solve
+from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, Inputs, module_name, solve, withdraw_unseen_calls
 
 # Below this many changed files a pool costs more (process start-up) than it saves.
 _POOL_THRESHOLD = 64
@@ -152,6 +152,7 @@ def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings
                 run.parsed += parsed
             known = {name: state.summary for name, state in files.items() if state.summary is not None}
             inputs, wanted = solve(known)
+            withdraw_unseen_calls(inputs, (files[name].data for name, summary in known.items() if summary.functions is None))
             todo = [
                 files[name]
                 for name, given in inputs.items()

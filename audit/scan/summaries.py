@@ -20,6 +20,7 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -46,6 +47,9 @@ class FileSummary:
     functions: dict[str, FunctionSummary] | None = None  # local qualname (`f`, `Model.encode`); None: not analysed
     calls: list[tuple[str, dict[str, Fact]]] = field(default_factory=list)  # (imported target, "#0"/keyword/"#0.emb" -> fact)
     references: tuple[str, ...] = ()  # imported targets this file calls
+    # Every call of a project function (this file's own too): (target, slot -> the literal curvature c of the ball
+    # point it passes, "" for any other value; "*" when it unpacks arguments, "path:line").
+    curvatures: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +58,9 @@ class Inputs:
 
     received: dict[str, dict[str, Fact]] = field(default_factory=dict)  # local qualname -> parameter -> fact
     external: dict[str, FunctionSummary] = field(default_factory=dict)  # imported target -> callee's summary
+    # local qualname -> parameter -> (c, where it comes from) when every call passes points of one literal curvature,
+    # else ("", why not); only for parameters some call passes such points to.
+    curvatures: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def digest(self) -> str:
         return hashlib.blake2b(json.dumps(inputs_to_json(self), sort_keys=True).encode(), digest_size=12).hexdigest()
@@ -161,7 +168,52 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
                 callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
                 if callee.knows_something() and path != caller:
                     inputs[caller].external[target] = callee
+    for (path, qualname, param), seen in _curvatures_passed(summaries, index).items():
+        if any(seen):
+            inputs[path].curvatures.setdefault(qualname, {})[param] = curvature_verdict(seen)
     return inputs, wanted
+
+
+def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]) -> None:
+    """A curvature every seen call proves stands only while no file the scan did not analyse (a file without a
+    Euclidean operation or ball points, a notebook) names the function: its calls there are unseen."""
+    texts = list(unanalysed)
+    for given in inputs.values():
+        for qualname, params in given.curvatures.items():
+            name = qualname.rpartition(".")[2]
+            if any(c for c, _ in params.values()) and any(name.encode() in text for text in texts):
+                why = f"`{name}` is named in a file the scan did not analyse: not every call is known"
+                given.curvatures[qualname] = {param: ("", why) for param in params}
+
+
+def _curvatures_passed(summaries: dict[str, FileSummary], index: _Index) -> dict[tuple[str, str, str], dict[str, str]]:
+    """(callee's path, qualname, parameter) -> the curvatures its calls pass ("" any other value) -> the first call's place.
+
+    A parameter a call leaves to its default, or fills from `*args`/`**kwargs`, receives something else than points."""
+    passed: dict[tuple[str, str, str], dict[str, str]] = {}
+    for summary in summaries.values():
+        for target, slots, where in summary.curvatures:
+            found = index.function(target)
+            if found is None:
+                continue
+            path, qualname = found
+            callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
+            given = {param: c for slot, c in slots.items() if (param := _parameter(callee, slot)) is not None}
+            for param in callee.params:
+                c = "" if "*" in slots else given.get(param, "")
+                passed.setdefault((path, qualname, param), {}).setdefault(c, where)
+    return passed
+
+
+def curvature_verdict(seen: dict[str, str]) -> tuple[str, str]:
+    """(c, where it comes from) when every call passes points of one curvature c, else ("", why not)."""
+    if "" in seen:
+        return "", f"not every call passes points of a ball of fixed curvature ({seen['']} does not)"
+    if len(seen) > 1:
+        each = ", ".join(f"c={c} at {where}" for c, where in sorted(seen.items()))
+        return "", f"callers pass points of different curvatures ({each})"
+    c, where = next(iter(seen.items()))
+    return c, f"every call passes points of a ball of curvature c={c} ({where})"
 
 
 def _parameter(callee: FunctionSummary, slot: str) -> str | None:
@@ -214,6 +266,7 @@ def summary_to_json(summary: FileSummary) -> dict:
         "functions": None if summary.functions is None else {name: function_to_json(f) for name, f in summary.functions.items()},
         "calls": [[target, {slot: _fact_json(fact) for slot, fact in arguments.items()}] for target, arguments in summary.calls],
         "references": list(summary.references),
+        "curvatures": [[target, slots, where] for target, slots, where in summary.curvatures],
     }
 
 
@@ -224,6 +277,7 @@ def summary_from_json(data: dict) -> FileSummary:
         None if functions is None else {name: function_from_json(f) for name, f in functions.items()},
         [(target, {slot: cast("Fact", _fact(fact)) for slot, fact in arguments.items()}) for target, arguments in data["calls"]],
         tuple(data["references"]),
+        [(target, dict(slots), where) for target, slots, where in data["curvatures"]],
     )
 
 
@@ -233,6 +287,9 @@ def inputs_to_json(inputs: Inputs) -> dict:
             name: {param: _fact_json(fact) for param, fact in sorted(params.items())} for name, params in sorted(inputs.received.items())
         },
         "external": {target: function_to_json(function) for target, function in sorted(inputs.external.items())},
+        "curvatures": {
+            name: {param: list(verdict) for param, verdict in sorted(params.items())} for name, params in sorted(inputs.curvatures.items())
+        },
     }
 
 

@@ -96,11 +96,14 @@ class Manifold:
     `expression` names the object where the point is used (`ball`, `self.manifold`, `code_emb.manifold`);
     on an attribute of an instance (a part `.emb`) it is relative to that instance (`self.manifold`).
     `kind` is the geoopt class, `origin` the step that built it (its node; from another file, its `path:line`).
+    `c` is the ball's curvature when its constructor fixes it for good (`literal_curvature`): a property of the
+    points, not of a name, so a function they are passed to can use it where the object is out of reach.
     """
 
     expression: str
     kind: str
     origin: Step
+    c: str | None = None
 
     @staticmethod
     def of_parameter(name: str) -> Manifold:
@@ -363,7 +366,7 @@ class ValueTaint:
             return None
         if kind in STEREOGRAPHIC_MANIFOLDS and not negative_k(call):
             return None  # the sign of k is unknown: maybe a sphere
-        return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, call)))
+        return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, call), literal_curvature(call, kind)))
 
     def annotated_ball(self, param: cst.Param) -> Taint | None:
         """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere)."""
@@ -464,6 +467,30 @@ def negative_k(call: cst.Call) -> bool:
         and isinstance(k.expression, (cst.Integer, cst.Float))
         and float(k.expression.value.replace("_", "")) > 0
     )
+
+
+def literal_curvature(call: cst.Call, kind: str) -> str | None:
+    """The c of a geoopt ball its constructor fixes: `PoincareBall(c=0.5)`, `PoincareBall()` (geoopt's default
+    c = 1.0), `Stereographic(k=-2)` (c = -k); None for a runtime value or a learnable c (training moves it)."""
+    if any(arg.star for arg in call.args):
+        return None
+    positional = [arg.value for arg in call.args if arg.keyword is None]
+    keywords = {arg.keyword.value: arg.value for arg in call.args if arg.keyword is not None}
+    learnable = keywords.get("learnable", positional[1] if len(positional) > 1 else None)
+    if learnable is not None and not (isinstance(learnable, cst.Name) and learnable.value == "False"):
+        return None
+    name = "k" if kind in STEREOGRAPHIC_MANIFOLDS else "c"
+    value = keywords.get(name, positional[0] if positional else None)
+    if value is None:
+        return "1.0" if name == "c" else None
+    if name == "k":
+        if not (isinstance(value, cst.UnaryOperation) and isinstance(value.operator, cst.Minus)):
+            return None
+        value = value.expression
+    if not isinstance(value, (cst.Integer, cst.Float)):
+        return None
+    number = float(value.evaluated_value)
+    return repr(number) if 0 < number < float("inf") else None
 
 
 def _integer_index(node: cst.Subscript) -> int | None:

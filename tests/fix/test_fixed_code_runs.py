@@ -247,6 +247,15 @@ def test_the_manifold_numpy_fix_returns_what_numpy_returned(dtype: torch.dtype) 
     assert type(one) is type(np.linalg.norm(mu[0].numpy(), axis=-1))
 
 
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_a_helper_measures_with_the_curvature_every_caller_passes() -> None:
+    """`def radius(emb)` called only with points of `PoincareBall(c=0.7)` (or `Stereographic(k=-0.7)`): c = 0.7 = C."""
+    module = fixed("callers_curvature_helper")
+    torch.testing.assert_close(module["radii"](MU), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["radii_again"](MU), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["pair_distance"](MU, MU_B), oracle_distance(POINTS, POINTS_B, C), rtol=1e-12, atol=0)
+
+
 def test_a_curvature_the_docstring_states_is_the_one_measured_with() -> None:
     """`z: points on the Poincare ball (curvature -0.7)` / `c = 0.7`: the author's statement, C here."""
     module = fixed("curvature_from_docstring")

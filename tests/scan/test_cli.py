@@ -117,6 +117,8 @@ def test_json_output(project: Path) -> None:
         "manifold": None,  # exp_map_zero is a function: no manifold object made the point
         "manifold_kind": None,
         "manifold_origin": None,
+        "curvature": None,  # not a parameter's points: no callers to prove it
+        "curvature_note": None,
     }
     assert first["confidence"] == "high" and first["evidence"] == ["z <- exp_map_zero(mu) (line 5)"]
     assert document["errors"] == []

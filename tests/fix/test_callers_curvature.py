@@ -1,0 +1,58 @@
+"""A helper's fix takes the curvature its callers prove, across the project, and only when all of them prove one.
+
+`def radius(emb): return emb.norm(dim=-1)` cannot reach its callers' ball, but a curvature the ball's
+constructor fixes (`PoincareBall(c=0.5)`) is a number, valid in the helper too. Every call in the
+project counts: one that passes other values, or a file the scan does not analyse that names the
+helper (its calls are unseen), leaves the fix unsafe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vaeaudit.codemods.file_fixer import fix_paths
+from vaeaudit.codemods.options import FixOptions
+from vaeaudit.codemods.outcome import FIXED, UNSAFE
+from vaeaudit.scan.settings import Settings
+
+HELPER = "def radius(emb):\n    return emb.norm(dim=-1)\n"
+CALLER = """import geoopt
+
+from helpers import radius
+
+
+def main(mu):
+    ball = geoopt.PoincareBall(c={c})
+    return radius(ball.expmap0(mu))
+"""
+
+
+def fixed(root: Path) -> list:
+    settings = Settings(cache=False, project_root=root)
+    reports = fix_paths([root], settings, FixOptions.from_settings(settings, unsafe_fixes=False), apply=True)
+    return [outcome for report in reports for outcome in report.outcomes]
+
+
+def project(root: Path, **files: str) -> Path:
+    for name, text in {"helpers": HELPER, "train": CALLER.format(c=0.5), **files}.items():
+        (root / f"{name}.py").write_text(text)
+    return root
+
+
+def test_the_helper_in_another_module_takes_its_callers_curvature(tmp_path: Path) -> None:
+    [outcome] = fixed(project(tmp_path))
+    assert outcome.status == FIXED and "c=0.5" in outcome.note
+    assert "return poincare_radius(emb, c=0.5)" in (tmp_path / "helpers.py").read_text()
+
+
+def test_callers_of_two_curvatures_prove_none(tmp_path: Path) -> None:
+    [outcome] = fixed(project(tmp_path, evaluate=CALLER.format(c=1.0)))
+    assert outcome.status == UNSAFE and any("different curvatures" in reason for reason in outcome.reasons)
+    assert (tmp_path / "helpers.py").read_text() == HELPER
+
+
+def test_a_file_the_scan_skips_may_call_the_helper_with_anything(tmp_path: Path) -> None:
+    plots = "from helpers import radius\n\nsizes = list(map(radius, [[3.0, 4.0]]))\n"  # no norm, no ball point: not analysed
+    [outcome] = fixed(project(tmp_path, plots=plots))
+    assert outcome.status == UNSAFE and any("did not analyse" in reason for reason in outcome.reasons)
+    assert (tmp_path / "helpers.py").read_text() == HELPER
