@@ -26,6 +26,7 @@ from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
+from vaeaudit.scan.lines import line_by_text
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.rules import RULES
@@ -861,14 +862,13 @@ class _Analysis:
         return f"{step.text} ({self.path}:{line})" if with_path else f"{step.text} (line {line})"
 
     def _line(self, node: cst.CSTNode) -> int:
-        """The line of an evidence step. An expression or small statement whose code occurs exactly once
-        in the file is found by searching the text: PositionProvider costs as much as the parse, and a
-        file's summary renders its chains whether or not anything is reported."""
-        if self._positions is None and self.text is not None and isinstance(node, (cst.BaseExpression, cst.BaseSmallStatement, cst.Param)):
-            code = self.module.code_for_node(node).strip()
-            first = self.text.find(code) if code else -1
-            if first >= 0 and self.text.find(code, first + 1) < 0:
-                return self.text.count("\n", 0, first) + 1
+        """The line of an evidence step: from the text where it proves the line (`lines`), else from
+        PositionProvider, which costs twice the parse and a file's summary renders its chains whether
+        or not anything is reported."""
+        if self._positions is None and self.text is not None:
+            line = line_by_text(self.text, self.module, node)
+            if line is not None:
+                return line
         return self._position(node).start.line
 
     def _position(self, node: cst.CSTNode):

@@ -1,0 +1,74 @@
+"""Evidence lines found in the text agree with libcst's PositionProvider wherever they are given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from vaeaudit.scan.lines import line_by_text
+from vaeaudit.scan.tree import children
+
+TESTS = Path(__file__).parents[1]
+FIXTURES = sorted((TESTS / "scan" / "fixtures").rglob("*.py")) + sorted((TESTS / "fix" / "fixtures").glob("*.py"))
+
+NESTED = """
+class Ball:
+    def dist(self, x, y):
+        if x is None:
+            return y
+        out = self.f(x,
+                     y)
+        return out
+
+    @property
+    def radius(self):
+        out = self.f(x,
+                     y)
+        return out
+"""
+
+
+def every_node(module: cst.Module) -> list[cst.CSTNode]:
+    found, stack = [], [module]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(children(node))
+    return found
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_a_line_found_in_the_text_is_the_line_of_the_node(path: Path) -> None:
+    module = cst.parse_module(path.read_bytes())  # a latin-1 fixture too: the text is what libcst decoded
+    text = module.code
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    given = 0
+    for node in every_node(module)[1:]:
+        line = line_by_text(text, module, node)
+        if line is not None:
+            given += 1
+            assert line == positions[node].start.line, module.code_for_node(node)
+    assert given > 0 or not module.body
+
+
+def test_repeated_code_is_placed_through_its_enclosing_code_or_not_at_all() -> None:
+    module = cst.parse_module(NESTED)
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    outs = [node for node in every_node(module) if isinstance(node, cst.Name) and node.value == "out"]
+    assert len(outs) == 4
+    for node in outs:
+        assert line_by_text(NESTED, module, node) in (None, positions[node].start.line)
+    # a continuation line is written with the block's indentation, not the file's: never searched for
+    calls = [node for node in every_node(module) if isinstance(node, cst.Call)]
+    assert all(line_by_text(NESTED, module, call) in (None, positions[call].start.line) for call in calls)
+    headers = [node for node in every_node(module) if isinstance(node, cst.FunctionDef)]
+    assert sorted(line_by_text(NESTED, module, node) for node in headers) == [3, 11]  # `def`, after the decorator
+
+
+def test_lone_carriage_returns_are_left_to_position_provider() -> None:
+    text = "x = 1\ry = x\r"
+    module = cst.parse_module(text)
+    assert all(line_by_text(text, module, node) is None for node in every_node(module))
