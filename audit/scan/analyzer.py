@@ -38,7 +38,7 @@ from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, 
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
-from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module
+from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -140,7 +140,7 @@ class _Analysis:
         self.settings = settings
         self.inputs = inputs or Inputs()
         self.module_name = module_name(path, settings.project_root)
-        self.agreement_checks = in_test_module(path)  # a difference norm there compares two results
+        self.test_module = in_test_module(path)
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
@@ -723,8 +723,8 @@ class _Analysis:
             return  # a distance needs BOTH operands on the ball (`z - mu` with mu a tangent vector is not one)
         if x_taint is None and y_taint is None:
             return
-        if self.agreement_checks and op.y is not None and not self._same_points(op):
-            return  # a test compares two computations of the same points
+        if self.test_module and op.y is not None and not self._same_points(op) and printed_disagreement(node, ancestors):
+            return  # a test prints how far two computations of the same points disagree
         if judge.exemption(node, ancestors, self.module.code_for_node(op.x)) is not None:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):

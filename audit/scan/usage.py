@@ -15,9 +15,8 @@ are looked through; a result stored in a name is judged by every use *of that bi
 Euclidean norm deliberate (`deliberately_euclidean`, `euclidean_context`): assertions and
 `pytest.raises` blocks (they check coordinates), results stored under Euclidean names
 (`euc_dist`, a baseline beside the hyperbolic number), and the Euclidean branch of
-`if c == 0:` / `if use_hyperbolic: ... else:`. In a test module (pytest's file names), the
-norm of a difference compares two computations of the same points (`(r - q).norm()` after
-an identity such as −q1 ⊕ (q1 ⊕ q2) = q2): an agreement check of coordinates, not a distance.
+`if c == 0:` / `if use_hyperbolic: ... else:`, and a difference norm a test module prints
+(how far two computations of one point disagree).
 """
 
 from __future__ import annotations
@@ -57,6 +56,7 @@ _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECAS
 # Attributes only a hyperbolic object has (its manifold, or a primitive of the geometry).
 _HYPERBOLIC_ATTRIBUTE = re.compile(r"hyp|poincar|manifold|curv|dist0|expmap|logmap|exp_map|log_map|mobius|lambda_x", re.IGNORECASE)
 _CHECKS = frozenset("raises warns assertRaises".split())
+_REPORTING = frozenset("print info debug warning log".split())
 # pytest's default `python_files` (`test_*.py`, `*_test.py`) and its `conftest.py`; a folder name alone
 # says nothing (fixture trees and helpers live under `tests/` too).
 _TEST_FILE = re.compile(r"(?:^|[\\/])(?:test_[^\\/]*|[^\\/]*_test|conftest)\.py$")
@@ -256,8 +256,26 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
 
 
 def in_test_module(path: str) -> bool:
-    """Whether a difference norm in the file at `path` is an agreement check: a pytest test module."""
+    """Whether the file at `path` is a pytest test module (see `printed_disagreement`)."""
     return _TEST_FILE.search(path) is not None
+
+
+def printed_disagreement(node: cst.CSTNode, ancestors: Ancestors) -> bool:
+    """Whether the value at `node` goes straight to `print`/a logger (through `.item()` and the like).
+
+    In a test module, a printed difference norm reports how far two computations of the same
+    point disagree (`print("Diff:", (r - q2).norm())` after −q1 ⊕ (q1 ⊕ q2) = q2): coordinates
+    checked, not a distance. A distance a test uses (a loss, a geodesic's speed) is not printed
+    this way, and an assertion is exempt anywhere (`_assertion`).
+    """
+    current = node
+    for parent in reversed(ancestors):
+        if isinstance(parent, cst.Call) and parent.func is not current:
+            return last_name(parent.func) in _REPORTING
+        if not isinstance(parent, (cst.Arg, cst.Attribute, cst.Call)):
+            return False
+        current = parent
+    return False
 
 
 def deliberately_euclidean(
