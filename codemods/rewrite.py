@@ -157,8 +157,7 @@ class _Planner:
             )
             plan.reasons += unused
             plan.reasons += [f"the callers prove no curvature: {hint.curvature_note}"] if hint.curvature_note else []
-        if plan.imports[0][1] != DISTANCE_MATRIX:
-            self._convert_thresholds(node, plan, c, squared=hint.function in SQUARED)
+        self._convert_thresholds(node, plan, c, hint)
         plan.imports += [(None, module) for module, name in (("torch", torch_name), ("numpy", numpy_name)) if name]
         for slot, value in (("{function}", reference), ("{torch}", torch_name), ("{numpy}", numpy_name), ("{c}", c)):
             plan.template = plan.template.replace(slot, value or "")
@@ -243,8 +242,7 @@ class _Planner:
             method, template = "dist0", f"{M}.dist0({_X}{options})"
         where = f", {hint.manifold_origin}" if hint.manifold_origin else ""
         plan = _Plan(template + after, operands, [], reasons, note=f"{method} of manifold `{M}` ({kind}{where})")
-        if function not in MATRICES:
-            self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k", squared=function in SQUARED)
+        self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k", hint)
         return plan
 
     def _geometry(self, node: cst.CSTNode, plan: _Plan) -> str:
@@ -286,15 +284,20 @@ class _Planner:
             plan.template = plan.template.replace(slot, value)
         return reference
 
-    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str, squared: bool = False) -> None:
-        """Euclidean thresholds become the same decision in hyperbolic units; other uses make the fix unsafe."""
+    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str, hint: FixHint) -> None:
+        """Euclidean thresholds of a radius become the same decision in hyperbolic units; other uses make the fix unsafe.
+
+        The conversion maps a Euclidean radius to the hyperbolic one (monotone in it alone). A distance between two
+        points has no such map (points Euclidean-close near the boundary are hyperbolically far), a squared one neither.
+        """
         usage = safety.classify_uses(node, self.parents, self.positions, self.uses)
         plan.reasons += usage.reasons
         if not usage.convertible:
             return
-        if squared:  # the conversion maps radii, not squared radii
+        if hint.y is not None:
+            what = "a squared distance" if hint.function in SQUARED else "a distance between two points"
             plan.reasons += [
-                f"a squared distance is compared with {_code(bound)}: that threshold is not converted" for bound in usage.convertible
+                f"{what} is compared with {_code(bound)}: that threshold has no hyperbolic equivalent" for bound in usage.convertible
             ]
             return
         function = self.imports.function(node, self.options.poincare_import, THRESHOLD)
