@@ -39,6 +39,8 @@ NORMS = {
 PAIRWISE_LAST_DIM = {"torch.nn.functional.pairwise_distance"}
 PAIRWISE_ALL_ELEMENTS = {"torch.dist", "scipy.spatial.distance.euclidean"}
 MATRICES = {"torch.cdist", "scipy.spatial.distance.cdist"}
+# Computed in float64 and returned as float64 whatever the input dtype: the rewrite measures float64 copies.
+FLOAT64_RESULTS = {"scipy.spatial.distance.cdist"}
 # A squared distance per point: the distance, squared (its thresholds are not converted).
 SQUARED = {"sum-of-squared-differences"}
 
@@ -197,9 +199,6 @@ class _Planner:
             operands[_Y] = self._operand(node, hint.y)
         read_out = ""
         if numpy:  # `np.linalg.norm(z.detach().cpu().numpy())`: measure the tensor, then read it out the same way
-            if function in MATRICES:
-                unused.append(f"{function} returns float64 whatever the input dtype: `{M}.dist` on the tensors would not")
-                return None
             tensors = [_tensor_of(operand) for operand in operands.values()]
             if any(found is None for found in tensors) or len({found[1] for found in tensors if found}) != 1:
                 unused.append("the numpy operands are not read out of tensors by `.detach()...numpy()`: the manifold takes tensors")
@@ -222,7 +221,9 @@ class _Planner:
         elif function in PAIRWISE_ALL_ELEMENTS:
             reasons.append(f"{function} has no dim: it reduces over all elements, the manifold's dist over the last dim only")
         keepdim, after = hint.keepdim, ""
-        if numpy and (keepdim is None or safety.is_false(keepdim)):
+        if function in MATRICES:
+            pass  # the all-pairs matrix is never 0-d, and keeps no dim
+        elif numpy and (keepdim is None or safety.is_false(keepdim)):
             # A 0-d result would join the manifold's 0-d c in type promotion (float32 point, float64 c: float64),
             # where numpy kept the array's dtype: reduce with keepdim (never 0-d), then drop that dim.
             keepdim, after = "True", f".squeeze({dim})"
@@ -232,7 +233,9 @@ class _Planner:
         if numpy:
             after += f"{read_out}[()]"  # `[()]`: a 0-d result becomes the numpy scalar numpy gave
         if function in MATRICES:  # all pairs: x[..., i, None, :] against y[..., None, j, :], as cdist pairs them
-            method, template = "dist", f"{M}.dist({_wrapped(operands[_X], _X)}.unsqueeze(-2), {_wrapped(operands[_Y], _Y)}.unsqueeze(-3))"
+            double = ".double()" if function in FLOAT64_RESULTS else ""
+            x, y = (f"{_wrapped(operands[key], key)}{double}" for key in (_X, _Y))
+            method, template = "dist", f"{M}.dist({x}.unsqueeze(-2), {y}.unsqueeze(-3))"
         elif function in SQUARED:
             method, template = "dist", f"({M}.dist({_X}, {_Y}{options}){after} ** 2)"
             after = ""
@@ -333,8 +336,9 @@ class _Planner:
             reasons.append(f"{keyword}= would be dropped by the rewrite")
         numpy = hint.backend == "numpy"
         # numpy in, numpy out: the array's own dtype, and `[()]` turns a 0-d result into the numpy scalar np.linalg.norm gives.
-        x = f"{{torch}}.as_tensor({{numpy}}.asarray({_X}))" if numpy else _X
-        y = f"{{torch}}.as_tensor({{numpy}}.asarray({_Y}))" if numpy else _Y
+        double = ", dtype={numpy}.float64" if function in FLOAT64_RESULTS else ""
+        x = f"{{torch}}.as_tensor({{numpy}}.asarray({_X}{double}))" if numpy else _X
+        y = f"{{torch}}.as_tensor({{numpy}}.asarray({_Y}{double}))" if numpy else _Y
         keep = hint.keepdim is not None and safety.is_true(hint.keepdim)
         keepdim = "{keepdim}" if hint.keepdim is not None else ""
         suffix = ""

@@ -248,6 +248,22 @@ def test_the_manifold_numpy_fix_returns_what_numpy_returned(dtype: torch.dtype) 
 
 
 @pytest.mark.usefixtures("geoopt_stand_in")
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_scipy_cdist_fix_returns_float64_as_scipy_does(dtype: torch.dtype) -> None:
+    """scipy.spatial.distance.cdist computes in float64 and returns float64 for float32 points too."""
+    module = fixed("scipy_cdist_float64")
+    mu, nu = MU.to(dtype), MU_B.to(dtype)
+    x, y = exp_map_zero(mu, c=C).double(), exp_map_zero(nu, c=C).double()  # the very points the code measures
+    matrix = module["all_pairs"](mu, nu, C)
+    assert isinstance(matrix, np.ndarray) and matrix.dtype == np.float64 and matrix.shape == (len(MU), len(MU_B))
+    for i in range(len(MU)):
+        np.testing.assert_allclose(matrix[i], oracle_distance(x[i].expand_as(y), y, C).numpy(), rtol=1e-9)
+    diagonal = module["pair_distances_on_the_ball"](mu, nu, C)
+    assert isinstance(diagonal, np.ndarray) and diagonal.dtype == np.float64
+    np.testing.assert_allclose(diagonal, oracle_distance(x, y, C).numpy(), rtol=1e-9)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
 def test_a_helper_measures_with_the_curvature_every_caller_passes() -> None:
     """`def radius(emb)` called only with points of `PoincareBall(c=0.7)` (or `Stereographic(k=-0.7)`): c = 0.7 = C."""
     module = fixed("callers_curvature_helper")
