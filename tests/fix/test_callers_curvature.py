@@ -10,10 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import libcst as cst
+import pytest
+
 from vaeaudit.codemods.file_fixer import fix_paths
 from vaeaudit.codemods.options import FixOptions
 from vaeaudit.codemods.outcome import FIXED, UNSAFE
 from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.taint import literal_curvature
 
 HELPER = "def radius(emb):\n    return emb.norm(dim=-1)\n"
 CALLER = """import geoopt
@@ -56,3 +60,24 @@ def test_a_file_the_scan_skips_may_call_the_helper_with_anything(tmp_path: Path)
     [outcome] = fixed(project(tmp_path, plots=plots))
     assert outcome.status == UNSAFE and any("did not analyse" in reason for reason in outcome.reasons)
     assert (tmp_path / "helpers.py").read_text() == HELPER
+
+
+@pytest.mark.parametrize(
+    ("constructor", "c"),
+    [
+        ("PoincareBall()", "1.0"),  # geoopt's default
+        ("PoincareBall(0.5)", "0.5"),
+        ("PoincareBallExact(c=2, learnable=False)", "2.0"),
+        ("Stereographic(k=-0.5)", "0.5"),
+        ("PoincareBall(c=0.5, learnable=True)", None),  # training moves it
+        ("PoincareBall(0.5, True)", None),
+        ("PoincareBall(c=curvature)", None),
+        ("PoincareBall(**options)", None),
+        ("Stereographic()", None),  # k = 0: flat
+        ("Stereographic(k=kappa)", None),
+    ],
+)
+def test_only_a_constructor_that_fixes_c_proves_it(constructor: str, c: str | None) -> None:
+    call = cst.ensure_type(cst.parse_expression(constructor), cst.Call)
+    kind = cst.ensure_type(call.func, cst.Name).value
+    assert literal_curvature(call, kind) == c
