@@ -189,12 +189,13 @@ def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]
 def _curvatures_passed(summaries: dict[str, FileSummary], index: _Index) -> dict[tuple[str, str, str], dict[str, str]]:
     """(callee's path, qualname, parameter) -> the curvatures its calls pass ("" any other value) -> the first call's place.
 
-    A parameter a call leaves to its default, or fills from `*args`/`**kwargs`, receives something else than points."""
+    A parameter a call leaves to its default, or fills from `*args`/`**kwargs`, receives something else than points.
+    Module-level functions only: a method is also called through receivers the scan cannot type (`model.radius(x)`)."""
     passed: dict[tuple[str, str, str], dict[str, str]] = {}
     for summary in summaries.values():
         for target, slots, where in summary.curvatures:
             found = index.function(target)
-            if found is None:
+            if found is None or "." in found[1]:
                 continue
             path, qualname = found
             callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
