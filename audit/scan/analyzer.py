@@ -370,9 +370,10 @@ class _Analysis:
             names |= {word.decode() for rule in RULES.values() if rule.preview for word in rule.trigger_words}
 
         def is_candidate(node: cst.CSTNode) -> bool:
-            if isinstance(node, cst.Call):
+            # called on every node of the file: `type(...) is`, not isinstance on libcst's ABCs
+            if type(node) is cst.Call:
                 return last_name(node.func) in names
-            if not isinstance(node, cst.BinaryOperation):
+            if type(node) is not cst.BinaryOperation:
                 return False
             if isinstance(node.operator, cst.Multiply):  # `(a - b) * (a - b)`, squared by hand
                 return all(
@@ -439,14 +440,14 @@ class _Analysis:
         for node, _ in walk(owner):
             if node is owner:
                 continue
-            if isinstance(node, cst.FunctionDef):
+            if type(node) is cst.FunctionDef:
                 if isinstance(owner, cst.ClassDef):
                     self._scope(node, node.body, env, klass, f"{klass}.{node.name.value}" if top_level_class else None)
                 elif isinstance(owner, cst.FunctionDef):
                     self._scope(node, node.body, flow.definitions.get(id(node), {}), klass, None)
                 else:
                     self._scope(node, node.body, {}, None, node.name.value)
-            elif isinstance(node, cst.ClassDef):
+            elif type(node) is cst.ClassDef:
                 self._scope(node, node.body.body, self._class_attributes(node), node.name.value, None)
 
     def _implementation(self, function: cst.FunctionDef, klass: str | None) -> bool:
@@ -618,22 +619,23 @@ class _Analysis:
 
     def _check_expression(self, root, env: Env, judge: UsageJudge, flow: Dataflow, klass, check: bool, above: Ancestors = ()) -> None:
         for node, ancestors in walk(root, above, stop=_COMPREHENSIONS):
-            if isinstance(node, _COMPREHENSIONS) and node is not root:
+            # `type(node)`, not isinstance: libcst's nodes are ABCs, and this loop sees every node of the code
+            if type(node) in _COMPREHENSION_TYPES and node is not root:
                 self._check_comprehension(node, ancestors, env, judge, flow, klass, check)
                 continue
-            if isinstance(node, cst.Lambda) and node is not root:
+            if type(node) is cst.Lambda and node is not root:
                 # Its parameters shadow outer names; nothing is known about what they receive.
                 shadowed = {param.name.value for param in all_params(node.params)}
                 inner_env = {key: value for key, value in env.items() if key.partition(".")[0] not in shadowed}
                 self._check_expression(node, inner_env, judge, flow, klass, check, ancestors)
                 continue
-            if isinstance(node, cst.Call):
+            if type(node) is cst.Call:
                 self._call_facts(node, env, flow, klass)
                 if check and self.settings.preview:
                     self._preview_rules(node, ancestors, env)
-            elif isinstance(node, (cst.Name, cst.Attribute)):
+            elif type(node) is cst.Name or type(node) is cst.Attribute:
                 self._named_function(node, ancestors, klass)
-            if not check or not isinstance(node, (cst.Call, cst.BinaryOperation)) or id(node) in self.covered:
+            if not check or (type(node) is not cst.Call and type(node) is not cst.BinaryOperation) or id(node) in self.covered:
                 continue
             self._check_operation(node, ancestors, env, judge)
 
@@ -964,6 +966,7 @@ _NOT_POINTS = re.compile(
     re.IGNORECASE,
 )
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_COMPREHENSION_TYPES = frozenset(_COMPREHENSIONS)
 # Nodes that hold statements (directly or through a block), for walks that skip expressions.
 _STATEMENT_CONTAINERS = (
     cst.BaseCompoundStatement,
