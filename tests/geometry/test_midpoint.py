@@ -38,13 +38,18 @@ def test_midpoint_of_identical_points_is_the_point(seed: int, copies: int, c: fl
 def test_midpoint_commutes_with_mobius_translation(seed: int, count: int, c: float) -> None:
     """a ⊕ midpoint(x) = midpoint(a ⊕ x): the midpoint is a hyperbolic notion, not a coordinate one.
 
-    Moderate radii: the Klein map squares the gap 1 − c‖x‖², so float64 round-off grows near the boundary.
+    Moderate radii, yet a Möbius sum of two of them can land near the boundary (conformal factor
+    λ = 2/(1 − c‖x‖²) up to ~3,400 at c = 2), where the metric magnifies float64 round-off in the
+    coordinates by λ: the two results must agree to 5e-8 in coordinates, i.e. within 5e-8·λ hyperbolically
+    (every seed, count and curvature of this domain stays under 2.3e-8·λ; the first bound, 1e-7 flat,
+    failed at seed 1115: 7.4e-7 at λ ≈ 200 with coordinates 8e-11 apart).
     """
     points = ball_points(count, seed, c, spread=0.7)
     shift = ball_points(1, seed + 1, c, spread=0.7)
     moved = poincare_midpoint(mobius_add(shift.expand_as(points), points, c=c), c=c)
     expected = mobius_add(shift[0], poincare_midpoint(points, c=c), c=c)
-    assert float(poincare_distance(moved, expected, c=c)) < 1e-7
+    conformal_factor = 2 / (1 - c * float(expected.norm()) ** 2)
+    assert float(poincare_distance(moved, expected, c=c)) < 5e-8 * conformal_factor
 
 
 def test_two_points_meet_halfway_and_weights_pull() -> None:
