@@ -363,7 +363,7 @@ class _Planner:
         else:
             raise Refused(f"no Poincaré rewrite is known for {function}")
         if numpy:
-            template += ".numpy()[()]"
+            template += ".detach().numpy()[()]"  # a learnable curvature puts the result on its graph
         if function in SQUARED:
             template = f"({template} ** 2)"
         return _Plan(template, operands, [(self.options.poincare_import, name)], reasons, keepdim=hint.keepdim if keepdim else None)

@@ -138,6 +138,14 @@ def test_numpy_fix_returns_numpy_radii_of_the_arrays_dtype(dtype: torch.dtype) -
     np.testing.assert_allclose(one, expected[0], rtol=tolerance)
 
 
+def test_numpy_fix_reads_out_radii_of_a_learnable_curvature() -> None:
+    """The original never touched the curvature's graph; the fix reads the radii out detached, as numpy needs."""
+    curvature = torch.nn.Parameter(torch.tensor(C, dtype=torch.float64))
+    result = fixed("numpy_norm_radius")["radii"](MU.double(), curvature)
+    expected = oracle_radius(exp_map_zero(MU.double(), c=C), C).numpy()
+    np.testing.assert_allclose(result, expected, rtol=1e-12)
+
+
 def test_fixed_distances_are_poincare_distances() -> None:
     expected = oracle_distance(POINTS, POINTS_B, C)
     for case in ("difference_norm", "pairwise_distance"):
