@@ -23,6 +23,13 @@ EUCLIDEAN_P = {"2", "2.0", "'fro'", '"fro"', "None"}
 # Names that mark a Euclidean ball boundary: comparing a hyperbolic distance with them is wrong.
 BOUNDARY_WORDS = ("max_norm", "max_radius", "boundary")
 CLAMP_FUNCTIONS = {"clamp", "clamp_", "clamp_max", "clamp_min", "clip", "clip_"}
+# Comparisons and Euclidean-scale arithmetic spelled as calls (`torch.lt(r, 0.5)`, `r.le(t)`,
+# `torch.minimum(r, m)`, `torch.sub(0.5, r)`, `torch.isclose(d, 0, atol=1e-3)`): the same meaning as
+# `<`, `min` and `-`, whose other operand is in Euclidean units; never converted, so never safe.
+COMPARING_CALLS = {
+    *"lt le gt ge eq ne lt_ le_ gt_ ge_ eq_ ne_ less less_equal greater greater_equal equal not_equal".split(),
+    *"isclose allclose minimum maximum fmin fmax sub sub_ subtract rsub add add_".split(),
+}
 
 # Keywords whose meaning the rewrite carries over (operands, dim, keepdim, p) or makes moot
 # (eps of pairwise_distance, compute_mode of cdist: poincare_distance_matrix is exact).
@@ -197,6 +204,8 @@ def _classify_site(
     for link in chain[1:]:
         if isinstance(link, cst.Call) and last_name(link.func) in CLAMP_FUNCTIONS:
             usage.reasons.extend(_threshold_message(bound, lines) for bound in _risky(arg.value for arg in link.args))
+        elif isinstance(link, cst.Call) and last_name(link.func) in COMPARING_CALLS:  # `r.le(0.5)`
+            usage.reasons.extend(_threshold_message(arg.value, lines) for arg in link.args)
     current = chain[-1]
     parent = parents.get(current)
     if isinstance(parent, cst.NamedExpr):
@@ -216,6 +225,10 @@ def _classify_site(
         call = parents.get(parent)
         if isinstance(call, cst.Call) and last_name(call.func) in CLAMP_FUNCTIONS:
             usage.reasons.extend(_threshold_message(bound, lines) for bound in _risky(arg.value for arg in call.args if arg is not parent))
+        elif isinstance(call, cst.Call) and (
+            last_name(call.func) in COMPARING_CALLS or (isinstance(call.func, cst.Name) and call.func.value in ("min", "max"))
+        ):  # `torch.lt(r, 0.5)`, `min(r, 0.9)`
+            usage.reasons.extend(_threshold_message(arg.value, lines) for arg in call.args if arg is not parent)
     arithmetic = _euclidean_arithmetic(current, parents)
     if arithmetic is not None:
         usage.reasons.append(
