@@ -141,12 +141,17 @@ class _Planner:
         reference = self._geometry(node, plan)
         torch_name = self.imports.module(node, "torch") if "{torch}" in plan.template else None
         numpy_name = self.imports.module(node, "numpy") if "{numpy}" in plan.template else None
-        curvature = self._callers_curvature(hint, node) or find_curvature(
-            node, plan.operands[_X], self.options.curvature_expressions, self.meta
-        )
+        found = find_curvature(node, plan.operands[_X], self.options.curvature_expressions, self.meta)
+        callers = self._callers_curvature(hint, node) if found is None else None
+        curvature = found or callers
         where = f"; {plan.note}" if plan.note else ""
         if curvature is not None:
             c, plan.note = curvature.expression, f"c from {curvature.source}{where}"
+            if callers is not None:
+                plan.reasons.append(
+                    f"c={c} is what every call of the function the scan saw passes; calls it cannot see (files outside "
+                    "the given paths, getattr, star imports, registries, other packages) may pass points of another curvature"
+                )
         elif self.options.curvature_stated:
             c = repr(self.options.default_curvature)
             plan.note = f"c={c} from default-curvature in {self.options.curvature_stated}{where}"
@@ -168,7 +173,8 @@ class _Planner:
     def _callers_curvature(self, hint: FixHint, node: cst.CSTNode) -> Found | None:
         """The literal c every call of the enclosing function passes points of (the scanner's `hint.curvature`,
         refused there when the function is also named without a call): the function cannot reach its callers'
-        ball, but a fixed c is a number, valid anywhere."""
+        ball, but a fixed c is a number, valid anywhere. An unsafe fix: only the calls the scan saw prove it
+        (a pre-commit run sees the staged files alone)."""
         if hint.curvature is None:
             return None
         function = self.parents.get(node)

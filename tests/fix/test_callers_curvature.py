@@ -3,7 +3,9 @@
 `def radius(emb): return emb.norm(dim=-1)` cannot reach its callers' ball, but a curvature the ball's
 constructor fixes (`PoincareBall(c=0.5)`) is a number, valid in the helper too. Every call in the
 project counts: one that passes other values, or a file the scan does not analyse that names the
-helper (its calls are unseen), leaves the fix unsafe.
+helper (its calls are unseen), leaves no curvature at all. Even when all the calls the scan saw agree,
+the fix is unsafe: calls outside the given paths (a pre-commit run sees the staged files only),
+through getattr, star imports or registries are unseen.
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ def main(mu):
 """
 
 
-def fixed(root: Path) -> list:
+def fixed(root: Path, unsafe: bool = False, paths: list[Path] | None = None) -> list:
     settings = Settings(cache=False, project_root=root)
-    reports = fix_paths([root], settings, FixOptions.from_settings(settings, unsafe_fixes=False), apply=True)
+    reports = fix_paths(paths or [root], settings, FixOptions.from_settings(settings, unsafe_fixes=unsafe), apply=True)
     return [outcome for report in reports for outcome in report.outcomes]
 
 
@@ -43,10 +45,21 @@ def project(root: Path, **files: str) -> Path:
     return root
 
 
-def test_the_helper_in_another_module_takes_its_callers_curvature(tmp_path: Path) -> None:
+def test_the_helper_in_another_module_takes_its_callers_curvature_as_an_unsafe_fix(tmp_path: Path) -> None:
     [outcome] = fixed(project(tmp_path))
+    assert outcome.status == UNSAFE and any("calls it cannot see" in reason for reason in outcome.reasons)
+    assert (tmp_path / "helpers.py").read_text() == HELPER
+    [outcome] = fixed(tmp_path, unsafe=True)
     assert outcome.status == FIXED and "c=0.5" in outcome.note
     assert "return poincare_radius(emb, c=0.5)" in (tmp_path / "helpers.py").read_text()
+
+
+def test_a_run_on_some_files_does_not_see_every_caller(tmp_path: Path) -> None:
+    """As a pre-commit hook runs: only the staged files; `evaluate.py` passes points of another ball."""
+    root = project(tmp_path, evaluate=CALLER.format(c=1.0))
+    [outcome] = fixed(root, paths=[root / "helpers.py", root / "train.py"])
+    assert outcome.status == UNSAFE
+    assert (tmp_path / "helpers.py").read_text() == HELPER
 
 
 def test_callers_of_two_curvatures_prove_none(tmp_path: Path) -> None:

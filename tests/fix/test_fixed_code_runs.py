@@ -274,7 +274,7 @@ def test_a_scipy_cdist_fix_returns_float64_as_scipy_does(dtype: torch.dtype) -> 
 @pytest.mark.usefixtures("geoopt_stand_in")
 def test_a_helper_measures_with_the_curvature_every_caller_passes() -> None:
     """`def radius(emb)` called only with points of `PoincareBall(c=0.7)` (or `Stereographic(k=-0.7)`): c = 0.7 = C."""
-    module = fixed("callers_curvature_helper")
+    module = fixed("unsafe_callers_curvature_helper")
     torch.testing.assert_close(module["radii"](MU), RADIUS, rtol=1e-12, atol=0)
     torch.testing.assert_close(module["radii_again"](MU), RADIUS, rtol=1e-12, atol=0)
     torch.testing.assert_close(module["pair_distance"](MU, MU_B), oracle_distance(POINTS, POINTS_B, C), rtol=1e-12, atol=0)

@@ -38,7 +38,9 @@ RULE = Rule(
         "`M.dist0(z)` (`dim=`, `keepdim=` kept; numpy reads measured as tensors and read out the same way), with no "
         "curvature to guess and a learnable c kept; otherwise `poincare_radius(z, c=...)` with a curvature found in the "
         "code (the producer, a manifold's c, a documented parameter, a configured key) or stated in the configuration, "
-        "and Euclidean thresholds converted. Unsafe (applied only with `--unsafe-fixes`): an unknown curvature, and "
+        "and Euclidean thresholds converted (`r < 0.9`; a threshold spelled as a call, `torch.lt(r, 0.9)`, is not). "
+        "Unsafe (applied only with `--unsafe-fixes`): an unknown curvature, a curvature only the helper's callers "
+        "prove (every call the scan saw passes points of one fixed-c ball; unseen calls may not), and "
         "arithmetic with Euclidean-scale quantities (`(r - target) ** 2`), since the fixed value is a hyperbolic "
         "radius d = (2/√c)·artanh(√c·r), not r."
     ),
