@@ -36,7 +36,7 @@ from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
-from vaeaudit.scan.taint import HIGH, LOW, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
+from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 
@@ -958,10 +958,10 @@ _LIBRARY_ROOTS = frozenset(
 
 # Keywords that hand a function the ball's curvature (`k` is left out: top-k and k-nearest are everywhere).
 _CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
-# Functions given a curvature that return something other than points: measurements, tangent vectors,
-# conformal factors, layers and models, plots.
+# Functions given a curvature that return something other than points: measurements (the names that
+# never hold points), tangent vectors, conformal factors, layers and models, plots.
 _NOT_POINTS = re.compile(
-    r"dist|loss|norm|radi|score|sim|err|metric|energy|weight|grad|log|tangent|transp|lambda|conformal|factor|"
+    MEASUREMENT_NAME.pattern + r"|log|tangent|transp|lambda|conformal|factor|"
     r"layer|linear|conv|mlp|model|net|encoder|decoder|attention|plot|scatter|hist|optim|manifold|ball",
     re.IGNORECASE,
 )

@@ -178,7 +178,7 @@ class Taint:
 
 Env = dict[str, "Taint | None"]
 # Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`, `d_hyp`).
-_MEASUREMENT_NAME = re.compile(
+MEASUREMENT_NAME = re.compile(
     r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|d|eps)(?![a-z])", re.IGNORECASE
 )
 
@@ -221,14 +221,14 @@ class ValueTaint:
         short = name.rpartition(".")[2]
         if (
             self.is_euclidean_name(short)
-            or _MEASUREMENT_NAME.search(short)
+            or MEASUREMENT_NAME.search(short)
             or not any(pattern.search(short) for pattern in self.name_patterns)
         ):
             return None
         return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),))
 
     def key_taint(self, key: str) -> Taint | None:
-        if self.is_euclidean_name(key) or _MEASUREMENT_NAME.search(key) or not any(pattern.search(key) for pattern in self.key_patterns):
+        if self.is_euclidean_name(key) or MEASUREMENT_NAME.search(key) or not any(pattern.search(key) for pattern in self.key_patterns):
             return None
         return Taint(MEDIUM)
 
