@@ -27,6 +27,7 @@ from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.lines import line_by_text
+from vaeaudit.scan.methods import guessed, target_by_name
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.rules import RULES
@@ -34,7 +35,7 @@ from vaeaudit.scan.rules.hyp004 import centroid_operand
 from vaeaudit.scan.rules.hyp005 import handwritten_distance
 from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
-from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
+from vaeaudit.scan.summaries import BY_NAME, Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
@@ -152,6 +153,13 @@ class _Analysis:
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
                 self.locals[qualname].received = {name: _received(name, fact) for name, fact in params.items()}
+        for qualname, params in self.inputs.received_by_name.items():
+            if qualname in self.locals:
+                received = self.locals[qualname].received
+                for name, fact in params.items():
+                    taint = guessed(_received(name, fact))
+                    if name not in received or received[name].confidence < taint.confidence:
+                        received[name] = taint
         self.geometry_module, self.geometry_classes = self._geometry_owners()
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self._assigned_once: dict[str, set[str]] = {}  # class -> attributes its methods assign exactly once
@@ -246,18 +254,23 @@ class _Analysis:
                 return "local", name
             if name in self.classes and f"{name}.__init__" in self.locals:
                 return "local", f"{name}.__init__"
-        if (
-            klass is not None
-            and isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in ("self", "cls")
-        ):
-            qualname = f"{klass}.{func.attr.value}"
+        if on_self:
+            qualname = f"{klass}.{cast(cst.Attribute, func).attr.value}"
             return ("local", qualname) if qualname in self.locals else None
         qualified = self.imports.qualify(func)
-        if qualified is None or qualified.partition(".")[0] in _LIBRARY_ROOTS:
+        if qualified is None:
+            return self._by_name(func, env)
+        if qualified.partition(".")[0] in _LIBRARY_ROOTS:
             return None
         return "external", qualified
+
+    def _by_name(self, func: cst.BaseExpression, env: Env | None) -> tuple[str, str] | None:
+        """A method called on a receiver nothing types (`model.embedding()` of a parameter `model`): the project's
+        only method of that name, if the rule of `vaeaudit.scan.methods` allows the name."""
+        if env is None or not isinstance(func, cst.Attribute) or self.values.of(func.value, env) is not None:
+            return None
+        target = target_by_name(func.attr.value)
+        return ("external", target) if target is not None else None
 
     def _callee(self, target: tuple[str, str]) -> tuple[tuple[str, ...], Taint | None, dict[str, Taint], dict[str, Taint]] | None:
         """(params, returns, parts, consumes) of a resolved callee, as live evidence."""
@@ -271,18 +284,20 @@ class _Analysis:
         summary = self.inputs.external.get(name)
         if summary is None:
             return None
-        return (
-            summary.params,
-            _imported(summary.returns),
-            {key: _imported(fact, manifold=key.startswith(".")) for key, fact in summary.parts.items()},
-            {key: _imported(fact) for key, fact in summary.consumes.items()},
-        )
+        returns = _imported(summary.returns)
+        parts = {key: _imported(fact, manifold=key.startswith(".")) for key, fact in summary.parts.items()}
+        consumes = {key: _imported(fact) for key, fact in summary.consumes.items()}
+        if name.startswith(BY_NAME):
+            returns = guessed(returns) if returns is not None else None
+            parts = {key: guessed(taint) for key, taint in parts.items()}
+            consumes = {key: guessed(taint) for key, taint in consumes.items()}
+        return summary.params, returns, parts, consumes
 
     def _constructed(self, func: cst.BaseExpression, target: tuple[str, str] | None) -> tuple[str, str] | None:
         """The project class a call constructs: a class of this file, or an imported `CamelCase` name of the project."""
         if isinstance(func, cst.Name) and func.value in self.classes:
             return "local", func.value
-        if target is not None and target[0] == "external" and target[1].rpartition(".")[2][:1].isupper():
+        if target is not None and target[0] == "external" and target[1].rpartition(".")[2][:1].isupper() and target[1][:2] != BY_NAME:
             return target
         return None
 

@@ -20,10 +20,15 @@ import functools
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
+
+# Prefix of a call target resolved by method name alone (`*.embedding` of `model.embedding()` on an untyped
+# receiver; the rule is `vaeaudit.scan.methods`): never a dotted module path.
+BY_NAME = "*."
 
 # (confidence, chain, manifold): the manifold an instance attribute's points lie on, as
 # (expression relative to the instance such as "self.manifold", geoopt class, where it was built), else None.
@@ -57,7 +62,10 @@ class Inputs:
     """What the rest of the project tells one file."""
 
     received: dict[str, dict[str, Fact]] = field(default_factory=dict)  # local qualname -> parameter -> fact
-    external: dict[str, FunctionSummary] = field(default_factory=dict)  # imported target -> callee's summary
+    # The same from calls that reach the method by its name alone (`BY_NAME`): kept apart, a `def` of the
+    # name in a file the scan did not analyse withdraws them (`withdraw_unseen_calls`).
+    received_by_name: dict[str, dict[str, Fact]] = field(default_factory=dict)
+    external: dict[str, FunctionSummary] = field(default_factory=dict)  # imported target (or `*.method`) -> callee's summary
     # local qualname -> parameter -> (c, where it comes from) when every call passes points of one literal curvature,
     # else ("", why not); only for parameters some call passes such points to.
     curvatures: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
@@ -108,6 +116,7 @@ class _Index:
         self.full: dict[str, tuple[str, str]] = {}
         self.modules: dict[str, str] = {}
         suffixes: dict[str, set[tuple[str, str]]] = {}
+        named: dict[str, set[tuple[str, str]]] = {}  # last name -> every function and method so named
         module_suffixes: dict[str, set[str]] = {}
         for path, summary in summaries.items():
             self.modules[summary.module] = path
@@ -117,13 +126,17 @@ class _Index:
             for qualname in summary.functions or {}:
                 key = f"{summary.module}.{qualname}"
                 self.full[key] = (path, qualname)
+                named.setdefault(qualname.rpartition(".")[2], set()).add((path, qualname))
                 pieces = key.split(".")
                 for start in range(1, len(pieces) - 1):
                     suffixes.setdefault(".".join(pieces[start:]), set()).add((path, qualname))
         self.suffixes = {key: next(iter(found)) for key, found in suffixes.items() if len(found) == 1}
         self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
+        self.by_name = {name: method for name, (method, *others) in named.items() if not others and "." in method[1]}
 
     def function(self, target: str) -> tuple[str, str] | None:
+        if target.startswith(BY_NAME):  # the project's only method of that name (and no function so named)
+            return self.by_name.get(target[len(BY_NAME) :])
         for candidate in (target, f"{target}.__init__"):
             found = self.full.get(candidate) or self.suffixes.get(candidate)
             if found is not None:
@@ -156,7 +169,8 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
                 continue
             path, qualname = found
             callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
-            received = inputs[path].received.setdefault(qualname, {})
+            given = inputs[path].received_by_name if target.startswith(BY_NAME) else inputs[path].received
+            received = given.setdefault(qualname, {})
             for slot, fact in arguments.items():
                 param = _parameter(callee, slot)
                 if param is not None:
@@ -166,7 +180,7 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
             if found is not None:
                 path, qualname = found
                 callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
-                if callee.knows_something() and path != caller:
+                if callee.knows_something() and (path != caller or target.startswith(BY_NAME)):
                     inputs[caller].external[target] = callee
     for (path, qualname, param), seen in _curvatures_passed(summaries, index).items():
         if any(seen):
@@ -176,14 +190,32 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
 
 def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]) -> None:
     """A curvature every seen call proves stands only while no file the scan did not analyse (a file without a
-    Euclidean operation or ball points, a notebook) names the function: its calls there are unseen."""
+    Euclidean operation or ball points, a notebook) names the function: its calls there are unseen.
+    A method reached by its name alone stands only while no such file defines another of that name."""
     texts = list(unanalysed)
+    if any(given.received_by_name or any(target.startswith(BY_NAME) for target in given.external) for given in inputs.values()):
+        _withdraw_ambiguous_names(inputs, {name.decode() for text in texts for name in _DEFINED.findall(text)})
     for given in inputs.values():
         for qualname, params in given.curvatures.items():
             name = qualname.rpartition(".")[2]
             if any(c for c, _ in params.values()) and any(name.encode() in text for text in texts):
                 why = f"`{name}` is named in a file the scan did not analyse: not every call is known"
                 given.curvatures[qualname] = {param: ("", why) for param in params}
+
+
+_DEFINED = re.compile(rb"\bdef\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _withdraw_ambiguous_names(inputs: dict[str, Inputs], defined: set[str]) -> None:
+    for given in inputs.values():
+        given.external = {
+            target: function
+            for target, function in given.external.items()
+            if not (target.startswith(BY_NAME) and target[len(BY_NAME) :] in defined)
+        }
+        given.received_by_name = {
+            qualname: params for qualname, params in given.received_by_name.items() if qualname.rpartition(".")[2] not in defined
+        }
 
 
 def _curvatures_passed(summaries: dict[str, FileSummary], index: _Index) -> dict[tuple[str, str, str], dict[str, str]]:
@@ -286,6 +318,10 @@ def inputs_to_json(inputs: Inputs) -> dict:
     return {
         "received": {
             name: {param: _fact_json(fact) for param, fact in sorted(params.items())} for name, params in sorted(inputs.received.items())
+        },
+        "received_by_name": {
+            name: {param: _fact_json(fact) for param, fact in sorted(params.items())}
+            for name, params in sorted(inputs.received_by_name.items())
         },
         "external": {target: function_to_json(function) for target, function in sorted(inputs.external.items())},
         "curvatures": {

@@ -1,0 +1,26 @@
+"""The rule for method calls on untyped receivers (`vaeaudit.scan.methods`): which names never resolve."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from vaeaudit.scan.methods import LIBRARY_METHODS, target_by_name
+
+
+def test_common_library_names_and_dunders_never_resolve() -> None:
+    for name in ("forward", "get", "update", "item", "numpy", "cpu", "detach", "dist", "sample", "fit", "plot", "__call__"):
+        assert target_by_name(name) is None, name
+    assert target_by_name("embedding") == "*.embedding"
+
+
+def test_the_list_holds_every_public_method_of_the_installed_libraries() -> None:
+    """Regenerate `LIBRARY_METHODS` from `dir()` of these when a library version adds methods."""
+    torch = pytest.importorskip("torch")
+    numpy = pytest.importorskip("numpy")
+    pandas = pytest.importorskip("pandas")
+    objects = [torch.Tensor, torch.nn.Module, torch.optim.Optimizer, torch.utils.data.DataLoader, torch.distributions.Distribution]
+    objects += [numpy.ndarray, pandas.DataFrame, pandas.Series, dict, list, set, str, bytes, tuple, io.TextIOWrapper]
+    public = {f"{kind.__name__}.{name}": name for kind in objects for name in dir(kind) if not name.startswith("_")}
+    assert not {method for method, name in public.items() if name not in LIBRARY_METHODS}
