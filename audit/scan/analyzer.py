@@ -27,7 +27,7 @@ from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.lines import line_by_text
-from vaeaudit.scan.methods import guessed, target_by_name
+from vaeaudit.scan.methods import BY_NAME, target_by_name
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.rules import RULES
@@ -35,8 +35,9 @@ from vaeaudit.scan.rules.hyp004 import centroid_operand
 from vaeaudit.scan.rules.hyp005 import handwritten_distance
 from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
-from vaeaudit.scan.summaries import BY_NAME, Fact, FileSummary, FunctionSummary, Inputs, module_name
+from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
+from vaeaudit.scan.tables import BallTables
 from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
@@ -145,6 +146,7 @@ class _Analysis:
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
+        self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
@@ -157,7 +159,7 @@ class _Analysis:
             if qualname in self.locals:
                 received = self.locals[qualname].received
                 for name, fact in params.items():
-                    taint = guessed(_received(name, fact))
+                    taint = _received(name, fact).at_most(MEDIUM)
                     if name not in received or received[name].confidence < taint.confidence:
                         received[name] = taint
         self.geometry_module, self.geometry_classes = self._geometry_owners()
@@ -210,7 +212,7 @@ class _Analysis:
             name: FunctionSummary(
                 local.params,
                 self._fact(local.returns),
-                {key: self._fact(taint) for key, taint in local.parts.items()},
+                {key: self._fact(taint) for key, taint in local.parts.items() if taint.kind == "point"},  # a fact is a point's
                 {key: self._fact(taint) for key, taint in local.consumes.items()},
             )
             for name, local in self.locals.items()
@@ -240,14 +242,16 @@ class _Analysis:
         """("local", qualname) or ("external", dotted target) for a call of the project's own code
         (`metric.loss(z)` too, where `metric` holds an instance of a known project class)."""
         on_self = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")
+        untyped = False
         if env is not None and isinstance(func, cst.Attribute) and not on_self:
             owner = self.values.of(func.value, env)
             if owner is not None and owner.klass is not None:
                 kind, name = owner.klass
                 method = f"{name}.{func.attr.value}"
                 if kind == "external":
-                    return "external", method
-                return ("local", method) if method in self.locals else None
+                    return "external", method  # `summaries` finds a method the class inherits by its name
+                return ("local", method) if method in self.locals else _by_name(func.attr.value)
+            untyped = owner is None
         if isinstance(func, cst.Name):
             name = func.value
             if name in self.locals and "." not in name:
@@ -258,19 +262,11 @@ class _Analysis:
             qualname = f"{klass}.{cast(cst.Attribute, func).attr.value}"
             return ("local", qualname) if qualname in self.locals else None
         qualified = self.imports.qualify(func)
-        if qualified is None:
-            return self._by_name(func, env)
+        if qualified is None:  # a method of a receiver nothing types (`model.embedding()` of a parameter `model`)
+            return _by_name(cast(cst.Attribute, func).attr.value) if untyped else None
         if qualified.partition(".")[0] in _LIBRARY_ROOTS:
             return None
         return "external", qualified
-
-    def _by_name(self, func: cst.BaseExpression, env: Env | None) -> tuple[str, str] | None:
-        """A method called on a receiver nothing types (`model.embedding()` of a parameter `model`): the project's
-        only method of that name, if the rule of `vaeaudit.scan.methods` allows the name."""
-        if env is None or not isinstance(func, cst.Attribute) or self.values.of(func.value, env) is not None:
-            return None
-        target = target_by_name(func.attr.value)
-        return ("external", target) if target is not None else None
 
     def _callee(self, target: tuple[str, str]) -> tuple[tuple[str, ...], Taint | None, dict[str, Taint], dict[str, Taint]] | None:
         """(params, returns, parts, consumes) of a resolved callee, as live evidence."""
@@ -288,9 +284,9 @@ class _Analysis:
         parts = {key: _imported(fact, manifold=key.startswith(".")) for key, fact in summary.parts.items()}
         consumes = {key: _imported(fact) for key, fact in summary.consumes.items()}
         if name.startswith(BY_NAME):
-            returns = guessed(returns) if returns is not None else None
-            parts = {key: guessed(taint) for key, taint in parts.items()}
-            consumes = {key: guessed(taint) for key, taint in consumes.items()}
+            returns = returns.at_most(MEDIUM) if returns is not None else None
+            parts = {key: taint.at_most(MEDIUM) for key, taint in parts.items()}
+            consumes = {key: taint.at_most(MEDIUM) for key, taint in consumes.items()}
         return summary.params, returns, parts, consumes
 
     def _constructed(self, func: cst.BaseExpression, target: tuple[str, str] | None) -> tuple[str, str] | None:
@@ -547,8 +543,9 @@ class _Analysis:
 
     def _class_attributes(self, klass: cst.ClassDef) -> Env:
         """`self.proj = HyperbolicProjection(...)` anywhere in the class makes `self.proj(...)` a source;
-        `self.manifold = geoopt.PoincareBall(...)`, bound once, names that ball in every method."""
-        env: Env = {}
+        `self.manifold = geoopt.PoincareBall(...)`, bound once, names that ball in every method; the embedding
+        table of a class trained with a Poincaré distance holds ball points (`vaeaudit.scan.tables`)."""
+        env: Env = dict(self.tables.of(klass))
         for node, _ in walk(klass.body):
             if isinstance(node, cst.FunctionDef):
                 balls: Env = {param.name.value: self.values.annotated_ball(param) for param in all_params(node.params)}
@@ -916,6 +913,12 @@ def _received(name: str, fact: Fact) -> Taint:
     owner, dot, _ = name.rpartition(".")
     taint = _imported(fact, f"{name} <- ", manifold=bool(dot))
     return taint.seen_through(owner) if dot else taint
+
+
+def _by_name(method: str) -> tuple[str, str] | None:
+    """The project's only method of that name, if the rule of `vaeaudit.scan.methods` allows the name."""
+    target = target_by_name(method)
+    return ("external", target) if target is not None else None
 
 
 def _parameter(params: tuple[str, ...], slot: str) -> str | None:

@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-# Prefix of a call target resolved by method name alone (`*.embedding` of `model.embedding()` on an untyped
-# receiver; the rule is `vaeaudit.scan.methods`): never a dotted module path.
-BY_NAME = "*."
+from vaeaudit.scan.methods import BY_NAME, target_by_name
 
 # (confidence, chain, manifold): the manifold an instance attribute's points lie on, as
 # (expression relative to the instance such as "self.manifold", geoopt class, where it was built), else None.
@@ -117,6 +115,7 @@ class _Index:
         self.modules: dict[str, str] = {}
         suffixes: dict[str, set[tuple[str, str]]] = {}
         named: dict[str, set[tuple[str, str]]] = {}  # last name -> every function and method so named
+        self.classes: set[str] = set()  # every dotted suffix naming a class of the project (`models.Model`, `Model`)
         module_suffixes: dict[str, set[str]] = {}
         for path, summary in summaries.items():
             self.modules[summary.module] = path
@@ -127,6 +126,8 @@ class _Index:
                 key = f"{summary.module}.{qualname}"
                 self.full[key] = (path, qualname)
                 named.setdefault(qualname.rpartition(".")[2], set()).add((path, qualname))
+                klass = key.rpartition(".")[0] if "." in qualname else ""
+                self.classes.update(".".join(klass.split(".")[start:]) for start in range(klass.count(".") + 1) if klass)
                 pieces = key.split(".")
                 for start in range(1, len(pieces) - 1):
                     suffixes.setdefault(".".join(pieces[start:]), set()).add((path, qualname))
@@ -141,6 +142,9 @@ class _Index:
             found = self.full.get(candidate) or self.suffixes.get(candidate)
             if found is not None:
                 return found
+        klass, _, method = target.rpartition(".")
+        if klass in self.classes and target_by_name(method) is not None:  # inherited from a base class: by its name
+            return self.by_name.get(method)
         return None
 
     def module_of(self, target: str) -> str | None:

@@ -41,7 +41,7 @@ _PROPAGATING_METHODS = frozenset(
 )
 _PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values"})
 # Methods of an `nn.Module` that return the module itself: `Embedding(...).to(device)` is still that instance.
-_MODULE_SELF_METHODS = frozenset("to cuda cpu float double half bfloat16 train eval requires_grad_ type share_memory".split())
+MODULE_SELF_METHODS = frozenset("to cuda cpu float double half bfloat16 train eval requires_grad_ type share_memory".split())
 # Averages of ball points: still inside the ball (convex), so their norm is a radius too.
 _MEANS = frozenset({"torch.mean", "numpy.mean", "numpy.average", "torch.Tensor.mean"})
 _COMBINING_FUNCTIONS = frozenset(
@@ -69,6 +69,8 @@ _OTHER_MANIFOLD = re.compile(
     r"Hyperboloid|Product|ProductManifold|Siegel\w*|UpperHalf\w*|BoundedDomain\w*|Grassmann\w*|BirkhoffPolytope)(Exact)?$"
 )
 _LOOKUPS = frozenset({"torch.nn.functional.embedding", "torch.embedding"})
+# Builtins that hand back the rows (or the tensors) of what they are given: `list(table.parameters())[0]`.
+_PASSING_BUILTINS = frozenset({"list", "tuple", "iter", "next"})
 # Results that are Euclidean by construction: assigning one to `z_hyp` makes it clean.
 _EUCLIDEAN_CONSTRUCTORS = frozenset(
     "zeros ones empty full rand randn randint arange linspace eye zeros_like ones_like empty_like full_like rand_like randn_like".split()
@@ -122,7 +124,8 @@ MSE_LOSS_MODULES = frozenset({"torch.nn.MSELoss", "torch.nn.modules.loss.MSELoss
 
 @dataclass(frozen=True)
 class Taint:
-    """A value is a ball point (`kind="point"`), a module that returns them ("projector"),
+    """A value is a ball point (`kind="point"`), a module that returns them ("projector"), an embedding table
+    whose rows are ball points ("table": `vaeaudit.scan.tables`),
     a loss module whose call measures a squared Euclidean distance ("mse-loss"), a dict/tuple or
     project object holding ball points ("container"), or a manifold other than the ball ("other-manifold")."""
 
@@ -151,6 +154,11 @@ class Taint:
         if self.kind != "container":
             return self.then(step)
         return replace(self, parts=tuple((key, part.along(step)) for key, part in self.parts))
+
+    def at_most(self, confidence: int) -> Taint:
+        """The same evidence, no stronger than `confidence` (a type guessed from a method's name), parts too."""
+        parts = tuple((key, part.at_most(confidence)) for key, part in self.parts)
+        return replace(self, confidence=min(self.confidence, confidence), parts=parts)
 
     def portable(self) -> Taint:
         """What another scope may keep: a point's manifold is spelled in this scope's names (dropped);
@@ -334,6 +342,8 @@ class ValueTaint:
         if attribute in _PROPAGATING_ATTRIBUTES:
             return self.of(node.value, env)
         base = self.of(node.value, env)
+        if base is not None and base.kind == "table" and attribute == "weight":
+            return Taint(base.confidence, base.steps)
         if base is not None and base.kind == "container":
             part = base.part(f".{attribute}")  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
             if part is not None:
@@ -422,8 +432,10 @@ class ValueTaint:
             receiver = self.of(node.func.value, env)
             if receiver is not None and receiver.kind == "point" and name in _PROPAGATING_METHODS:
                 return receiver
-            if receiver is not None and receiver.is_instance() and name in _MODULE_SELF_METHODS:
+            if receiver is not None and receiver.is_instance() and name in MODULE_SELF_METHODS:
                 return receiver
+            if receiver is not None and receiver.kind == "table" and name == "parameters":  # an embedding's only parameter
+                return Taint(receiver.confidence, receiver.steps)
             if receiver is not None and receiver.kind == "point" and name == "mean":
                 return receiver.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))
             if name == "get" and node.args:
@@ -432,8 +444,10 @@ class ValueTaint:
                     return self.key_taint(key)
         callee = dotted(node.func)
         module = env.get(callee) if callee is not None else None
-        if module is not None and module.kind == "projector":
-            return Taint(HIGH, module.steps)
+        if module is not None and module.kind in ("projector", "table"):  # a table's call looks rows up
+            return Taint(module.confidence, module.steps)
+        if isinstance(node.func, cst.Name) and node.func.value in _PASSING_BUILTINS and node.args and callee not in env:
+            return self.point_of(node.args[0].value, env)
         qualified = self.imports.qualify(node.func)
         if qualified in _COMBINING_FUNCTIONS and node.args:
             parts = node.args[0].value

@@ -28,6 +28,7 @@ from typing import cast
 import libcst as cst
 
 from vaeaudit.scan.names import last_name
+from vaeaudit.scan.rules.hyp005 import divides_by_conformal_factors
 from vaeaudit.scan.tree import Ancestors, walk
 
 # Inverse hyperbolic functions turn a Euclidean quantity of ball points into a distance (dist0 = 2 artanh ‖x‖,
@@ -123,6 +124,8 @@ class UsageJudge:
                 return f"multiplies {inverse}(): {_HYPERBOLIC_MATH_REASON}"  # `‖a‖ * asinh(...)` of hyperbolic MLR
             return True  # scaling (`norm * sqrt(c)`) keeps what the value is compared with
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.left is current:
+            if divides_by_conformal_factors(self.code(parent.right)):
+                return f"divided by the conformal factors (1 - |x|^2)(1 - |y|^2): {_HYPERBOLIC_MATH_REASON}"
             return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Power) and parent.left is current:
             return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)

@@ -65,3 +65,13 @@ def test_a_ball_point_names_the_manifold_object_it_lies_on_across_files(tmp_path
         assert hints[("train.py", 32)].manifold == "hyperbolic.manifold"  # a local instance
         for hint in (hints[("train.py", 11)], hints[("train.py", 32)]):
             assert hint.manifold_kind == "PoincareBall" and hint.manifold_origin.endswith("embeddings.py:11")
+
+
+def test_a_ball_table_is_low_when_a_caller_may_pass_another_distance() -> None:
+    """`dist=PoincareDistance` as a default: a caller may choose the Euclidean class (low); a method of the
+    class spelling out the Poincaré distance holds whatever the caller does (medium)."""
+    root = Path(__file__).parent / "fixtures" / "project_ball_tables"
+    findings = {(Path(f.path).name, f.line): f for f in scan(root, cache=False).findings}
+    assert findings[("model.py", 40)].confidence == "low"
+    assert findings[("model.py", 60)].confidence == "medium"
+    assert "defaults to `PoincareDistance`" in " ".join(findings[("evaluate.py", 19)].evidence)

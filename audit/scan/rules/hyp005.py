@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from vaeaudit.scan.rules import Rule
 
@@ -11,6 +12,9 @@ _ARTANH = frozenset({"atanh", "artanh", "arctanh"})
 # 1 + 2‖x−y‖² / ((1−‖x‖²)(1−‖y‖²)), whatever the spelling of the norms
 _ACOSH_FORM = re.compile(r"^1\+2\*.*/.*1-.*1-", re.DOTALL)
 _MOBIUS_DIFFERENCE = re.compile(r"mobius_add\(-|mobius_sub\(|mobius_add\(\w+\(-", re.IGNORECASE)
+# ‖u−v‖² / ((1−‖u‖²)(1−‖v‖²)) on one whitespace-free statement: a division by the product of the two
+# conformal factors (or by each in turn). Only the Poincaré distance divides by both.
+_CONFORMAL_DENOMINATOR = re.compile(r"/\(\(1-.*\)\*\(1-|/\(1-.*\)/\(1-")
 
 
 def handwritten_distance(call, code) -> bool:
@@ -24,6 +28,30 @@ def handwritten_distance(call, code) -> bool:
     if name in _ACOSH:
         return _ACOSH_FORM.search(argument.strip("()")) is not None
     return _MOBIUS_DIFFERENCE.search(argument) is not None
+
+
+def spells_poincare_distance(code: str) -> bool:
+    """Whether some statement of `code` divides by (1−‖u‖²)(1−‖v‖²), the heart of the Poincaré distance
+    (however its arcosh is spelled: `log(x + sqrt(x² − 1))` too)."""
+    return any(_CONFORMAL_DENOMINATOR.search(statement) for statement in _statements(code))
+
+
+def divides_by_conformal_factors(denominator: str) -> bool:
+    """Whether `denominator` (the code right of a `/`) is the product (1−‖u‖²)(1−‖v‖²)."""
+    return _CONFORMAL_DENOMINATOR.match("/" + "".join(denominator.split())) is not None
+
+
+def _statements(code: str) -> Iterator[str]:
+    """Logical lines without whitespace: a statement continued inside brackets is one."""
+    statement, depth = "", 0
+    for line in code.splitlines():
+        statement += "".join(line.split())
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+        if depth <= 0:
+            yield statement
+            statement, depth = "", 0
+    if statement:
+        yield statement
 
 
 RULE = Rule(
