@@ -220,7 +220,9 @@ class _Analysis:
         for name, function in functions.items():
             klass, _, method = name.rpartition(".")
             if method == "__init__":  # the constructor returns an instance known by its ball-point attributes
-                function.parts.update({key: self._fact(taint) for key, taint in self._instance_parts(klass) if taint.kind == "point"})
+                for key, taint in self._instance_parts(klass):
+                    if taint.kind in ("point", "table"):
+                        function.parts[key if taint.kind == "point" else f"{key}.weight"] = self._fact(taint)
         calls = [
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
@@ -327,8 +329,12 @@ class _Analysis:
         return Taint(HIGH, (), "container", tuple(parts), klass)
 
     def _instance_parts(self, klass: str) -> list[tuple[str, Taint]]:
-        """(".attribute", taint) for each attribute of `klass` its methods set to ball points."""
-        return [(f".{attribute}", taint) for (owner, attribute), taint in sorted(self.attributes.items()) if owner == klass]
+        """(".attribute", taint) for each attribute of `klass` its methods set to ball points, and for each of its
+        ball-point embedding tables (`.lt`, a "table"; across files its weight, `.lt.weight`, a point)."""
+        parts = [(f".{attribute}", taint) for (owner, attribute), taint in sorted(self.attributes.items()) if owner == klass]
+        node = self._class_named(klass)
+        tables = self.tables.of(node) if node is not None else {}
+        return parts + [(key[4:], table) for key, table in sorted(tables.items())]
 
     def _returned_by(self, call: cst.Call, env: Env) -> Taint | None:
         """Ball points (or a dict/tuple of them) returned by a project function."""

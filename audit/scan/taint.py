@@ -62,7 +62,7 @@ _CONVERTING_FUNCTIONS = frozenset(
     {"torch.as_tensor", "torch.tensor", "torch.from_numpy", "numpy.asarray", "numpy.array", "numpy.asanyarray"}
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
-_MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit".split())
+_MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit origin".split())
 # Constructors of manifolds other than the Poincaré ball (geoopt, hypll, hgcn names): their points are not ball points.
 _OTHER_MANIFOLD = re.compile(
     r"(Sphere|SphereProjection|Stiefel|CanonicalStiefel|EuclideanStiefel|SymmetricPositiveDefinite|SPD|Euclidean|Lorentz|"
@@ -344,12 +344,15 @@ class ValueTaint:
         base = self.of(node.value, env)
         if base is not None and base.kind == "table" and attribute == "weight":
             return Taint(base.confidence, base.steps)
+        instance, path = node.value, f".{attribute}"
+        if base is None and isinstance(instance, cst.Attribute):  # `model.lt.weight`: a table's weight, across files
+            base, path, instance = self.of(instance.value, env), f".{instance.attr.value}{path}", instance.value
         if base is not None and base.kind == "container":
-            part = base.part(f".{attribute}")  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
+            part = base.part(path)  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
             if part is not None:
-                owner = dotted(node.value)
+                owner = dotted(instance)
                 part = part.seen_through(owner) if owner is not None else replace(part, on=None)
-                return part.then(Step(f"{self.short(node)}: attribute of {self.short(node.value, 30)}", node))
+                return part.then(Step(f"{self.short(node)}: attribute of {self.short(instance, 30)}", node))
         if key is None:
             return None
         return self.name_taint(key, node)

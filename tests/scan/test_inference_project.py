@@ -74,4 +74,4 @@ def test_a_ball_table_is_low_when_a_caller_may_pass_another_distance() -> None:
     findings = {(Path(f.path).name, f.line): f for f in scan(root, cache=False).findings}
     assert findings[("model.py", 40)].confidence == "low"
     assert findings[("model.py", 60)].confidence == "medium"
-    assert "defaults to `PoincareDistance`" in " ".join(findings[("evaluate.py", 19)].evidence)
+    assert "defaults to `PoincareDistance`" in " ".join(findings[("evaluate.py", 20)].evidence)
