@@ -38,7 +38,7 @@ from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.tables import BallTables
-from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint, string_key
+from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 
@@ -965,12 +965,25 @@ def _slots(call: cst.Call):
 
 
 def _base_code(node: cst.BaseExpression, code) -> str:
-    """`z` for `z`, `z[:, None]`, `z.detach()`: the tensor an operand indexes or views."""
-    while (isinstance(node, cst.Subscript) and string_key(node) is None) or (
+    """`z` for `z`, `z[:, None]`, `z.detach()`: the tensor an operand views (`z[i]` and `z[j]` are two rows of it)."""
+    while (isinstance(node, cst.Subscript) and _broadcast_only(node)) or (
         isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and not node.args
     ):
         node = node.value if isinstance(node, cst.Subscript) else cast(cst.Attribute, node.func).value
     return code(node).strip()
+
+
+def _broadcast_only(node: cst.Subscript) -> bool:
+    """`z[:, None]`, `z[None, ...]`: every element a full slice, a new axis or an ellipsis."""
+    return all(
+        (isinstance(element.slice, cst.Slice) and element.slice.lower is None and element.slice.upper is None)
+        or (
+            isinstance(element.slice, cst.Index)
+            and isinstance(element.slice.value, (cst.Name, cst.Ellipsis))
+            and dotted(element.slice.value) in (None, "None")
+        )
+        for element in node.slice
+    )
 
 
 # Where a name is not a use of the object it names (`_named_function`).
