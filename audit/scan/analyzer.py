@@ -244,6 +244,8 @@ class _Analysis:
         """("local", qualname) or ("external", dotted target) for a call of the project's own code
         (`metric.loss(z)` too, where `metric` holds an instance of a known project class)."""
         on_self = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and dotted(func.value.func) == "super":
+            return self._base_method(klass, func.attr.value)
         untyped = False
         if env is not None and isinstance(func, cst.Attribute) and not on_self:
             owner = self.values.of(func.value, env)
@@ -269,6 +271,18 @@ class _Analysis:
         if qualified.partition(".")[0] in _LIBRARY_ROOTS:
             return None
         return "external", qualified
+
+    def _base_method(self, klass: str | None, method: str) -> tuple[str, str] | None:
+        """`super().method(...)` in a class of this module: the method of its first base class of the project."""
+        node = self._class_named(klass) if klass is not None else None
+        for base in node.bases if node is not None else ():
+            if isinstance(base.value, cst.Name) and base.value.value in self.classes:
+                qualname = f"{base.value.value}.{method}"
+                return ("local", qualname) if qualname in self.locals else _by_name(method)
+            qualified = self.imports.qualify(base.value)
+            if qualified is not None and qualified.partition(".")[0] not in _LIBRARY_ROOTS:
+                return "external", f"{qualified}.{method}"
+        return None
 
     def _callee(self, target: tuple[str, str]) -> tuple[tuple[str, ...], Taint | None, dict[str, Taint], dict[str, Taint]] | None:
         """(params, returns, parts, consumes) of a resolved callee, as live evidence."""

@@ -143,9 +143,15 @@ class _Index:
             if found is not None:
                 return found
         klass, _, method = target.rpartition(".")
-        if klass in self.classes and target_by_name(method) is not None:  # inherited from a base class: by its name
-            return self.by_name.get(method)
-        return None
+        class_name = klass.rpartition(".")[2]
+        if class_name not in self.classes and method not in self.classes or self.module_of(target) is None:
+            return None
+        # A class a package of the project re-exports (`hypll.nn.HEmbedding`): its method or constructor by its unique
+        # suffix; else a method the class inherits from a base class, by its name.
+        found = self.suffixes.get(f"{class_name}.{method}") or self.suffixes.get(f"{method}.__init__")
+        if found is None and class_name in self.classes and target_by_name(method) is not None:
+            found = self.by_name.get(method)
+        return found
 
     def module_of(self, target: str) -> str | None:
         """The file whose module `target` (`pkg.mod.f`) lives in, even when it was not analysed."""
@@ -332,6 +338,20 @@ def inputs_to_json(inputs: Inputs) -> dict:
             name: {param: list(verdict) for param, verdict in sorted(params.items())} for name, params in sorted(inputs.curvatures.items())
         },
     }
+
+
+def inputs_from_json(data: dict) -> Inputs:
+    """The inverse of `inputs_to_json` (the cache keeps each file's last inputs for an incremental re-scan)."""
+
+    def received(table: dict) -> dict[str, dict[str, Fact]]:
+        return {name: {param: cast("Fact", _fact(fact)) for param, fact in params.items()} for name, params in table.items()}
+
+    return Inputs(
+        received(data["received"]),
+        received(data["received_by_name"]),
+        {target: function_from_json(function) for target, function in data["external"].items()},
+        {name: {param: (str(c), str(why)) for param, (c, why) in params.items()} for name, params in data["curvatures"].items()},
+    )
 
 
 EMPTY_DIGEST = Inputs().digest()
