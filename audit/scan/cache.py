@@ -7,6 +7,11 @@ project told it (`vaeaudit.scan.summaries`) and the project digest of the last f
 `scan-<key>.summaries.json` holds its project summary. A file is analysed again only when
 its bytes or its inputs change. The summaries are ~95 % of the bytes and only needed when
 something changed: a warm run over unchanged files reads the small file alone.
+Each result also records the hash of its file's summary, and the inputs it was computed with
+are kept, one small file per distinct inputs digest, under `scan-<key>.inputs/`: after an
+edit that leaves the file's summary as it was (most edits: a body, a comment), the last
+fixpoint still holds for every other file, so the runner re-analyses the edited file with
+its previous inputs and neither reads the summaries nor solves the project again.
 JSON rather than pickle: the cache sits in the user's tree and must never be a
 way to run code. The folder must lie inside the project root; the files are written
 atomically, summaries first; the results file records the hash of the summaries file it
@@ -28,7 +33,7 @@ from vaeaudit import __version__
 from vaeaudit.config import ConfigError
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, summary_from_json, summary_to_json
+from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, Inputs, inputs_from_json, inputs_to_json, summary_from_json, summary_to_json
 
 Entry = tuple[list[Finding], str | None]  # findings, or the error that stopped the file
 
@@ -41,12 +46,29 @@ class Stored:
     settled: bool  # the runner's `_File.settled`: nothing more to learn unless its inputs change
 
 
+@dataclass
+class Previous:
+    """What the last run recorded about a file, for the incremental re-scan of an edit (`ScanCache.previous`)."""
+
+    content: str  # hash of the bytes it was analysed from
+    summary: str | None  # `summary_digest` of its summary; None when it had none (not part of the project)
+    inputs: str
+    settled: bool
+
+
 class SummaryLost(Exception):
     """A cached file's summary is missing from the summaries file (a crash between the two writes, an edit)."""
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def summary_digest(summary: FileSummary | None) -> str | None:
+    """Equal digests mean equal summaries: what the rest of the project learns from a file did not change."""
+    if summary is None:
+        return None
+    return content_hash(json.dumps(summary_to_json(summary), sort_keys=True, separators=(",", ":")).encode())
 
 
 def project_digest(files: Iterable[tuple[str, str]]) -> str:
@@ -86,6 +108,8 @@ class ScanCache:
         folder = cache_folder(settings)
         self.file = folder / f"scan-{key}.json"
         self.summaries_file = folder / f"scan-{key}.summaries.json"
+        self.inputs_folder = folder / f"scan-{key}.inputs"
+        self._new_inputs: dict[str, Inputs] = {}  # inputs digest -> inputs, written by `save`
         self.entries: dict[str, dict] = {}
         self._summaries: dict[str, dict] | None = None
         self._project = self._summaries_hash = ""
@@ -136,6 +160,26 @@ class ScanCache:
         except (KeyError, TypeError, ValueError, IndexError):
             return None
 
+    def previous(self, path: str) -> Previous | None:
+        """What the last run recorded about `path` (None: nothing usable, e.g. an entry of an older version)."""
+        entry = self.entries.get(_key(path))
+        if not isinstance(entry, dict) or "summary_digest" not in entry:
+            return None
+        try:
+            return Previous(str(entry["hash"]), entry["summary_digest"], str(entry.get("inputs", EMPTY_DIGEST)), bool(entry.get("settled")))
+        except KeyError:
+            return None
+
+    def inputs(self, digest: str) -> Inputs | None:
+        """The inputs stored under `digest` (None: missing, unreadable, or not what the digest says)."""
+        if digest == EMPTY_DIGEST:
+            return Inputs()
+        try:
+            inputs = inputs_from_json(json.loads((self.inputs_folder / f"{digest}.json").read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return None
+        return inputs if inputs.digest() == digest else None
+
     def summary(self, path: str) -> FileSummary | None:
         """The stored summary of a file `get` answered for (None: it has none); SummaryLost when it
         should have one but the summaries file lacks it (deleted, or not the one saved with the results)."""
@@ -156,16 +200,26 @@ class ScanCache:
         summary: FileSummary | None = None,
         inputs: str = EMPTY_DIGEST,
         settled: bool = False,
+        given: Inputs | None = None,
     ) -> None:
+        """Record a file's result; `given` is the inputs it was computed with (their digest is `inputs`)."""
         key = _key(path)
+        digest_of_summary = summary_digest(summary)
+        unchanged_summary = self.entries.get(key, {}).get("summary_digest", "") == digest_of_summary
+        if given is not None and inputs != EMPTY_DIGEST:
+            self._new_inputs[inputs] = given
         self.entries[key] = {
             "hash": digest,
             "findings": [finding_to_json(f) for f in findings],
             "error": error,
             "summary": summary is not None,
+            "summary_digest": digest_of_summary,
             "inputs": inputs,
             "settled": settled,
         }
+        if unchanged_summary:  # the summaries file holds it already: an edit of a body need not even read them
+            self.dirty = True
+            return
         stored = summary_to_json(summary) if summary is not None else None
         if self.summaries.get(key) != stored:  # an edit that changes no summary does not rewrite them all
             if stored is None:
@@ -186,6 +240,7 @@ class ScanCache:
             gitignore = self.file.parent / ".gitignore"
             if not gitignore.exists():
                 atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
+            self._save_inputs(atomic_write_text)
             if self.summaries_dirty:
                 summaries = json.dumps(self._summaries, separators=(",", ":")).encode()
                 atomic_write_bytes(self.summaries_file, summaries)
@@ -194,6 +249,19 @@ class ScanCache:
             atomic_write_text(self.file, json.dumps(results, separators=(",", ":")))
         except OSError:
             pass  # a read-only tree scans fine, just not faster next time
+
+    def _save_inputs(self, write) -> None:
+        """Write the inputs new to the store, each once under its digest (first: a result never names a
+        digest the store lacks), and drop those no result names any more."""
+        stored = set(os.listdir(self.inputs_folder)) if self.inputs_folder.is_dir() else set()
+        for digest, inputs in self._new_inputs.items():
+            if f"{digest}.json" not in stored:
+                self.inputs_folder.mkdir(exist_ok=True)
+                write(self.inputs_folder / f"{digest}.json", json.dumps(inputs_to_json(inputs), separators=(",", ":")))
+        if self.summaries_dirty:  # a run that solved the project again: some inputs may be orphans now
+            named = {f"{entry.get('inputs')}.json" for entry in self.entries.values() if isinstance(entry, dict)}
+            for orphan in stored - named:
+                (self.inputs_folder / orphan).unlink(missing_ok=True)
 
 
 def _key(path: str) -> str:

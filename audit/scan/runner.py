@@ -7,7 +7,9 @@ analysed; the others only get the fast `ast` syntax check, so a broken file is r
 wherever it is. The files' summaries are then solved together and every file whose inputs
 changed is analysed again (`scan_files`); a round analysed in this process keeps its parses
 for the next (`_Analyser`). libcst, the pool and the summaries are loaded only when some file
-actually needs analysing, so a warm run never pays for them.
+actually needs analysing, so a warm run never pays for them. After an edit that leaves the
+edited files' summaries as they were, the last fixpoint still holds (`_edits_keep_the_fixpoint`):
+only those files are analysed, with their previous inputs, as a build system cuts off early.
 
 `vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
 the findings it computed (with the project's inputs) to the fixer, whose result comes back on
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from vaeaudit.interrupt import stop_workers
-from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash, project_digest
+from vaeaudit.scan.cache import Previous, ScanCache, SummaryLost, content_hash, project_digest, summary_digest
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
@@ -101,18 +103,20 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     # Nothing changed since the last run reached its fixpoint: its results stand as they are.
     unchanged = cache is not None and not todo and cache.project == project
     if not unchanged:
-        if cache is not None:
-            lost = _cached_summaries(files.values(), cache)
-            run.cached -= len(lost)
-            todo += lost
-        _solve_rounds(files, todo, settings, jobs, fixer, run)
+        with _Analyser(settings, jobs, fixer) as analyse:
+            if cache is None or not _edits_keep_the_fixpoint(files, todo, cache, analyse, run):
+                if cache is not None:
+                    lost = _cached_summaries(files.values(), cache)
+                    run.cached -= len(lost)
+                    todo += lost
+                _solve_rounds(files, todo, settings, analyse, run)
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
         results[name] = result
         if fixer is not None and result.findings:
             result.source = state.data
         if cache is not None and state.analysed and result.severity == "error":
-            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used, state.settled)
+            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used, state.settled, state.given)
     if cache is not None:
         cache.project = project
         cache.save()
@@ -135,33 +139,73 @@ def _cached_summaries(files: Iterable[_File], cache: ScanCache) -> list[_File]:
     return lost
 
 
-def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, jobs: int | None, fixer: Fixer | None, run: ScanRun):
+# An edit of more files than this is unlikely to leave every summary as it was: solve at once.
+_EARLY_CUTOFF_LIMIT = 16
+
+
+def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: ScanCache, analyse: _Analyser, run: ScanRun) -> bool:
+    """Analyse the edited files `todo` with the inputs the last run gave them; True (and their results
+    set) when none of their summaries changed, so the last run's fixpoint holds for every file.
+
+    The project's solution is a function of the summaries and of the text of the files it did not
+    analyse (`withdraw_unseen_calls`, `_deferred_callers`); the cutoff therefore needs the same set of
+    files as the last fixpoint (`cache.project`, with the edited files' old hashes), an analysed
+    summary equal to the last one for each edited file, and its previous inputs at hand. Otherwise
+    False, and nothing is changed: the caller solves the project as usual.
+    """
+    if not todo or len(todo) > _EARLY_CUTOFF_LIMIT:
+        return False
+    previous: dict[str, Previous] = {}
+    for state in todo:
+        before = cache.previous(state.name)
+        if before is None:
+            return False
+        previous[state.name] = before
+    last_seen = project_digest((name, previous[name].content if name in previous else state.digest) for name, state in files.items())
+    if last_seen != cache.project:
+        return False
+    givens = {name: cache.inputs(before.inputs) if before.summary is not None else None for name, before in previous.items()}
+    if any(givens[name] is None and before.summary is not None for name, before in previous.items()):
+        return False  # its inputs were not kept
+    outcomes = analyse([(state.name, state.data, givens[state.name]) for state in todo])
+    for state, (_result, _parsed, summary) in zip(todo, outcomes, strict=True):
+        if summary_digest(summary) != previous[state.name].summary or (summary is not None and summary.functions is None):
+            return False
+    for state, (result, parsed, summary) in zip(todo, outcomes, strict=True):
+        before = previous[state.name]
+        state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
+        state.used, state.settled = before.inputs, before.settled or parsed > 0
+        run.parsed += parsed
+    return True
+
+
+def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, analyse: _Analyser, run: ScanRun):
     """Analyse `todo`, solve the project's summaries, and analyse again every file whose inputs
     changed or that something calls into, until nothing changes (or `_MAX_ROUNDS`)."""
     prefilter = Prefilter(settings)
     inputs: dict[str, Inputs] = {}
-    with _Analyser(settings, jobs, fixer) as analyse:
-        for _ in range(_MAX_ROUNDS):
-            for state, (result, parsed, summary) in zip(todo, analyse([(s.name, s.data, inputs.get(s.name)) for s in todo]), strict=True):
-                state.result = result
-                state.summary = summary or state.summary or FileSummary(module_name(state.name, settings.project_root))
-                state.analysed = True
-                state.used = inputs[state.name].digest() if state.name in inputs else EMPTY_DIGEST
-                # With inputs a file is analysed, or found to hold nothing to analyse: either way, settled.
-                state.settled = state.settled or parsed > 0 or state.name in inputs
-                run.parsed += parsed
-            known = {name: state.summary for name, state in files.items() if state.summary is not None}
-            inputs, wanted = solve(known)
-            withdraw_unseen_calls(inputs, (files[name].data for name, summary in known.items() if summary.functions is None))
-            todo = [
-                files[name]
-                for name, given in inputs.items()
-                if given.digest() != files[name].used or name in wanted and not files[name].settled
-            ]
-            todo += _deferred_callers(files, known, prefilter)
-            todo = list({state.name: state for state in todo if state.result is None or state.result.severity == "error"}.values())
-            if not todo:
-                break
+    for _ in range(_MAX_ROUNDS):
+        for state, (result, parsed, summary) in zip(todo, analyse([(s.name, s.data, inputs.get(s.name)) for s in todo]), strict=True):
+            state.result = result
+            state.summary = summary or state.summary or FileSummary(module_name(state.name, settings.project_root))
+            state.analysed = True
+            state.given = inputs.get(state.name)
+            state.used = state.given.digest() if state.given is not None else EMPTY_DIGEST
+            # With inputs a file is analysed, or found to hold nothing to analyse: either way, settled.
+            state.settled = state.settled or parsed > 0 or state.name in inputs
+            run.parsed += parsed
+        known = {name: state.summary for name, state in files.items() if state.summary is not None}
+        inputs, wanted = solve(known)
+        withdraw_unseen_calls(inputs, (files[name].data for name, summary in known.items() if summary.functions is None))
+        todo = [
+            files[name]
+            for name, given in inputs.items()
+            if given.digest() != files[name].used or name in wanted and not files[name].settled
+        ]
+        todo += _deferred_callers(files, known, prefilter)
+        todo = list({state.name: state for state in todo if state.result is None or state.result.severity == "error"}.values())
+        if not todo:
+            break
 
 
 # Rounds of the project-wide fixpoint: each round adds facts, and real call chains are short.
@@ -176,6 +220,7 @@ class _File:
     result: FileResult | None = None
     summary: FileSummary | None = None
     used: str = EMPTY_DIGEST  # digest of the inputs its current result was computed with
+    given: Inputs | None = None  # those inputs (kept in the cache for the next run's early cutoff)
     settled: bool = False  # analysed, or given the project's inputs and found to hold nothing to analyse
     analysed: bool = False  # in this run; a file answered from the cache keeps its entry as it is
 

@@ -53,7 +53,8 @@ def test_a_cached_file_whose_summary_is_lost_is_analysed_again(tmp_path: Path) -
     root = copy_project(tmp_path)
     cold = scan(root)
     train = root / "train.py"
-    train.write_text(train.read_text(encoding="utf-8") + "# an edit\n", encoding="utf-8")
+    # An edit that changes train.py's summary (a new function): the project is solved again.
+    train.write_text(train.read_text(encoding="utf-8") + "\n\ndef added(x):\n    return x\n", encoding="utf-8")
     summaries_file(root).unlink()
     after = scan(root)
     assert seen(after) == seen(cold)

@@ -60,9 +60,14 @@ def test_a_warm_run_over_unchanged_files_reuses_the_fixpoint_without_solving(tmp
     warm = scan(root)
     assert warm.parsed == 0 and warm.cached == len(warm.results)
     assert [(f.path, f.line, f.rule, f.evidence) for f in warm.findings] == [(f.path, f.line, f.rule, f.evidence) for f in cold.findings]
-    # One changed file means the project is solved again (and the patched solver says so).
+    # An edit that leaves the file's summary as it was keeps the fixpoint: still no solve.
     encoder = root / "models" / "encoder.py"
     encoder.write_text(encoder.read_text() + "\n", encoding="utf-8")
+    edited = scan(root)
+    assert edited.parsed == 1
+    assert [(f.path, f.line, f.rule, f.evidence) for f in edited.findings] == [(f.path, f.line, f.rule, f.evidence) for f in cold.findings]
+    # An edit that changes what the file tells the project means the project is solved again.
+    encoder.write_text(encoder.read_text() + "\n\ndef added(x):\n    return x\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="solved again"):
         scan(root)
 

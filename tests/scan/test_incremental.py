@@ -1,0 +1,112 @@
+"""The early cutoff of a warm re-scan: after edits, a cached scan reports exactly what a cold scan reports.
+
+An edit that leaves a file's summary as it was is re-analysed with the inputs the last run
+gave it, without solving the project again (`runner._edits_keep_the_fixpoint`); any other
+edit solves the project as before. Either way the findings must equal those of a scan
+without a cache, which is what these tests compare, edit after edit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vaeaudit.scan import runner
+from vaeaudit.scan.cache import ScanCache
+from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.summaries import FunctionSummary, Inputs, inputs_from_json, inputs_to_json
+
+PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
+
+# (file, text appended): a comment and a new local line leave the summary as it was; a new function does not.
+EDITS = [
+    ("losses.py", "# a comment\n"),
+    # A new finding that only the callers' inputs explain: the cutoff must analyse with them.
+    ("losses.py", "\n\ndef radial_loss(embeddings, targets):\n    return torch.norm(embeddings, dim=-1).sum()\n"),
+    ("train.py", "\n\ndef added(h):\n    return encode(h)\n"),
+    ("train.py", "# another comment\n"),
+    ("analysis.py", "\n\ndef spread(points):\n    return points.norm(dim=-1)\n"),
+    ("models/encoder.py", "\n# the producer, edited\n"),
+    ("geometry_utils.py", "\n\ndef unused(a):\n    return a\n"),
+]
+
+
+def findings(root: Path, *, cache: bool) -> list[tuple]:
+    run = scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache", cache=cache), jobs=1)
+    return sorted((Path(f.path).relative_to(root).as_posix(), f.line, f.rule, f.confidence, f.evidence) for f in run.findings)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(range(len(EDITS))), min_size=1, max_size=5))
+def test_a_cached_rescan_after_any_edits_equals_a_cold_scan(tmp_path_factory, edits: list[int]) -> None:
+    root = tmp_path_factory.mktemp("project") / "project"
+    shutil.copytree(PROJECT, root)
+    findings(root, cache=True)
+    for index in edits:
+        name, text = EDITS[index]
+        with open(root / name, "a", encoding="utf-8") as handle:
+            handle.write(text)
+        assert findings(root, cache=True) == findings(root, cache=False)
+
+
+def test_an_edit_that_keeps_the_summary_is_not_solved_but_still_uses_the_callers_inputs(tmp_path: Path, monkeypatch) -> None:
+    """`losses.py` gets a second radial norm of `embeddings`: only train.py's call says it holds ball
+    points, and the cutoff finds it without solving the project."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    findings(root, cache=True)
+    losses = root / "losses.py"
+    losses.write_text(
+        losses.read_text(encoding="utf-8").replace("    return ((radii", "    print(embeddings.norm(dim=-1))\n    return ((radii"),
+        encoding="utf-8",
+    )
+
+    def no_solve(_summaries):
+        raise AssertionError("solved again")
+
+    expected = findings(root, cache=False)
+    monkeypatch.setattr(runner, "solve", no_solve)
+    after = findings(root, cache=True)
+    assert after == expected
+    assert sum(1 for path, *_ in after if path == "losses.py") == 2
+
+
+def test_without_the_previous_inputs_the_project_is_solved_as_before(tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    findings(root, cache=True)
+    (stored,) = (root / ".cache").glob("scan-*.inputs")
+    assert any(stored.iterdir())  # losses.py's inputs, at least
+    shutil.rmtree(stored)
+    (root / "losses.py").write_text((root / "losses.py").read_text(encoding="utf-8") + "# edit\n", encoding="utf-8")
+    assert findings(root, cache=True) == findings(root, cache=False)
+
+
+def test_inputs_survive_their_json_with_every_field_filled() -> None:
+    """A field added to Inputs but not to its JSON would make the cutoff analyse with less than it was given."""
+    fact = (2, ("step one", "step two"), ("module", "ball", "c"))
+    inputs = Inputs(
+        received={"f": {"x": fact}},
+        received_by_name={"Model.g": {"y": fact}},
+        external={"pkg.h": FunctionSummary(("a",), fact, {"key": fact}, {"a": fact})},
+        curvatures={"f": {"x": ("0.5", "every call passes c=0.5")}},
+    )
+    assert all(getattr(inputs, name) for name in Inputs.__dataclass_fields__)
+    assert inputs_from_json(inputs_to_json(inputs)) == inputs
+
+
+def test_inputs_a_result_no_longer_names_are_removed(tmp_path: Path) -> None:
+    settings_ = Settings(project_root=tmp_path, cache_dir=".cache")
+    cache = ScanCache(settings_)
+    first, second = Inputs(received={"f": {"x": (1, ("a",), None)}}), Inputs(received={"f": {"x": (2, ("b",), None)}})
+    cache.put(str(tmp_path / "a.py"), "h1", [], None, None, first.digest(), True, first)
+    cache.save()
+    cache.put(str(tmp_path / "a.py"), "h2", [], None, None, second.digest(), True, second)
+    cache.summaries_dirty = True  # as after a run that solved the project
+    cache.save()
+    assert sorted(path.name for path in cache.inputs_folder.iterdir()) == [f"{second.digest()}.json"]
+    assert ScanCache(settings_).inputs(second.digest()) == second
