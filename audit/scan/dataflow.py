@@ -301,14 +301,25 @@ class Dataflow:
             annotation = self.values.code(param.annotation.annotation)
             if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(MEDIUM, (Step(f"{name}: parameter annotated `{annotation}`", param),))
-        for line in docstring.splitlines():
-            if (
-                re.match(rf"\s*(:param\s+)?{re.escape(name)}\b\s*(\(|:|--|-)", line)
-                and HYPERBOLIC_DOCSTRING.search(line)
-                and not EUCLIDEAN_DOCSTRING.search(line)
-            ):
-                return Taint(LOW, (Step(f"{name}: docstring says {' '.join(line.split())[:60]!r}", param),))
+        lines = docstring.splitlines()
+        for index, line in enumerate(lines):
+            if re.match(rf"\s*(:param\s+)?{re.escape(name)}\b\s*(\(|:|--|-)", line):
+                entry = " ".join([line, *_continuation(lines, index)])
+                if HYPERBOLIC_DOCSTRING.search(entry) and not EUCLIDEAN_DOCSTRING.search(entry):
+                    return Taint(LOW, (Step(f"{name}: docstring says {' '.join(entry.split())[:60]!r}", param),))
         return None
+
+
+def _continuation(lines: list[str], index: int) -> list[str]:
+    """The lines indented under a parameter's line: its description in numpydoc (`z : ndarray` then
+    `    Poincaré disk coordinates.`) and in wrapped Google/Sphinx entries."""
+    indent = len(lines[index]) - len(lines[index].lstrip())
+    following = []
+    for line in lines[index + 1 :]:
+        if not line.strip() or len(line) - len(line.lstrip()) <= indent:
+            break
+        following.append(line)
+    return following
 
 
 def _exits(body: cst.BaseSuite) -> bool:

@@ -59,7 +59,16 @@ _COMBINING_FUNCTIONS = frozenset(
     }
 )
 _CONVERTING_FUNCTIONS = frozenset(
-    {"torch.as_tensor", "torch.tensor", "torch.from_numpy", "numpy.asarray", "numpy.array", "numpy.asanyarray"}
+    {
+        "torch.as_tensor",
+        "torch.tensor",
+        "torch.from_numpy",
+        "torch.FloatTensor",
+        "torch.DoubleTensor",
+        "numpy.asarray",
+        "numpy.array",
+        "numpy.asanyarray",
+    }
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
 _MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit origin".split())
