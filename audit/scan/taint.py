@@ -354,7 +354,8 @@ class ValueTaint:
         if base is not None and base.kind == "table" and attribute == "weight":
             return Taint(base.confidence, base.steps)
         instance, path = node.value, f".{attribute}"
-        if base is None and isinstance(instance, cst.Attribute):  # `model.lt.weight`: a table's weight, across files
+        if base is None and isinstance(instance, cst.Attribute) and isinstance(instance.value, cst.Name):
+            # `model.lt.weight`: a table's weight, across files (from a name only: a lookup, never a second walk)
             base, path, instance = self.of(instance.value, env), f".{instance.attr.value}{path}", instance.value
         if base is not None and base.kind == "container":
             part = base.part(path)  # `code_emb.emb` of `code_emb = HyperbolicCodeEmbedding(...)`
