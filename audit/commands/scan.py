@@ -265,9 +265,9 @@ def _say(quiet: bool, message: str) -> None:
 
 def _discover(roots, resolver) -> list:
     """(file, its settings) for each file to scan under the `roots` that exist, in discovery order."""
-    from vaeaudit.scan.discovery import iter_files_with_settings
+    from vaeaudit.scan.discovery import discover
 
-    return list(iter_files_with_settings([root for root in roots if os.path.exists(root)], resolver))
+    return discover([str(root) for root in roots if os.path.exists(root)], resolver)
 
 
 def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):

@@ -236,10 +236,7 @@ class ScanCache:
         from vaeaudit.atomic import atomic_write_bytes, atomic_write_text
 
         try:
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            gitignore = self.file.parent / ".gitignore"
-            if not gitignore.exists():
-                atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
+            make_cache_folder(self.file.parent)
             self._save_inputs(atomic_write_text)
             if self.summaries_dirty:
                 summaries = json.dumps(self._summaries, separators=(",", ":")).encode()
@@ -262,6 +259,16 @@ class ScanCache:
             named = {f"{entry.get('inputs')}.json" for entry in self.entries.values() if isinstance(entry, dict)}
             for orphan in stored - named:
                 (self.inputs_folder / orphan).unlink(missing_ok=True)
+
+
+def make_cache_folder(folder: Path) -> None:
+    """Create the cache folder with a `.gitignore` that keeps it out of the user's commits (OSError if it cannot)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        from vaeaudit.atomic import atomic_write_text  # here: a warm run, which writes nothing, need not import it
+
+        atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
 
 
 def _key(path: str) -> str:

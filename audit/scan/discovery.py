@@ -9,17 +9,28 @@ Symlinked folders are followed only when they stay inside the root being walked 
 not been seen before, so a symlink loop or a link to `/` cannot run away or leave the
 paths the user gave. Files named explicitly are always scanned, as ruff does, unless
 `force-exclude` asks that `exclude` apply to them too (pre-commit passes every file).
+
+A walk's outcome depends only on the folders it listed, the `.gitignore` files it read and
+the configuration files that govern it; `discover` keeps that outcome in the scan cache with
+the stat of each of them and, while none has changed, answers without walking (as git's
+untracked cache does): compiling a research tree's `.gitignore` patterns and matching every
+entry against them costs more than the rest of a re-scan after one edit.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vaeaudit import __version__
+from vaeaudit.config import CONFIG_NAMES
 from vaeaudit.scan.globs import any_match
 from vaeaudit.scan.settings import Settings, SettingsResolver
 
@@ -32,6 +43,133 @@ class _Gitignore:
     folder: Path
     spec: pathspec.GitIgnoreSpec
 
+    @functools.cached_property
+    def prefix(self) -> str:
+        """What the paths the walk builds below `folder` start with ("" below the relative root `.`)."""
+        folder = str(self.folder)
+        return "" if folder == os.curdir else os.path.join(folder, "")
+
+
+class _Watch:
+    """What a walk's outcome depends on: each listed folder's mtime (entries added, removed,
+    renamed) and the stat of each `.gitignore` and configuration file read (their contents).
+
+    A timestamp is as coarse as the file system's clock (a few ms; 2 s on FAT), so a change
+    right after the walk may leave it as it was: a stat younger than `_RACY_NS` is recorded
+    as never matching ("racily clean", as git calls it), and the next run walks again.
+    """
+
+    def __init__(self) -> None:
+        self.folders: dict[str, int] = {}
+        self.files: dict[str, list[int]] = {}
+        self.now = time.time_ns()
+
+    def _trusted(self, mtime: int) -> int:
+        return mtime if self.now - mtime >= _RACY_NS else _NEVER
+
+    def folder(self, folder: str | Path) -> None:
+        """Called before the folder is listed: a change while it is listed shows next time."""
+        try:
+            self.folders[os.path.abspath(folder)] = self._trusted(os.stat(folder).st_mtime_ns)
+        except OSError:
+            self.folders[os.path.abspath(folder)] = _ABSENT
+
+    def file(self, path: str | Path) -> None:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return  # absent: its creation changes its folder's mtime
+        self.files[os.path.abspath(path)] = [self._trusted(stat.st_mtime_ns), stat.st_size]
+
+    def unchanged(self) -> bool:
+        for folder, mtime in self.folders.items():
+            try:
+                if os.stat(folder).st_mtime_ns != mtime:
+                    return False
+            except OSError:
+                if mtime != _ABSENT:
+                    return False
+        for path, (mtime, size) in self.files.items():
+            try:
+                stat = os.stat(path)
+            except OSError:
+                return False
+            if (stat.st_mtime_ns, stat.st_size) != (mtime, size):
+                return False
+        return True
+
+
+# A stat younger than this is not trusted; _NEVER matches no timestamp, _ABSENT a folder that is gone.
+_RACY_NS = 2_000_000_000
+_NEVER, _ABSENT = -2, -1
+
+
+def discover(paths: list[str], resolver: SettingsResolver) -> list[tuple[Path, Settings]]:
+    """`iter_files_with_settings` over the folders `paths`, from the scan cache while nothing the
+    last walk depended on changed (then no folder is walked and no `.gitignore` compiled).
+
+    Only folders are cached (named files cost no walk); with `cache = false` or a cache folder
+    that cannot be used, this is the plain walk.
+    """
+    from vaeaudit.scan.cache import make_cache_folder
+
+    where = _discovery_file(paths, resolver)
+    if where is None:
+        return list(iter_files_with_settings(paths, resolver))
+    try:
+        before = where.read_bytes()
+        stored = json.loads(before)
+        watch = _Watch()
+        watch.folders, watch.files = dict(stored["folders"]), {path: list(stat) for path, stat in stored["files"].items()}
+        if watch.unchanged():
+            return [(Path(path), resolver.settings_of_config(None if config is None else Path(config))) for path, config in stored["found"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        before = b""
+    try:
+        make_cache_folder(where.parent)  # before the walk: creating it changes its parent's mtime
+    except OSError:
+        return list(iter_files_with_settings(paths, resolver))  # a read-only tree is walked every time
+    watch = _Watch()
+    found = list(iter_files_with_settings(paths, resolver, watch))
+    for folder in resolver.consulted_folders():
+        watch.folder(folder)
+        for name in CONFIG_NAMES:
+            watch.file(folder / name)
+    record = {
+        "folders": watch.folders,
+        "files": watch.files,
+        "found": [[str(path), None if (config := resolver.config_for(path)) is None else str(config)] for path, _settings in found],
+    }
+    after = json.dumps(record, separators=(",", ":")).encode()
+    if after != before:  # a walk that only re-checked racy timestamps writes nothing
+        from vaeaudit.atomic import atomic_write_bytes
+
+        try:
+            atomic_write_bytes(where, after)
+        except OSError:
+            pass
+    return found
+
+
+def _discovery_file(paths: list[str], resolver: SettingsResolver) -> Path | None:
+    """The cache file of this walk (roots, working folder, configuration, command line), or None."""
+    from vaeaudit.config import ConfigError
+    from vaeaudit.scan.cache import cache_folder
+
+    if not paths or not all(os.path.isdir(path) for path in paths):
+        return None
+    settings = resolver.settings_for(paths[0])
+    if not settings.cache:
+        return None
+    try:
+        folder = cache_folder(settings)
+    except ConfigError:
+        return None
+    key = hashlib.blake2b(
+        json.dumps([__version__, os.getcwd(), [os.path.abspath(path) for path in paths], resolver.identity()]).encode(), digest_size=16
+    ).hexdigest()
+    return folder / f"discovery-{key}.json"
+
 
 def iter_python_files(paths: Iterable[str | Path], settings: Settings | SettingsResolver) -> Iterator[Path]:
     """Yield each Python file or notebook under `paths` once, in a stable (sorted) order."""
@@ -39,7 +177,9 @@ def iter_python_files(paths: Iterable[str | Path], settings: Settings | Settings
         yield path
 
 
-def iter_files_with_settings(paths: Iterable[str | Path], settings: Settings | SettingsResolver) -> Iterator[tuple[Path, Settings]]:
+def iter_files_with_settings(
+    paths: Iterable[str | Path], settings: Settings | SettingsResolver, watch: _Watch | None = None
+) -> Iterator[tuple[Path, Settings]]:
     """`iter_python_files`, each file with the settings that govern it (those of its folder).
 
     A walk knows each folder's settings already, and the folders of named files are looked up
@@ -59,7 +199,7 @@ def iter_files_with_settings(paths: Iterable[str | Path], settings: Settings | S
             governing = folder_settings[folder]
             found = [] if is_force_excluded(root, governing) else [(root, _real_file(str(root), real_folders), governing)]
         else:
-            found = _walk(root, settings_for) if root.is_dir() else []
+            found = _walk(root, settings_for, watch) if root.is_dir() else []
         for path, real, governing in found:
             if real not in seen:
                 seen.add(real)
@@ -132,7 +272,7 @@ def _relative_to_root(path: Path, settings: Settings) -> Path | None:
         return None
 
 
-def _walk(root: Path, settings_for: Callable[[str | Path], Settings]) -> Iterator[tuple[Path, str, Settings]]:
+def _walk(root: Path, settings_for: Callable[[str | Path], Settings], watch: _Watch | None = None) -> Iterator[tuple[Path, str, Settings]]:
     """(path, real path, its folder's settings) of each file to scan under `root`.
 
     Real paths are built as the walk goes down (a folder's real path plus the entry's name);
@@ -140,14 +280,16 @@ def _walk(root: Path, settings_for: Callable[[str | Path], Settings]) -> Iterato
     """
     real_root = os.path.realpath(root)
     visited = {real_root}
-    stack: list[tuple[Path, str, tuple[_Gitignore, ...]]] = [(root, real_root, _inherited_gitignores(root, settings_for(root)))]
+    stack: list[tuple[Path, str, tuple[_Gitignore, ...]]] = [(root, real_root, _inherited_gitignores(root, settings_for(root), watch))]
     while stack:
         folder, real_folder, ignores = stack.pop()
         settings = settings_for(folder)
         if settings.respect_gitignore:
-            ignores = ignores + _read_gitignore(folder)
+            ignores = ignores + _read_gitignore(folder, watch)
         else:
             ignores = ()
+        if watch is not None:
+            watch.folder(folder)
         try:
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
@@ -155,7 +297,6 @@ def _walk(root: Path, settings_for: Callable[[str | Path], Settings]) -> Iterato
         include = (*settings.include, *settings.extend_include)
         subfolders = []
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
                 is_link = entry.is_symlink()
@@ -164,13 +305,14 @@ def _walk(root: Path, settings_for: Callable[[str | Path], Settings]) -> Iterato
             # Names first: most entries of a research tree (data, images) are neither folders nor included.
             if not is_dir and not any_match(entry.name, include):
                 continue
+            path = Path(entry.path)
             if is_excluded(path, settings) or _gitignored(path, is_dir, ignores):
                 continue
             real = os.path.realpath(entry.path) if is_link else os.path.join(real_folder, entry.name)
             if is_link and not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
                 continue
             if is_dir:
-                if real in visited:
+                if real in visited or real == _cache_folder(settings):
                     continue
                 visited.add(real)
                 subfolders.append((path, real, ignores))
@@ -183,11 +325,23 @@ def _walk(root: Path, settings_for: Callable[[str | Path], Settings]) -> Iterato
         stack.extend(reversed(subfolders))
 
 
+@functools.lru_cache(maxsize=64)
+def _cache_folder(settings: Settings) -> str | None:
+    """The scan cache's folder: never source, and rewritten by every run (it would defeat `discover`)."""
+    from vaeaudit.config import ConfigError
+    from vaeaudit.scan.cache import cache_folder
+
+    try:
+        return os.path.realpath(cache_folder(settings))
+    except ConfigError:
+        return None
+
+
 def _inside(real_path: Path, real_root: Path) -> bool:
     return real_path == real_root or real_root in real_path.parents
 
 
-def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_Gitignore, ...]:
+def _inherited_gitignores(root: Path, settings: Settings, watch: _Watch | None = None) -> tuple[_Gitignore, ...]:
     """The .gitignore files above `root` up to the project root (they apply below too)."""
     if not settings.respect_gitignore:
         return ()
@@ -198,14 +352,18 @@ def _inherited_gitignores(root: Path, settings: Settings) -> tuple[_Gitignore, .
     ignores: tuple[_Gitignore, ...] = ()
     for folder in reversed(real_root.parents):
         if _inside(folder, project):
-            ignores += _read_gitignore(folder)
+            if watch is not None:
+                watch.folder(folder)
+            ignores += _read_gitignore(folder, watch)
             # A root the user named inside an ignored folder is scanned all the same.
             if folder != real_root.parent and _gitignored(real_root, True, ignores):
                 return ()
     return () if _gitignored(real_root, True, ignores) else ignores
 
 
-def _read_gitignore(folder: Path) -> tuple[_Gitignore, ...]:
+def _read_gitignore(folder: Path, watch: _Watch | None = None) -> tuple[_Gitignore, ...]:
+    if watch is not None:
+        watch.file(folder / ".gitignore")
     try:
         text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -227,14 +385,19 @@ def _gitignore_spec(text: str) -> pathspec.GitIgnoreSpec:
 def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bool:
     """As git decides: the deepest .gitignore with a matching pattern wins, and its last match."""
     ignored = False
+    text = str(path)
     for ignore in ignores:
-        try:
-            relative = path.relative_to(ignore.folder).as_posix()
-        except ValueError:
+        # The walk builds each path below its .gitignore's folder: a prefix test, without pathlib.
+        if text.startswith(ignore.prefix) and (ignore.prefix or not os.path.isabs(text)):
+            relative = text[len(ignore.prefix) :].replace(os.sep, "/")
+        else:
             try:
-                relative = path.resolve().relative_to(ignore.folder.resolve()).as_posix()
+                relative = path.relative_to(ignore.folder).as_posix()
             except ValueError:
-                continue
+                try:
+                    relative = path.resolve().relative_to(ignore.folder.resolve()).as_posix()
+                except ValueError:
+                    continue
         verdict = ignore.spec.check_file(relative + "/" if is_dir else relative).include
         if verdict is not None:
             ignored = verdict

@@ -275,6 +275,26 @@ class SettingsResolver:
             self._by_folder[folder] = self._load(self._config_of(folder.resolve()))
         return self._by_folder[folder]
 
+    def config_for(self, path: str | Path) -> Path | None:
+        """The configuration file that governs `path` (None: defaults, `--isolated`, or `--config`'s own)."""
+        if self._fixed is not None:
+            return None
+        folder = Path(os.path.abspath(path))
+        return self._config_of((folder if folder.is_dir() else folder.parent).resolve())
+
+    def settings_of_config(self, config: Path | None) -> Settings:
+        """The settings `config_for` named: what a cached file list needs instead of a lookup per folder."""
+        return self._fixed if self._fixed is not None else self._load(config)
+
+    def consulted_folders(self) -> list[Path]:
+        """Every folder searched for a configuration file so far (a file created there changes the answer)."""
+        return list(self._config_in)
+
+    def identity(self) -> list:
+        """What makes two resolvers answer alike (a cache key): `--config`, `--isolated`, the CLI's settings."""
+        fixed = None if self._fixed is None else repr(self._fixed)
+        return [fixed, list(self._extend_exclude), sorted((name, repr(value)) for name, value in self._overrides.items())]
+
     def _config_of(self, folder: Path) -> Path | None:
         """`find_config(folder)`, each folder's files read once for the whole tree."""
         if folder not in self._config_in:
