@@ -129,9 +129,10 @@ def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
         # An edit of a body or a comment keeps the file's summary (the runner's early cutoff);
         # a new function changes it, and the whole project is solved again: both are timed.
         one_changed, one_changed_summary = [], []
-        for run in range(runs):
+        for run in range(runs):  # each edit is made to the previous run's state
             changed.write_bytes(original + f"\n# edit {run}\n".encode())
             one_changed.append(timed(command, tree, ok=(0, 1, 2)))
+        for run in range(runs):
             changed.write_bytes(original + f"\n\ndef bench_edit_{run}(x):\n    return x\n".encode())
             one_changed_summary.append(timed(command, tree, ok=(0, 1, 2)))
         changed.write_bytes(original)
