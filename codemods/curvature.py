@@ -8,6 +8,12 @@ channels`) does not. Tried in order: the producer of the operand (`exp_map_zero(
 c=k)` → k), a manifold the class holds (it owns the learnable curvature, so a plain
 `self.c` beside it may be stale), then the configured expressions. When nothing
 qualifies the caller falls back to the configured default and marks the fix unsafe.
+
+A manifold counts only when its class is geoopt's (imported from a `geoopt` package): a
+project's own `PoincareBall`, hypll's (whose `c` is a module) or a Lorentz model may mean
+something else by `c`, `dist` and `dist0`. `find_manifold` names the object itself, whose
+own `dist`/`dist0` then measures (a rescaled `Scaled(ball, s)` included: its `c` is the
+base ball's, its metric s times larger).
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ WHERE_CONFIGS_KEEP_IT = (
     "model.curvature",
 )
 TENSOR_WRAPPERS = {"Parameter", "tensor", "as_tensor", "float", "Tensor", "full", "ones"}
+# Methods that return the same points (a copy, on another device, in another dtype, read out as numpy).
+SAME_POINTS = {"detach", "cpu", "numpy", "clone", "float", "double", "contiguous"}
+# geoopt's wrapper that rescales a manifold's metric: `Scaled(ball, s).dist0` is s times `ball.dist0`.
+SCALED = "Scaled"
 
 
 class Meta(NamedTuple):
@@ -59,6 +69,8 @@ class Meta(NamedTuple):
     named: dict[Scope, list[str]]  # per scope: its names that say curvature (filled on demand)
     # module name -> its source, when it can be read (this tool's geometry, a project module); else None.
     sources: Callable[[str], str | None] | None = None
+    # Every dotted attribute target assigned in the module (`attribute_targets`): `ball.k = ...` changes a manifold.
+    assigned: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,204 @@ class Found:
 
     expression: str
     source: str
+
+
+@dataclass(frozen=True)
+class OwnManifold:
+    """A geoopt manifold object valid at the call, that made the operand: its own `dist`/`dist0` measures it.
+
+    `curvature` is c as an expression (`ball.c`, `-ball.k`), None when the metric is rescaled (`Scaled`),
+    where no c gives its distances."""
+
+    expression: str
+    kind: str
+    origin: str
+    curvature: str | None
+
+
+def find_manifold(call: cst.CSTNode, operands: list[cst.BaseExpression], meta: Meta) -> OwnManifold | None:
+    """The manifold whose method made the first operand (`z = sball.expmap0(v)` ... `z.norm()`), when its
+    class is certain: bound once, the same object where the point is made and where it is measured, no
+    attribute of it assigned in the module (`ball.k = ...` would measure with another curvature than made
+    the point). A second operand made by another object refuses."""
+    receivers = []
+    for operand in operands:
+        producer = traced(operand, meta)
+        is_made = isinstance(producer, cst.Call) and isinstance(producer.func, cst.Attribute)
+        made = cast(cst.Call, producer) if is_made else None
+        if made is None or not any(word in cast(cst.Attribute, made.func).attr.value.lower() for word in PRODUCER_WORDS):
+            if not receivers:
+                return None
+            continue
+        receivers.append(cast(cst.Attribute, made.func).value)
+    spelled = {dotted(receiver) for receiver in receivers}
+    if len(spelled) != 1 or None in spelled:
+        return None
+    expression = cast(str, spelled.pop())
+    if _changed(expression, meta):
+        return None
+    root, _, rest = expression.partition(".")
+    if root == "self":
+        klass = _enclosing_class(call, meta.parents)
+        if klass is None or "." in rest or not _in_method(call, meta):
+            return None
+        bound = [value for name, value in _self_assignments(klass) if name == rest]
+        kind = _manifold_kind(bound[0], meta) if len(bound) == 1 else None
+    elif rest:
+        return None  # `model.ball`: where the attribute was set is not read here
+    else:
+        binding = _single_binding(call, root, meta)
+        if binding is None or any(_single_binding(receiver, root, meta) is not binding for receiver in receivers):
+            return None
+        kind = _manifold_kind(_assigned_value(binding, meta.parents), meta) or _annotated_kind(binding, meta)
+    if kind is None:
+        return None
+    name, curvature = kind
+    return OwnManifold(expression, name, f"{name}, its one binding here", curvature and curvature.format(expression))
+
+
+def _manifold_kind(value: cst.BaseExpression | None, meta: Meta) -> tuple[str, str | None] | None:
+    """(class, c as a template on the object `{}`) of a geoopt ball constructor call, or of a name bound once to
+    one, or of an `__init__` parameter annotated with a geoopt ball class; `Scaled` of a ball has no c."""
+    if isinstance(value, cst.Name):
+        binding = _single_binding(value, value.value, meta)
+        if binding is None:
+            return None
+        return _manifold_kind(_assigned_value(binding, meta.parents), meta) or _annotated_kind(binding, meta)
+    if not isinstance(value, cst.Call):
+        return None
+    name = geoopt_class(value.func, meta)
+    if name in BALL_CLASSES:
+        return name, "{}.c"
+    if name in STEREOGRAPHIC_CLASSES and negative_k(value):  # k of unknown sign: maybe a sphere
+        return name, "-{}.k"
+    if name == SCALED and value.args and value.args[0].keyword is None and not value.args[0].star:
+        base = _manifold_kind(value.args[0].value, meta)
+        return (f"{SCALED}({base[0]})", None) if base is not None else None
+    return None
+
+
+def _annotated_kind(binding: Assignment, meta: Meta) -> tuple[str, str | None] | None:
+    """`def f(ball: geoopt.PoincareBall)`: the author states the class (a Stereographic one may be a sphere)."""
+    node = binding.node
+    if not isinstance(node, cst.Param) or node.annotation is None:
+        return None
+    name = geoopt_class(node.annotation.annotation, meta)
+    return (name, "{}.c") if name in BALL_CLASSES else None
+
+
+def geoopt_class(reference: cst.BaseExpression, meta: Meta) -> str | None:
+    """The class name `reference` (`PoincareBall`, `geoopt.PoincareBall`, `gt.manifolds.Scaled`) names when it is
+    imported from geoopt (or a vendored copy: a `geoopt` package in its module path), else None."""
+    spelled = dotted(reference)
+    if spelled is None:
+        return None
+    root, _, rest = spelled.partition(".")
+    binding = _single_binding(reference, root, meta)
+    node = binding.node if binding is not None else None
+    if isinstance(node, cst.ImportFrom) and not rest and not node.relative and node.module is not None:
+        if isinstance(node.names, cst.ImportStar) or "geoopt" not in (dotted(node.module) or "").split("."):
+            return None
+        return next((dotted(alias.name) for alias in node.names if _alias_local(alias) == root), None)
+    if isinstance(node, cst.Import) and rest:
+        for alias in node.names:
+            module = dotted(alias.name) or ""
+            local = _alias_local(alias) if alias.asname is not None else module.partition(".")[0]
+            if local == root and "geoopt" in module.split("."):
+                return rest.rpartition(".")[2]
+    return None
+
+
+def traced(expression: cst.BaseExpression, meta: Meta) -> cst.BaseExpression:
+    """What `expression` holds, read back through the steps that keep its points on their ball: a name's single
+    plain binding, `.detach()`/`.cpu()`/`.numpy()`..., a centroid `.mean(dim=0)` (the ball is convex),
+    `store["z"]` of a dict literal that is only ever read, and a helper that returns its one argument
+    (`def unpack(v): return v`)."""
+    for _ in range(64):  # a chain of bindings is finite; the bound only guards against a cycle through helpers
+        step = _traced_step(expression, meta, frozenset())
+        if step is None:
+            return expression
+        expression = step
+    return expression
+
+
+def _traced_step(expression: cst.BaseExpression, meta: Meta, helpers: frozenset[cst.FunctionDef]) -> cst.BaseExpression | None:
+    if isinstance(expression, cst.Name):
+        binding = _single_binding(expression, expression.value, meta)
+        return _assigned_value(binding, meta.parents) if binding is not None else None
+    if isinstance(expression, cst.Subscript):
+        return _stored(expression, meta)
+    if not isinstance(expression, cst.Call) or any(arg.star for arg in expression.args):
+        return None
+    func = expression.func
+    if isinstance(func, cst.Attribute):
+        method, args = func.attr.value, expression.args
+        if method in SAME_POINTS and not args:
+            return func.value
+        if method == "mean" and len(args) == 1 and (args[0].keyword is None or args[0].keyword.value == "dim"):
+            over = args[0].value
+            return func.value if isinstance(over, cst.Integer) and over.value == "0" else None
+        return None
+    if isinstance(func, cst.Name) and len(expression.args) == 1 and expression.args[0].keyword is None:
+        binding = _single_binding(func, func.value, meta)
+        helper = binding.node if binding is not None else None
+        if isinstance(helper, cst.FunctionDef) and helper not in helpers and _returns_its_argument(helper, meta, helpers | {helper}):
+            return expression.args[0].value
+    return None
+
+
+def _returns_its_argument(function: cst.FunctionDef, meta: Meta, helpers: frozenset[cst.FunctionDef]) -> bool:
+    """`def unpack(v): return v` (or `out = {"z": v}; return out["z"]`): one parameter, no decorator, a body of
+    plain assignments and the return only (no call statement that could change the argument in place)."""
+    params = function.params
+    if function.decorators or function.asynchronous or params.star_arg != cst.MaybeSentinel.DEFAULT or params.star_kwarg:
+        return False
+    if len(params.params) != 1 or params.posonly_params or params.kwonly_params or not isinstance(function.body, cst.IndentedBlock):
+        return False
+    body = list(function.body.body)
+    if body and function.get_docstring() is not None:
+        body = body[1:]
+    if not body or not all(isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1 for line in body):
+        return False
+    statements = [cast(cst.SimpleStatementLine, line).body[0] for line in body]
+    last = statements[-1]
+    if not isinstance(last, cst.Return) or last.value is None or not all(isinstance(s, cst.Assign) for s in statements[:-1]):
+        return False
+    returned: cst.BaseExpression | None = last.value
+    for _ in range(len(statements) + 1):
+        if isinstance(returned, cst.Name):
+            binding = _single_binding(returned, returned.value, meta)
+            if binding is not None and binding.node is params.params[0]:
+                return True
+        returned = _traced_step(returned, meta, helpers) if returned is not None else None
+    return False
+
+
+def _stored(read: cst.Subscript, meta: Meta) -> cst.BaseExpression | None:
+    """`store["z"]` where `store = {"z": value, ...}` is bound once and every other use of it is a read by key."""
+    if not isinstance(read.value, cst.Name) or len(read.slice) != 1 or not isinstance(read.slice[0].slice, cst.Index):
+        return None
+    key = read.slice[0].slice.value
+    binding = _single_binding(read.value, read.value.value, meta)
+    literal = _assigned_value(binding, meta.parents) if binding is not None else None
+    if not isinstance(key, cst.SimpleString) or not isinstance(literal, cst.Dict):
+        return None
+    for access in binding.references if binding is not None else ():
+        use = meta.parents.get(access.node)
+        if not isinstance(use, cst.Subscript) or use.value is not access.node or _is_target(use, meta.parents):
+            return None  # `store.update(...)`, `store["z"] = w`, `del store["z"]`, `f(store)`: its items may change
+    values = [e.value for e in literal.elements if isinstance(e, cst.DictElement) and isinstance(e.key, cst.SimpleString)]
+    keys = [cast(cst.SimpleString, e.key).evaluated_value for e in literal.elements if isinstance(e, cst.DictElement)]
+    if len(values) != len(literal.elements) or keys.count(key.evaluated_value) != 1:
+        return None  # a `**splat` or a computed key may hold the same key
+    return values[keys.index(key.evaluated_value)]
+
+
+def _is_target(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
+    parent = parents.get(node)
+    if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)):
+        return getattr(parent, "target", None) is node
+    return isinstance(parent, (cst.Del, cst.Element, cst.StarredElement, cst.For, cst.WithItem, cst.CompFor))
 
 
 def find_curvature(
@@ -86,7 +296,7 @@ def find_curvature(
         return found
     klass = _enclosing_class(call, meta.parents)
     if klass is not None:
-        found = _from_manifold(klass)
+        found = _from_manifold(klass, meta, _maker_attribute(operand, meta))
         if found is not None:
             return found
     for expression in chain(expressions, WHERE_CONFIGS_KEEP_IT, _named_curvatures(call, meta)):
@@ -114,16 +324,8 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
     """`z = exp_map_zero(mu, c=k)` ... `z.norm()` (or the call inline): k, when z has that single
     binding and k is still k. False when the point comes from a producer that does not say its
     curvature (`exp_map_zero(mu)` uses the producer's own default, which no other binding tells)."""
-    producer: cst.BaseExpression | None = operand
-    shown = _code(operand)
-    if isinstance(operand, cst.Name):
-        shown = operand.value
-        binding = _single_binding(operand, operand.value, meta)
-        if binding is None:
-            return None
-        assign = meta.parents.get(binding.node) if isinstance(binding.node, cst.Name) else None
-        assign = meta.parents.get(assign) if isinstance(assign, cst.AssignTarget) else assign
-        producer = assign.value if isinstance(assign, (cst.Assign, cst.AnnAssign)) else None
+    shown = operand.value if isinstance(operand, cst.Name) else _code(operand)
+    producer = traced(operand, meta)
     if not isinstance(producer, cst.Call):
         return None
     name = (last_name(producer.func) or "").lower()
@@ -191,13 +393,21 @@ def _from_manifold_variable(producer: cst.Call, operand: cst.BaseExpression, met
     binding = _single_binding(func.value, name, meta)
     if binding is None or _single_binding(operand, name, meta) is not binding:
         return None
-    value = _assigned_value(binding, meta.parents)
-    kind = last_name(value.func) if isinstance(value, cst.Call) else None
-    if kind in BALL_CLASSES:
-        return Found(f"{name}.c", f"{name}.c, the {kind}'s curvature")
-    if kind in STEREOGRAPHIC_CLASSES and isinstance(value, cst.Call) and negative_k(value):
-        return Found(f"-{name}.k", f"-{name}.k, the {kind}'s curvature (k = -c)")
-    return None
+    return _manifold_curvature(name, _manifold_kind(_assigned_value(binding, meta.parents), meta), meta)
+
+
+def _changed(manifold: str, meta: Meta) -> bool:
+    """Is an attribute of the manifold object assigned anywhere in the module (`ball.k = ...`, `self.ball.k = ...`)?"""
+    return any(target.startswith(f"{manifold}.") for target in meta.assigned)
+
+
+def _manifold_curvature(expression: str, kind: tuple[str, str | None] | None, meta: Meta) -> Found | None:
+    """The curvature `c` of the manifold `expression` of `kind` (from `_manifold_kind`), None when no c tells it
+    (or the module assigns the manifold's attributes: its c at the call need not be the one that made the point)."""
+    if kind is None or kind[1] is None or _changed(expression, meta):
+        return None
+    c = kind[1].format(expression)
+    return Found(c, f"{c}, the {kind[0]}'s curvature" + (" (k = -c)" if kind[0] in STEREOGRAPHIC_CLASSES else ""))
 
 
 def _from_signature(producer: cst.Call, operand: cst.BaseExpression, shown: str, meta: Meta) -> Found | None:
@@ -277,18 +487,27 @@ def _alias_local(alias: cst.ImportAlias) -> str | None:
     return dotted(alias.name)
 
 
-def _from_manifold(klass: cst.ClassDef) -> Found | None:
-    """`self.ball = PoincareBall(c=...)`: `self.ball.c` is the curvature, learnable or not (when the class binds
-    `self.ball` once: a ball swapped later need not be the one the points were made on)."""
+def _from_manifold(klass: cst.ClassDef, meta: Meta, maker: str | None) -> Found | None:
+    """`self.ball = PoincareBall(c=...)` (or `= ball` of an `__init__(self, ball: PoincareBall)`): `self.ball.c` is the
+    curvature, learnable or not (when the class binds `self.ball` once: a ball swapped later need not be the one the
+    points were made on). When a method of `self.<maker>` made the point, only that attribute's ball counts."""
     assignments = _self_assignments(klass)
     for attribute, value in assignments:
-        if not isinstance(value, cst.Call) or [name for name, _ in assignments].count(attribute) != 1:
+        if [name for name, _ in assignments].count(attribute) != 1 or maker not in (None, attribute):
             continue
-        name = last_name(value.func)
-        if name in BALL_CLASSES:
-            return Found(f"self.{attribute}.c", f"self.{attribute}.c, the {name}'s curvature")
-        if name in STEREOGRAPHIC_CLASSES and negative_k(value):  # k of unknown sign: maybe a sphere
-            return Found(f"-self.{attribute}.k", f"-self.{attribute}.k, the {name}'s curvature (k = -c)")
+        found = _manifold_curvature(f"self.{attribute}", _manifold_kind(value, meta), meta)
+        if found is not None:
+            return found
+    return None
+
+
+def _maker_attribute(operand: cst.BaseExpression, meta: Meta) -> str | None:
+    """`x` when the operand was made by a method of `self.x` (`z = self.x.expmap0(u)`), else None."""
+    producer = traced(operand, meta)
+    if isinstance(producer, cst.Call) and isinstance(producer.func, cst.Attribute):
+        receiver = dotted(producer.func.value) or ""
+        root, _, attribute = receiver.partition(".")
+        return attribute if root == "self" and attribute and "." not in attribute else None
     return None
 
 
@@ -348,8 +567,11 @@ def _binding_is_curvature(binding: Assignment, meta: Meta) -> bool:
 
 
 def _assigned_value(binding: Assignment, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:
-    """The right side of a plain `name = value` binding, else None (loops, unpacking, walrus ...)."""
+    """The right side of a plain `name = value` binding, or the matching element of `x, name = a, value`;
+    else None (loops, other unpacking, walrus ...)."""
     target = parents.get(binding.node)
+    if isinstance(target, cst.Element):
+        return _unpacked_value(target, parents)
     if isinstance(target, cst.AssignTarget):
         statement = parents.get(target)
         if isinstance(statement, cst.Assign) and len(statement.targets) == 1:
@@ -357,6 +579,19 @@ def _assigned_value(binding: Assignment, parents: Mapping[cst.CSTNode, cst.CSTNo
     if isinstance(target, cst.AnnAssign) and target.target is binding.node:
         return target.value
     return None
+
+
+def _unpacked_value(element: cst.Element, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:
+    """`value` for the `name` of `x, name = a, value` (one target, a tuple of the same length, nothing starred)."""
+    targets = parents.get(element)
+    assign_target = parents.get(targets) if isinstance(targets, (cst.Tuple, cst.List)) else None
+    statement = parents.get(assign_target) if isinstance(assign_target, cst.AssignTarget) else None
+    if not isinstance(statement, cst.Assign) or len(statement.targets) != 1 or not isinstance(statement.value, (cst.Tuple, cst.List)):
+        return None
+    names, values = cast(cst.Tuple, targets).elements, statement.value.elements
+    if len(names) != len(values) or any(isinstance(e, cst.StarredElement) for e in (*names, *values)):
+        return None
+    return values[list(names).index(element)].value
 
 
 def _is_curvature_value(value: cst.BaseExpression | None, meta: Meta) -> bool:
@@ -458,19 +693,21 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def manifold_reason(call: cst.CSTNode, expression: str, meta: Meta, assigned: set[str]) -> str | None:
+def manifold_reason(call: cst.CSTNode, expression: str, meta: Meta) -> str | None:
     """Why the manifold object `expression` (`ball`, `self.manifold`, `code_emb.manifold`), named by the scanner,
     may not be the one the point lies on at `call`; None when its binding is certain there.
 
     The root name must have one binding visible at the call (a parameter, one assignment), so the
     object the scanner followed is the one the call reads; `self.m` must be bound once in the class,
-    and `a.m` not among the module's `assigned` attribute targets (`attribute_targets`)."""
+    and `a.m` not among the module's assigned attribute targets (`meta.assigned`)."""
     try:
         parsed = cst.parse_expression(expression)
     except cst.ParserSyntaxError:
         return f"`{expression}` is not an expression"
     if dotted(parsed) != expression:
         return f"`{expression}` is not a plain name or attribute"
+    if _changed(expression, meta):
+        return f"an attribute of `{expression}` is assigned in this module: its curvature need not be the one that made the points"
     root, _, rest = expression.partition(".")
     if root == "self":
         klass = _enclosing_class(call, meta.parents)
@@ -482,7 +719,7 @@ def manifold_reason(call: cst.CSTNode, expression: str, meta: Meta, assigned: se
         return None
     if _single_binding(call, root, meta) is None:
         return f"`{root}` has more than one binding (or none) where the distance is taken"
-    if rest and expression in assigned:
+    if rest and expression in meta.assigned:
         return f"`{expression}` is assigned in this module: which manifold it holds is not certain"
     return None
 

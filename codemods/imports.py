@@ -264,7 +264,9 @@ def drop_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Modul
     if not gone:
         return after
     body: list[cst.BaseStatement] = []
-    inherited = None  # the leading lines of a removed statement pass to the next one (no blank line piles up)
+    # The leading lines of a removed statement pass to the next one (no blank line piles up), but a `def` or
+    # `class` below a kept statement keeps its own blank lines when it has more.
+    inherited = None
     for statement in after.body:
         if isinstance(statement, cst.SimpleStatementLine):
             smalls = [_without(small, gone) for small in statement.body]
@@ -276,7 +278,8 @@ def drop_imports_made_unused(before: cst.Module, after: cst.Module) -> cst.Modul
                 kept[-1] = kept[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
             statement = statement.with_changes(body=kept)
         if inherited is not None:
-            statement = statement.with_changes(leading_lines=inherited)
+            compound = body and not isinstance(statement, cst.SimpleStatementLine)
+            statement = statement.with_changes(leading_lines=max(inherited, statement.leading_lines, key=len) if compound else inherited)
             inherited = None
         body.append(statement)
     return after.with_changes(body=body)

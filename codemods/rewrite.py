@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 from vaeaudit.codemods import safety
-from vaeaudit.codemods.curvature import Found, Meta, attribute_targets, find_curvature, manifold_reason
+from vaeaudit.codemods.curvature import Found, Meta, OwnManifold, attribute_targets, find_curvature, find_manifold, manifold_reason
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
@@ -120,8 +120,7 @@ class _Planner:
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
         self.uses = safety.UseIndex(self.parents)
         self.geometry = project_geometry(options.project_root)
-        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source)
-        self._attribute_targets: set[str] | None = None
+        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source, frozenset(attribute_targets(self.module)))
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix
@@ -183,23 +182,31 @@ class _Planner:
         name = f"`{function.name.value}`" if function is not None else "the function"
         return Found(hint.curvature, f"the callers of {name}: {hint.curvature_note}")
 
-    def _manifold_plan(self, hint: FixHint, node: cst.CSTNode, unused: list[str]) -> _Plan | None:
-        """`M.dist0(z)` / `M.dist(x, y)` with M the manifold object the scanner saw the points made on
-        (`code_emb.manifold`): the project's own geometry, its learnable curvature, no import. None (the
-        reason in `unused`) when M is not certain at the call or the form has no exact equivalent."""
+    def _points_manifold(self, hint: FixHint, node: cst.CSTNode, unused: list[str]) -> OwnManifold | None:
+        """The manifold object the points were made on: the scanner's (`code_emb.manifold`) when its binding is
+        certain at the call, else the one this module shows made the first operand (`find_manifold`)."""
         M, kind = hint.manifold, hint.manifold_kind
-        if M is None or kind not in BALL_MANIFOLDS | STEREOGRAPHIC_MANIFOLDS:
-            return None
-        if self._attribute_targets is None:
-            self._attribute_targets = attribute_targets(self.module)
-        why = manifold_reason(node, M, self.meta, self._attribute_targets)
-        if why is not None:
+        if M is not None and kind in BALL_MANIFOLDS | STEREOGRAPHIC_MANIFOLDS:
+            why = manifold_reason(node, M, self.meta)
+            if why is None:
+                where = f", {hint.manifold_origin}" if hint.manifold_origin else ""
+                return OwnManifold(M, kind, f"{kind}{where}", f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k")
             unused.append(f"the points' manifold `{M}` was not used: {why}")
-            return None
+        operands = [self._operand(node, text) for text in (hint.x, hint.y) if text is not None]
+        return find_manifold(node, operands, self.meta)
+
+    def _manifold_plan(self, hint: FixHint, node: cst.CSTNode, unused: list[str]) -> _Plan | None:
+        """`M.dist0(z)` / `M.dist(x, y)` with M the manifold object the points were made on: the project's own
+        geometry, its learnable curvature (or rescaled metric), no import. None (the reason in `unused`) when
+        M is not certain at the call or the form has no exact equivalent."""
         function, numpy = hint.function, hint.backend == "numpy"
         known = NORMS | SQUARED | PAIRWISE_LAST_DIM | PAIRWISE_ALL_ELEMENTS | MATRICES
         if (function in MATRICES and hint.y is None) or function not in known:
             return None
+        manifold = self._points_manifold(hint, node, unused)
+        if manifold is None:
+            return None
+        M = manifold.expression
         operands = {_X: self._operand(node, hint.x)}
         if hint.y is not None:
             operands[_Y] = self._operand(node, hint.y)
@@ -249,9 +256,8 @@ class _Planner:
             method, template = "dist", f"{M}.dist({_X}, {_Y}{options})"
         else:
             method, template = "dist0", f"{M}.dist0({_X}{options})"
-        where = f", {hint.manifold_origin}" if hint.manifold_origin else ""
-        plan = _Plan(template + after, operands, [], reasons, note=f"{method} of manifold `{M}` ({kind}{where})")
-        self._convert_thresholds(node, plan, f"{M}.c" if kind in BALL_MANIFOLDS else f"-{M}.k", hint)
+        plan = _Plan(template + after, operands, [], reasons, note=f"{method} of manifold `{M}` ({manifold.origin})")
+        self._convert_thresholds(node, plan, manifold.curvature, hint)
         return plan
 
     def _geometry(self, node: cst.CSTNode, plan: _Plan) -> str:
@@ -293,18 +299,20 @@ class _Planner:
             plan.template = plan.template.replace(slot, value)
         return reference
 
-    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str, hint: FixHint) -> None:
+    def _convert_thresholds(self, node: cst.CSTNode, plan: _Plan, c: str | None, hint: FixHint) -> None:
         """Euclidean thresholds of a radius become the same decision in hyperbolic units; other uses make the fix unsafe.
 
         The conversion maps a Euclidean radius to the hyperbolic one (monotone in it alone). A distance between two
-        points has no such map (points Euclidean-close near the boundary are hyperbolically far), a squared one neither.
+        points has no such map (points Euclidean-close near the boundary are hyperbolically far), a squared one neither;
+        nor has a rescaled metric (`Scaled`, c = None), whose radii no curvature gives.
         """
         usage = safety.classify_uses(node, self.parents, self.positions, self.uses)
         plan.reasons += usage.reasons
         if not usage.convertible:
             return
-        if hint.y is not None:
-            what = "a squared distance" if hint.function in SQUARED else "a distance between two points"
+        if hint.y is not None or c is None:
+            what = "a rescaled manifold's radius" if c is None else "a distance between two points"
+            what = "a squared distance" if hint.function in SQUARED else what
             plan.reasons += [
                 f"{what} is compared with {_code(bound)}: that threshold has no hyperbolic equivalent" for bound in usage.convertible
             ]

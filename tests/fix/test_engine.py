@@ -287,12 +287,15 @@ def test_a_parenthesised_operand_is_found_as_the_scanner_names_it(finding_at):
 @pytest.mark.parametrize(
     ("made", "expected", "status"),
     [
-        ("ball = geoopt.PoincareBall(c=0.3)", "poincare_radius(z, c=ball.c)", FIXED),
-        ("ball = geoopt.Stereographic(k=-0.3)", "poincare_radius(z, c=-ball.k)", FIXED),
-        ("ball = geoopt.Scaled(geoopt.PoincareBall(), 2)", "poincare_radius(z, c=1.0)", UNSAFE),  # a rescaled ball: c unknown
+        ("ball = geoopt.PoincareBall(c=0.3)", "return ball.dist0(z)", FIXED),
+        ("ball = geoopt.Stereographic(k=-0.3)", "return ball.dist0(z)", FIXED),
+        ("ball = geoopt.Scaled(geoopt.PoincareBall(), 2)", "return ball.dist0(z)", FIXED),  # its own metric, 2x the ball's
+        ("ball = geoopt.Stereographic(k=0.3)", "poincare_radius(z, c=1.0)", UNSAFE),  # a sphere's dist0 is no ball's
+        ("ball = geoopt.Lorentz(k=0.3)", "poincare_radius(z, c=1.0)", UNSAFE),  # a hyperboloid: dist0 means another model
+        ("ball = geoopt.Scaled(geoopt.Lorentz(), 2)", "poincare_radius(z, c=1.0)", UNSAFE),
     ],
 )
-def test_a_manifold_variable_that_made_the_point_tells_its_curvature(finding_at, made: str, expected: str, status: str) -> None:
+def test_a_manifold_variable_that_made_the_point_measures_it(finding_at, made: str, expected: str, status: str) -> None:
     source = f"import geoopt\nimport torch\ndef f(v):\n    {made}\n    z = ball.expmap0(v)\n    return torch.norm(z, dim=-1)\n"
     finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
     code, [outcome] = run(source, [finding], unsafe_fixes=True)
@@ -361,3 +364,39 @@ def test_a_moved_dim_parenthesises_a_compound_operand_and_a_squared_distance_kee
     code, outcomes = run(source, [norm, squared])
     assert [outcome.status for outcome in outcomes] == [FIXED, FIXED]
     assert "poincare_radius((a + b).movedim(1, -1), c=c), (poincare_distance(a, y, c=c) ** 2).sum()\n" in code
+
+
+def test_an_import_made_unused_at_the_end_of_the_block_keeps_the_blank_lines_before_the_def(finding_at):
+    source = (
+        "import geoopt\nimport torch\n\n\ndef f(v):\n    ball = geoopt.PoincareBall()\n    return torch.norm(ball.expmap0(v), dim=-1)\n"
+    )
+    finding = finding_at(source, "torch.norm(ball.expmap0(v), dim=-1)", function="torch.norm", x="ball.expmap0(v)", dim="-1")
+    code, [outcome] = run(source, [finding])
+    assert outcome.status == FIXED
+    assert code == "import geoopt\n\n\ndef f(v):\n    ball = geoopt.PoincareBall()\n    return ball.dist0(ball.expmap0(v))\n"
+
+
+def test_a_rescaled_manifolds_radius_keeps_no_threshold(finding_at):
+    """`Scaled(ball, 2).dist0` is twice the ball's radius: no curvature converts a Euclidean bound to it."""
+    source = (
+        "import geoopt\nimport torch\n"
+        "def f(v):\n    sball = geoopt.Scaled(geoopt.PoincareBall(), 2)\n    return torch.norm(sball.expmap0(v), dim=-1) < 0.9\n"
+    )
+    finding = finding_at(source, "torch.norm(sball.expmap0(v), dim=-1)", function="torch.norm", x="sball.expmap0(v)", dim="-1")
+    _, [outcome] = run(source, [finding])
+    assert outcome.status == UNSAFE and "rescaled manifold's radius is compared with 0.9" in outcome.reasons[0]
+
+
+def test_a_ball_the_class_takes_as_an_annotated_parameter_tells_the_curvature(finding_at):
+    source = (
+        "import geoopt\n"
+        "class WrappedNormal:\n"
+        "    def __init__(self, manifold: geoopt.PoincareBall):\n        self.manifold = manifold\n"
+        "    def log_prob(self, mean, z):\n        return (mean - z).norm(dim=-1)\n"
+    )
+    finding = finding_at(source, "(mean - z).norm(dim=-1)", function="torch.Tensor.norm", x="mean", y="z", dim="-1")
+    code, [outcome] = run(source, [finding])
+    assert outcome.status == FIXED and "return poincare_distance(mean, z, c=self.manifold.c)" in code
+    sphere = source.replace("geoopt.PoincareBall", "geoopt.Stereographic")  # k of unknown sign
+    _, [outcome] = run(sphere, [finding_at(sphere, "(mean - z).norm(dim=-1)", function="torch.Tensor.norm", x="mean", y="z", dim="-1")])
+    assert outcome.status == UNSAFE

@@ -211,14 +211,36 @@ class _StandInStereographic(_StandInBall):
         self.k = -self.c
 
 
+class _StandInScaled:
+    """geoopt's Scaled(base, scale): the same points, a metric `scale` times the base's (an exp map of the
+    tangent vector divided by scale, distances multiplied by it); its `c` would be the base's."""
+
+    def __init__(self, base, scale, learnable=False):
+        self.base, self.scale = base, scale
+
+    def expmap0(self, u):
+        return self.base.expmap0(u / self.scale)
+
+    def dist0(self, x, *, dim=-1, keepdim=False):
+        return self.scale * self.base.dist0(x, dim=dim, keepdim=keepdim)
+
+    def dist(self, x, y, *, keepdim=False, dim=-1):
+        return self.scale * self.base.dist(x, y, keepdim=keepdim, dim=dim)
+
+
 @pytest.fixture
 def geoopt_stand_in(monkeypatch):
     import types
 
     module = types.ModuleType("geoopt")
-    module.PoincareBall, module.Stereographic = _StandInBall, _StandInStereographic
+    module.PoincareBall, module.Stereographic, module.Scaled = _StandInBall, _StandInStereographic, _StandInScaled
     module.ManifoldParameter = lambda data, manifold=None: torch.nn.Parameter(data)
     monkeypatch.setitem(__import__("sys").modules, "geoopt", module)
+    vendored = types.ModuleType("lib.geoopt.manifolds.stereographic")  # a project's copy of geoopt
+    vendored.PoincareBall = _StandInBall
+    for name in ("lib", "lib.geoopt", "lib.geoopt.manifolds"):
+        monkeypatch.setitem(__import__("sys").modules, name, types.ModuleType(name))
+    monkeypatch.setitem(__import__("sys").modules, vendored.__name__, vendored)
 
 
 @pytest.mark.usefixtures("geoopt_stand_in")
@@ -304,3 +326,32 @@ def test_the_manifold_numpy_distance_keeps_numpys_dtype_for_one_pair_too(dtype: 
 def test_a_squared_distance_on_the_manifold_is_the_distance_squared() -> None:
     expected = oracle_distance(POINTS, POINTS_B, C) ** 2
     torch.testing.assert_close(fixed("manifold_own_distance")["squared_distance_sum"](MU, MU_B, C), expected.sum(), rtol=1e-9, atol=0)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_a_scaled_ball_measures_with_its_own_rescaled_metric() -> None:
+    """`Scaled(PoincareBall(c), 2)`: its points are the ball's exp map of u/2, its distances twice the ball's."""
+    module = fixed("manifold_scaled_own_metric")
+    x, y = exp_map_zero(MU / 2, c=C), exp_map_zero(MU_B / 2, c=C)
+    torch.testing.assert_close(module["radii"](MU, C), 2 * oracle_radius(x, C), rtol=1e-12, atol=0)
+    numpy_radii = module["numpy_radii"](MU, C)
+    assert isinstance(numpy_radii, np.ndarray) and numpy_radii.dtype == np.float64
+    np.testing.assert_allclose(numpy_radii, 2 * oracle_radius(x, C).numpy(), rtol=1e-12)
+    torch.testing.assert_close(module["pair_distance"](MU, MU_B, C), 2 * oracle_distance(x, y, C), rtol=1e-9, atol=0)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_points_read_back_through_a_store_helpers_and_a_centroid_are_measured_on_their_ball() -> None:
+    module = fixed("points_read_through_copies")
+    torch.testing.assert_close(module["radius_through_a_store"](MU, C), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["radius_through_helpers"](MU, C), RADIUS, rtol=1e-12, atol=0)
+    centroid = POINTS.mean(dim=0, keepdim=True)
+    torch.testing.assert_close(module["radius_of_the_centroid"](MU, C), oracle_radius(centroid, C)[0], rtol=1e-12, atol=0)
+
+
+@pytest.mark.usefixtures("geoopt_stand_in")
+def test_a_manifold_annotated_with_a_vendored_geoopt_class_measures_its_points() -> None:
+    module = fixed("manifold_vendored_geoopt_annotated")
+    ball = _StandInBall(C, learnable=True)
+    torch.testing.assert_close(module["radii"](ball, MU), RADIUS, rtol=1e-12, atol=0)
+    torch.testing.assert_close(module["WrappedNormal"](ball).radius(MU), RADIUS, rtol=1e-12, atol=0)
