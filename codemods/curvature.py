@@ -490,15 +490,17 @@ def _alias_local(alias: cst.ImportAlias) -> str | None:
 def _from_manifold(klass: cst.ClassDef, meta: Meta, maker: str | None) -> Found | None:
     """`self.ball = PoincareBall(c=...)` (or `= ball` of an `__init__(self, ball: PoincareBall)`): `self.ball.c` is the
     curvature, learnable or not (when the class binds `self.ball` once: a ball swapped later need not be the one the
-    points were made on). When a method of `self.<maker>` made the point, only that attribute's ball counts."""
+    points were made on). When a method of `self.<maker>` made the point, only that attribute's ball counts;
+    else the class must hold one ball (of two, which one the point lies on is not known)."""
     assignments = _self_assignments(klass)
-    for attribute, value in assignments:
-        if [name for name, _ in assignments].count(attribute) != 1 or maker not in (None, attribute):
-            continue
-        found = _manifold_curvature(f"self.{attribute}", _manifold_kind(value, meta), meta)
-        if found is not None:
-            return found
-    return None
+    names = [name for name, _ in assignments]
+    found = [
+        _manifold_curvature(f"self.{attribute}", _manifold_kind(value, meta), meta)
+        for attribute, value in assignments
+        if names.count(attribute) == 1 and maker in (None, attribute)
+    ]
+    balls = [ball for ball in found if ball is not None]
+    return balls[0] if len(balls) == 1 else None
 
 
 def _maker_attribute(operand: cst.BaseExpression, meta: Meta) -> str | None:

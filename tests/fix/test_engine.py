@@ -400,3 +400,18 @@ def test_a_ball_the_class_takes_as_an_annotated_parameter_tells_the_curvature(fi
     sphere = source.replace("geoopt.PoincareBall", "geoopt.Stereographic")  # k of unknown sign
     _, [outcome] = run(sphere, [finding_at(sphere, "(mean - z).norm(dim=-1)", function="torch.Tensor.norm", x="mean", y="z", dim="-1")])
     assert outcome.status == UNSAFE
+
+
+def test_a_class_holding_two_balls_tells_no_curvature_for_a_point_of_unknown_origin(finding_at):
+    source = (
+        "import geoopt\nimport torch\n"
+        "class TwoSpaces:\n"
+        "    def __init__(self):\n        self.words = geoopt.PoincareBall(c=1.0)\n        self.labels = geoopt.PoincareBall(c=0.1)\n"
+        "    def radius(self, z):\n        return torch.norm(z, dim=-1)\n"
+    )
+    finding = finding_at(source, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")
+    _, [outcome] = run(source, [finding])
+    assert outcome.status == UNSAFE  # not the first ball's c
+    one = source.replace("        self.labels = geoopt.PoincareBall(c=0.1)\n", "")
+    code, [outcome] = run(one, [finding_at(one, "torch.norm(z, dim=-1)", function="torch.norm", x="z", dim="-1")])
+    assert outcome.status == FIXED and "poincare_radius(z, c=self.words.c)" in code
