@@ -99,7 +99,7 @@ def find_manifold(call: cst.CSTNode, operands: list[cst.BaseExpression], meta: M
     class is certain: bound once, the same object where the point is made and where it is measured, no
     attribute of it assigned in the module (`ball.k = ...` would measure with another curvature than made
     the point). A second operand made by another object refuses."""
-    receivers = []
+    receivers: list[cst.BaseExpression] = []
     for operand in operands:
         producer = traced(operand, meta)
         is_made = isinstance(producer, cst.Call) and isinstance(producer.func, cst.Attribute)
