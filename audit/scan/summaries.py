@@ -144,14 +144,18 @@ class _Index:
                 return found
         klass, _, method = target.rpartition(".")
         class_name = klass.rpartition(".")[2]
-        if class_name not in self.classes and method not in self.classes or self.module_of(target) is None:
-            return None
-        # A class a package of the project re-exports (`hypll.nn.HEmbedding`): its method or constructor by its unique
-        # suffix; else a method the class inherits from a base class, by its name.
-        found = self.suffixes.get(f"{class_name}.{method}") or self.suffixes.get(f"{method}.__init__")
-        if found is None and class_name in self.classes and target_by_name(method) is not None:
-            found = self.by_name.get(method)
-        return found
+        if self.module_of(target) is None:
+            return None  # not the project's
+        if class_name in self.classes or method in self.classes:
+            # a class a package of the project re-exports (`hypll.nn.HEmbedding`): its method or constructor by its suffix
+            found = self.suffixes.get(f"{class_name}.{method}") or self.suffixes.get(f"{method}.__init__")
+            if found is not None:
+                return found
+        if class_name[:1].isupper() and target_by_name(method) is not None:
+            # a method a class of the project inherits (maybe a class without methods of its own): the project's only
+            # method of that name, under the rule of `vaeaudit.scan.methods`
+            return self.by_name.get(method)
+        return None
 
     def module_of(self, target: str) -> str | None:
         """The file whose module `target` (`pkg.mod.f`) lives in, even when it was not analysed."""

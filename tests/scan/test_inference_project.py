@@ -73,6 +73,6 @@ def test_a_ball_table_is_low_when_a_caller_may_pass_another_distance() -> None:
     root = Path(__file__).parent / "fixtures" / "project_ball_tables"
     findings = {(Path(f.path).name, f.line): f for f in scan(root, cache=False).findings}
     assert findings[("model.py", 40)].confidence == "low"
-    assert findings[("model.py", 60)].confidence == "medium"
+    assert findings[("model.py", 64)].confidence == "medium"
     assert "defaults to `PoincareDistance`" in " ".join(findings[("evaluate.py", 20)].evidence)
     assert "between ball points `lt[i, :]` and `lt[j, :]`" in findings[("evaluate.py", 15)].message  # two rows, not all pairs
