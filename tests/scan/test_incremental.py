@@ -110,3 +110,20 @@ def test_inputs_a_result_no_longer_names_are_removed(tmp_path: Path) -> None:
     cache.save()
     assert sorted(path.name for path in cache.inputs_folder.iterdir()) == [f"{second.digest()}.json"]
     assert ScanCache(settings_).inputs(second.digest()) == second
+
+
+def test_a_definition_added_to_a_file_the_scan_does_not_analyse_withdraws_a_method_resolved_by_name(tmp_path: Path) -> None:
+    """`cache.cached_points(key)` resolves to the project's only `cached_points`; once a file the scan never
+    analyses defines one too, the resolution is withdrawn: the edit changes no analysed summary, but that
+    file's text is part of the solution, so the cutoff must not apply."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_untyped_receivers", root)
+    unseen = root / "unseen.py"
+    original = unseen.read_text(encoding="utf-8")
+    unseen.write_text(original.replace("def cached_points", "def other_name"), encoding="utf-8")
+    before = findings(root, cache=True)
+    assert any(path == "evaluate.py" and line == 26 for path, line, *_ in before)  # resolved: one definer
+    unseen.write_text(original, encoding="utf-8")
+    after = findings(root, cache=True)
+    assert after == findings(root, cache=False)
+    assert not any(path == "evaluate.py" and line == 26 for path, line, *_ in after)
