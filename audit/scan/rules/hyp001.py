@@ -34,7 +34,9 @@ RULE = Rule(
     ),
     fix_safety=(
         "Safe when the geometry is certain: a point made on a geoopt ball object the scan follows (`ball`, "
-        "`self.manifold`, `code_emb.manifold` for `code_emb.emb`, across modules) becomes that object's own "
+        "`self.manifold`, `code_emb.manifold` for `code_emb.emb`, across modules), or that the fixer finds in the "
+        "module (a geoopt ball, `Scaled(ball, s)`, a parameter annotated as one; points read back through copies, dict "
+        "stores, identity helpers and centroids), becomes that object's own "
         "`M.dist0(z)` (`dim=`, `keepdim=` kept; numpy reads measured as tensors and read out the same way), with no "
         "curvature to guess and a learnable c kept; otherwise `poincare_radius(z, c=...)` with a curvature found in the "
         "code (the producer, a manifold's c, a documented parameter, a configured key) or stated in the configuration, "
@@ -42,7 +44,9 @@ RULE = Rule(
         "Unsafe (applied only with `--unsafe-fixes`): an unknown curvature, a curvature only the helper's callers "
         "prove (every call the scan saw passes points of one fixed-c ball; unseen calls may not), and "
         "arithmetic with Euclidean-scale quantities (`(r - target) ** 2`), since the fixed value is a hyperbolic "
-        "radius d = (2/√c)·artanh(√c·r), not r."
+        "radius d = (2/√c)·artanh(√c·r), not r. A `Scaled` manifold's radius is s times the ball's: thresholds on "
+        "it are not converted (unsafe). Only geoopt classes count (hypll's or a project's `PoincareBall` may keep c "
+        "elsewhere)."
     ),
     options=(
         "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "

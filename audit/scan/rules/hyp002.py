@@ -29,7 +29,8 @@ RULE = Rule(
         "d = poincare_distance_matrix(z, z, c=curvature)\n"
     ),
     fix_safety=(
-        "Safe when the geometry is certain: points of one geoopt ball object the scan follows become that object's "
+        "Safe when the geometry is certain: points of one geoopt ball object the scan follows (or the fixer finds, "
+        "`Scaled` included) become that object's "
         "`M.dist(x, y)` (all pairs of `torch.cdist(x, y)`: `M.dist(x.unsqueeze(-2), y.unsqueeze(-3))`), else "
         "`poincare_distance` with a curvature found in the code or stated in the configuration. Unsafe: an unknown "
         "curvature, and margins or losses mixing the result with Euclidean-scale values (hyperbolic distances are "
