@@ -759,7 +759,7 @@ class _Analysis:
             return
         if self.test_module and op.y is not None and not self._same_points(op) and printed_disagreement(node, ancestors):
             return  # a test prints how far two computations of the same points disagree
-        if judge.exemption(node, ancestors, self.module.code_for_node(op.x)) is not None:
+        if judge.exemption(node, ancestors, self.module.code_for_node(op.x), radius=op.kind == "norm") is not None:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
             return

@@ -8,7 +8,10 @@ A Euclidean norm of a ball point is fine, and reporting it would be noise, when 
 - divides the very tensor it measured (`z / z.norm()`: a direction);
 - is clamped against the boundary (`clamp(norm, max=max_norm)`).
 - divides another tensor (`x / y.norm()`: rescaling), or is subtracted from the boundary
-  (`max_norm - z.norm()`: a margin).
+  (`max_norm - z.norm()`: a margin);
+- (a radius only) is reduced to indices (`argmin`, `argmax`, `argsort`): the hyperbolic radius
+  d = (2/√c)·artanh(√c·r) is increasing in r, so the points come in the same order. A distance
+  between two points has no such link to its Euclidean counterpart: its ranking stays a finding.
 Wrappers that keep the meaning (`.clamp_min(eps)`, `+ eps`, `.unsqueeze(-1)`, `.max()`, ...)
 are looked through; a result stored in a name is judged by every use *of that binding*
 (an earlier `norms = None` is another binding). Apart from the use, the place can make a
@@ -48,6 +51,8 @@ _HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
 # Uses that read only the shape of a value, never its magnitude.
 _SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_like randn_like".split())
 _SHAPE_ONLY_ATTRIBUTES = frozenset("shape dtype device ndim size dim".split())
+# Reductions to indices only: the order of radii is the same in both metrics (`sort`/`topk` also return values).
+_RANKING_CALLS = frozenset("argmin argmax argsort nanargmin nanargmax argpartition".split())
 
 UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
@@ -71,8 +76,8 @@ class UsageJudge:
         self.uses_of = uses_of
         self.value_before = value_before
 
-    def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0) -> str | None:
-        """Why the value at `node` (the norm of `measured`) is not a finding, or None."""
+    def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0, *, radius: bool = False) -> str | None:
+        """Why the value at `node` (the norm of `measured`; `radius`: of one point, not of a difference) is not a finding, or None."""
         checked = _assertion(ancestors, self.code, self.value_before)
         if checked is not None:
             return checked
@@ -101,7 +106,7 @@ class UsageJudge:
                 continue
             if isinstance(step, str):
                 return step
-            return self._consumer(parent, current, ancestors, measured, depth)
+            return self._consumer(parent, current, ancestors, measured, depth, radius)
         return None
 
     def _through_wrapper(self, parent: cst.CSTNode, current: cst.CSTNode) -> bool | str | None:
@@ -131,7 +136,9 @@ class UsageJudge:
             return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)
         return None
 
-    def _consumer(self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int) -> str | None:
+    def _consumer(
+        self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int, radius: bool
+    ) -> str | None:
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.right is current:
             numerator = _bare(self.code(parent.left))
             if numerator == _bare(measured):
@@ -141,10 +148,12 @@ class UsageJudge:
             return "divides a tensor: rescaling, not a measurement"
         if isinstance(parent, cst.Comparison):
             return self._comparison(parent, current)
+        if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
+            return f"reduced to indices by {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
-                return self._every_use(targets[0], measured, depth)
+                return self._every_use(targets[0], measured, depth, radius)
         if (
             isinstance(parent, cst.BinaryOperation)
             and isinstance(parent.operator, cst.Subtract)
@@ -167,12 +176,12 @@ class UsageJudge:
                 return "compared with a tolerance: a convergence check"
         return None
 
-    def _every_use(self, target: cst.Name, measured: str, depth: int) -> str | None:
+    def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         if not uses:
             return None
-        reasons = [self.exemption(use, above, measured, depth + 1) for use, above in uses]
+        reasons = [self.exemption(use, above, measured, depth + 1, radius=radius) for use, above in uses]
         for reason in reasons:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
                 return f"{target.value} {reason}"
