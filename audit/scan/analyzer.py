@@ -98,6 +98,7 @@ def _report(findings: list[Finding], text: str, path: str, settings: Settings) -
 
 
 _MAX_ROUNDS = 8  # rounds of the in-file fixpoint: each adds facts (one call level per round), so it converges fast
+_MAX_VIEWS = 8  # names a consumed value may view or convert back to its source (`x_t = ManifoldTensor(torch.tensor(x))`)
 # Names only a geometry implementation defines (geoopt, hgcn's manifolds, a project's own maths).
 _STRONG_PRIMITIVE = re.compile(
     r"mob(ius)?_|exp_?map|log_?map|lambda_?x|gyr|egrad|rgrad|retr|transp|tan_k|arsin_k|artan_k|^_?(arcosh|artanh|dist0|sqdist|dist2)$|"
@@ -689,8 +690,18 @@ class _Analysis:
         for argument, why, callee_name in consumed:
             key = self.values.carrier(argument)
             binding = flow.last_binding.get(key) if key is not None else None
-            if key is not None and binding is not None and (key, id(binding)) not in self.ball_bindings:
-                self.ball_bindings[(key, id(binding))] = why.then(Step(f"{key} is passed to {callee_name}", call))
+            if key is None or binding is None:
+                continue
+            bound, evidence = (key, id(binding)), why.then(Step(f"{key} is passed to {callee_name}", call))
+            for _ in range(_MAX_VIEWS):  # through the names it views or converts: `x_t = ManifoldTensor(torch.tensor(x))`
+                if bound in self.ball_bindings:
+                    break
+                self.ball_bindings[bound] = evidence
+                if bound not in flow.derived_from:
+                    break
+                source = flow.derived_from[bound]
+                evidence = evidence.then(Step(f"{bound[0]} views {source[0]}", call))
+                bound = source
         if target is None:
             return
         passed: dict[str, Taint] = {}

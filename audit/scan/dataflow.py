@@ -44,6 +44,9 @@ class Dataflow:
         # (name, id of its binding node) -> why that binding holds ball points (consumer evidence)
         self.ball_bindings = ball_bindings if ball_bindings is not None else {}
         self.last_binding: dict[str, cst.CSTNode] = {}
+        # (name, id of its binding) -> (name, id of its binding) it views or converts (`x_t = torch.tensor(x)`):
+        # consumer evidence about the first is evidence about the second (`ball.dist(x_t, y_t)` says x holds points)
+        self.derived_from: dict[tuple[str, int], tuple[str, int]] = {}
         self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
@@ -244,6 +247,9 @@ class Dataflow:
         if key in self._dotted_heads:  # rebinding `self`/`out` forgets `self.z`/`out.z`
             for stale in [k for k in env if k.startswith(key + ".")]:
                 del env[stale]
+        source = self.values.carrier(value) if value is not None else None
+        if source is not None and source != key and source in self.last_binding:
+            self.derived_from[(key, id(where))] = (source, id(self.last_binding[source]))
         self.last_binding[key] = where
         consumed = self.ball_bindings.get((key, id(where)))
         if consumed is not None and (taint is None or taint.kind != "point"):

@@ -68,6 +68,8 @@ _CONVERTING_FUNCTIONS = frozenset(
         "numpy.asarray",
         "numpy.array",
         "numpy.asanyarray",
+        "geoopt.ManifoldTensor",  # the data, declared to lie on a manifold
+        "geoopt.ManifoldParameter",
     }
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
