@@ -692,16 +692,18 @@ class _Analysis:
             binding = flow.last_binding.get(key) if key is not None else None
             if key is None or binding is None:
                 continue
-            bound, evidence = (key, id(binding)), why.then(Step(f"{key} is passed to {callee_name}", call))
-            for _ in range(_MAX_VIEWS):  # through the names it views or converts: `x_t = ManifoldTensor(torch.tensor(x))`
-                if bound in self.ball_bindings:
-                    break
-                self.ball_bindings[bound] = evidence
-                if bound not in flow.derived_from:
-                    break
-                source = flow.derived_from[bound]
-                evidence = evidence.then(Step(f"{bound[0]} views {source[0]}", call))
-                bound = source
+            # through the names it views or converts (`x_t = ManifoldTensor(torch.tensor(x))`) and both arms of an `if`
+            pending = [((key, id(binding)), why.then(Step(f"{key} is passed to {callee_name}", call)))]
+            for _ in range(_MAX_VIEWS):
+                following = []
+                for bound, evidence in pending:
+                    if bound in self.ball_bindings:
+                        continue
+                    self.ball_bindings[bound] = evidence
+                    for source in flow.derived_from.get(bound, ()):
+                        step = evidence if source[0] == bound[0] else evidence.then(Step(f"{bound[0]} views {source[0]}", call))
+                        following.append((source, step))
+                pending = following
         if target is None:
             return
         passed: dict[str, Taint] = {}

@@ -44,9 +44,10 @@ class Dataflow:
         # (name, id of its binding node) -> why that binding holds ball points (consumer evidence)
         self.ball_bindings = ball_bindings if ball_bindings is not None else {}
         self.last_binding: dict[str, cst.CSTNode] = {}
-        # (name, id of its binding) -> (name, id of its binding) it views or converts (`x_t = torch.tensor(x)`):
-        # consumer evidence about the first is evidence about the second (`ball.dist(x_t, y_t)` says x holds points)
-        self.derived_from: dict[tuple[str, int], tuple[str, int]] = {}
+        # (name, id of its binding) -> the bindings it views or converts (`x_t = torch.tensor(x)`), or, for the
+        # join of an `if` whose arms bind the name differently, both arms' bindings: consumer evidence about the
+        # first is evidence about each of them (`ball.dist(x_t, y_t)` says x holds points)
+        self.derived_from: dict[tuple[str, int], list[tuple[str, int]]] = {}
         self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
@@ -125,9 +126,18 @@ class Dataflow:
             else:
                 other = self.run_block(statement.orelse.body, dict(env))
             self.branches.pop()
-            # after the join a name has one binding only if both arms agree
-            for name in [name for name, node in self.last_binding.items() if bound_taken.get(name) is not node]:
-                del self.last_binding[name]
+            # After the join a name has one binding if both arms agree. When one arm only reshapes the other's
+            # points (`if x.dim() == 1: x = x.unsqueeze(0)`), the join stands for both; any other rebinding
+            # (`if hyperbolic: z = ball.expmap0(z)`) leaves no binding: the arms may hold different geometries.
+            for name, node in list(self.last_binding.items()):
+                arm = bound_taken.get(name)
+                if arm is node:
+                    continue
+                if arm is not None and (name, id(node)) in self.derived_from.get((name, id(arm)), ()):
+                    self.derived_from[(name, id(statement))] = [(name, id(arm)), (name, id(node))]
+                    self.last_binding[name] = statement
+                else:
+                    del self.last_binding[name]
             return self._merge(taken, other, statement)
         if isinstance(statement, (cst.For, cst.While)):
             return self._loop(statement, env)
@@ -248,8 +258,8 @@ class Dataflow:
             for stale in [k for k in env if k.startswith(key + ".")]:
                 del env[stale]
         source = self.values.carrier(value) if value is not None else None
-        if source is not None and source != key and source in self.last_binding:
-            self.derived_from[(key, id(where))] = (source, id(self.last_binding[source]))
+        if source is not None and source in self.last_binding:  # `x = x.unsqueeze(0)` views its earlier binding
+            self.derived_from[(key, id(where))] = [(source, id(self.last_binding[source]))]
         self.last_binding[key] = where
         consumed = self.ball_bindings.get((key, id(where)))
         if consumed is not None and (taint is None or taint.kind != "point"):
