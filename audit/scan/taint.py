@@ -451,7 +451,7 @@ class ValueTaint:
                 return receiver
             if receiver is not None and receiver.kind == "table" and name == "parameters":  # an embedding's only parameter
                 return Taint(receiver.confidence, receiver.steps)
-            if receiver is not None and receiver.kind == "point" and name == "mean":
+            if receiver is not None and receiver.kind == "point" and name == "mean" and not _over_coordinates(node, 0):
                 return receiver.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))
             if name == "get" and node.args:
                 key = _literal_string(node.args[0].value)
@@ -478,13 +478,28 @@ class ValueTaint:
             return self.point_of(node.args[1].value, env)
         if qualified in _CONVERTING_FUNCTIONS and node.args:
             return self.point_of(node.args[0].value, env)
-        if qualified in _MEANS and node.args:
+        if qualified in _MEANS and node.args and not _over_coordinates(node, 1):
             inner = self.point_of(node.args[0].value, env)
             return inner.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node)) if inner else None
         return self.returns(node, env)
 
 
 Returns = Callable[[cst.Call, Env], "Taint | None"]
+
+
+def _over_coordinates(mean: cst.Call, position: int) -> bool:
+    """A mean over the last axis (`z.mean(dim=-1)`, `np.mean(z, axis=-1)`) averages each point's coordinates:
+    a number per point, not a point. `position`: where `dim` stands among the positional arguments."""
+    positional = [argument for argument in mean.args if argument.keyword is None and not argument.star]
+    axis = next((a.value for a in mean.args if a.keyword is not None and a.keyword.value in ("dim", "axis")), None)
+    if axis is None and len(positional) > position:
+        axis = positional[position].value
+    return (
+        isinstance(axis, cst.UnaryOperation)
+        and isinstance(axis.operator, cst.Minus)
+        and isinstance(axis.expression, cst.Integer)
+        and axis.expression.value == "1"
+    )
 
 
 def negative_k(call: cst.Call) -> bool:
