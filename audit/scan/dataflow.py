@@ -223,6 +223,7 @@ class Dataflow:
                     env[key] = None
             return env
         if isinstance(small, cst.Expr):
+            _forget_manifold_if_changed_in_place(small.value, env)
             return self._collect(small.value, env)
         return env
 
@@ -336,6 +337,24 @@ def _continuation(lines: list[str], index: int) -> list[str]:
             break
         following.append(line)
     return following
+
+
+# In-place methods that keep a tensor what it was (gradient bookkeeping, not values).
+_KEEPING_IN_PLACE = frozenset("requires_grad_ retain_grad share_memory_ pin_memory_".split())
+
+
+def _forget_manifold_if_changed_in_place(expression: cst.BaseExpression, env: Env) -> None:
+    """`v.mul_(2)`, `z.copy_(other)`: the values changed in place may lie on no ball, or on another one;
+    they stay points (a later norm is still judged) but of no known manifold, so no fix trusts its curvature."""
+    if not (isinstance(expression, cst.Call) and isinstance(expression.func, cst.Attribute)):
+        return
+    method = expression.func.attr.value
+    if not method.endswith("_") or method.startswith("_") or method in _KEEPING_IN_PLACE:
+        return
+    key = dotted(expression.func.value)
+    taint = env.get(key) if key is not None else None
+    if key is not None and taint is not None and taint.on is not None:
+        env[key] = replace(taint, on=None)
 
 
 def _exits(body: cst.BaseSuite) -> bool:
