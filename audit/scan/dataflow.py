@@ -251,7 +251,9 @@ class Dataflow:
             return self._bind(target.value, None, taint, env, where)
         key = dotted(target)
         if key is None:
-            return env  # `x[i] = ...` changes an element, not what x is
+            if isinstance(target, cst.Subscript):  # `x[i] = ...` changes an element, not what x is,
+                _forget_manifold_of(dotted(target.value), env)  # but that element may come from another ball
+            return env
         head, dot, _ = key.rpartition(".")
         if dot:
             self._dotted_heads.add(head)
@@ -343,6 +345,21 @@ def _continuation(lines: list[str], index: int) -> list[str]:
 _KEEPING_IN_PLACE = frozenset("requires_grad_ retain_grad share_memory_ pin_memory_".split())
 
 
+def _forget_manifold_of(key: str | None, env: Env) -> None:
+    """`key` (a point or a container of points) was changed in part: it stays what it was, on no known manifold."""
+    taint = env.get(key) if key is not None else None
+    if key is not None and taint is not None:
+        env[key] = _without_manifold(taint)
+
+
+def _without_manifold(taint: Taint) -> Taint:
+    if taint.kind == "point":
+        return replace(taint, on=None) if taint.on is not None else taint
+    if taint.parts:
+        return replace(taint, parts=tuple((name, _without_manifold(part)) for name, part in taint.parts))
+    return taint
+
+
 def _forget_manifold_if_changed_in_place(expression: cst.BaseExpression, env: Env) -> None:
     """`v.mul_(2)`, `z.copy_(other)`: the values changed in place may lie on no ball, or on another one;
     they stay points (a later norm is still judged) but of no known manifold, so no fix trusts its curvature."""
@@ -351,10 +368,7 @@ def _forget_manifold_if_changed_in_place(expression: cst.BaseExpression, env: En
     method = expression.func.attr.value
     if not method.endswith("_") or method.startswith("_") or method in _KEEPING_IN_PLACE:
         return
-    key = dotted(expression.func.value)
-    taint = env.get(key) if key is not None else None
-    if key is not None and taint is not None and taint.on is not None:
-        env[key] = replace(taint, on=None)
+    _forget_manifold_of(dotted(expression.func.value), env)
 
 
 def _exits(body: cst.BaseSuite) -> bool:
