@@ -27,7 +27,7 @@ class CommandSpec(NamedTuple):
     needs: tuple[str, ...] = ()  # top-level modules that extra provides
 
 
-_TORCH_EXTRA = ("torch", "pandas", "tabulate", "yaml")
+_TORCH_EXTRA = ("torch", "pandas", "tabulate", "yaml", "xxhash", "zlib_ng")
 
 # name -> where it lives; order is the order `--help` lists them in.
 COMMANDS: dict[str, CommandSpec] = {

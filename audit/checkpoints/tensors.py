@@ -26,14 +26,16 @@ class TensorHealth:
 
 
 def tensor_digest(tensor: Any) -> str:
-    """SHA-1 of dtype, shape and raw bytes: equal iff the tensors are bit-identical.
+    """XXH3-128 of dtype, shape and raw bytes: equal iff the tensors are bit-identical.
 
-    An identity check between runs, not a defence against forged collisions, so the
-    hash runs on every tensor of every file at SHA-1's speed (twice blake2b's here).
+    An identity check between runs, not a defence against forged collisions: 128 bits
+    make an accidental collision negligible, and the hash runs on every tensor of every
+    file at ~20x SHA-1's speed (SHA-1 alone was ~7 % of a trainer checkpoint's audit).
     """
     import torch
+    import xxhash
 
-    digest = hashlib.sha1(f"{tensor.dtype}{tuple(tensor.shape)}".encode(), usedforsecurity=False)
+    digest = xxhash.xxh3_128(f"{tensor.dtype}{tuple(tensor.shape)}".encode())
     if tensor.is_cpu and tensor.dtype in _numpy_dtypes() and tensor.is_contiguous() and not tensor.is_neg():
         digest.update((tensor.detach() if tensor.requires_grad else tensor).numpy())  # the same bytes, hashed in place
         return digest.hexdigest()
