@@ -38,7 +38,7 @@ from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.tables import BallTables
-from vaeaudit.scan.taint import HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import EVERY_KEY, HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 
@@ -701,6 +701,12 @@ class _Analysis:
                         continue
                     self.ball_bindings[bound] = evidence
                     for source in flow.derived_from.get(bound, ()):
+                        if bound in flow.keyed_reads and flow.filled_at_one_site(source[0]):
+                            # every value of a store filled at one site comes from that site: all its keys hold points
+                            step = evidence.then(Step(f"{source[0]} is filled at one site: its values are all like {bound[0]}", call))
+                            step = step.at_most(MEDIUM)  # an inference about the other keys, not a chain to each
+                            following.append((source, Taint(step.confidence, kind="container", parts=((EVERY_KEY, step),))))
+                            continue
                         step = evidence if source[0] == bound[0] else evidence.then(Step(f"{bound[0]} views {source[0]}", call))
                         following.append((source, step))
                 pending = following

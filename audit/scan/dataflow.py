@@ -26,7 +26,8 @@ from typing import cast
 import libcst as cst
 
 from vaeaudit.scan.names import dotted
-from vaeaudit.scan.taint import LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join
+from vaeaudit.scan.taint import LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
+from vaeaudit.scan.tree import walk
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
@@ -48,6 +49,11 @@ class Dataflow:
         # join of an `if` whose arms bind the name differently, both arms' bindings: consumer evidence about the
         # first is evidence about each of them (`ball.dist(x_t, y_t)` says x holds points)
         self.derived_from: dict[tuple[str, int], list[tuple[str, int]]] = {}
+        # (name, id of its binding) of `z1 = store["s1"]`: the binding reads one string key of `store`; consumer
+        # evidence about it says the same of every value of `store` only when `store` is filled at one site
+        self.keyed_reads: set[tuple[str, int]] = set()
+        self._scope: Sequence[cst.CSTNode] = ()
+        self._one_site: dict[str, bool] = {}
         self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
@@ -87,6 +93,8 @@ class Dataflow:
 
     def run_block(self, block: cst.BaseSuite | Sequence[cst.CSTNode], env: Env) -> Env:
         statements = block.body if isinstance(block, cst.BaseSuite) else block
+        if not self._scope:
+            self._scope = statements
         guards = 0
         for statement in statements:
             env = self.run_statement(statement, env)
@@ -263,9 +271,11 @@ class Dataflow:
         source = self.values.carrier(value) if value is not None else None
         if source is not None and source in self.last_binding:  # `x = x.unsqueeze(0)` views its earlier binding
             self.derived_from[(key, id(where))] = [(source, id(self.last_binding[source]))]
+            if _reads_string_key(value, source):
+                self.keyed_reads.add((key, id(where)))
         self.last_binding[key] = where
         consumed = self.ball_bindings.get((key, id(where)))
-        if consumed is not None and (taint is None or taint.kind != "point"):
+        if consumed is not None and (taint is None or taint.kind != "point" or taint.confidence < consumed.confidence):
             taint, value = consumed, None
         if taint is not None:
             described = self.values.short(value) if value is not None else "..."
@@ -293,6 +303,13 @@ class Dataflow:
                 part = taint.weaker(Step(f"unpacked from {self.values.short(value)}", where)) if taint and value is not None else None
             env = self._bind(element_target, None, part, env, where)
         return env
+
+    def filled_at_one_site(self, name: str) -> bool:
+        """`name` is bound once in this scope, to an empty dict or list, never passed on or aliased, and
+        filled by one statement (`store[key] = f(x)` in a loop): all its values come from that expression."""
+        if name not in self._one_site:
+            self._one_site[name] = _filled_at_one_site(self._scope, name)
+        return self._one_site[name]
 
     def bind_loop_target(self, target: cst.BaseExpression, iterable: cst.BaseExpression, env: Env, loop: cst.CSTNode) -> Env:
         """`for z in zs`, `for i, z in enumerate(zs)`, `for a, b in zip(xs, ys)`: elements of points are points."""
@@ -343,6 +360,66 @@ def _continuation(lines: list[str], index: int) -> list[str]:
 
 # In-place methods that keep a tensor what it was (gradient bookkeeping, not values).
 _KEEPING_IN_PLACE = frozenset("requires_grad_ retain_grad share_memory_ pin_memory_".split())
+
+
+def _reads_string_key(value: cst.BaseExpression | None, container: str) -> bool:
+    """`value` is `container["key"]`, maybe viewed or converted (`container["key"].squeeze(0).numpy()`)."""
+    node = value
+    while isinstance(node, (cst.Call, cst.Attribute, cst.Subscript)):
+        if isinstance(node, cst.Subscript) and dotted(node.value) == container:
+            return string_key(node) is not None
+        node = node.func if isinstance(node, cst.Call) else node.value
+    return False
+
+
+_EMPTY_CONTAINERS = frozenset({"dict", "list", "OrderedDict", "defaultdict", "collections.OrderedDict", "collections.defaultdict"})
+_FILLING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
+
+
+def _filled_at_one_site(scope: Sequence[cst.CSTNode], name: str) -> bool:
+    bindings: list[cst.CSTNode] = []  # the statement binding `name` (an Assign when it is `name = {}`)
+    fills: set[int] = set()
+    for statement in scope:
+        for node, ancestors in walk(statement):
+            if not (isinstance(node, cst.Name) and node.value == name and ancestors):
+                continue
+            parent, grandparent = ancestors[-1], ancestors[-2] if len(ancestors) > 1 else None
+            if isinstance(parent, cst.AssignTarget):
+                bindings.append(grandparent if grandparent is not None else parent)
+            elif isinstance(parent, cst.AnnAssign | cst.AugAssign | cst.For | cst.AsName | cst.NamedExpr | cst.CompFor):
+                bindings.append(parent)
+            elif isinstance(parent, cst.Subscript) and isinstance(grandparent, cst.AssignTarget | cst.AugAssign):
+                fills.add(id(grandparent))
+                statement_node = ancestors[-3] if isinstance(grandparent, cst.AssignTarget) and len(ancestors) > 2 else grandparent
+                if _value_depends_on_key(statement_node, parent):
+                    return False  # `out[k] = d[k]`: each key's value comes from elsewhere
+            elif isinstance(parent, cst.Attribute) and parent.attr.value in _FILLING_METHODS:
+                fills.add(id(parent))
+            elif isinstance(parent, cst.Arg | cst.Assign | cst.Return | cst.Element | cst.DictElement | cst.Yield):
+                return False  # passed on or aliased: others may fill it
+    if len(bindings) != 1 or len(fills) != 1 or not isinstance(bindings[0], cst.Assign):
+        return False
+    value = bindings[0].value
+    if isinstance(value, cst.Dict | cst.List):
+        return not value.elements
+    if not isinstance(value, cst.Call):
+        return False
+    function = dotted(value.func)
+    return function is not None and function in _EMPTY_CONTAINERS and (function.endswith("defaultdict") or not value.args)
+
+
+def _value_depends_on_key(statement: cst.CSTNode, target: cst.Subscript) -> bool:
+    """The stored value picks its source by the key: `out[k] = d[k]`, `out[k] = getattr(model, k)`."""
+    value = getattr(statement, "value", None)
+    if value is None:
+        return False
+    key = cst.Module([]).code_for_node(target.slice[0].slice) if len(target.slice) == 1 else None
+    for node, _ in walk(value):
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and cst.Module([]).code_for_node(node.slice[0].slice) == key:
+            return True
+        if isinstance(node, cst.Call) and dotted(node.func) == "getattr":
+            return True
+    return False
 
 
 def _forget_manifold_of(key: str | None, env: Env) -> None:

@@ -189,13 +189,18 @@ class Taint:
         return self.kind == "container" and (self.klass is not None or all(key.startswith(".") for key, _ in self.parts))
 
     def part(self, key: str) -> Taint | None:
+        """The part at `key`, else the part every key holds (EVERY_KEY), if any."""
+        every = None
         for name, taint in self.parts:
             if name == key:
                 return taint
-        return None
+            if name == EVERY_KEY:
+                every = taint
+        return every
 
 
 Env = dict[str, "Taint | None"]
+EVERY_KEY = "*"  # the part of a container whose values all come from one site (`store[name] = f(x)` in a loop)
 # Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`, `d_hyp`).
 MEASUREMENT_NAME = re.compile(
     r"dist|loss|radi|norm|score|sim|err|acc|metric|energy|curv|weight|grad|lr(?![a-z])|(?<![a-z])(c|k|d|eps)(?![a-z])", re.IGNORECASE
@@ -375,8 +380,8 @@ class ValueTaint:
             index = _integer_index(node)
             key = f"#{index}" if index is not None else None
         base = self.of(node.value, env)
-        if key is not None and base is not None and base.kind == "container":
-            part = base.part(key)
+        if base is not None and base.kind == "container":
+            part = base.part(key if key is not None else EVERY_KEY)
             if part is not None:
                 return part
         if key is not None and not key.startswith("#"):
