@@ -101,8 +101,10 @@ _MAX_ROUNDS = 8  # rounds of the in-file fixpoint: each adds facts (one call lev
 _MAX_VIEWS = 8  # names a consumed value may view or convert back to its source (`x_t = ManifoldTensor(torch.tensor(x))`)
 # Names only a geometry implementation defines (geoopt, hgcn's manifolds, a project's own maths).
 _STRONG_PRIMITIVE = re.compile(
-    r"mob(ius)?_|exp_?map|log_?map|lambda_?x|gyr|egrad|rgrad|retr|transp|tan_k|arsin_k|artan_k|^_?(arcosh|artanh|dist0|sqdist|dist2)$|"
-    r"(poincare|lorentz|klein|hyperboloid|ball|sphere)_to_|to_(poincare|lorentz|klein|hyperboloid)",
+    r"mob(ius)?_|exp_?map|log_?map|lambda_?x|gyr|egrad|rgrad|retr|transp|ptrans|tan_k|arsin_k|artan_k|"
+    r"^_?(arcosh|artanh|dist0|sqdist|dist2|expm|logm|lambd)$|"  # expm/logm/lambd: Riemannian-optimisation spellings
+    r"(poincare|lorentz|klein|hyperboloid|ball|sphere)_to_|to_(poincare|lorentz|klein|hyperboloid)|"
+    r"(poincare|lorentz|klein|loid|hyperboloid|ball)2(poincare|lorentz|klein|loid|hyperboloid|ball)",
     re.IGNORECASE,
 )
 # Inside such a module, these names (and private helpers) are part of the geometry too.
@@ -507,7 +509,18 @@ class _Analysis:
                     classes[owner] = classes.get(owner, 0) + 1
                 else:
                     module_primitives += 1
-        return module_primitives >= 3, {owner for owner, count in classes.items() if count >= 3}
+        geometry = {owner for owner, count in classes.items() if count >= 3}
+        bases = {
+            statement.name.value: {last_name(base.value) for base in statement.bases}
+            for statement in self.module.body
+            if isinstance(statement, cst.ClassDef)
+        }
+        grown = True
+        while grown:  # `class Mobius(HyperbolicDisk)`: a subclass of a geometry class implements the geometry too
+            heirs = {klass for klass, named in bases.items() if klass not in geometry and named & geometry}
+            geometry |= heirs
+            grown = bool(heirs)
+        return module_primitives >= 3, geometry
 
     def _record_function(self, local: _Local, flow: Dataflow) -> None:
         """What one run of a function says about it: returns, returned containers, consumed parameters."""
