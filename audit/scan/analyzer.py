@@ -149,6 +149,7 @@ class _Analysis:
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
+        self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
         self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
@@ -230,7 +231,8 @@ class _Analysis:
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
         curvatures = [(target, slots, self._call_site(call, slots)) for target, slots, call in self.curvatures_out.values()]
-        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures)
+        keys = tuple(sorted(self.values.dotted_keys))
+        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys)
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...

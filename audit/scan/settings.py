@@ -25,6 +25,7 @@ from vaeaudit.config import ConfigError, config_in, find_config, read_config, re
 from vaeaudit.scan.rules import unknown_selectors
 
 CONFIDENCE_LEVELS = ("low", "medium", "high")
+LOW, MEDIUM, HIGH = range(len(CONFIDENCE_LEVELS))  # the levels' ranks, as evidence (`taint.Taint`) compares them
 
 # Calls whose result is a point on the Poincaré ball (matched on the called name's last part).
 DEFAULT_PRODUCERS = (

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import cast
 
 from vaeaudit.scan.methods import BY_NAME, target_by_name
+from vaeaudit.scan.settings import LOW
 
 # (confidence, chain, manifold): the manifold an instance attribute's points lie on, as
 # (expression relative to the instance such as "self.manifold", geoopt class, where it was built), else None.
@@ -53,6 +54,8 @@ class FileSummary:
     # Every call of a project function (this file's own too): (target, slot -> the literal curvature c of the ball
     # point it passes, "" for any other value; "*" when it unpacks arguments, "path:line").
     curvatures: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
+    # Dotted string keys the file reads (`state["model"]["lt.weight"]`): maybe a saved module's parameters.
+    keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,6 +70,8 @@ class Inputs:
     # local qualname -> parameter -> (c, where it comes from) when every call passes points of one literal curvature,
     # else ("", why not); only for parameters some call passes such points to.
     curvatures: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # a key the file reads -> the ball parameter of a project class whose state-dict key it is (`lt.weight`)
+    state_keys: dict[str, Fact] = field(default_factory=dict)
 
     def digest(self) -> str:
         return hashlib.blake2b(json.dumps(inputs_to_json(self), sort_keys=True).encode(), digest_size=12).hexdigest()
@@ -199,7 +204,39 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
     for (path, qualname, param), seen in _curvatures_passed(summaries, index).items():
         if any(seen):
             inputs[path].curvatures.setdefault(qualname, {})[param] = curvature_verdict(seen)
+    parameters = _ball_parameters(summaries)
+    for path, summary in summaries.items():
+        for key in summary.keys:
+            for fact in _state_key_facts(key, parameters):
+                inputs[path].state_keys[key] = stronger(inputs[path].state_keys.get(key), fact)
     return inputs, wanted
+
+
+def _ball_parameters(summaries: dict[str, FileSummary]) -> dict[tuple[str, ...], list[tuple[str, Fact]]]:
+    """Attribute paths of the project's classes that hold ball points as saved parameters, by their state-dict
+    key (`("lt", "weight")` for a ball embedding table `self.lt`), with the class and the evidence. Only paths of
+    two names or more: a lone `weight` or `embed` would name half the parameters of any model."""
+    found: dict[tuple[str, ...], list[tuple[str, Fact]]] = {}
+    for summary in summaries.values():
+        for qualname, function in (summary.functions or {}).items():
+            klass, _, method = qualname.rpartition(".")
+            if method != "__init__":
+                continue
+            for part, fact in function.parts.items():
+                names = tuple(part.lstrip(".").split("."))
+                if part.startswith(".") and len(names) >= 2:
+                    found.setdefault(names, []).append((f"{summary.module}.{klass}", fact))
+    return found
+
+
+def _state_key_facts(key: str, parameters: dict[tuple[str, ...], list[tuple[str, Fact]]]) -> Iterable[Fact]:
+    """`module.lt.weight` read from a loaded checkpoint is the saved parameter `lt.weight` of a class whose table
+    holds ball points: at most low (another model saved with the same attribute names may be Euclidean)."""
+    names = tuple(key.split("."))
+    for length in range(2, len(names) + 1):
+        for owner, (_, chain, _) in parameters.get(names[-length:], ()):
+            path = ".".join(names[-length:])
+            yield LOW, (f"'{key}': the saved parameter {owner.rpartition('.')[2]}.{path}", *chain), None
 
 
 def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]) -> None:
@@ -314,6 +351,7 @@ def summary_to_json(summary: FileSummary) -> dict:
         "calls": [[target, {slot: _fact_json(fact) for slot, fact in arguments.items()}] for target, arguments in summary.calls],
         "references": list(summary.references),
         "curvatures": [[target, slots, where] for target, slots, where in summary.curvatures],
+        "keys": list(summary.keys),
     }
 
 
@@ -325,6 +363,7 @@ def summary_from_json(data: dict) -> FileSummary:
         [(target, {slot: cast("Fact", _fact(fact)) for slot, fact in arguments.items()}) for target, arguments in data["calls"]],
         tuple(data["references"]),
         [(target, dict(slots), where) for target, slots, where in data["curvatures"]],
+        tuple(data["keys"]),
     )
 
 
@@ -341,6 +380,7 @@ def inputs_to_json(inputs: Inputs) -> dict:
         "curvatures": {
             name: {param: list(verdict) for param, verdict in sorted(params.items())} for name, params in sorted(inputs.curvatures.items())
         },
+        "state_keys": {key: _fact_json(fact) for key, fact in sorted(inputs.state_keys.items())},
     }
 
 
@@ -355,6 +395,7 @@ def inputs_from_json(data: dict) -> Inputs:
         received(data["received_by_name"]),
         {target: function_from_json(function) for target, function in data["external"].items()},
         {name: {param: (str(c), str(why)) for param, (c, why) in params.items()} for name, params in data["curvatures"].items()},
+        {key: cast("Fact", _fact(fact)) for key, fact in data["state_keys"].items()},
     )
 
 

@@ -30,9 +30,7 @@ import libcst as cst
 
 from vaeaudit.scan.consumers import is_manifold
 from vaeaudit.scan.names import ImportMap, dotted, last_name
-from vaeaudit.scan.settings import Settings
-
-LOW, MEDIUM, HIGH = 0, 1, 2
+from vaeaudit.scan.settings import HIGH, LOW, MEDIUM, Settings
 
 _PROPAGATING_METHODS = frozenset(
     "detach cpu cuda numpy clone to float double half bfloat16 contiguous view view_as reshape reshape_as "
@@ -200,6 +198,7 @@ class Taint:
 
 
 Env = dict[str, "Taint | None"]
+_STATE_KEY = re.compile(r"[A-Za-z_]\w*(\.\w+)+")  # `lt.weight`, `module.encoder.0.weight`
 EVERY_KEY = "*"  # the part of a container whose values all come from one site (`store[name] = f(x)` in a loop)
 # Names that say hyperbolic but hold a number about points, not points (`hyp_dists`, `hyp_loss`, `d_hyp`).
 MEASUREMENT_NAME = re.compile(
@@ -234,6 +233,8 @@ class ValueTaint:
         self.name_patterns = [re.compile(p, re.IGNORECASE) for p in settings.name_patterns]
         self.key_patterns = [re.compile(p, re.IGNORECASE) for p in settings.key_patterns]
         self.euclidean_patterns = [re.compile(p, re.IGNORECASE) for p in settings.euclidean_patterns]
+        self.dotted_keys: set[str] = set()  # `state["lt.weight"]`: keys that may name a saved module's parameter
+        self.state_keys: dict[str, Taint] = {}  # such keys that name a ball parameter of the project (project-wide)
 
     # -- names and keys -------------------------------------------------------------------
 
@@ -252,6 +253,8 @@ class ValueTaint:
         return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),))
 
     def key_taint(self, key: str) -> Taint | None:
+        if key in self.state_keys:
+            return self.state_keys[key]
         if self.is_euclidean_name(key) or MEASUREMENT_NAME.search(key) or not any(pattern.search(key) for pattern in self.key_patterns):
             return None
         return Taint(MEDIUM)
@@ -376,6 +379,8 @@ class ValueTaint:
 
     def _subscript(self, node: cst.Subscript, env: Env) -> Taint | None:
         key = string_key(node)
+        if key is not None and _STATE_KEY.fullmatch(key):
+            self.dotted_keys.add(key)
         if key is None:
             index = _integer_index(node)
             key = f"#{index}" if index is not None else None

@@ -18,7 +18,15 @@ from vaeaudit.scan import runner
 from vaeaudit.scan.cache import ScanCache
 from vaeaudit.scan.runner import scan_files
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.summaries import FunctionSummary, Inputs, inputs_from_json, inputs_to_json
+from vaeaudit.scan.summaries import (
+    FileSummary,
+    FunctionSummary,
+    Inputs,
+    inputs_from_json,
+    inputs_to_json,
+    summary_from_json,
+    summary_to_json,
+)
 
 PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
 
@@ -94,6 +102,7 @@ def test_inputs_survive_their_json_with_every_field_filled() -> None:
         received_by_name={"Model.g": {"y": fact}},
         external={"pkg.h": FunctionSummary(("a",), fact, {"key": fact}, {"a": fact})},
         curvatures={"f": {"x": ("0.5", "every call passes c=0.5")}},
+        state_keys={"model.lt.weight": fact},
     )
     assert all(getattr(inputs, name) for name in Inputs.__dataclass_fields__)
     assert inputs_from_json(inputs_to_json(inputs)) == inputs
@@ -127,3 +136,18 @@ def test_a_definition_added_to_a_file_the_scan_does_not_analyse_withdraws_a_meth
     after = findings(root, cache=True)
     assert after == findings(root, cache=False)
     assert not any(path == "evaluate.py" and line == 26 for path, line, *_ in after)
+
+
+def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
+    """A field added to FileSummary but not to its JSON would be lost by every cached file."""
+    fact = (1, ("step",), None)
+    summary = FileSummary(
+        "pkg.mod",
+        {"Model.__init__": FunctionSummary(("size",), fact, {".lt.weight": fact}, {"size": fact})},
+        [("pkg.other.f", {"#0": fact})],
+        ("pkg.other.f",),
+        [("pkg.other.f", {"#0": "1.0"}, "mod.py:3")],
+        ("model.lt.weight",),
+    )
+    assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
+    assert summary_from_json(summary_to_json(summary)) == summary
