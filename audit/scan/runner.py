@@ -108,7 +108,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
                 if cache is not None:
                     lost = _cached_summaries(files.values(), cache)
                     run.cached -= len(lost)
-                    todo += lost
+                    todo = [state for state in todo if state.result is None] + lost  # the cutoff may have analysed some
                 _solve_rounds(files, todo, settings, analyse, run)
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
@@ -129,7 +129,7 @@ def _cached_summaries(files: Iterable[_File], cache: ScanCache) -> list[_File]:
     the files whose summary is lost are returned, to be analysed again as if never cached."""
     lost = []
     for state in files:
-        if state.result is None:
+        if state.result is None or state.analysed:  # not answered from the cache, or analysed since
             continue
         try:
             state.summary = cache.summary(state.name)
@@ -168,15 +168,17 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
     if any(givens[name] is None and before.summary is not None for name, before in previous.items()):
         return False  # its inputs were not kept
     outcomes = analyse([(state.name, state.data, givens[state.name]) for state in todo])
-    for state, (_result, _parsed, summary) in zip(todo, outcomes, strict=True):
-        if summary_digest(summary) != previous[state.name].summary or (summary is not None and summary.functions is None):
-            return False
     for state, (result, parsed, summary) in zip(todo, outcomes, strict=True):
         before = previous[state.name]
         state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
         state.used, state.settled = before.inputs, before.settled or parsed > 0
         run.parsed += parsed
-    return True
+    # A changed summary: the project is solved again, starting from these analyses (a file whose inputs the
+    # solution changes is analysed again, as any other), so the edited files are not parsed twice for nothing.
+    return all(
+        summary_digest(state.summary) == previous[state.name].summary and (state.summary is None or state.summary.functions is not None)
+        for state in todo
+    )
 
 
 def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, analyse: _Analyser, run: ScanRun):

@@ -139,8 +139,15 @@ class _Index:
         self.suffixes = {key: next(iter(found)) for key, found in suffixes.items() if len(found) == 1}
         self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
         self.by_name = {name: method for name, (method, *others) in named.items() if not others and "." in method[1]}
+        self._found: dict[str, tuple[str, str] | None] = {}
 
     def function(self, target: str) -> tuple[str, str] | None:
+        """The (path, qualname) a call target names; memoised: a project calls the same targets over and over."""
+        if target not in self._found:
+            self._found[target] = self._function(target)
+        return self._found[target]
+
+    def _function(self, target: str) -> tuple[str, str] | None:
         if target.startswith(BY_NAME):  # the project's only method of that name (and no function so named)
             return self.by_name.get(target[len(BY_NAME) :])
         for candidate in (target, f"{target}.__init__"):
@@ -173,9 +180,22 @@ class _Index:
         return None
 
 
+_last_index: tuple[tuple, _Index] | None = None
+
+
+def _index_of(summaries: dict[str, FileSummary]) -> _Index:
+    """The index of these summaries' functions; the last one again while no module or function name changed
+    (the rounds of one scan solve the same project several times, mostly with the same functions)."""
+    global _last_index
+    names = tuple((path, summary.module, tuple(summary.functions or ())) for path, summary in summaries.items())
+    if _last_index is None or _last_index[0] != names:
+        _last_index = (names, _Index(summaries))
+    return _last_index[1]
+
+
 def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str]]:
     """What every file receives from the others, and the unanalysed files something calls into."""
-    index = _Index(summaries)
+    index = _index_of(summaries)
     inputs = {path: Inputs() for path in summaries}
     wanted: set[str] = set()
     for caller, summary in summaries.items():
