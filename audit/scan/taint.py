@@ -35,9 +35,14 @@ from vaeaudit.scan.settings import HIGH, LOW, MEDIUM, Settings
 _PROPAGATING_METHODS = frozenset(
     "detach cpu cuda numpy clone to float double half bfloat16 contiguous view view_as reshape reshape_as "
     "squeeze unsqueeze flatten permute transpose t expand expand_as index_select requires_grad_ type type_as "
-    "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist".split()
+    "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist "
+    "get_vector word_vec".split()  # gensim's keyed vectors: a row of the points
 )
-_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values"})
+_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values", "vectors"})  # `vectors`: gensim's keyed vectors
+_GENSIM_MODELS = frozenset({"gensim.models.poincare.PoincareModel", "gensim.models.poincare.PoincareModel.load"})
+_GENSIM_VECTORS = frozenset(
+    {"gensim.models.poincare.PoincareKeyedVectors.load", "gensim.models.poincare.PoincareKeyedVectors.load_word2vec_format"}
+)
 # Methods of an `nn.Module` that return the module itself: `Embedding(...).to(device)` is still that instance.
 MODULE_SELF_METHODS = frozenset("to cuda cpu float double half bfloat16 train eval requires_grad_ type share_memory".split())
 # Averages of ball points: still inside the ball (convex), so their norm is a radius too.
@@ -277,6 +282,13 @@ class ValueTaint:
             return self._subscript(node, env)
         if isinstance(node, cst.Call):
             return self._call(node, env)
+        if isinstance(node, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            # `[model.kv[n] for n in nodes]`: a collection of ball points when its element is one (the loop
+            # targets shadow outer names: nothing is known of them here)
+            shadowed = _comprehension_targets(node)
+            inner = {key: value for key, value in env.items() if key.partition(".")[0] not in shadowed}
+            element = self.of(node.elt, inner)
+            return element if element is not None and element.kind == "point" else None
         if isinstance(node, cst.IfExp):
             body, orelse = self.of(node.body, env), self.of(node.orelse, env)
             if body and orelse:
@@ -403,6 +415,17 @@ class ValueTaint:
             return None  # the sign of k is unknown: maybe a sphere
         return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, call), literal_curvature(call, kind)))
 
+    def gensim_poincare(self, call: cst.Call) -> Taint | None:
+        """gensim's Poincaré embeddings (Nickel & Kiela in the unit ball): a `PoincareModel` whose `.kv` holds
+        ball points (`model.kv[node]`, `model.kv.get_vector(node)`, `model.kv.vectors`), or those vectors loaded."""
+        qualified = self.imports.qualify(call.func) or ""
+        if qualified in _GENSIM_MODELS:
+            vectors = Taint(HIGH, (Step(f"{self.short(call, 40)}: gensim's Poincaré model, its .kv vectors lie in the unit ball", call),))
+            return Taint(HIGH, kind="container", parts=((".kv", vectors),))
+        if qualified in _GENSIM_VECTORS:
+            return Taint(HIGH, (Step(f"{self.short(call, 40)}: gensim's Poincaré vectors lie in the unit ball", call),))
+        return None
+
     def annotated_ball(self, param: cst.Param) -> Taint | None:
         """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere)."""
         annotation = param.annotation.annotation if param.annotation is not None else None
@@ -440,6 +463,9 @@ class ValueTaint:
         ball = self.ball_manifold(node)
         if ball is not None:
             return ball
+        trained = self.gensim_poincare(node)
+        if trained is not None:
+            return trained
         if (
             name in _MANIFOLD_PRODUCERS
             and isinstance(node.func, cst.Attribute)
@@ -560,6 +586,23 @@ def _literal_string(node: cst.BaseExpression) -> str | None:
         value = node.evaluated_value
         return value if isinstance(value, str) else None
     return None
+
+
+def _comprehension_targets(node: cst.ListComp | cst.GeneratorExp | cst.SetComp) -> set[str]:
+    names: set[str] = set()
+    clause: cst.CompFor | None = node.for_in
+    while clause is not None:
+        stack: list[cst.CSTNode] = [clause.target]
+        while stack:
+            target = stack.pop()
+            if isinstance(target, cst.Name):
+                names.add(target.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                stack.extend(element.value for element in target.elements)
+            elif isinstance(target, cst.StarredElement):
+                stack.append(target.value)
+        clause = clause.inner_for_in
+    return names
 
 
 def string_key(node: cst.Subscript) -> str | None:
