@@ -113,6 +113,8 @@ class UsageJudge:
         """True to keep climbing, a reason string when the wrapper itself exempts, else None."""
         if isinstance(parent, cst.Attribute) and parent.value is current:
             return True  # judged at the method call that follows
+        if isinstance(parent, cst.Subscript) and parent.value is current:
+            return True  # some of the same values (`radii[mask, None]`): judged where they go
         if isinstance(parent, cst.Call) and last_name(parent.func) in _TRANSPARENT:
             arguments = " ".join(self.code(argument) for argument in parent.args)
             if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and _BOUNDARY.search(arguments):
