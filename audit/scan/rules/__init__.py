@@ -34,17 +34,17 @@ class Rule:
 
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
-    "Real-world benchmark (bench/realworld/measure.py, 48 public hyperbolic repositories, every finding and a "
-    "sample of 970 unreported calls labeled by hand, 2026-11-28): 22 findings, 20 true, 1 false, 1 debatable: "
-    "precision 20/21; by confidence: high 7/8, medium n/a (0 findings), low 13/13. 12 of the 16 labeled bugs of "
-    "the sample are found (Horvitz-Thompson recall estimate 83 %). Held out from tuning, as first scanned: the "
-    "first three blocks (20 repositories) gave 3/7 true findings and 3/11 bugs found; the fourth (8 repositories) "
-    "2/4 and 2/7, and still 2/4 and 2/7 after the recall work tuned on the other 40. On bugs injected into correct "
-    "code (bench/realworld/inject.py, scanner 2007923) 370/588 are found; the mutated copies show no other finding than the "
-    "labeled bugs. Confidence levels: high = a producer "
-    "or consumer chain; medium = a name, key or annotation, a method reached by its name alone, or the embedding "
-    "table of a class whose own distance is a Poincaré distance; low = a docstring only, ball points on one branch "
-    "only, the result of a third-party call given a curvature, or a table whose Poincaré distance a caller may replace."
+    "Real-world benchmark (bench/realworld/measure.py, 62 public hyperbolic repositories, every finding and a "
+    "sample of 1,231 unreported calls labeled by hand, 2026-11-28): 32 findings, 23 true, 1 false, 8 debatable: "
+    "precision 23/24; by confidence: high 8/9, medium 2/2, low 13/13. 15 of the 20 labeled bugs of the sample "
+    "are found (Horvitz-Thompson recall estimate 82 %). Held out from tuning, as first scanned: six blocks of 42 "
+    "repositories gave 5/12 true findings (high 5/9) and 5/22 bugs found. On bugs injected into correct code "
+    "(bench/realworld/inject.py, scanner e4fa2ca) 432/840 are found; away from the injected lines the mutated copies "
+    "show only the unmutated findings. Confidence levels: high = a producer "
+    "or consumer chain; medium = a name, key or annotation, a method reached by its name alone, the embedding "
+    "table of a class whose own distance is a Poincaré distance, or the other values of a store filled at one site; "
+    "low = a docstring only, ball points on one branch only, the result of a third-party call given a curvature, a "
+    "table whose Poincaré distance a caller may replace, or a checkpoint's tensor read by its parameter's key."
 )
 
 
