@@ -26,7 +26,8 @@ from itertools import chain
 from typing import Literal, NamedTuple, cast
 
 import libcst as cst
-from libcst.metadata import Assignment, ClassScope, Scope
+from libcst.helpers import get_full_name_for_node
+from libcst.metadata import Assignment, ClassScope, ImportAssignment, Scope
 
 from vaeaudit.codemods.project_geometry import module_functions
 from vaeaudit.scan.names import dotted, last_name
@@ -532,7 +533,7 @@ def _from_expression(call: cst.CSTNode, expression: str, klass: cst.ClassDef | N
     if not bindings:
         return None
     if rest:  # model.curvature, config.curvature: the key says it is the curvature
-        if _names_curvature(rest.rpartition(".")[2]):
+        if _names_curvature(rest.rpartition(".")[2]) and not any(_made_by_a_foreign_class(binding, meta) for binding in bindings):
             return Found(expression, f"{expression}, the configured curvature")
         return None
     if all(_binding_is_curvature(binding, meta) for binding in bindings):
@@ -566,6 +567,37 @@ def _binding_is_curvature(binding: Assignment, meta: Meta) -> bool:
     if isinstance(node, cst.Name):
         return _is_curvature_value(_assigned_value(binding, meta.parents), meta)
     return False  # a def, a class, an import, a loop target, a with-target ...
+
+
+def _made_by_a_foreign_class(binding: Assignment, meta: Meta) -> bool:
+    """`model = PoincareModel(...)` with the class imported from a library the project does not hold (gensim):
+    nothing says such an object has a `curvature` (gensim's has none), so `model.curvature` is no curvature."""
+    value = _assigned_value(binding, meta.parents)
+    if not isinstance(value, cst.Call):
+        return False
+    name = last_name(value.func) or ""
+    root = (dotted(value.func) or "").partition(".")[0]
+    scope = meta.scopes.get(value)
+    if not name[:1].isupper() or scope is None or not root:
+        return False
+    for assignment in scope[root]:
+        if isinstance(assignment, ImportAssignment) and isinstance(assignment.node, (cst.Import, cst.ImportFrom)):
+            module = _imported_module(assignment.node, root)
+            if module is not None and (meta.sources is None or meta.sources(module) is None):
+                return True
+    return False
+
+
+def _imported_module(statement: cst.Import | cst.ImportFrom, name: str) -> str | None:
+    """The absolute module `name` comes from in this import statement; None for a relative (project) import."""
+    if isinstance(statement, cst.ImportFrom):
+        return None if statement.relative else get_full_name_for_node(statement.module) if statement.module else None
+    for alias in statement.names:
+        full = get_full_name_for_node(alias.name) or ""
+        bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else full.partition(".")[0]
+        if bound == name:
+            return full
+    return None
 
 
 def _assigned_value(binding: Assignment, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:
