@@ -70,8 +70,10 @@ class Meta(NamedTuple):
     named: dict[Scope, list[str]]  # per scope: its names that say curvature (filled on demand)
     # module name -> its source, when it can be read (this tool's geometry, a project module); else None.
     sources: Callable[[str], str | None] | None = None
-    # Every dotted attribute target assigned in the module (`attribute_targets`): `ball.k = ...` changes a manifold.
+    # Every dotted attribute target assigned in the module (`attribute_facts`): `ball.k = ...` changes a manifold.
     assigned: frozenset[str] = frozenset()
+    # Every dotted attribute the module spells (`attribute_facts`): a config key it never reads may not exist.
+    spelled: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -522,8 +524,8 @@ def _from_expression(call: cst.CSTNode, expression: str, klass: cst.ClassDef | N
         attribute, _, tail = rest.partition(".")
         verdicts = [_is_curvature_value(v, meta) for name, v in _self_assignments(klass) if name == attribute]
         verdicts += _class_level_verdicts(klass, attribute, meta)
-        if tail:  # self.config.curvature: the key names a curvature; self.config must be set
-            if verdicts and _names_curvature(tail.rpartition(".")[2]):
+        if tail:  # self.config.curvature: the key names a curvature; self.config must be set and the key read
+            if verdicts and _names_curvature(tail.rpartition(".")[2]) and expression in meta.spelled:
                 return Found(expression, f"{expression}, the configured curvature")
             return None
         if not verdicts or not all(verdicts):
@@ -532,8 +534,12 @@ def _from_expression(call: cst.CSTNode, expression: str, klass: cst.ClassDef | N
     bindings = _visible_bindings(call, root, meta)
     if not bindings:
         return None
-    if rest:  # model.curvature, config.curvature: the key says it is the curvature
-        if _names_curvature(rest.rpartition(".")[2]) and not any(_made_by_a_foreign_class(binding, meta) for binding in bindings):
+    if rest:  # model.curvature, config.curvature: the key says it is the curvature, where the module reads it
+        if (
+            _names_curvature(rest.rpartition(".")[2])
+            and expression in meta.spelled
+            and not any(_made_by_a_foreign_class(binding, meta) for binding in bindings)
+        ):
             return Found(expression, f"{expression}, the configured curvature")
         return None
     if all(_binding_is_curvature(binding, meta) for binding in bindings):
@@ -758,16 +764,23 @@ def manifold_reason(call: cst.CSTNode, expression: str, meta: Meta) -> str | Non
     return None
 
 
-def attribute_targets(module: cst.Module) -> set[str]:
-    """Every dotted attribute target assigned anywhere in the module (`a.manifold = ...`)."""
+def attribute_facts(module: cst.Module) -> tuple[frozenset[str], frozenset[str]]:
+    """(every dotted attribute target assigned anywhere in the module (`a.manifold = ...`), every dotted
+    attribute the module spells anywhere (`args.curvature`)), in one walk."""
     collector = _AttributeTargets()
     module.visit(collector)
-    return collector.found
+    return frozenset(collector.found), frozenset(collector.spelled)
 
 
 class _AttributeTargets(cst.CSTVisitor):
     def __init__(self) -> None:
         self.found: set[str] = set()
+        self.spelled: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        spelled = dotted(node)
+        if spelled is not None:
+            self.spelled.add(spelled)
 
     def _add(self, target: cst.BaseExpression) -> None:
         spelled = dotted(target)

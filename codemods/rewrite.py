@@ -17,7 +17,7 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider, Scope, ScopeProvider
 
 from vaeaudit.codemods import safety
-from vaeaudit.codemods.curvature import Found, Meta, OwnManifold, attribute_targets, find_curvature, find_manifold, manifold_reason
+from vaeaudit.codemods.curvature import Found, Meta, OwnManifold, attribute_facts, find_curvature, find_manifold, manifold_reason
 from vaeaudit.codemods.imports import ImportResolver, drop_imports_made_unused
 from vaeaudit.codemods.locate import locate, node_index
 from vaeaudit.codemods.options import FixOptions
@@ -120,7 +120,8 @@ class _Planner:
         self.imports = ImportResolver(self.module, self.scopes, self.positions, options.project_root)
         self.uses = safety.UseIndex(self.parents)
         self.geometry = project_geometry(options.project_root)
-        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source, frozenset(attribute_targets(self.module)))
+        assigned, spelled = attribute_facts(self.module)
+        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source, assigned, spelled)
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix

@@ -208,8 +208,12 @@ def test_uses_of_the_result(finding_at, statement, status, expected):
     ("setup", "expected"),
     [
         ("CURVATURE = 0.5\ndef f(z):\n", "c=CURVATURE"),
-        ("class M:\n    def __init__(self, config):\n        self.config = config\n    def f(self, z):\n", "c=self.config.curvature"),
-        ("def f(z, model):\n", "c=model.curvature"),
+        (
+            "class M:\n    def __init__(self, config):\n        self.config = config\n"
+            "    def ball(self):\n        return Ball(self.config.curvature)\n    def f(self, z):\n",
+            "c=self.config.curvature",
+        ),
+        ("def g(model):\n    return Ball(model.curvature)\ndef f(z, model):\n", "c=model.curvature"),
         ("def f(z, curvature_value: float):\n", "c=curvature_value"),
     ],
 )
@@ -230,6 +234,8 @@ def test_curvature_where_research_code_keeps_it(finding_at, setup, expected):
         "def f(z, c):\n",  # an untyped `c` may be a pytest fixture or a channel count
         "class M:\n    def __init__(self, channels):\n        self.c = channels\n    def f(self, z):\n",
         "def f(z, k: float):\n",
+        "def f(z, model):\n",  # nothing reads model.curvature: it may not exist
+        "class M:\n    def __init__(self, config):\n        self.config = config\n    def f(self, z):\n",  # nor self.config.curvature
     ],
 )
 def test_names_that_are_not_a_curvature_leave_the_fix_unsafe(finding_at, setup):
