@@ -349,7 +349,13 @@ def _from_producer(operand: cst.BaseExpression, meta: Meta) -> Found | None | Li
         receiver = cast(cst.Attribute, producer.func).value
         if isinstance(receiver, cst.Name) and len(_visible_bindings(receiver, receiver.value, meta)) > 1:
             return False  # a manifold variable rebound: which ball made the point, no other binding tells
-        return _from_manifold_variable(producer, operand, meta)
+        found = _from_manifold_variable(producer, operand, meta)
+        if found is not None:
+            return found
+        # The maker is known and only it knows its c: a ball built in place, a parameter, another object's
+        # attribute. No other binding in scope (a config key, a `curvature` variable) tells the c of *that* ball;
+        # `self.<manifold>` is the class's own, which `_from_manifold` reads.
+        return None if (dotted(receiver) or "").partition(".")[0] == "self" else False
     return _from_signature(producer, operand, shown, meta) or False
 
 

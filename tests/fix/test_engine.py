@@ -283,11 +283,11 @@ def test_the_producers_signature_tells_the_curvature(finding_at, made: str, expe
 
 
 def test_a_parenthesised_operand_is_found_as_the_scanner_names_it(finding_at):
-    source = "import torch\ndef f(ball, v, c: float):\n    return (ball.expmap0(v)).norm(dim=-1)\n"
-    finding = finding_at(source, "(ball.expmap0(v)).norm(dim=-1)", function="torch.Tensor.norm", x="ball.expmap0(v)", dim="-1")
+    source = "import torch\nfrom vaeaudit.geometry import exp_map_zero\ndef f(v, c: float):\n    return (exp_map_zero(v, c=c)).norm(dim=-1)\n"
+    finding = finding_at(source, "(exp_map_zero(v, c=c)).norm(dim=-1)", function="torch.Tensor.norm", x="exp_map_zero(v, c=c)", dim="-1")
     code, [outcome] = run(source, [finding])
     assert outcome.status == FIXED
-    assert "    return poincare_radius((ball.expmap0(v)), c=c)\n" in code
+    assert "    return poincare_radius((exp_map_zero(v, c=c)), c=c)\n" in code
 
 
 @pytest.mark.parametrize(
