@@ -26,11 +26,10 @@ from itertools import chain
 from typing import Literal, NamedTuple, cast
 
 import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import Assignment, ClassScope, ImportAssignment, Scope
+from libcst.metadata import Assignment, ClassScope, Scope
 
 from vaeaudit.codemods.project_geometry import module_functions
-from vaeaudit.scan.names import dotted, last_name
+from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.taint import negative_k
 
 CURVATURE_WORDS = ("curvature", "curv")
@@ -74,6 +73,8 @@ class Meta(NamedTuple):
     assigned: frozenset[str] = frozenset()
     # Every dotted attribute the module spells (`attribute_facts`): a config key it never reads may not exist.
     spelled: frozenset[str] = frozenset()
+    # The module's imports (relative ones, the project's own, left out): what a constructor call builds.
+    imports: ImportMap | None = None
 
 
 @dataclass(frozen=True)
@@ -585,31 +586,10 @@ def _made_by_a_foreign_class(binding: Assignment, meta: Meta) -> bool:
     """`model = PoincareModel(...)` with the class imported from a library the project does not hold (gensim):
     nothing says such an object has a `curvature` (gensim's has none), so `model.curvature` is no curvature."""
     value = _assigned_value(binding, meta.parents)
-    if not isinstance(value, cst.Call):
+    if not isinstance(value, cst.Call) or not (last_name(value.func) or "")[:1].isupper() or meta.imports is None:
         return False
-    name = last_name(value.func) or ""
-    root = (dotted(value.func) or "").partition(".")[0]
-    scope = meta.scopes.get(value)
-    if not name[:1].isupper() or scope is None or not root:
-        return False
-    for assignment in scope[root]:
-        if isinstance(assignment, ImportAssignment) and isinstance(assignment.node, (cst.Import, cst.ImportFrom)):
-            module = _imported_module(assignment.node, root)
-            if module is not None and (meta.sources is None or meta.sources(module) is None):
-                return True
-    return False
-
-
-def _imported_module(statement: cst.Import | cst.ImportFrom, name: str) -> str | None:
-    """The absolute module `name` comes from in this import statement; None for a relative (project) import."""
-    if isinstance(statement, cst.ImportFrom):
-        return None if statement.relative else get_full_name_for_node(statement.module) if statement.module else None
-    for alias in statement.names:
-        full = get_full_name_for_node(alias.name) or ""
-        bound = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else full.partition(".")[0]
-        if bound == name:
-            return full
-    return None
+    qualified = meta.imports.qualify(value.func)  # None for the module's own classes and relative imports
+    return qualified is not None and (meta.sources is None or meta.sources(qualified.rpartition(".")[0]) is None)
 
 
 def _assigned_value(binding: Assignment, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.BaseExpression | None:

@@ -24,7 +24,7 @@ from vaeaudit.codemods.options import FixOptions
 from vaeaudit.codemods.outcome import FIXED, REFUSED, UNSAFE, Outcome, Refused
 from vaeaudit.codemods.project_geometry import Signature, project_geometry
 from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.scan.names import dotted
+from vaeaudit.scan.names import ImportMap, dotted
 from vaeaudit.scan.taint import BALL_MANIFOLDS, STEREOGRAPHIC_MANIFOLDS
 
 # What each flagged function becomes. A norm with `y` set is the norm of a difference.
@@ -121,7 +121,7 @@ class _Planner:
         self.uses = safety.UseIndex(self.parents)
         self.geometry = project_geometry(options.project_root)
         assigned, spelled = attribute_facts(self.module)
-        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source, assigned, spelled)
+        self.meta = Meta(self.parents, self.scopes, {}, self.geometry.source, assigned, spelled, ImportMap(self.module))
 
     def plan(self, finding: Finding) -> tuple[cst.CSTNode, _Plan]:
         hint = finding.fix

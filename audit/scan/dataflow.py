@@ -372,6 +372,7 @@ def _reads_string_key(value: cst.BaseExpression | None, container: str) -> bool:
     return False
 
 
+_CODE = cst.Module([]).code_for_node  # the source text of a node (the same whatever module holds it)
 _EMPTY_CONTAINERS = frozenset({"dict", "list", "OrderedDict", "defaultdict", "collections.OrderedDict", "collections.defaultdict"})
 _FILLING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault"})
 
@@ -413,9 +414,9 @@ def _value_depends_on_key(statement: cst.CSTNode, target: cst.Subscript) -> bool
     value = getattr(statement, "value", None)
     if value is None:
         return False
-    key = cst.Module([]).code_for_node(target.slice[0].slice) if len(target.slice) == 1 else None
+    key = _CODE(target.slice[0].slice) if len(target.slice) == 1 else None
     for node, _ in walk(value):
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and cst.Module([]).code_for_node(node.slice[0].slice) == key:
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and _CODE(node.slice[0].slice) == key:
             return True
         if isinstance(node, cst.Call) and dotted(node.func) == "getattr":
             return True
