@@ -276,7 +276,7 @@ class Dataflow:
         self.last_binding[key] = where
         consumed = self.ball_bindings.get((key, id(where)))
         if consumed is not None and (taint is None or taint.kind != "point" or taint.confidence < consumed.confidence):
-            taint, value = consumed, None
+            taint = consumed  # the binding is still named by its value: the chain then says how it is consumed
         if taint is not None:
             described = self.values.short(value) if value is not None else "..."
             env[key] = taint.then(Step(f"{key} <- {described}", where))
