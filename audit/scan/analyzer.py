@@ -107,6 +107,12 @@ _STRONG_PRIMITIVE = re.compile(
     r"(poincare|lorentz|klein|loid|hyperboloid|ball)2(poincare|lorentz|klein|loid|hyperboloid|ball)",
     re.IGNORECASE,
 )
+# Maps and operations whose norms are their formula's wherever they are defined (a model class that carries
+# its own `expmap0`: tanh(√c‖u‖)·u/(√c‖u‖)); not the distances (`def dist0(z): return z.norm()` may be the bug).
+_MAP_PRIMITIVE = re.compile(
+    r"^_*(?:[a-z]+_)?(?:exp_?map|log_?map|mobius_|lambda_?x$|gyr(?:ation)?$|p?transp(?:0|_|$)|parallel_transport|expm$|logm$|lambd$)",
+    re.IGNORECASE,
+)
 # Inside such a module, these names (and private helpers) are part of the geometry too.
 _PRIMITIVE = re.compile(
     _STRONG_PRIMITIVE.pattern + r"|dist|norm|proj|inner|clip|conformal|midpoint|frechet|einstein|sinh|cosh|tanh", re.IGNORECASE
@@ -114,6 +120,13 @@ _PRIMITIVE = re.compile(
 _TEST_NAME = re.compile(r"test_?|Test[A-Z_]")
 _NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
 _RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
+
+
+def _calls_a_map(function: cst.FunctionDef) -> bool:
+    return any(isinstance(node, cst.Call) and _MAP_CALL.search(last_name(node.func) or "") for node, _ in walk(function.body))
+
+
+_MAP_CALL = re.compile(r"exp_?map|log_?map", re.IGNORECASE)
 
 
 class _Local:
@@ -488,13 +501,15 @@ class _Analysis:
 
     def _implementation(self, function: cst.FunctionDef, klass: str | None) -> bool:
         """Functions whose Euclidean norms are deliberate: a Euclidean baseline (`def euclidean_radius`),
-        a helper named for the norm it computes (`square_norm`), or the geometry
-        itself (a primitive or private helper of a module or class that implements the geometry)."""
+        a helper named for the norm it computes (`square_norm`), an exp/log map or Möbius operation, or the
+        geometry itself (a primitive or private helper of a module or class that implements the geometry)."""
         name = function.name.value
         if self.values.is_euclidean_name(name):
             return True
         if _NORM_HELPER.search(name):
             return True  # `def square_norm(x)`: a norm is what it is for; its callers' formulas decide
+        if _MAP_PRIMITIVE.search(name) and not _TEST_NAME.match(name) and not _calls_a_map(function):
+            return True  # it computes the map: one that calls a library's map only uses it (`def geoopt_expmap0`)
         if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)) or _TEST_NAME.match(name):
             return False  # a test of the geometry (`test_expmap0_logmap0`) uses it, it does not implement it
         return name.startswith("_") or _PRIMITIVE.search(name) is not None
