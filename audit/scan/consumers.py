@@ -41,6 +41,8 @@ _ON_MANIFOLD = {
     "geodesic": (1, 2),  # geodesic(t, x, y)
     "transp": (0, 1),  # transp(x, y, v)
 }
+# Tensors declared to lie on a manifold (geoopt, hypll): the data given are the points' coordinates.
+_DECLARING = frozenset({"ManifoldTensor", "ManifoldParameter"})
 _MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic", re.IGNORECASE)
 _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
 
@@ -57,6 +59,8 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
     if name is None:
         return []  # no callee name: in neither table
     positions = _ALWAYS.get(name)
+    if name in _DECLARING and _declares_a_ball(call):
+        positions = (0,)
     if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute) and is_manifold(call.func.value):
         positions = _ON_MANIFOLD[name]
     if positions is None:
@@ -66,3 +70,18 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
         return []
     positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
     return [(positional[index], name) for index in positions if index < len(positional)]
+
+
+def _declares_a_ball(call: cst.Call) -> bool:
+    """`ManifoldTensor(x, manifold=ball)` (hypll also takes the manifold second): x holds the ball's points
+    when the manifold is named like one or built as one here (`geoopt.PoincareBall()`)."""
+    positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
+    declared = next((argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "manifold"), None)
+    if declared is None and len(positional) > 1:
+        declared = positional[1]
+    if isinstance(declared, cst.Call):
+        return (last_name(declared.func) or "") in _BALLS
+    return declared is not None and is_manifold(declared)
+
+
+_BALLS = frozenset({"PoincareBall", "PoincareBallExact"})

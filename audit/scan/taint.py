@@ -38,7 +38,8 @@ _PROPAGATING_METHODS = frozenset(
     "repeat narrow select gather masked_select squeeze_ unsqueeze_ detach_ copy astype tolist "
     "get_vector word_vec".split()  # gensim's keyed vectors: a row of the points
 )
-_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values", "vectors"})  # `vectors`: gensim's keyed vectors
+# `vectors`: gensim's keyed vectors; `tensor`: the coordinates of a hypll ManifoldTensor
+_PROPAGATING_ATTRIBUTES = frozenset({"data", "T", "mT", "real", "values", "vectors", "tensor"})
 _GENSIM_MODELS = frozenset({"gensim.models.poincare.PoincareModel", "gensim.models.poincare.PoincareModel.load"})
 _GENSIM_VECTORS = frozenset(
     {"gensim.models.poincare.PoincareKeyedVectors.load", "gensim.models.poincare.PoincareKeyedVectors.load_word2vec_format"}
@@ -350,6 +351,8 @@ class ValueTaint:
         `emb` for `emb[i].unsqueeze(0)`. A ball point there means the name holds ball points."""
         while True:
             key = dotted(node)
+            while key is not None and key.rpartition(".")[2] in _PROPAGATING_ATTRIBUTES and "." in key:
+                key = key.rpartition(".")[0]  # `emb.tensor`, `x.data`: the coordinates of what `emb` holds
             if key is not None:
                 return key
             if isinstance(node, cst.Subscript):
