@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, cast, overload
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from vaeaudit.scan.consumers import consumed_arguments
+from vaeaudit.scan.consumers import consumed_arguments, declared_manifold
 from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
@@ -705,8 +705,9 @@ class _Analysis:
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
         consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
-        if consumed and isinstance(call.func, cst.Attribute) and self.values.other_manifold(call.func.value, env):
-            consumed = []  # `sphere.dist(x, y)`: points of another manifold
+        receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
+        if consumed and any(node is not None and self.values.other_manifold(node, env) for node in (receiver, declared_manifold(call))):
+            consumed = []  # `sphere.dist(x, y)`, `ManifoldTensor(x, manifold=sphere)`: points of another manifold
         target = self._target(call.func, klass, env)
         callee = self._callee(target) if target is not None else None
         if target is not None and target[0] == "external":

@@ -75,13 +75,19 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
 def _declares_a_ball(call: cst.Call) -> bool:
     """`ManifoldTensor(x, manifold=ball)` (hypll also takes the manifold second): x holds the ball's points
     when the manifold is named like one or built as one here (`geoopt.PoincareBall()`)."""
-    positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
-    declared = next((argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "manifold"), None)
-    if declared is None and len(positional) > 1:
-        declared = positional[1]
+    declared = declared_manifold(call)
     if isinstance(declared, cst.Call):
         return (last_name(declared.func) or "") in _BALLS
     return declared is not None and is_manifold(declared)
 
 
 _BALLS = frozenset({"PoincareBall", "PoincareBallExact"})
+
+
+def declared_manifold(call: cst.Call) -> cst.BaseExpression | None:
+    """The manifold a `ManifoldTensor(...)`/`ManifoldParameter(...)` call declares, or None."""
+    if last_name(call.func) not in _DECLARING:
+        return None
+    positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
+    declared = next((argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "manifold"), None)
+    return positional[1] if declared is None and len(positional) > 1 else declared
