@@ -264,6 +264,9 @@ class _Analysis:
         on_self = isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value in ("self", "cls")
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and dotted(func.value.func) == "super":
             return self._base_method(klass, func.attr.value)
+        called = self._called_instance(func, klass, env)
+        if called is not None:
+            return called
         untyped = False
         if env is not None and isinstance(func, cst.Attribute) and not on_self:
             owner = self.values.of(func.value, env)
@@ -289,6 +292,23 @@ class _Analysis:
         if qualified.partition(".")[0] in _LIBRARY_ROOTS:
             return None
         return "external", qualified
+
+    def _called_instance(self, func: cst.BaseExpression, klass: str | None, env: Env | None) -> tuple[str, str] | None:
+        """A module called as a function runs its `forward` (`self(x)`, `self.encoder(x)`, `model(x)` of an
+        instance of a project class; `__call__` for a plain class that defines one)."""
+        if isinstance(func, cst.Name) and func.value == "self" and klass is not None:
+            return self._call_method(klass) or self._base_method(klass, "forward")
+        key = dotted(func)
+        if env is None or key is None or key not in env:
+            return None
+        instance = env[key]
+        if instance is None or instance.klass is None:
+            return None
+        kind, name = instance.klass
+        return ("external", f"{name}.forward") if kind == "external" else self._call_method(name)
+
+    def _call_method(self, klass: str) -> tuple[str, str] | None:
+        return next((("local", f"{klass}.{method}") for method in ("forward", "__call__") if f"{klass}.{method}" in self.locals), None)
 
     def _base_method(self, klass: str | None, method: str) -> tuple[str, str] | None:
         """`super().method(...)` in a class of this module: the method of its first base class of the project."""
