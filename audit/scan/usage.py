@@ -2,8 +2,8 @@
 
 A Euclidean norm of a ball point is fine, and reporting it would be noise, when it:
 - feeds hyperbolic math (`artanh`, `tanh`, `asinh`, ... or the conformal factor `1 - c‖x‖²`):
-  the code implements the geometry;
-- is compared with the boundary, `max_norm`/`max_radius`, or 1 (projection, clamping,
+  the code implements the geometry; or an angle (`arccos`, `arcsin`: the ball is conformal);
+- is compared with the boundary, `max_norm`/`max_radius` (or an annulus' `min_norm`), or 1 (projection, clamping,
   ball-membership checks), or with a tolerance (convergence checks);
 - divides the very tensor it measured (`z / z.norm()`: a direction);
 - is clamped against the boundary (`clamp(norm, max=max_norm)`).
@@ -38,11 +38,14 @@ from vaeaudit.scan.tree import Ancestors, walk
 # acosh(1 + 2‖x−y‖² / ...)): a norm feeding one implements the geometry. The forward functions (sinh, tanh) take
 # a distance or a tangent length: a ball point's Euclidean norm fed to one is measured as if it were a distance.
 _HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh arccosh arcosh artan_k arsin_k".split())
+# Inverse circular functions take the cosine or sine of an angle (entailment cones' arccos/arcsin closed forms):
+# the ball is conformal, so the angles its Euclidean formulas compute are the hyperbolic ones.
+_ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
-    "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum".split()
+    "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum square pow sqrt abs".split()
 )
-_BOUNDARY = re.compile(r"max_?norm|max_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]", re.IGNORECASE)
+_BOUNDARY = re.compile(r"m(ax|in)_?norm|m(ax|in)_?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]", re.IGNORECASE)
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
 # How many names a norm's value may pass through before its use is judged: a hand-written distance
 # often spells `gap -> scaled -> arg -> arg = max(arg, 1)` before its arccosh.
@@ -84,6 +87,8 @@ class UsageJudge:
         for ancestor in ancestors:
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
+            if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _ANGLE_MATH:
+                return f"feeds {last_name(ancestor.func)}(), an angle the conformal ball keeps: {_HYPERBOLIC_MATH_REASON}"
             if (
                 isinstance(ancestor, cst.BinaryOperation)
                 and isinstance(ancestor.operator, cst.Subtract)
@@ -120,10 +125,8 @@ class UsageJudge:
             if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and _BOUNDARY.search(arguments):
                 return "clamped against the boundary: a projection"
             return True
-        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Add):
-            other = parent.right if parent.left is current else parent.left
-            if _number(self.code(other)) is not None or _TOLERANCE.search(self.code(other)):
-                return True
+        if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):
+            return True  # a term of a sum (`‖x‖² + eps`, the closed form of a cone's angle) is judged where the sum goes
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply):
             other = parent.right if parent.left is current else parent.left
             inverse = _inverse_hyperbolic_call(other)
