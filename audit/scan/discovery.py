@@ -23,6 +23,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 class _Gitignore:
     folder: Path
     spec: pathspec.GitIgnoreSpec
+    folder_rules: tuple[_FolderRule, ...]
 
     @functools.cached_property
     def prefix(self) -> str:
@@ -368,7 +370,22 @@ def _read_gitignore(folder: Path, watch: _Watch | None = None) -> tuple[_Gitigno
         text = (folder / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ()
-    return (_Gitignore(folder, _gitignore_spec(text)),)
+    return (_Gitignore(folder, _gitignore_spec(text), _folder_rules(text)),)
+
+
+# (include, matches the folder itself, matches it or a folder above, only what is below: `src/**`) for each
+# pattern of a .gitignore
+_FolderRule = tuple[bool, "re.Pattern[str]", "re.Pattern[str]", bool]
+
+
+@functools.lru_cache(maxsize=64)
+def _folder_rules(text: str) -> tuple[_FolderRule, ...]:
+    spec = _gitignore_spec(text)
+    return tuple(
+        (pattern.include, re.compile(rf"(?:{pattern.regex.pattern})\Z"), pattern.regex, pattern.pattern.rstrip().endswith("/**"))
+        for pattern in spec.patterns
+        if pattern.include is not None and pattern.regex is not None
+    )
 
 
 @functools.lru_cache(maxsize=64)
@@ -398,7 +415,32 @@ def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bo
                     relative = path.resolve().relative_to(ignore.folder.resolve()).as_posix()
                 except ValueError:
                     continue
-        verdict = ignore.spec.check_file(relative + "/" if is_dir else relative).include
+        verdict = _directory_verdict(ignore.folder_rules, relative + "/") if is_dir else ignore.spec.check_file(relative).include
         if verdict is not None:
             ignored = verdict
     return ignored
+
+
+def _directory_verdict(rules: tuple[_FolderRule, ...], folder: str) -> bool | None:
+    """Whether `folder` ("a/b/") is ignored, as git decides for a directory: the last pattern that matches the
+    folder itself wins, and nothing re-includes a folder below an ignored one. pathspec ranks a directory pattern
+    below any other match, which is right for the files under it (`build/` then `!build/keep.py` keeps nothing)
+    but not for a folder: after `*`, `!scripts/` or `!*/` re-include it and git walks it."""
+    verdict = None
+    for include, itself, anywhere, below in rules:
+        if below:  # `src/**`: what is inside src/, not src/ itself
+            match = anywhere.search(folder)
+            if match is not None and match.end() < len(folder):
+                verdict = include
+            continue
+        if itself.search(folder) is not None:
+            verdict = include
+            continue
+        match = anywhere.search(folder)
+        if match is None:
+            continue
+        if "ps_d" not in match.re.groupindex or match.start("ps_d") == -1:
+            verdict = include  # `src/**` (`^src/`): everything below src/
+        elif include and _directory_verdict(rules, folder[: match.end("ps_d")]):
+            return True  # `vendor/` matched a folder above: an ignored one ignores all of `vendor/lib/`
+    return verdict

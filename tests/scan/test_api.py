@@ -269,3 +269,30 @@ def test_each_operation_alone_survives_prefilter_and_scope_selection(expression:
     )
     result = scan_bytes("alone.py", source.encode(), Settings())
     assert [(f.rule, f.line) for f in result.findings] == [(rule, 10)]
+
+
+# What `git ls-files --others --exclude-standard` lists for each .gitignore (git 2.39, run once by hand):
+# a directory re-included after `*` is walked (BrantTQ/hyperbolic_projection keeps its scripts this way).
+_GIT_VERDICTS = [
+    ("*\n!/.gitignore\n!scripts/\n!scripts/*.py*\n", ["scripts/a.py", "scripts/x/c.py", "top.py"], ["scripts/a.py"]),
+    ("*\n!scripts/\n", ["scripts/a.py", "top.py"], []),
+    ("*\n!*/\n!*.py\n", ["a.py", "pkg/b.py", "pkg/sub/c.py"], ["a.py", "pkg/b.py", "pkg/sub/c.py"]),
+    ("foo/*\n!foo/bar/\n", ["foo/a.py", "foo/bar/b.py", "foo/baz/c.py"], ["foo/bar/b.py"]),
+    ("build/\n!build/keep.py\n", ["build/keep.py", "build/x.py"], []),
+    ("*\n!src/\n!src/**\n", ["src/a.py", "src/deep/b.py", "other/c.py"], ["src/a.py", "src/deep/b.py"]),
+    ("data/\n", ["data/a.py", "pkg/data/b.py", "pkg/data.py"], ["pkg/data.py"]),
+    ("/data/\n", ["data/a.py", "pkg/data/b.py"], ["pkg/data/b.py"]),
+    ("*\n!*/\n!**/*.py\n", ["a.py", "x/y/z.py"], ["a.py", "x/y/z.py"]),
+    ("**/vendor\n!**/vendor/keep/\n", ["vendor/a.py", "pkg/vendor/keep/b.py", "vendor/keep/c.py"], []),
+    ("*\n!src/**\n", ["src/a.py", "src/deep/b.py"], []),
+]
+
+
+@pytest.mark.parametrize(("gitignore", "files", "kept"), _GIT_VERDICTS)
+def test_discovery_walks_the_folders_git_walks(tmp_path: Path, gitignore: str, files: list[str], kept: list[str]) -> None:
+    touch(tmp_path / "pyproject.toml")
+    touch(tmp_path / ".gitignore", gitignore)
+    for name in files:
+        touch(tmp_path / name)
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in iter_python_files([tmp_path], load_settings(tmp_path)))
+    assert found == kept
