@@ -38,7 +38,7 @@ from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.tables import BallTables
-from vaeaudit.scan.taint import EVERY_KEY, HIGH, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import EVERY_KEY, HIGH, from_other_geometry, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 
@@ -141,6 +141,9 @@ class _Local:
         self.parts: dict[str, Taint] = {}
         self.consumes: dict[str, Taint] = {}
         self.passes: str | None = None  # the parameter every return gives back (a view of it): its manifold is the argument's
+        # `return x_hyp, tangent` everywhere: a tuple, whatever its name says (`to_hyperbolic` is no point producer then)
+        returned = [node.value for node, _ in walk(function.body) if isinstance(node, cst.Return)]
+        self.returns_tuple = bool(returned) and all(isinstance(value, cst.Tuple) and len(value.elements) > 1 for value in returned)
 
     def signature(self) -> tuple:
         taints = (self.received, self.parts, self.consumes)
@@ -161,7 +164,7 @@ class _Analysis:
         self.test_module = in_test_module(path)
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package)
-        self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by)
+        self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by, self._returns_tuple)
         self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
         self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
@@ -388,6 +391,10 @@ class _Analysis:
         tables = self.tables.of(node) if node is not None else {}
         return parts + [(key[4:], table) for key, table in sorted(tables.items())]
 
+    def _returns_tuple(self, call: cst.Call, env: Env) -> bool:
+        target = self._target(call.func, self._class_now, env)
+        return target is not None and target[0] == "local" and target[1] in self.locals and self.locals[target[1]].returns_tuple
+
     def _returned_by(self, call: cst.Call, env: Env) -> Taint | None:
         """Ball points (or a dict/tuple of them) returned by a project function."""
         target = self._target(call.func, self._class_now, env)
@@ -415,6 +422,7 @@ class _Analysis:
         if (
             (target is not None and target[0] == "local")
             or (qualified is not None and qualified.partition(".")[0] in _LIBRARY_ROOTS)
+            or from_other_geometry(qualified)
             or not name
             or _NOT_POINTS.search(name)
         ):
@@ -614,8 +622,9 @@ class _Analysis:
 
     def _class_attributes(self, klass: cst.ClassDef) -> Env:
         """`self.proj = HyperbolicProjection(...)` anywhere in the class makes `self.proj(...)` a source;
-        `self.manifold = geoopt.PoincareBall(...)`, bound once, names that ball in every method; the embedding
-        table of a class trained with a Poincaré distance holds ball points (`vaeaudit.scan.tables`)."""
+        `self.manifold = geoopt.PoincareBall(...)` (or `geoopt.Lorentz()`), bound once, names that manifold in every
+        method; the embedding table of a class trained with a Poincaré distance holds ball points
+        (`vaeaudit.scan.tables`)."""
         env: Env = dict(self.tables.of(klass))
         for node, _ in walk(klass.body):
             if isinstance(node, cst.FunctionDef):
@@ -628,8 +637,9 @@ class _Analysis:
                             env[key] = taint.then(Step(f"{key} = {inner.value.value}", inner))
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call):
                         taint = self.values.of(inner.value, {})
-                        once = taint is not None and (taint.kind != "ball-manifold" or self._once(klass, inner.targets))
-                        if taint is not None and taint.kind in ("projector", "mse-loss", "ball-manifold") and once:
+                        manifold = taint is not None and taint.kind in ("ball-manifold", "other-manifold")
+                        once = taint is not None and (not manifold or self._once(klass, inner.targets))
+                        if taint is not None and taint.kind in ("projector", "mse-loss", "ball-manifold", "other-manifold") and once:
                             for target in inner.targets:
                                 key = self.module.code_for_node(target.target)
                                 env[key] = taint.then(Step(f"{key} = {self.values.short(inner.value)}", inner))
@@ -765,11 +775,13 @@ class _Analysis:
             return
         passed: dict[str, Taint] = {}
         curvatures = {"*": ""} if any(argument.star for argument in call.args) else {}
+        # `else: info_nce_loss(anchor_emb, ...)` under `if is_hyperbolic:`: the flat arm passes Euclidean values
+        flat = euclidean_context(flow.branches) is not None
         for slot, argument in _slots(call):
             taint = self.values.of(argument, env)
             on = taint.on if taint is not None and taint.kind == "point" else None
             curvatures[slot] = (on.c if on is not None else None) or ""
-            if taint is not None and taint.kind in ("point", "container"):
+            if taint is not None and taint.kind in ("point", "container") and not flat:
                 param = _parameter(callee[0], slot) if callee is not None else None
                 head = f"{param} <- " if param is not None and target[0] == "local" else ""
                 passed[slot] = taint.along(

@@ -78,11 +78,29 @@ _CONVERTING_FUNCTIONS = frozenset(
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
 _MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit origin".split())
-# Constructors of manifolds other than the Poincaré ball (geoopt, hypll, hgcn names): their points are not ball points.
+# Constructors of manifolds other than the Poincaré ball (geoopt, hypll, hgcn names, and a project's own
+# `CustomLorentz`): their points are not ball points.
 _OTHER_MANIFOLD = re.compile(
     r"(Sphere|SphereProjection|Stiefel|CanonicalStiefel|EuclideanStiefel|SymmetricPositiveDefinite|SPD|Euclidean|Lorentz|"
     r"Hyperboloid|Product|ProductManifold|Siegel\w*|UpperHalf\w*|BoundedDomain\w*|Grassmann\w*|BirkhoffPolytope)(Exact)?$"
 )
+# A module of another model of hyperbolic space (MERU's `geometry.lorentz`, `manifolds.hyperboloid`): its maps'
+# results are that model's points, whatever the function is called (`lorentz.exp_map0`, `L.expmap0`).
+_OTHER_GEOMETRY_MODULE = re.compile(r"lorentz|hyperboloid|spher|klein|minkowski", re.IGNORECASE)
+
+
+def from_other_geometry(qualified: str | None) -> bool:
+    """Whether the imported function `qualified` (`geometry.lorentz.exp_map0`) lives in such a module; not its
+    conversions into the ball (`geometry.lorentz.lorentz_to_poincare`)."""
+    if qualified is None:
+        return False
+    module, _, name = qualified.rpartition(".")
+    return _OTHER_GEOMETRY_MODULE.search(module) is not None and _INTO_THE_BALL.search(name) is None
+
+
+_INTO_THE_BALL = re.compile(r"poincar|ball", re.IGNORECASE)
+
+
 _LOOKUPS = frozenset({"torch.nn.functional.embedding", "torch.embedding"})
 # Builtins that hand back the rows (or the tensors) of what they are given: `list(table.parameters())[0]`.
 _PASSING_BUILTINS = frozenset({"list", "tuple", "iter", "next"})
@@ -229,10 +247,18 @@ def point(confidence: int, text: str, node: cst.CSTNode | None) -> Taint:
 class ValueTaint:
     """Evaluates expressions against an environment of names (see module docstring)."""
 
-    def __init__(self, settings: Settings, imports: ImportMap, code: Callable[[cst.CSTNode], str], returns: Returns | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        imports: ImportMap,
+        code: Callable[[cst.CSTNode], str],
+        returns: Returns | None = None,
+        returns_tuple: Callable[[cst.Call, Env], bool] | None = None,
+    ) -> None:
         self.imports = imports
         self.code = code
         self.returns = returns or (lambda call, env: None)
+        self.returns_tuple = returns_tuple or (lambda call, env: False)  # a project function that returns tuples
         self.producers = frozenset(settings.producers)
         self.sanitizers = frozenset(settings.sanitizers)
         self.projection_classes = frozenset(settings.projection_classes)
@@ -335,14 +361,15 @@ class ValueTaint:
         return None
 
     def is_known_euclidean(self, node: cst.BaseExpression | None) -> bool:
-        """Values that are Euclidean whatever name they get (sanitizer outputs, constructors, numbers)."""
+        """Values that are not ball points whatever name they get (sanitizer outputs, constructors, numbers, the
+        maps of a Lorentz module: `x_hyp = lorentz.exp_map0(u)`)."""
         if node is None:
             return False
         if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
             return True
         if isinstance(node, cst.Call):
             name = last_name(node.func)
-            return name in self.sanitizers or name in _EUCLIDEAN_CONSTRUCTORS
+            return name in self.sanitizers or name in _EUCLIDEAN_CONSTRUCTORS or from_other_geometry(self.imports.qualify(node.func))
         key = string_key(node) if isinstance(node, cst.Subscript) else None
         return key is not None and self.is_euclidean_name(key)
 
@@ -430,10 +457,13 @@ class ValueTaint:
         return None
 
     def annotated_ball(self, param: cst.Param) -> Taint | None:
-        """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere)."""
+        """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere);
+        `manifold: CustomLorentz` holds another manifold."""
         annotation = param.annotation.annotation if param.annotation is not None else None
         qualified = (self.imports.qualify(annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None) or ""
         kind = qualified.rpartition(".")[2]
+        if kind and _OTHER_MANIFOLD.search(kind):
+            return Taint(HIGH, kind="other-manifold")
         if not qualified.startswith("geoopt.") or kind not in BALL_MANIFOLDS:
             return None
         return Taint(HIGH, kind="ball-manifold", on=Manifold("", kind, Step(kind, param)))
@@ -447,17 +477,20 @@ class ValueTaint:
         return replace(taint.on, expression=expression)
 
     def other_manifold(self, node: cst.BaseExpression, env: Env) -> bool:
-        """Whether `node` holds a manifold that is not the ball (`manifold = geoopt.Sphere()`)."""
+        """Whether `node` holds a manifold that is not the ball (`manifold = geoopt.Sphere()`, an instance of the
+        project's `class CustomLorentz(Lorentz)`)."""
         taint = self.of(node, env)
+        if taint is not None and taint.klass is not None and _OTHER_MANIFOLD.search(taint.klass[1].rpartition(".")[2]):
+            return True
         return taint is not None and taint.kind == "other-manifold"
 
     def _call(self, node: cst.Call, env: Env) -> Taint | None:
         name = last_name(node.func)
         if name in self.sanitizers:
             return None
-        if name is not None and _OTHER_MANIFOLD.match(name):
+        if name is not None and _OTHER_MANIFOLD.search(name):
             return Taint(HIGH, kind="other-manifold")
-        if name in self.producers:
+        if name in self.producers and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
             owner = node.func.value if isinstance(node.func, cst.Attribute) else None
             declared = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "manifold"), None)
             if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
