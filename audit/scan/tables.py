@@ -11,7 +11,9 @@ when the class's distance is a Poincaré distance:
   module that does, or to a known Poincaré distance (`poincare_distance`): unconditional, *medium*
   (the rows are trained as ball points; that they stay inside is the training code's business);
 - a constructor parameter that *defaults* to one (`dist=PoincareDistance`): a caller may pass the
-  Euclidean distance class instead, so *low*.
+  Euclidean distance class instead, so *low*;
+- a function of the module trains the rows itself: it passes lookups of an instance (`u = model(idx)`,
+  where `forward` returns `self.T(idx)`) to a Poincaré distance, as a training script's loop does (*medium*).
 
 A class that maps anything onto the ball itself (an exponential map or another producer) is left
 alone: its table more likely holds the tangent vectors it maps. The rows (`self.T(idx)`), the weight
@@ -69,7 +71,7 @@ class BallTables:
                     return {}
         if not tables:
             return {}
-        distance = self._distance(klass, methods)
+        distance = self._distance(klass, methods) or self._caller_distance(klass, methods, {key for key, _, _ in tables})
         if distance is None:
             return {}
         confidence, why = distance
@@ -121,6 +123,34 @@ class BallTables:
                     return MEDIUM, Step(f"whose `{target}` is `{self._short(value)}`, a Poincaré distance", node)
         return conditional
 
+    def _caller_distance(self, klass: cst.ClassDef, methods: list[cst.FunctionDef], keys: set[str]) -> tuple[int, Step] | None:
+        """(MEDIUM, why) when a function of the module trains the class's rows with a Poincaré distance: the
+        class's `forward` looks a table up, and the function passes such lookups of an instance to the distance
+        (`model = Klass(...)`, `u = model(idx)`, `poincare_distance(u, v)`: a training script's own loop)."""
+        forward = next((method for method in methods if method.name.value == "forward"), None)
+        returned = [node.value for node, _ in walk(forward.body) if type(node) is cst.Return] if forward is not None else []
+        if not returned or not all(isinstance(value, cst.Call) and dotted(value.func) in keys for value in returned):
+            return None
+        for function in self.definitions.values():
+            if not isinstance(function, cst.FunctionDef):
+                continue
+            instances: set[str] = set()
+            rows: set[str] = set()
+            for node, _ in walk(function.body):
+                if type(node) is cst.Assign and len(node.targets) == 1:
+                    for target, value in _pairs(node.targets[0].target, node.value):
+                        if target is None or not isinstance(value, cst.Call):
+                            continue
+                        if dotted(_receiver(value)) == klass.name.value:
+                            instances.add(target)
+                        elif dotted(value.func) in instances:
+                            rows.add(target)
+                elif type(node) is cst.Call and rows and self._is_poincare_distance(node.func):
+                    if any(_rooted_at(argument.value) in rows for argument in node.args):
+                        why = f"whose rows `{function.name.value}` passes to `{self._short(node)}`, a Poincaré distance"
+                        return MEDIUM, Step(why, node)
+        return None
+
     def _is_poincare_distance(self, value: cst.BaseExpression) -> bool:
         """A known Poincaré distance, or a class/function of this module that spells one out."""
         value = value.func if isinstance(value, cst.Call) else value
@@ -138,6 +168,31 @@ class BallTables:
     def _short(self, node: cst.CSTNode) -> str:
         text = " ".join(self.code(node).split())
         return text if len(text) <= 50 else text[:47] + "..."
+
+
+def _receiver(call: cst.Call) -> cst.BaseExpression:
+    """`Klass` of `Klass(n, d).to(device)`: the constructor under module methods that return the module."""
+    while isinstance(call.func, cst.Attribute) and call.func.attr.value in MODULE_SELF_METHODS and isinstance(call.func.value, cst.Call):
+        call = call.func.value
+    return call.func
+
+
+def _pairs(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[str | None, cst.BaseExpression]]:
+    """(name, value) of `x = v` and of each element of `a, b = f(i), f(j)`."""
+    if isinstance(target, cst.Tuple) and isinstance(value, cst.Tuple) and len(target.elements) == len(value.elements):
+        return [(dotted(t.value), v.value) for t, v in zip(target.elements, value.elements, strict=True)]
+    return [(dotted(target), value)]
+
+
+def _rooted_at(value: cst.BaseExpression) -> str | None:
+    """`u` of `u`, `u.unsqueeze(1).expand_as(negs)`, `u[mask]`: the name whose rows an argument views."""
+    while True:
+        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
+            value = value.func.value
+        elif isinstance(value, cst.Subscript):
+            value = value.value
+        else:
+            return dotted(value)
 
 
 def _default(method: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
