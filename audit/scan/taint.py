@@ -524,7 +524,7 @@ class ValueTaint:
             if receiver is not None and receiver.kind == "table" and name == "parameters":  # an embedding's only parameter
                 return Taint(receiver.confidence, receiver.steps)
             if receiver is not None and receiver.kind == "point" and name == "mean" and not _over_coordinates(node, 0):
-                return receiver.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))
+                return _mean_of(receiver, Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node))
             if name == "get" and node.args:
                 key = _literal_string(node.args[0].value)
                 if key is not None:
@@ -552,11 +552,17 @@ class ValueTaint:
             return self.point_of(node.args[0].value, env)
         if qualified in _MEANS and node.args and not _over_coordinates(node, 1):
             inner = self.point_of(node.args[0].value, env)
-            return inner.then(Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node)) if inner else None
+            return _mean_of(inner, Step(f"{self.short(node)}: a Euclidean mean of ball points stays in the ball", node)) if inner else None
         return self.returns(node, env)
 
 
 Returns = Callable[[cst.Call, Env], "Taint | None"]
+
+
+def _mean_of(points: Taint, step: Step) -> Taint:
+    """A Euclidean mean of ball points is a ball point, at most medium: its norm measures how far the cloud sits
+    off the origin (a centring or collinearity diagnostic as often as a radius)."""
+    return points.then(step).at_most(MEDIUM)
 
 
 def _over_coordinates(mean: cst.Call, position: int) -> bool:

@@ -80,6 +80,16 @@ def test_evidence_names_the_reaching_definition() -> None:
     assert findings[67].confidence == "medium"  # only the name says so
 
 
+def test_the_norm_of_a_euclidean_mean_is_at_most_medium() -> None:
+    """A mean of ball points (pattern D) is a ball point, but its norm is as often a centring diagnostic as a radius."""
+    path = FIXTURES / "tp_inference.py"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, start=1) if "return center.norm()" in text)
+    (finding,) = [f for f in scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES)) if f.line == line]
+    assert finding.confidence == "medium"
+    assert any("a Euclidean mean of ball points stays in the ball" in step for step in finding.evidence)
+
+
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_each_rule_page_example_is_reported_and_its_fix_is_clean(code: str) -> None:
     """The documented example (Fixit's INVALID) is a finding of that rule on its marked line; the fixed one (VALID) is silent."""
