@@ -38,7 +38,20 @@ from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
 from vaeaudit.scan.suppression import visible
 from vaeaudit.scan.tables import BallTables
-from vaeaudit.scan.taint import EVERY_KEY, HIGH, from_other_geometry, LOW, MEASUREMENT_NAME, MEDIUM, MSE_LOSS_MODULES, Env, Manifold, Step, Taint, ValueTaint
+from vaeaudit.scan.taint import (
+    EVERY_KEY,
+    HIGH,
+    LOW,
+    MEASUREMENT_NAME,
+    MEDIUM,
+    MSE_LOSS_MODULES,
+    Env,
+    Manifold,
+    Step,
+    Taint,
+    ValueTaint,
+    from_other_geometry,
+)
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
 from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
 

@@ -89,5 +89,7 @@ def declared_manifold(call: cst.Call) -> cst.BaseExpression | None:
     if last_name(call.func) not in _DECLARING:
         return None
     positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
-    declared = next((argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "manifold"), None)
+    declared = next(
+        (argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "manifold"), None
+    )
     return positional[1] if declared is None and len(positional) > 1 else declared

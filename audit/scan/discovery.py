@@ -382,7 +382,7 @@ _FolderRule = tuple[bool, "re.Pattern[str]", "re.Pattern[str]", bool]
 def _folder_rules(text: str) -> tuple[_FolderRule, ...]:
     spec = _gitignore_spec(text)
     return tuple(
-        (pattern.include, re.compile(rf"(?:{pattern.regex.pattern})\Z"), pattern.regex, pattern.pattern.rstrip().endswith("/**"))
+        (pattern.include, re.compile(rf"(?:{pattern.regex.pattern})\Z"), pattern.regex, str(pattern.pattern).rstrip().endswith("/**"))
         for pattern in spec.patterns
         if pattern.include is not None and pattern.regex is not None
     )

@@ -45,7 +45,10 @@ _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum square pow sqrt abs".split()
 )
-_BOUNDARY = re.compile(r"m(ax|in)_?norm|m(ax|in)_?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]", re.IGNORECASE)
+_BOUNDARY = re.compile(
+    r"m(ax|in)_?norm|m(ax|in)_?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
+    re.IGNORECASE,
+)
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
 # How many names a norm's value may pass through before its use is judged: a hand-written distance
 # often spells `gap -> scaled -> arg -> arg = max(arg, 1)` before its arccosh.
