@@ -400,9 +400,9 @@ class ValueTaint:
         if key is not None and key in env:
             return env[key]
         attribute = node.attr.value
-        if attribute in _PROPAGATING_ATTRIBUTES:
-            return self.of(node.value, env)
         base = self.of(node.value, env)
+        if attribute in _PROPAGATING_ATTRIBUTES and (base is None or not base.is_instance()):
+            return base  # `z.data`, `emb.tensor`: the same points (a project object's own `.tensor` is its part, below)
         if base is not None and base.kind == "table" and attribute == "weight":
             return Taint(base.confidence, base.steps)
         instance, path = node.value, f".{attribute}"
