@@ -123,7 +123,8 @@ _STRONG_PRIMITIVE = re.compile(
 # Maps and operations whose norms are their formula's wherever they are defined (a model class that carries
 # its own `expmap0`: tanh(√c‖u‖)·u/(√c‖u‖)); not the distances (`def dist0(z): return z.norm()` may be the bug).
 _MAP_PRIMITIVE = re.compile(
-    r"^_*(?:[a-z]+_)?(?:exp_?map|log_?map|mobius_|lambda_?x$|gyr(?:ation)?$|p?transp(?:0|_|$)|parallel_transport|expm$|logm$|lambd$)",
+    r"^_*(?:[a-z]+_)?(?:(?:exp|log)_?map(?:0|_?x|_?zero|_?at_?(?:zero|origin))?|mobius_(?:add|sub|matvec|mat_?vec|"
+    r"scalar_?mul|mul|pointwise_?mul)|lambda_?x|gyr(?:ation)?|p?transp(?:0|0back|_?x)?|parallel_transport|expm|logm|lambd)$",
     re.IGNORECASE,
 )
 # Inside such a module, these names (and private helpers) are part of the geometry too.
@@ -300,8 +301,11 @@ class _Analysis:
             if name in self.classes and f"{name}.__init__" in self.locals:
                 return "local", f"{name}.__init__"
         if on_self:
-            qualname = f"{klass}.{cast(cst.Attribute, func).attr.value}"
-            return ("local", qualname) if qualname in self.locals else None
+            method = cast(cst.Attribute, func).attr.value
+            qualname = f"{klass}.{method}"
+            if qualname in self.locals:
+                return "local", qualname
+            return self._base_method(klass, method) if klass is not None else None  # a method a base class defines
         qualified = self.imports.qualify(func)
         if qualified is None:  # a method of a receiver nothing types (`model.embedding()` of a parameter `model`)
             return _by_name(cast(cst.Attribute, func).attr.value) if untyped else None
@@ -313,7 +317,7 @@ class _Analysis:
         """A module called as a function runs its `forward` (`self(x)`, `self.encoder(x)`, `model(x)` of an
         instance of a project class; `__call__` for a plain class that defines one)."""
         if isinstance(func, cst.Name) and func.value == "self" and klass is not None:
-            return self._call_method(klass) or self._base_method(klass, "forward")
+            return self._call_method(klass)
         key = dotted(func)
         if env is None or key is None or key not in env:
             return None
@@ -324,7 +328,9 @@ class _Analysis:
         return ("external", f"{name}.forward") if kind == "external" else self._call_method(name)
 
     def _call_method(self, klass: str) -> tuple[str, str] | None:
-        return next((("local", f"{klass}.{method}") for method in ("forward", "__call__") if f"{klass}.{method}" in self.locals), None)
+        """`Klass.forward` (or `__call__`), also one a base class of the project defines."""
+        own = next((("local", f"{klass}.{method}") for method in ("forward", "__call__") if f"{klass}.{method}" in self.locals), None)
+        return own or self._base_method(klass, "forward")
 
     def _base_method(self, klass: str | None, method: str) -> tuple[str, str] | None:
         """`super().method(...)` in a class of this module: the method of its first base class of the project."""

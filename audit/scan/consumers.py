@@ -42,7 +42,7 @@ _ON_MANIFOLD = {
     "transp": (0, 1),  # transp(x, y, v)
 }
 # Tensors declared to lie on a manifold (geoopt, hypll): the data given are the points' coordinates.
-_DECLARING = frozenset({"ManifoldTensor", "ManifoldParameter"})
+DECLARING = frozenset({"ManifoldTensor", "ManifoldParameter"})
 _MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic", re.IGNORECASE)
 _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
 
@@ -59,7 +59,7 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
     if name is None:
         return []  # no callee name: in neither table
     positions = _ALWAYS.get(name)
-    if name in _DECLARING and _declares_a_ball(call):
+    if name in DECLARING and _declares_a_ball(call):
         positions = (0,)
     if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute) and is_manifold(call.func.value):
         positions = _ON_MANIFOLD[name]
@@ -86,7 +86,7 @@ _BALLS = frozenset({"PoincareBall", "PoincareBallExact"})
 
 def declared_manifold(call: cst.Call) -> cst.BaseExpression | None:
     """The manifold a `ManifoldTensor(...)`/`ManifoldParameter(...)` call declares, or None."""
-    if last_name(call.func) not in _DECLARING:
+    if last_name(call.func) not in DECLARING:
         return None
     positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
     declared = next(

@@ -145,8 +145,8 @@ class BallTables:
                             instances.add(target)
                         elif dotted(value.func) in instances:
                             rows.add(target)
-                elif type(node) is cst.Call and rows and self._is_poincare_distance(node.func):
-                    if any(_rooted_at(argument.value) in rows for argument in node.args):
+                elif type(node) is cst.Call and instances and self._is_poincare_distance(node.func):
+                    if any(_rooted_at(argument.value) in rows or _looked_up(argument.value, instances) for argument in node.args):
                         why = f"whose rows `{function.name.value}` passes to `{self._short(node)}`, a Poincaré distance"
                         return MEDIUM, Step(why, node)
         return None
@@ -182,6 +182,11 @@ def _pairs(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[
     if isinstance(target, cst.Tuple) and isinstance(value, cst.Tuple) and len(target.elements) == len(value.elements):
         return [(dotted(t.value), v.value) for t, v in zip(target.elements, value.elements, strict=True)]
     return [(dotted(target), value)]
+
+
+def _looked_up(value: cst.BaseExpression, instances: set[str]) -> bool:
+    """`model(i)` passed straight to the distance."""
+    return isinstance(value, cst.Call) and dotted(value.func) in instances
 
 
 def _rooted_at(value: cst.BaseExpression) -> str | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
-from vaeaudit.scan.consumers import is_manifold
+from vaeaudit.scan.consumers import DECLARING, declared_manifold, is_manifold
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.settings import HIGH, LOW, MEDIUM, Settings
 
@@ -459,7 +459,7 @@ class ValueTaint:
     def annotated_ball(self, param: cst.Param) -> Taint | None:
         """`manifold: geoopt.PoincareBall`: the parameter holds a ball object (a κ-stereographic one may be a sphere);
         `manifold: CustomLorentz` holds another manifold."""
-        annotation = param.annotation.annotation if param.annotation is not None else None
+        annotation = _optional_inner(param.annotation.annotation) if param.annotation is not None else None
         qualified = (self.imports.qualify(annotation) if isinstance(annotation, (cst.Name, cst.Attribute)) else None) or ""
         kind = qualified.rpartition(".")[2]
         if kind and _OTHER_MANIFOLD.search(kind):
@@ -490,9 +490,12 @@ class ValueTaint:
             return None
         if name is not None and _OTHER_MANIFOLD.search(name):
             return Taint(HIGH, kind="other-manifold")
-        if name in self.producers and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
+        producer = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)
+        if producer and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
             owner = node.func.value if isinstance(node.func, cst.Attribute) else None
-            declared = next((arg.value for arg in node.args if arg.keyword is not None and arg.keyword.value == "manifold"), None)
+            declared = declared_manifold(node)
+            if name in DECLARING and declared is None:  # `geoopt.ManifoldParameter(x)`: the manifold of x, else Euclidean
+                return self.point_of(node.args[0].value, env) if node.args else None
             if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
                 return None  # `sphere.projx(x)`, `ManifoldParameter(x, manifold=spd)`: points of another manifold
             return Taint(HIGH, on=self.manifold_of(declared if declared is not None else owner, env))
@@ -557,6 +560,22 @@ class ValueTaint:
 
 
 Returns = Callable[[cst.Call, Env], "Taint | None"]
+
+
+# `lorentz_to_poincare`, `hyperboloid_to_ball`, `loid2poincare`: a conversion into the ball is a producer by its name.
+_CONVERSION_INTO_THE_BALL = re.compile(r"(?:^|_)to_(?:poincare|ball)$|2(?:poincare|ball)$", re.IGNORECASE)
+
+
+def _optional_inner(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """`X` of `Optional[X]`, `Union[X, None]` and `X | None`; anything else as it is."""
+    if isinstance(annotation, cst.Subscript) and last_name(annotation.value) in ("Optional", "Union"):
+        inner = [element.slice.value for element in annotation.slice if isinstance(element.slice, cst.Index)]
+        named = [node for node in inner if not (isinstance(node, cst.Name) and node.value == "None")]
+        return named[0] if len(named) == 1 else annotation
+    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        sides = [side for side in (annotation.left, annotation.right) if not (isinstance(side, cst.Name) and side.value == "None")]
+        return sides[0] if len(sides) == 1 else annotation
+    return annotation
 
 
 def _mean_of(points: Taint, step: Step) -> Taint:

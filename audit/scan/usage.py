@@ -87,13 +87,14 @@ class UsageJudge:
         checked = _assertion(ancestors, self.code, self.value_before)
         if checked is not None:
             return checked
-        for ancestor in ancestors:
+        for index, ancestor in enumerate(ancestors):
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
-            if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _ANGLE_MATH:
-                return f"feeds {last_name(ancestor.func)}(), an angle the conformal ball keeps: {_HYPERBOLIC_MATH_REASON}"
+            if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _ANGLE_MATH and self._in_a_ratio(ancestors[index + 1 :]):
+                return f"feeds the ratio of {last_name(ancestor.func)}(), an angle the conformal ball keeps: {_HYPERBOLIC_MATH_REASON}"
             if (
-                isinstance(ancestor, cst.BinaryOperation)
+                radius
+                and isinstance(ancestor, cst.BinaryOperation)
                 and isinstance(ancestor.operator, cst.Subtract)
                 and _number(self.code(ancestor.left)) == 1.0
             ):
@@ -116,6 +117,15 @@ class UsageJudge:
                 return step
             return self._consumer(parent, current, ancestors, measured, depth, radius)
         return None
+
+    def _in_a_ratio(self, below: Ancestors) -> bool:
+        """On its way to an angle's arccos/arcsin the norm meets a ratio of measured quantities: the cosine
+        `<x, y> / (‖x‖ ‖x − y‖ ...)` of a closed form (entailment cones), not the arcsin of a bare radius or of a
+        chord halved (`‖x − y‖ / 2`)."""
+        return any(
+            isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide) and _number(self.code(node.right)) is None
+            for node in below
+        )
 
     def _through_wrapper(self, parent: cst.CSTNode, current: cst.CSTNode) -> bool | str | None:
         """True to keep climbing, a reason string when the wrapper itself exempts, else None."""
@@ -153,7 +163,9 @@ class UsageJudge:
                 return "divides the tensor it measures: direction normalisation"
             if _BOUNDARY.search(numerator):
                 return "scales against the boundary: a projection"
-            return "divides a tensor: rescaling, not a measurement"
+            if radius:  # `1 / (1 + ‖x − y‖)` of a distance is a similarity kernel, not a rescaling
+                return "divides a tensor: rescaling, not a measurement"
+            return None
         if isinstance(parent, cst.Comparison):
             return self._comparison(parent, current)
         if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
