@@ -850,6 +850,11 @@ class _Analysis:
         op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
         if op is None:
             return
+        measured = self.module.code_for_node(op.x)  # `diff` of `diff / diff.norm()` (a direction) even as a distance
+        if op.kind == "norm" and isinstance(op.x, cst.Name) and judge.value_before is not None:
+            bound = judge.value_before(op.x)  # `diff = x - y` ... `diff.norm(dim=-1)`: the distance between x and y
+            if isinstance(bound, cst.BinaryOperation) and isinstance(bound.operator, cst.Subtract):
+                op = replace(op, kind="distance", x=bound.left, y=bound.right, fixable=False)
         if op.covers is not None:
             self.covered.add(id(op.covers))
         x_taint = self._point(op.x, env)
@@ -860,7 +865,7 @@ class _Analysis:
             return
         if self.test_module and op.y is not None and not self._same_points(op) and printed_disagreement(node, ancestors):
             return  # a test prints how far two computations of the same points disagree
-        if judge.exemption(node, ancestors, self.module.code_for_node(op.x), radius=op.kind == "norm") is not None:
+        if judge.exemption(node, ancestors, measured, radius=op.kind == "norm") is not None:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
             return

@@ -74,6 +74,7 @@ _CONVERTING_FUNCTIONS = frozenset(
         "numpy.asanyarray",
         "geoopt.ManifoldTensor",  # the data, declared to lie on a manifold
         "geoopt.ManifoldParameter",
+        "torch.index_select",  # rows of the table: `torch.index_select(entity_embedding, 0, idx)`
     }
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
