@@ -308,7 +308,7 @@ def _walk(root: Path, settings_for: Callable[[str | Path], Settings], watch: _Wa
             if not is_dir and not any_match(entry.name, include):
                 continue
             path = Path(entry.path)
-            if is_excluded(path, settings) or _gitignored(path, is_dir, ignores):
+            if is_excluded(path, settings) or _gitignored(path, is_dir, ignores, walked=True):
                 continue
             real = os.path.realpath(entry.path) if is_link else os.path.join(real_folder, entry.name)
             if is_link and not (real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)):
@@ -396,11 +396,26 @@ def _gitignore_spec(text: str) -> pathspec.GitIgnoreSpec:
     """
     import pathspec
 
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    lines = text.splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except ValueError:  # a line git skips (`a.py\` ends in a lone backslash) fails the whole file in pathspec
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if _valid_line(line)])
 
 
-def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bool:
-    """As git decides: the deepest .gitignore with a matching pattern wins, and its last match."""
+def _valid_line(line: str) -> bool:
+    import pathspec
+
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except ValueError:
+        return False
+    return True
+
+
+def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...], *, walked: bool = False) -> bool:
+    """As git decides: the deepest .gitignore with a matching pattern wins, and its last match. `walked`: the
+    walk reached the folders above, so none of them is ignored (a deeper .gitignore may have re-included one)."""
     ignored = False
     text = str(path)
     for ignore in ignores:
@@ -415,13 +430,13 @@ def _gitignored(path: Path, is_dir: bool, ignores: tuple[_Gitignore, ...]) -> bo
                     relative = path.resolve().relative_to(ignore.folder.resolve()).as_posix()
                 except ValueError:
                     continue
-        verdict = _directory_verdict(ignore.folder_rules, relative + "/") if is_dir else ignore.spec.check_file(relative).include
+        verdict = _directory_verdict(ignore.folder_rules, relative + "/", walked) if is_dir else ignore.spec.check_file(relative).include
         if verdict is not None:
             ignored = verdict
     return ignored
 
 
-def _directory_verdict(rules: tuple[_FolderRule, ...], folder: str) -> bool | None:
+def _directory_verdict(rules: tuple[_FolderRule, ...], folder: str, walked: bool = False) -> bool | None:
     """Whether `folder` ("a/b/") is ignored, as git decides for a directory: the last pattern that matches the
     folder itself wins, and nothing re-includes a folder below an ignored one. pathspec ranks a directory pattern
     below any other match, which is right for the files under it (`build/` then `!build/keep.py` keeps nothing)
@@ -441,6 +456,6 @@ def _directory_verdict(rules: tuple[_FolderRule, ...], folder: str) -> bool | No
             continue
         if "ps_d" not in match.re.groupindex or match.start("ps_d") == -1:
             verdict = include  # `src/**` (`^src/`): everything below src/
-        elif include and _directory_verdict(rules, folder[: match.end("ps_d")]):
+        elif include and not walked and _directory_verdict(rules, folder[: match.end("ps_d")]):
             return True  # `vendor/` matched a folder above: an ignored one ignores all of `vendor/lib/`
     return verdict

@@ -296,3 +296,24 @@ def test_discovery_walks_the_folders_git_walks(tmp_path: Path, gitignore: str, f
         touch(tmp_path / name)
     found = sorted(p.relative_to(tmp_path).as_posix() for p in iter_python_files([tmp_path], load_settings(tmp_path)))
     assert found == kept
+
+
+def test_a_deeper_gitignore_re_includes_a_folder_and_everything_below_it(tmp_path: Path) -> None:
+    """`exp/*` at the root, `!keep/` in exp/.gitignore: git lists exp/keep/ and its subfolders (checked with git)."""
+    touch(tmp_path / "pyproject.toml")
+    touch(tmp_path / ".gitignore", "exp/*\n")
+    touch(tmp_path / "exp" / ".gitignore", "!keep/\n")
+    for name in ("exp/keep/k.py", "exp/keep/inner/k2.py", "exp/keep/inner/more/k3.py", "exp/drop/d.py", "top.py"):
+        touch(tmp_path / name)
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in iter_python_files([tmp_path], load_settings(tmp_path)))
+    assert found == ["exp/keep/inner/k2.py", "exp/keep/inner/more/k3.py", "exp/keep/k.py", "top.py"]
+
+
+def test_a_gitignore_line_git_skips_does_not_stop_the_scan(tmp_path: Path) -> None:
+    """`a.py\\` (a lone trailing backslash) is no pattern for git; pathspec rejects the whole file over it."""
+    touch(tmp_path / "pyproject.toml")
+    touch(tmp_path / ".gitignore", "a.py\\\nb.py\n")
+    for name in ("a.py", "b.py", "c.py"):
+        touch(tmp_path / name)
+    found = sorted(p.relative_to(tmp_path).as_posix() for p in iter_python_files([tmp_path], load_settings(tmp_path)))
+    assert found == ["a.py", "c.py"]
