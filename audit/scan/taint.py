@@ -563,8 +563,9 @@ class ValueTaint:
 Returns = Callable[[cst.Call, Env], "Taint | None"]
 
 
-# `lorentz_to_poincare`, `hyperboloid_to_ball`, `loid2poincare`: a conversion into the ball is a producer by its name.
-_CONVERSION_INTO_THE_BALL = re.compile(r"(?:^|_)to_(?:poincare|ball)$|2(?:poincare|ball)$", re.IGNORECASE)
+# `lorentz_to_poincare`, `hyperboloid_to_ball`, `loid2poincare`: a conversion from another model of hyperbolic space
+# into the ball is a producer by its name (not any `map_to_ball`: a projection's own helper may say less).
+_CONVERSION_INTO_THE_BALL = re.compile(r"(?:lorentz|hyperboloid|loid|klein|minkowski)_?(?:to_|2)(?:poincare|ball)$", re.IGNORECASE)
 
 
 def _optional_inner(annotation: cst.BaseExpression) -> cst.BaseExpression:

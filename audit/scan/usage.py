@@ -157,8 +157,13 @@ class UsageJudge:
     def _consumer(
         self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int, radius: bool
     ) -> str | None:
+        divided = None
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.right is current:
-            numerator = _bare(self.code(parent.left))
+            divided = parent.left
+        elif isinstance(parent, cst.AugAssign) and isinstance(parent.operator, cst.DivideAssign) and parent.value is current:
+            divided = parent.target  # `embeddings /= np.linalg.norm(embeddings, axis=-1).max()`
+        if divided is not None:
+            numerator = _bare(self.code(divided))
             if numerator == _bare(measured):
                 return "divides the tensor it measures: direction normalisation"
             if _BOUNDARY.search(numerator):
