@@ -14,6 +14,7 @@ reported or exported: PositionProvider costs as much as parsing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast, overload
@@ -155,9 +156,13 @@ class _Local:
         self.parts: dict[str, Taint] = {}
         self.consumes: dict[str, Taint] = {}
         self.passes: str | None = None  # the parameter every return gives back (a view of it): its manifold is the argument's
-        # `return x_hyp, tangent` everywhere: a tuple, whatever its name says (`to_hyperbolic` is no point producer then)
-        returned = [node.value for node, _ in walk(function.body) if isinstance(node, cst.Return)]
-        self.returns_tuple = bool(returned) and all(isinstance(value, cst.Tuple) and len(value.elements) > 1 for value in returned)
+
+    @functools.cached_property
+    def returns_tuple(self) -> bool:
+        """`return x_hyp, tangent` everywhere: a tuple, whatever its name says (`to_hyperbolic` is no producer then);
+        asked only of functions named like a producer, so the body is walked once for few of them."""
+        returned = [node.value for node, _ in walk(self.function.body) if isinstance(node, cst.Return)]
+        return bool(returned) and all(isinstance(value, cst.Tuple) and len(value.elements) > 1 for value in returned)
 
     def signature(self) -> tuple:
         taints = (self.received, self.parts, self.consumes)
@@ -850,7 +855,7 @@ class _Analysis:
         op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
         if op is None:
             return
-        measured = self.module.code_for_node(op.x)  # `diff` of `diff / diff.norm()` (a direction) even as a distance
+        measured = op.x  # `diff` of `diff / diff.norm()` (a direction), even when read as a distance below
         if op.kind == "norm" and isinstance(op.x, cst.Name) and judge.value_before is not None:
             bound = judge.value_before(op.x)  # `diff = x - y` ... `diff.norm(dim=-1)`: the distance between x and y
             if isinstance(bound, cst.BinaryOperation) and isinstance(bound.operator, cst.Subtract):
@@ -865,7 +870,7 @@ class _Analysis:
             return
         if self.test_module and op.y is not None and not self._same_points(op) and printed_disagreement(node, ancestors):
             return  # a test prints how far two computations of the same points disagree
-        if judge.exemption(node, ancestors, measured, radius=op.kind == "norm") is not None:
+        if judge.exemption(node, ancestors, self.module.code_for_node(measured), radius=op.kind == "norm") is not None:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
             return
