@@ -760,7 +760,8 @@ class _Analysis:
         """Consumer evidence, and the ball points this call passes to project functions."""
         consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
         receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
-        if consumed and any(node is not None and self.values.other_manifold(node, env) for node in (receiver, declared_manifold(call))):
+        manifolds = (receiver, declared_manifold(call, self.imports))
+        if consumed and any(node is not None and self.values.other_manifold(node, env) for node in manifolds):
             consumed = []  # `sphere.dist(x, y)`, `ManifoldTensor(x, manifold=sphere)`: points of another manifold
         target = self._target(call.func, klass, env)
         callee = self._callee(target) if target is not None else None

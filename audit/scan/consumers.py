@@ -55,11 +55,11 @@ def is_manifold(receiver: cst.BaseExpression) -> bool:
 
 def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.BaseExpression, str]]:
     """(argument, callee text) for each argument of `call` that must be a ball point."""
-    name = last_name(call.func)
+    name = imports.called_name(call.func)
     if name is None:
         return []  # no callee name: in neither table
     positions = _ALWAYS.get(name)
-    if name in DECLARING and _declares_a_ball(call):
+    if name in DECLARING and _declares_a_ball(call, imports):
         positions = (0,)
     if positions is None and name in _ON_MANIFOLD and isinstance(call.func, cst.Attribute) and is_manifold(call.func.value):
         positions = _ON_MANIFOLD[name]
@@ -72,10 +72,10 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
     return [(positional[index], name) for index in positions if index < len(positional)]
 
 
-def _declares_a_ball(call: cst.Call) -> bool:
+def _declares_a_ball(call: cst.Call, imports: ImportMap) -> bool:
     """`ManifoldTensor(x, manifold=ball)` (hypll also takes the manifold second): x holds the ball's points
     when the manifold is named like one or built as one here (`geoopt.PoincareBall()`)."""
-    declared = declared_manifold(call)
+    declared = declared_manifold(call, imports)
     if isinstance(declared, cst.Call):
         return (last_name(declared.func) or "") in _BALLS
     return declared is not None and is_manifold(declared)
@@ -84,9 +84,9 @@ def _declares_a_ball(call: cst.Call) -> bool:
 _BALLS = frozenset({"PoincareBall", "PoincareBallExact"})
 
 
-def declared_manifold(call: cst.Call) -> cst.BaseExpression | None:
+def declared_manifold(call: cst.Call, imports: ImportMap) -> cst.BaseExpression | None:
     """The manifold a `ManifoldTensor(...)`/`ManifoldParameter(...)` call declares, or None."""
-    if last_name(call.func) not in DECLARING:
+    if imports.called_name(call.func) not in DECLARING:
         return None
     positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
     declared = next(

@@ -64,6 +64,15 @@ class ImportMap:
             return None
         return f"{target}.{rest}" if rest else target
 
+    def called_name(self, func: cst.BaseExpression) -> str | None:
+        """The name a call's function goes by where it is defined: `ManifoldParameter` for `MP` of
+        `from geoopt import ManifoldParameter as MP`, else its last name (`expmap0` of `ball.expmap0`)."""
+        if isinstance(func, cst.Name):
+            qualified = self.qualify(func)
+            if qualified is not None:
+                return qualified.rpartition(".")[2]
+        return last_name(func)
+
     def _read(self, statements, top: bool) -> None:
         """Imports of `statements` and of every block inside them; at the top level, a `def`
         or `class` rebinds its name (inside a function or class it is local to it)."""

@@ -486,7 +486,7 @@ class ValueTaint:
         return taint is not None and taint.kind == "other-manifold"
 
     def _call(self, node: cst.Call, env: Env) -> Taint | None:
-        name = last_name(node.func)
+        name = self.imports.called_name(node.func)
         if name in self.sanitizers:
             return None
         if name is not None and _OTHER_MANIFOLD.search(name):
@@ -494,7 +494,7 @@ class ValueTaint:
         producer = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)
         if producer and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
             owner = node.func.value if isinstance(node.func, cst.Attribute) else None
-            declared = declared_manifold(node)
+            declared = declared_manifold(node, self.imports)
             if name in DECLARING and declared is None:  # `geoopt.ManifoldParameter(x)`: the manifold of x, else Euclidean
                 return self.point_of(node.args[0].value, env) if node.args else None
             if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
