@@ -564,6 +564,8 @@ class _Analysis:
             return True  # it computes the map: one that calls a library's map only uses it (`def geoopt_expmap0`)
         if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)) or _TEST_NAME.match(name):
             return False  # a test of the geometry (`test_expmap0_logmap0`) uses it, it does not implement it
+        if _MAP_PRIMITIVE.search(name) is None and _calls_a_map(function):
+            return False  # `def dist_from_origin(x): return expmap0(x).norm()` beside the maps: it uses them
         return name.startswith("_") or _PRIMITIVE.search(name) is not None
 
     def _geometry_owners(self) -> tuple[bool, set[str]]:
