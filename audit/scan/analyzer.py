@@ -185,7 +185,7 @@ class _Analysis:
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by, self._returns_tuple)
         self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
-        self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers)
+        self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers, self.values.carrier)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets

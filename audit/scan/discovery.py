@@ -455,7 +455,7 @@ def _directory_verdict(rules: tuple[_FolderRule, ...], folder: str, walked: bool
         if match is None:
             continue
         if "ps_d" not in match.re.groupindex or match.start("ps_d") == -1:
-            verdict = include  # `src/**` (`^src/`): everything below src/
+            verdict = include  # a match of this folder that is not through a folder above it
         elif include and not walked and _directory_verdict(rules, folder[: match.end("ps_d")]):
             return True  # `vendor/` matched a folder above: an ignored one ignores all of `vendor/lib/`
     return verdict

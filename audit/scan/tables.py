@@ -43,10 +43,18 @@ _MAPS_ONTO_THE_BALL = re.compile(r"exp_?map", re.IGNORECASE)
 class BallTables:
     """Finds the ball-point embedding tables of the classes of one module."""
 
-    def __init__(self, module: cst.Module, imports: ImportMap, code: Callable[[cst.CSTNode], str], producers: frozenset[str]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        imports: ImportMap,
+        code: Callable[[cst.CSTNode], str],
+        producers: frozenset[str],
+        carrier: Callable[[cst.BaseExpression], str | None],
+    ) -> None:
         self.imports = imports
         self.code = code
         self.producers = producers
+        self.carrier = carrier  # the name whose rows an argument views (`ValueTaint.carrier`)
         self.definitions = {s.name.value: s for s in module.body if isinstance(s, (cst.ClassDef, cst.FunctionDef))}
         self._spelled: dict[int, bool] = {}
         self._found: dict[int, dict[str, Taint]] = {}
@@ -146,7 +154,7 @@ class BallTables:
                         elif dotted(value.func) in instances:
                             rows.add(target)
                 elif type(node) is cst.Call and instances and self._is_poincare_distance(node.func):
-                    if any(_rooted_at(argument.value) in rows or _looked_up(argument.value, instances) for argument in node.args):
+                    if any(self.carrier(argument.value) in rows or _looked_up(argument.value, instances) for argument in node.args):
                         why = f"whose rows `{function.name.value}` passes to `{self._short(node)}`, a Poincaré distance"
                         return MEDIUM, Step(why, node)
         return None
@@ -187,17 +195,6 @@ def _pairs(target: cst.BaseExpression, value: cst.BaseExpression) -> list[tuple[
 def _looked_up(value: cst.BaseExpression, instances: set[str]) -> bool:
     """`model(i)` passed straight to the distance."""
     return isinstance(value, cst.Call) and dotted(value.func) in instances
-
-
-def _rooted_at(value: cst.BaseExpression) -> str | None:
-    """`u` of `u`, `u.unsqueeze(1).expand_as(negs)`, `u[mask]`: the name whose rows an argument views."""
-    while True:
-        if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute):
-            value = value.func.value
-        elif isinstance(value, cst.Subscript):
-            value = value.value
-        else:
-            return dotted(value)
 
 
 def _default(method: cst.FunctionDef, name: str) -> cst.BaseExpression | None:
