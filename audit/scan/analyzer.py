@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast, overload
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from vaeaudit.scan.consumers import consumed_arguments, declared_manifold
+from vaeaudit.scan.consumers import consumed_arguments, declared_manifold, tangent_arguments
 from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
@@ -190,6 +190,7 @@ class _Analysis:
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
         self.ball_bindings: dict[tuple[str, int], Taint] = {}
+        self.tangent_bindings: set[tuple[str, int]] = set()  # passed to an exp map at the origin: never ball points
         self.locals, self.classes = self._own_functions()
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
@@ -761,6 +762,12 @@ class _Analysis:
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
         consumed = [(argument, Taint(HIGH), name) for argument, name in consumed_arguments(call, self.imports)]
+        for argument in tangent_arguments(call, self.imports):
+            key = self.values.carrier(argument)
+            binding = flow.last_binding.get(key) if key is not None else None
+            if key is not None and binding is not None:
+                self.tangent_bindings.add((key, id(binding)))
+                self.ball_bindings.pop((key, id(binding)), None)
         receiver = call.func.value if isinstance(call.func, cst.Attribute) else None
         manifolds = (receiver, declared_manifold(call, self.imports))
         if consumed and any(node is not None and self.values.other_manifold(node, env) for node in manifolds):
@@ -785,7 +792,7 @@ class _Analysis:
             for _ in range(_MAX_VIEWS):
                 following = []
                 for bound, evidence in pending:
-                    if bound in self.ball_bindings:
+                    if bound in self.ball_bindings or bound in self.tangent_bindings:
                         continue
                     self.ball_bindings[bound] = evidence
                     for source in flow.derived_from.get(bound, ()):

@@ -72,6 +72,24 @@ def consumed_arguments(call: cst.Call, imports: ImportMap) -> list[tuple[cst.Bas
     return [(positional[index], name) for index in positions if index < len(positional)]
 
 
+# Exp maps at the origin take a tangent vector (`expmap0(v)`, `exp_map_zero(v)`, hyper-rl's `manifold.expmap_0(v)`):
+# a name passed there is Euclidean. One also passed to a ball consumer is the code's own confusion (hyper-rl's
+# `get_delta(embedding, manifold)` beside `manifold.expmap_0(embedding)`): that evidence proves nothing.
+_EXP_MAP_AT_ORIGIN = re.compile(r"exp_?map_?(0|zero)", re.IGNORECASE)
+
+
+def tangent_arguments(call: cst.Call, imports: ImportMap) -> list[cst.BaseExpression]:
+    """The argument of `call` that an exp map at the origin takes as a tangent vector (none for torch/numpy calls)."""
+    name = imports.called_name(call.func)
+    if name is None or not _EXP_MAP_AT_ORIGIN.fullmatch(name):
+        return []
+    qualified = imports.qualify(call.func)
+    if qualified is not None and qualified.startswith(_LIBRARIES):
+        return []
+    positional = [argument.value for argument in call.args if argument.keyword is None and not argument.star]
+    return positional[:1]
+
+
 def _declares_a_ball(call: cst.Call, imports: ImportMap) -> bool:
     """`ManifoldTensor(x, manifold=ball)` (hypll also takes the manifold second): x holds the ball's points
     when the manifold is named like one or built as one here (`geoopt.PoincareBall()`)."""

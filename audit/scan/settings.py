@@ -63,8 +63,14 @@ DEFAULT_PROJECTION_CLASSES = ("HyperbolicProjection", "PoincareProjection", "Poi
 # Identifier / string-key patterns (case-insensitive `re.search`, per identifier) naming hyperbolic values.
 DEFAULT_NAME_PATTERNS = (r"(?<![a-z])hyp(?![a-z])", r"poincar", r"hyperbolic")
 DEFAULT_KEY_PATTERNS = (r"(?<![a-z])hyp(?![a-z])", r"poincar", r"hyperbolic")
-# Names that say a value is Euclidean; they win over the name/key patterns above.
-DEFAULT_EUCLIDEAN_PATTERNS = (r"(?<![a-z])euc(lid(ean)?)?(?![a-z])", r"(?<![a-z])tangent(?![a-z])")
+# Names that say a value is Euclidean; they win over the name/key patterns above. An l2 norm or distance is named
+# for the Euclidean metric itself (`manifold_norm_l2` logged beside `manifold_norm_dist0`): whoever writes it knows
+# which norm it is (a bare `l2` is as often "loss 2").
+DEFAULT_EUCLIDEAN_PATTERNS = (
+    r"(?<![a-z])euc(lid(ean)?)?(?![a-z])",
+    r"(?<![a-z])tangent(?![a-z])",
+    r"(?<![a-z0-9])l2_?(norm|dist|radi)|(norm|dist|distance|radius|radii)s?_l2(?![0-9])",
+)
 DEFAULT_EXCLUDE = (
     ".git",
     ".hg",
