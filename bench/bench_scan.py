@@ -106,6 +106,17 @@ def lines_in(files: list[Path]) -> int:
     return sum(path.read_bytes().count(b"\n") for path in files)
 
 
+def analysed_file(files: list[Path]) -> Path:
+    """The middle one of the files a project scan analyses (the prefilter's "analyse"): an edit of a file it
+    skips or defers changes no summary, and would time the early cutoff under the name of a full solve."""
+    from vaeaudit.scan.prefilter import Prefilter
+    from vaeaudit.scan.settings import Settings
+
+    prefilter = Prefilter(Settings())
+    analysed = [path for path in files if prefilter.triage(path.read_bytes()) == "analyse"]
+    return analysed[len(analysed) // 2] if analysed else files[len(files) // 2]
+
+
 def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
     """Cold/warm/one-changed-file on the benchmark checkouts, next to TorchFix on the same files."""
     sources = sorted(path for path in CHECKOUTS.rglob("*.py"))
@@ -124,7 +135,7 @@ def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
         command = [str(BIN / "vaeaudit"), "scan", "--exit-zero", "--output-format", "json", "--cache-dir", ".cache", "."]
         cold = median_of_in(runs, command, tree, cold=True)
         warm = median_of_in(runs, command, tree, cold=False)
-        changed = files[len(files) // 2]
+        changed = analysed_file(files)
         original = changed.read_bytes()
         # An edit of a body or a comment keeps the file's summary (the runner's early cutoff);
         # a new function changes it, and the whole project is solved again: both are timed.
@@ -163,6 +174,7 @@ def research_tree(runs: int, skip_torchfix: bool, torchfix_runs: int) -> None:
         width = max(len(label) for label, _ in rows)
         for label, seconds in rows:
             print(f"{label:<{width}}  {seconds:8.2f} s")
+        print(f"the changed file (analysed, not deferred): {changed.relative_to(tree)}; targets: each <= 0.5 s")
         print(f"cold throughput: {lines / cold:,.0f} lines/s (target >= 40,000)")
         if torchfix is not None:
             print(f"cold speed-up over TorchFix on research files: {torchfix / cold:.1f}x (target >= 20x)")

@@ -118,9 +118,11 @@ class _Index:
     def __init__(self, summaries: dict[str, FileSummary]) -> None:
         self.full: dict[str, tuple[str, str]] = {}
         self.modules: dict[str, str] = {}
-        suffixes: dict[str, set[tuple[str, str]]] = {}
-        named: dict[str, set[tuple[str, str]]] = {}  # last name -> every function and method so named
-        self.classes: set[str] = set()  # every dotted suffix naming a class of the project (`models.Model`, `Model`)
+        # last two names -> (path, qualname, full dotted name) of every function so ending: a dotted suffix is
+        # looked up among the few functions of its last two names when a call asks (most are never asked for)
+        self.tails: dict[str, list[tuple[str, str, str]]] = {}
+        named: dict[str, tuple[str, str] | None] = {}  # last name -> its only function or method (None: several)
+        self.classes: set[str] = set()  # the names of the project's classes (`Model` of `models.Model`)
         module_suffixes: dict[str, set[str]] = {}
         for path, summary in summaries.items():
             self.modules[summary.module] = path
@@ -130,16 +132,21 @@ class _Index:
             for qualname in summary.functions or {}:
                 key = f"{summary.module}.{qualname}"
                 self.full[key] = (path, qualname)
-                named.setdefault(qualname.rpartition(".")[2], set()).add((path, qualname))
-                klass = key.rpartition(".")[0] if "." in qualname else ""
-                self.classes.update(".".join(klass.split(".")[start:]) for start in range(klass.count(".") + 1) if klass)
-                pieces = key.split(".")
-                for start in range(1, len(pieces) - 1):
-                    suffixes.setdefault(".".join(pieces[start:]), set()).add((path, qualname))
-        self.suffixes = {key: next(iter(found)) for key, found in suffixes.items() if len(found) == 1}
+                self.tails.setdefault(_last_two(key), []).append((path, qualname, key))
+                klass, dot, name = qualname.rpartition(".")
+                named[name] = None if name in named else (path, qualname)
+                if dot:
+                    self.classes.add(klass.rpartition(".")[2])
         self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
-        self.by_name = {name: method for name, (method, *others) in named.items() if not others and "." in method[1]}
+        self.by_name = {name: method for name, method in named.items() if method is not None and "." in method[1]}
         self._found: dict[str, tuple[str, str] | None] = {}
+
+    def suffix(self, dotted: str) -> tuple[str, str] | None:
+        """The one function whose full name ends with `dotted` (two names or more, short of the full name)."""
+        if "." not in dotted:
+            return None
+        found = {(path, qualname) for path, qualname, key in self.tails.get(_last_two(dotted), ()) if key.endswith(f".{dotted}")}
+        return found.pop() if len(found) == 1 else None
 
     def function(self, target: str) -> tuple[str, str] | None:
         """The (path, qualname) a call target names; memoised: a project calls the same targets over and over."""
@@ -151,7 +158,7 @@ class _Index:
         if target.startswith(BY_NAME):  # the project's only method of that name (and no function so named)
             return self.by_name.get(target[len(BY_NAME) :])
         for candidate in (target, f"{target}.__init__"):
-            found = self.full.get(candidate) or self.suffixes.get(candidate)
+            found = self.full.get(candidate) or self.suffix(candidate)
             if found is not None:
                 return found
         klass, _, method = target.rpartition(".")
@@ -160,7 +167,7 @@ class _Index:
             return None  # not the project's
         if class_name in self.classes or method in self.classes:
             # a class a package of the project re-exports (`hypll.nn.HEmbedding`): its method or constructor by its suffix
-            found = self.suffixes.get(f"{class_name}.{method}") or self.suffixes.get(f"{method}.__init__")
+            found = self.suffix(f"{class_name}.{method}") or self.suffix(f"{method}.__init__")
             if found is not None:
                 return found
         if class_name[:1].isupper() and target_by_name(method) is not None:
@@ -178,6 +185,10 @@ class _Index:
             if path is not None:
                 return path
         return None
+
+
+def _last_two(dotted: str) -> str:
+    return ".".join(dotted.rsplit(".", 2)[-2:])
 
 
 _last_index: tuple[tuple, _Index] | None = None
@@ -265,7 +276,7 @@ def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]
     A method reached by its name alone stands only while no such file defines another of that name."""
     texts = list(unanalysed)
     if any(given.received_by_name or any(target.startswith(BY_NAME) for target in given.external) for given in inputs.values()):
-        _withdraw_ambiguous_names(inputs, {name.decode() for text in texts for name in _DEFINED.findall(text)})
+        _withdraw_ambiguous_names(inputs, set().union(*map(_defined_names, texts)))
     for given in inputs.values():
         for qualname, params in given.curvatures.items():
             name = qualname.rpartition(".")[2]
@@ -275,6 +286,12 @@ def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]
 
 
 _DEFINED = re.compile(rb"\bdef\s+([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _defined_names(text: bytes) -> frozenset[str]:
+    """The functions a file defines, by name; cached: every round of a scan asks again of the same unanalysed files."""
+    return frozenset(name.decode() for name in _DEFINED.findall(text))
 
 
 def _withdraw_ambiguous_names(inputs: dict[str, Inputs], defined: set[str]) -> None:
