@@ -46,6 +46,19 @@ _GENSIM_VECTORS = frozenset(
 )
 # Methods of an `nn.Module` that return the module itself: `Embedding(...).to(device)` is still that instance.
 MODULE_SELF_METHODS = frozenset("to cuda cpu float double half bfloat16 train eval requires_grad_ type share_memory".split())
+# Wrappers whose call runs the module they wrap (`nn.DataParallel(model)(x)` is `model(x)`; its `.module` is `model`).
+_MODULE_WRAPPERS = frozenset(
+    {
+        "torch.nn.DataParallel",
+        "torch.nn.parallel.DataParallel",
+        "torch.nn.parallel.DistributedDataParallel",
+        "torch.nn.parallel.distributed.DistributedDataParallel",
+        "torch.compile",
+        "torch.jit.script",
+    }
+)
+# Containers whose call returns what their last module returns: `nn.Sequential(nn.Linear(d, d), ToBall())(x)`.
+_MODULE_CHAINS = frozenset({"torch.nn.Sequential"})
 # Averages of ball points: still inside the ball (convex), so their norm is a radius too.
 _MEANS = frozenset({"torch.mean", "numpy.mean", "numpy.average", "torch.Tensor.mean"})
 _COMBINING_FUNCTIONS = frozenset(
@@ -416,6 +429,8 @@ class ValueTaint:
                 owner = dotted(instance)
                 part = part.seen_through(owner) if owner is not None else replace(part, on=None)
                 return part.then(Step(f"{self.short(node)}: attribute of {self.short(instance, 30)}", node))
+        if attribute == "module" and base is not None and base.is_instance():
+            return base  # `model.module` of `model = nn.DataParallel(Encoder())`: the wrapped instance
         if key is None:
             return None
         return self.name_taint(key, node)
@@ -550,6 +565,10 @@ class ValueTaint:
                     return None
                 return points[0] if all(taint.on == points[0].on for taint in points) else replace(points[0], on=None)
             return self.point_of(parts, env)
+        if qualified in _MODULE_WRAPPERS or qualified in _MODULE_CHAINS:
+            modules = [argument.value for argument in node.args if argument.keyword is None and not argument.star]
+            wrapped = self.of(modules[-1 if qualified in _MODULE_CHAINS else 0], env) if modules else None
+            return wrapped if wrapped is not None and (wrapped.is_instance() or wrapped.kind == "projector") else None
         if qualified in _LOOKUPS and len(node.args) > 1:  # `F.embedding(idx, points)`: rows of the table
             return self.point_of(node.args[1].value, env)
         if qualified in _CONVERTING_FUNCTIONS and node.args:
