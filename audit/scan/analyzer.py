@@ -325,9 +325,10 @@ class _Analysis:
         if isinstance(func, cst.Name) and func.value == "self" and klass is not None:
             return self._call_method(klass)
         key = dotted(func)
-        if env is None or key is None or key not in env:
+        if env is None or key is None:
             return None
-        instance = env[key]
+        # `model(x)`, or `vae.encoder(x)`: an instance attribute of an instance
+        instance = env[key] if key in env else self.values.of(func, env) if isinstance(func, cst.Attribute) else None
         if instance is None or instance.klass is None:
             return None
         kind, name = instance.klass
