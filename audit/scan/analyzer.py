@@ -157,6 +157,10 @@ class _Local:
         self.consumes: dict[str, Taint] = {}
         self.passes: str | None = None  # the parameter every return gives back (a view of it): its manifold is the argument's
 
+    def hands_back(self) -> str | None:
+        """The parameter it hands back when all it knows of it is what callers pass (`def to_np(x): return x.numpy()`)."""
+        return self.passes if self.passes is not None and self.passes in self.received else None
+
     @functools.cached_property
     def returns_tuple(self) -> bool:
         """`return x_hyp, tangent` everywhere: a tuple, whatever its name says (`to_hyperbolic` is no producer then);
@@ -254,6 +258,7 @@ class _Analysis:
                 self._fact(local.returns),
                 {key: self._fact(taint) for key, taint in local.parts.items() if taint.kind == "point"},  # a fact is a point's
                 {key: self._fact(taint) for key, taint in local.consumes.items()},
+                local.hands_back(),
             )
             for name, local in self.locals.items()
         }
@@ -433,12 +438,23 @@ class _Analysis:
         params, returns, parts, _ = callee
         if parts:
             return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
-        passes = self.locals[target[1]].passes if target is not None and target[0] == "local" else None
-        if returns is not None and passes is not None:  # `unpack(v)` returns (a view of) v: the caller's argument's manifold
-            argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == passes), None)
+        local = self.locals[target[1]] if target is not None and target[0] == "local" else None
+        passes = local.passes if local is not None else None
+        hands_back = local.hands_back() if local is not None else self._external_hands_back(target)
+        if returns is not None and (passes or hands_back) is not None:
+            # `unpack(v)` returns (a view of) v: the caller's argument's manifold; and when callers are all the
+            # function knows of v (`to_np(x)`), ball points only for a caller that passes some
+            argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == (passes or hands_back)), None)
             given = self.values.of(argument, env) if argument is not None else None
-            return replace(returns, on=given.on if given is not None and given.kind == "point" else None)
+            point = given is not None and given.kind == "point"
+            if hands_back is not None:
+                return cast(Taint, given).then(Step(f"{self.values.short(call.func)}() hands back its argument", call)) if point else None
+            return replace(returns, on=cast(Taint, given).on if point else None)
         return returns
+
+    def _external_hands_back(self, target: tuple[str, str] | None) -> str | None:
+        summary = self.inputs.external.get(target[1]) if target is not None and target[0] == "external" else None
+        return summary.hands_back if summary is not None else None
 
     def _given_curvature(self, call: cst.Call, target: tuple[str, str] | None) -> Taint | None:
         """A call of code the scan cannot read (a third-party package), given a curvature by keyword

@@ -67,7 +67,7 @@ DEFAULT_KEY_PATTERNS = (r"(?<![a-z])hyp(?![a-z])", r"poincar", r"hyperbolic")
 # for the Euclidean metric itself (`manifold_norm_l2` logged beside `manifold_norm_dist0`): whoever writes it knows
 # which norm it is (a bare `l2` is as often "loss 2").
 DEFAULT_EUCLIDEAN_PATTERNS = (
-    r"(?<![a-z])euc(lid(ean)?)?(?![a-z])",
+    r"(?<![a-z])euc(l(id(ean)?)?)?(?![a-z])",
     r"(?<![a-z])tangent(?![a-z])",
     r"(?<![a-z0-9])l2_?(norm|dist|radi)|(norm|dist|distance|radius|radii)s?_l2(?![0-9])",
 )

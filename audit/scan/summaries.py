@@ -40,6 +40,9 @@ class FunctionSummary:
     returns: Fact | None = None
     parts: dict[str, Fact] = field(default_factory=dict)  # "key" of a returned dict, "#0" of a tuple, ".emb" of a constructed instance
     consumes: dict[str, Fact] = field(default_factory=dict)  # parameter -> why it must be a ball point
+    # The parameter it hands back (every return a view of it, `to_np(x)`) when its callers are all it knows of it:
+    # each caller gets back what it gave, not what another caller gave.
+    hands_back: str | None = None
 
     def knows_something(self) -> bool:
         return bool(self.returns or self.parts or self.consumes)
@@ -369,6 +372,7 @@ def function_to_json(function: FunctionSummary) -> dict:
         "returns": _fact_json(function.returns),
         "parts": {key: _fact_json(fact) for key, fact in sorted(function.parts.items())},
         "consumes": {key: _fact_json(fact) for key, fact in sorted(function.consumes.items())},
+        "hands_back": function.hands_back,
     }
 
 
@@ -378,6 +382,7 @@ def function_from_json(data: dict) -> FunctionSummary:
         _fact(data["returns"]),
         {key: cast("Fact", _fact(value)) for key, value in data["parts"].items()},
         {key: cast("Fact", _fact(value)) for key, value in data["consumes"].items()},
+        data.get("hands_back"),
     )
 
 

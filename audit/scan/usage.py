@@ -43,7 +43,7 @@ _HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh ar
 _ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
-    "reshape expand expand_as add add_ to cpu max min amax amin all any maximum minimum square pow sqrt abs".split()
+    "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs".split()
 )
 _BOUNDARY = re.compile(
     r"m(ax|in)_?norm|m(ax|in)_?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
@@ -57,6 +57,10 @@ _HYPERBOLIC_MATH_REASON = "implements hyperbolic math"
 # Uses that read only the shape of a value, never its magnitude.
 _SHAPE_ONLY_CALLS = frozenset("ones_like zeros_like empty_like full_like rand_like randn_like".split())
 _SHAPE_ONLY_ATTRIBUTES = frozenset("shape dtype device ndim size dim".split())
+# Comparisons that only order two values (`anc_norm < desc_norm`): the hyperbolic radius is increasing in the
+# Euclidean one, so two radii of one ball compare the same way in both metrics.
+_ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual)
+_NORM_CALL = re.compile(r"\bnorm\s*\(")
 # Reductions to indices only: the order of radii is the same in both metrics (`sort`/`topk` also return values).
 _RANKING_CALLS = frozenset("argmin argmax argsort nanargmin nanargmax argpartition".split())
 
@@ -64,7 +68,7 @@ UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
 _CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
 _HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold", re.IGNORECASE)
-_EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])euc(?![a-z])|flat", re.IGNORECASE)
+_EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])eucl?(?![a-z])|flat", re.IGNORECASE)
 # Attributes only a hyperbolic object has (its manifold, or a primitive of the geometry).
 _HYPERBOLIC_ATTRIBUTE = re.compile(r"hyp|poincar|manifold|curv|dist0|expmap|logmap|exp_map|log_map|mobius|lambda_x", re.IGNORECASE)
 _CHECKS = frozenset("raises warns assertRaises".split())
@@ -107,8 +111,8 @@ class UsageJudge:
                 return "subtracted from the boundary: a margin"
         current = node
         for parent in reversed(ancestors):
-            if isinstance(parent, (cst.Arg, cst.Element)):
-                continue  # look at the call or container that holds the argument
+            if isinstance(parent, (cst.Arg, cst.Element, cst.ComparisonTarget)):
+                continue  # look at the call, container or comparison that holds the value
             step = self._through_wrapper(parent, current)
             if step is True:
                 current = parent
@@ -172,7 +176,7 @@ class UsageJudge:
                 return "divides a tensor: rescaling, not a measurement"
             return None
         if isinstance(parent, cst.Comparison):
-            return self._comparison(parent, current)
+            return self._comparison(parent, current, radius)
         if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
             return f"reduced to indices by {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
@@ -188,18 +192,26 @@ class UsageJudge:
             return "subtracted from the boundary: a margin"
         return None
 
-    def _comparison(self, comparison: cst.Comparison, current: cst.CSTNode) -> str | None:
+    def _comparison(self, comparison: cst.Comparison, current: cst.CSTNode, radius: bool) -> str | None:
         sides = [comparison.left, *(target.comparator for target in comparison.comparisons)]
         for side in sides:
             if side is current:
                 continue
             text = self.code(side)
+            ordering = all(isinstance(target.operator, _ORDERING) for target in comparison.comparisons)
+            if radius and ordering and _NORM_CALL.search(self._spelled(side)):
+                return "compared with another radius: radii order points as hyperbolic radii do"
             value = _number(text)
             if value is not None and 0.9 <= value <= 1.0 or _BOUNDARY.search(text):
                 return "compared with the ball's boundary: a membership/projection check"
             if value is not None and value <= 1e-2 or _TOLERANCE.search(text):
                 return "compared with a tolerance: a convergence check"
         return None
+
+    def _spelled(self, side: cst.BaseExpression) -> str:
+        """The text of a side of a comparison, or of the value last assigned to it (`anc_norm < desc_norm`)."""
+        value = self.value_before(side) if isinstance(side, cst.Name) and self.value_before is not None else None
+        return self.code(value if value is not None else side)
 
     def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
@@ -276,6 +288,8 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
         right, operator = comparison.comparator, comparison.operator
         names = [side for side in (left, right) if isinstance(side, (cst.Name, cst.Attribute))]
         literal = right if names and names[0] is left else left
+        if _zero_or_less(left, operator, right):
+            return True  # `if c <= 0:` of a positive curvature c (hgcn/hyptorch's convention): the flat fallback
         equal = isinstance(operator, (cst.Equal, cst.Is))
         if not equal and not isinstance(operator, (cst.NotEqual, cst.IsNot, cst.GreaterThan, cst.LessThan)):
             return None
@@ -290,6 +304,17 @@ def _euclidean_when(test: cst.BaseExpression) -> bool | None:
         if isinstance(literal, cst.Name) and literal.value == "None" and names and _HYPERBOLIC_FLAG.search(last_name(names[0]) or ""):
             return equal
     return None
+
+
+def _zero_or_less(name: cst.BaseExpression, operator: cst.BaseCompOp, literal: cst.BaseExpression) -> bool:
+    """`c <= 0` with `c` the curvature's magnitude (`c`, `self.c`; a κ or k is negative on the ball: not this)."""
+    return (
+        isinstance(operator, cst.LessThanEqual)
+        and isinstance(literal, (cst.Integer, cst.Float))
+        and _number(literal.value) == 0.0
+        and isinstance(name, (cst.Name, cst.Attribute))
+        and last_name(name) == "c"
+    )
 
 
 def in_test_module(path: str) -> bool:
