@@ -54,7 +54,14 @@ from vaeaudit.scan.taint import (
     from_other_geometry,
 )
 from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
-from vaeaudit.scan.usage import UsageJudge, deliberately_euclidean, euclidean_context, in_test_module, printed_disagreement
+from vaeaudit.scan.usage import (
+    UsageJudge,
+    deliberately_euclidean,
+    euclidean_context,
+    in_test_module,
+    printed_disagreement,
+    printed_maximum,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -901,6 +908,8 @@ class _Analysis:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
             return
+        if op.kind == "norm" and x_taint is not None and printed_maximum(node, ancestors):
+            x_taint = x_taint.at_most(LOW).then(Step("the largest radius is printed: most often a check against the boundary", node))
         previous = self.hits.get(id(node))
         strength = _strength(x_taint, y_taint, op)
         if previous is None or _strength(previous[1], previous[2], op) < strength:

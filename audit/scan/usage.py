@@ -340,6 +340,31 @@ def printed_disagreement(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     return False
 
 
+def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
+    """Whether the norm at `node` is reduced to its maximum and goes straight to `print`/a logger
+    (`print(f"{torch.norm(z, dim=1).max().item():.4f}")`): most often a look at how near the boundary the
+    points come, a membership check by eye, not a radius put to use (the finding is kept, at low confidence)."""
+    current, maximum = node, False
+    for parent in reversed(ancestors):
+        if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString)):
+            current = parent
+            continue
+        if not isinstance(parent, cst.Call):
+            return False
+        name = last_name(parent.func)
+        if parent.func is not current and name in _REPORTING:
+            return maximum
+        if name in _MAXIMA:
+            maximum = True
+        elif name not in _TRANSPARENT:
+            return False
+        current = parent
+    return False
+
+
+_MAXIMA = frozenset("max amax nanmax".split())
+
+
 def deliberately_euclidean(
     ancestors: Ancestors, code: Callable[[cst.CSTNode], str], is_euclidean_name: Callable[[str], bool]
 ) -> str | None:

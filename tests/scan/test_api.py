@@ -87,6 +87,21 @@ def test_branch_merge_lowers_confidence_and_says_why() -> None:
     assert any("some paths only" in step for step in finding.evidence)
 
 
+def test_a_printed_largest_radius_is_kept_at_low_confidence() -> None:
+    """mhgdm's debug script prints max ‖x‖ of ball points to see that they stay inside: a check by eye, mostly."""
+    body = (
+        "def f(v):\n"
+        "    z = exp_map_zero(v)\n"
+        '    print(f"largest norm: {torch.norm(z, dim=1).max().item():.6f}")\n'
+        "    print(torch.norm(z, dim=1).mean())\n"
+        "    return torch.norm(z, dim=1).max()\n"
+    )
+    printed, mean, returned = findings_of(body)
+    assert printed.confidence == "low"
+    assert any("the largest radius is printed" in step for step in printed.evidence)
+    assert mean.confidence == returned.confidence == "high"  # a printed mean radius, a returned maximum: radii
+
+
 def test_min_confidence_hides_weaker_findings() -> None:
     body = "def f(z_hyp, v):\n    z = exp_map_zero(v)\n    return z_hyp.norm(), z.norm()\n"
     assert len(findings_of(body)) == 2
