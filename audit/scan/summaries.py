@@ -141,6 +141,7 @@ class _Index:
                 if dot:
                     self.classes.add(klass.rpartition(".")[2])
         self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
+        self.unanalysed = {path for path, summary in summaries.items() if summary.functions is None}
         self.by_name = {name: method for name, method in named.items() if method is not None and "." in method[1]}
         self._found: dict[str, tuple[str, str] | None] = {}
 
@@ -166,13 +167,16 @@ class _Index:
                 return found
         klass, _, method = target.rpartition(".")
         class_name = klass.rpartition(".")[2]
-        if self.module_of(target) is None:
+        owner = self.module_of(target)
+        if owner is None:
             return None  # not the project's
         if class_name in self.classes or method in self.classes:
             # a class a package of the project re-exports (`hypll.nn.HEmbedding`): its method or constructor by its suffix
             found = self.suffix(f"{class_name}.{method}") or self.suffix(f"{method}.__init__")
             if found is not None:
                 return found
+        if owner in self.unanalysed:
+            return None  # the class's own methods are unknown (p-adic-ml's ConditionalBetaVAE has its own reparameterize)
         if class_name[:1].isupper() and target_by_name(method) is not None:
             # a method a class of the project inherits (maybe a class without methods of its own): the project's only
             # method of that name, under the rule of `vaeaudit.scan.methods`

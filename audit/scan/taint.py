@@ -504,7 +504,7 @@ class ValueTaint:
         name = self.imports.called_name(node.func)
         if name in self.sanitizers:
             return None
-        if name is not None and _OTHER_MANIFOLD.search(name):
+        if name is not None and (_OTHER_MANIFOLD.search(name) or _CONVERSION_OUT_OF_THE_BALL.search(name)):
             return Taint(HIGH, kind="other-manifold")
         producer = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)
         if producer and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
@@ -585,6 +585,9 @@ Returns = Callable[[cst.Call, Env], "Taint | None"]
 # `lorentz_to_poincare`, `hyperboloid_to_ball`, `loid2poincare`: a conversion from another model of hyperbolic space
 # into the ball is a producer by its name (not any `map_to_ball`: a projection's own helper may say less).
 _CONVERSION_INTO_THE_BALL = re.compile(r"(?:lorentz|hyperboloid|loid|klein|minkowski)_?(?:to_|2)(?:poincare|ball)$", re.IGNORECASE)
+# `_to_hyperboloid`, `poincare_to_lorentz`, `ball2klein`: points lifted out of the ball into another model, whatever
+# the name they are bound to says (`sub_hyp = self._to_hyperboloid(x)` holds hyperboloid coordinates).
+_CONVERSION_OUT_OF_THE_BALL = re.compile(r"(?:^|_|2)(?:to_|into_|onto_)?(?:hyperboloid|lorentz(?:ian)?|loid|klein)$", re.IGNORECASE)
 
 
 def _optional_inner(annotation: cst.BaseExpression) -> cst.BaseExpression:

@@ -46,7 +46,7 @@ _TRANSPARENT = frozenset(
     "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs".split()
 )
 _BOUNDARY = re.compile(
-    r"m(ax|in)_?norm|m(ax|in)_?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
+    r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
     re.IGNORECASE,
 )
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
@@ -216,6 +216,8 @@ class UsageJudge:
     def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
+        # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
+        uses = [(use, above) for use, above in uses if _reported(use, above) is None]
         if not uses:
             return None
         reasons = [self.exemption(use, above, measured, depth + 1, radius=radius) for use, above in uses]
@@ -330,36 +332,35 @@ def printed_disagreement(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     checked, not a distance. A distance a test uses (a loss, a geodesic's speed) is not printed
     this way, and an assertion is exempt anywhere (`_assertion`).
     """
-    current = node
-    for parent in reversed(ancestors):
-        if isinstance(parent, cst.Call) and parent.func is not current:
-            return last_name(parent.func) in _REPORTING
-        if not isinstance(parent, (cst.Arg, cst.Attribute, cst.Call)):
-            return False
-        current = parent
-    return False
+    return _reported(node, ancestors) is not None
 
 
 def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     """Whether the norm at `node` is reduced to its maximum and goes straight to `print`/a logger
     (`print(f"{torch.norm(z, dim=1).max().item():.4f}")`): most often a look at how near the boundary the
     points come, a membership check by eye, not a radius put to use (the finding is kept, at low confidence)."""
-    current, maximum = node, False
+    crossed = _reported(node, ancestors)
+    return crossed is not None and not crossed.isdisjoint(_MAXIMA)
+
+
+def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
+    """The calls the value at `node` goes through (`max`, `item`, ...) straight to `print`/a logger, or None
+    when it goes anywhere else first (f-strings and value-keeping calls are looked through)."""
+    current, crossed = node, set()
     for parent in reversed(ancestors):
         if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString)):
             current = parent
             continue
         if not isinstance(parent, cst.Call):
-            return False
-        name = last_name(parent.func)
+            return None
+        name = last_name(parent.func) or ""
         if parent.func is not current and name in _REPORTING:
-            return maximum
-        if name in _MAXIMA:
-            maximum = True
-        elif name not in _TRANSPARENT:
-            return False
+            return crossed
+        if name not in _MAXIMA and name not in _TRANSPARENT:
+            return None
+        crossed.add(name)
         current = parent
-    return False
+    return None
 
 
 _MAXIMA = frozenset("max amax nanmax".split())

@@ -79,9 +79,14 @@ def scanner_cmd() -> list[str]:
 
 
 def internal_errors(errors: list[str]) -> list[str]:
-    """Scanner errors that are not syntax errors of the scanned code: crashes, a scanner that
+    """Scanner errors that are not syntax errors of the scanned code nor warnings (a file or statement left
+    unanalysed on purpose, such as a statement nested deeper than the limit): crashes, a scanner that
     cannot start, output that is not JSON."""
-    return [e for e in errors if "internal error" in e or "syntax error" not in e]
+    return [e for e in errors if "internal error" in e or ("syntax error" not in e and not is_warning(e))]
+
+
+def is_warning(error: str) -> bool:
+    return '"severity": "warning"' in error
 
 
 @dataclass

@@ -43,6 +43,7 @@ from common import (  # noqa: E402
     checkout_dir,
     collect_candidates,
     internal_errors,
+    is_warning,
     load_repos,
     match_rows,
     read_labels,
@@ -219,6 +220,8 @@ def print_tables(results: list[dict], tot: dict) -> None:
         for e in r["scanner_errors"]:
             if "syntax error" in e and "internal error" not in e:
                 print(f"note: {r['repo']}: the scanner reports the repository's own syntax error: {e}")
+            elif is_warning(e):
+                print(f"note: {r['repo']}: the scanner left part of a file unanalysed, on purpose: {e}")
             else:
                 print(f"SCANNER ERROR in {r['repo']}: {e}")
     if tot["regressions"]:
