@@ -346,7 +346,7 @@ def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
 def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
     """The calls the value at `node` goes through (`max`, `item`, ...) straight to `print`/a logger, or None
     when it goes anywhere else first (f-strings and value-keeping calls are looked through)."""
-    current, crossed = node, set()
+    current, crossed = node, set[str]()
     for parent in reversed(ancestors):
         if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString)):
             current = parent
