@@ -446,18 +446,17 @@ class _Analysis:
         if parts:
             return Taint(min(t.confidence for t in parts.values()), (), "container", tuple(parts.items()))
         local = self.locals[target[1]] if target is not None and target[0] == "local" else None
-        passes = local.passes if local is not None else None
         hands_back = local.hands_back() if local is not None else self._external_hands_back(target)
-        if returns is not None and (passes or hands_back) is not None:
-            # `unpack(v)` returns (a view of) v: the caller's argument's manifold; and when callers are all the
-            # function knows of v (`to_np(x)`), ball points only for a caller that passes some
-            argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == (passes or hands_back)), None)
-            given = self.values.of(argument, env) if argument is not None else None
-            point = given is not None and given.kind == "point"
-            if hands_back is not None:
-                return cast(Taint, given).then(Step(f"{self.values.short(call.func)}() hands back its argument", call)) if point else None
-            return replace(returns, on=cast(Taint, given).on if point else None)
-        return returns
+        passes = hands_back or (local.passes if local is not None else None)
+        if returns is None or passes is None:
+            return returns
+        # `unpack(v)` returns (a view of) v: the points lie on the caller's argument's manifold
+        argument = next((value for slot, value in _slots(call) if _parameter(params, slot) == passes), None)
+        given = self.values.of(argument, env) if argument is not None else None
+        point = given if given is not None and given.kind == "point" else None
+        if hands_back is not None:  # all it knows of v is what callers pass (`to_np(x)`): this caller's points, or none
+            return point.then(Step(f"{self.values.short(call.func)}() hands back its argument", call)) if point is not None else None
+        return replace(returns, on=point.on if point is not None else None)
 
     def _external_hands_back(self, target: tuple[str, str] | None) -> str | None:
         summary = self.inputs.external.get(target[1]) if target is not None and target[0] == "external" else None
