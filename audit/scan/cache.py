@@ -44,6 +44,7 @@ class Stored:
     error: str | None
     inputs: str
     settled: bool  # the runner's `_File.settled`: nothing more to learn unless its inputs change
+    severity: str = "error"  # of `error`: "warning" for a file (or statement) left unanalysed on purpose
 
 
 @dataclass
@@ -156,6 +157,7 @@ class ScanCache:
                 entry["error"],
                 entry.get("inputs", EMPTY_DIGEST),
                 bool(entry.get("settled", False)),
+                str(entry.get("severity", "error")),
             )
         except (KeyError, TypeError, ValueError, IndexError):
             return None
@@ -201,6 +203,7 @@ class ScanCache:
         inputs: str = EMPTY_DIGEST,
         settled: bool = False,
         given: Inputs | None = None,
+        severity: str = "error",
     ) -> None:
         """Record a file's result; `given` is the inputs it was computed with (their digest is `inputs`)."""
         key = _key(path)
@@ -216,6 +219,7 @@ class ScanCache:
             "summary_digest": digest_of_summary,
             "inputs": inputs,
             "settled": settled,
+            "severity": severity,
         }
         if unchanged_summary:  # the summaries file holds it already: an edit of a body need not even read them
             self.dirty = True

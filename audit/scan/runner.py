@@ -96,7 +96,8 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         files[name] = state
         stored = cache.get(name, state.digest) if cache is not None else None
         if stored is not None:
-            state.result, state.used, state.settled = FileResult(name, stored.findings, stored.error), stored.inputs, stored.settled
+            state.result = FileResult(name, stored.findings, stored.error, stored.severity)
+            state.used, state.settled = stored.inputs, stored.settled
             run.cached += 1
     todo = [state for state in files.values() if state.result is None]
     project = project_digest((name, state.digest) for name, state in files.items()) if cache is not None else ""
@@ -115,8 +116,9 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         results[name] = result
         if fixer is not None and result.findings:
             result.source = state.data
-        if cache is not None and state.analysed and result.severity == "error":
-            cache.put(name, state.digest, result.findings, result.error, state.summary, state.used, state.settled, state.given)
+        if cache is not None and state.analysed:  # warnings too: an uncached file would make every warm run solve again
+            summary, used, settled, given = state.summary, state.used, state.settled, state.given
+            cache.put(name, state.digest, result.findings, result.error, summary, used, settled, given, result.severity)
     if cache is not None:
         cache.project = project
         cache.save()

@@ -116,3 +116,18 @@ def test_a_warm_cli_run_imports_no_parser_no_pool_and_no_gitignore_matcher(tmp_p
     assert "LOADED []" in runs[1].stdout
     assert runs[0].stdout.splitlines()[:-1] == runs[1].stdout.splitlines()[:-1]
     assert "HYP001" in runs[1].stdout
+
+
+def test_a_file_left_unanalysed_on_purpose_is_cached_with_its_warning(tmp_path: Path) -> None:
+    """A file over max-file-size (or with a statement nested past the limit) is a warning, not an error; it
+    must be answered from the cache like any other, or every warm run would solve the whole project again."""
+    root = copy_project(tmp_path)
+    table = "TABLE = [\n" + "    0.0,\n" * 400 + "]\n"
+    (root / "generated.py").write_text(f"def radius(z_hyp):\n    return z_hyp.norm()\n\n\n{table}", encoding="utf-8")
+    settings = Settings(project_root=root, cache_dir=".cache", max_file_size=2_000)
+    cold = scan_files(sorted(root.rglob("*.py")), settings, jobs=1)
+    warm = scan_files(sorted(root.rglob("*.py")), settings, jobs=1)
+    assert (warm.parsed, warm.cached) == (0, len(warm.results))
+    (warning,) = [result for result in warm.results if result.path.endswith("generated.py")]
+    assert warning.severity == "warning" and "max-file-size" in (warning.error or "")
+    assert seen(warm) == seen(cold)
