@@ -77,7 +77,10 @@ class Inputs:
     state_keys: dict[str, Fact] = field(default_factory=dict)
 
     def digest(self) -> str:
-        return hashlib.blake2b(json.dumps(inputs_to_json(self), sort_keys=True).encode(), digest_size=12).hexdigest()
+        """Equal digests: the same facts (confidence, manifold) at the same places, whatever their evidence says.
+        The fixpoint iterates on facts: evidence that goes round a cycle of calls between files can change its
+        wording at every round (Greedy-Routing-Poincare's `routing.py` and its five callers did, forever)."""
+        return hashlib.blake2b(json.dumps(_inputs_shape(self), sort_keys=True).encode(), digest_size=12).hexdigest()
 
 
 def module_name(path: str, root: Path) -> str:
@@ -427,6 +430,29 @@ def inputs_to_json(inputs: Inputs) -> dict:
             name: {param: list(verdict) for param, verdict in sorted(params.items())} for name, params in sorted(inputs.curvatures.items())
         },
         "state_keys": {key: _fact_json(fact) for key, fact in sorted(inputs.state_keys.items())},
+    }
+
+
+def _shape(fact: Fact | None) -> list | None:
+    return None if fact is None else [fact[0], None if fact[2] is None else list(fact[2][:2])]
+
+
+def _inputs_shape(inputs: Inputs) -> dict:
+    """`inputs_to_json` without the evidence: what `Inputs.digest` compares."""
+
+    def received(table: dict[str, dict[str, Fact]]) -> dict:
+        return {name: {param: _shape(fact) for param, fact in params.items()} for name, params in table.items()}
+
+    def function(summary: FunctionSummary) -> list:
+        facts = [{key: _shape(fact) for key, fact in table.items()} for table in (summary.parts, summary.consumes)]
+        return [list(summary.params), _shape(summary.returns), *facts, summary.hands_back]
+
+    return {
+        "received": received(inputs.received),
+        "received_by_name": received(inputs.received_by_name),
+        "external": {target: function(summary) for target, summary in inputs.external.items()},
+        "curvatures": {name: {param: c for param, (c, _) in params.items()} for name, params in inputs.curvatures.items()},
+        "state_keys": {key: _shape(fact) for key, fact in inputs.state_keys.items()},
     }
 
 

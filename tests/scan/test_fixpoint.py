@@ -93,3 +93,17 @@ def test_after_a_change_that_tells_nobody_anything_new_only_that_file_is_looked_
     scan_files(files, settings, jobs=1)
     # Before: the notebook and the files the prefilter skips were looked at again after any change.
     assert seen == ["encoder.py"]
+
+
+def test_the_fixpoint_compares_facts_not_the_words_of_their_evidence() -> None:
+    """Evidence that goes round a cycle of calls between files can be worded differently at every round; the
+    rounds stop when the facts (where, how confident, on which manifold) stop changing."""
+    from vaeaudit.scan.settings import HIGH, MEDIUM
+    from vaeaudit.scan.summaries import Inputs
+
+    first = Inputs(received={"route": {"coordinates": (HIGH, ("coordinates <- argument of route(a) (a.py:1)",), None)}})
+    reworded = Inputs(received={"route": {"coordinates": (HIGH, ("coordinates <- argument of route(b) (b.py:9)", "b <- c"), None)}})
+    weaker = Inputs(received={"route": {"coordinates": (MEDIUM, ("coordinates <- argument of route(a) (a.py:1)",), None)}})
+    elsewhere = Inputs(received={"route": {"graph": (HIGH, ("graph <- argument of route(a) (a.py:1)",), None)}})
+    assert first.digest() == reworded.digest()
+    assert len({first.digest(), weaker.digest(), elsewhere.digest()}) == 3
