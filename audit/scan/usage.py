@@ -194,12 +194,12 @@ class UsageJudge:
 
     def _comparison(self, comparison: cst.Comparison, current: cst.CSTNode, radius: bool) -> str | None:
         sides = [comparison.left, *(target.comparator for target in comparison.comparisons)]
+        ordering = radius and all(isinstance(target.operator, _ORDERING) for target in comparison.comparisons)
         for side in sides:
             if side is current:
                 continue
             text = self.code(side)
-            ordering = all(isinstance(target.operator, _ORDERING) for target in comparison.comparisons)
-            if radius and ordering and _NORM_CALL.search(self._spelled(side)):
+            if ordering and _NORM_CALL.search(self._spelled(side)):
                 return "compared with another radius: radii order points as hyperbolic radii do"
             value = _number(text)
             if value is not None and 0.9 <= value <= 1.0 or _BOUNDARY.search(text):
