@@ -33,7 +33,7 @@ from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.rules import RULES
 from vaeaudit.scan.rules.hyp004 import centroid_operand
-from vaeaudit.scan.rules.hyp005 import handwritten_distance
+from vaeaudit.scan.rules.hyp005 import distance_operands, handwritten_distance, spells_poincare_distance
 from vaeaudit.scan.settings import CONFIDENCE_LEVELS, Settings
 from vaeaudit.scan.sinks import EuclideanOp, match_euclidean, match_loss_module_call, operand_code
 from vaeaudit.scan.summaries import Fact, FileSummary, FunctionSummary, Inputs, module_name
@@ -213,6 +213,7 @@ class _Analysis:
                     taint = _received(name, fact).at_most(MEDIUM)
                     if name not in received or received[name].confidence < taint.confidence:
                         received[name] = taint
+        self._spelled_distances()
         self.geometry_module, self.geometry_classes = self._geometry_owners()
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self._assigned_once: dict[str, set[str]] = {}  # class -> attributes its methods assign exactly once
@@ -255,6 +256,18 @@ class _Analysis:
                         is_static = any(last_name(d.decorator) == "staticmethod" for d in inner.decorators)
                         found[f"{statement.name.value}.{inner.name.value}"] = _Local(inner, not is_static)
         return found, classes
+
+    def _spelled_distances(self) -> None:
+        """A function that spells out the Poincaré distance of two of its parameters (`def hyperbolic_dist(u, v)`:
+        arccosh of 1 + 2‖u−v‖²/((1−‖u‖²)(1−‖v‖²))) takes ball points there: what its callers pass is consumed, as
+        by `poincare_distance`. *Medium*: the formula is read from the text (`vaeaudit.scan.rules.hyp005`)."""
+        if self.text is not None and not spells_poincare_distance(self.text):
+            return  # the usual case: no statement of the file divides by the conformal factors
+        for local in self.locals.values():
+            operands = distance_operands(self.module.code_for_node(local.function), local.params)
+            for param in operands or ():
+                why = f"{local.function.name.value}() spells out the Poincaré distance of `{operands[0]}` and `{operands[1]}`"
+                local.consumes[param] = Taint(MEDIUM, (Step(why, local.function),))
 
     # -- project summary --------------------------------------------------------------------
 
@@ -891,7 +904,9 @@ class _Analysis:
         measured = op.x  # `diff` of `diff / diff.norm()` (a direction), even when read as a distance below
         if op.kind == "norm" and isinstance(op.x, cst.Name) and judge.value_before is not None:
             bound = judge.value_before(op.x)  # `diff = x - y` ... `diff.norm(dim=-1)`: the distance between x and y
-            if isinstance(bound, cst.BinaryOperation) and isinstance(bound.operator, cst.Subtract):
+            # (not `x = x - lr * grad`: a step updates the points it starts from, it measures no difference)
+            updated = isinstance(bound, cst.BinaryOperation) and isinstance(bound.left, cst.Name) and bound.left.value == op.x.value
+            if isinstance(bound, cst.BinaryOperation) and isinstance(bound.operator, cst.Subtract) and not updated:
                 op = replace(op, kind="distance", x=bound.left, y=bound.right, fixable=False)
         if op.covers is not None:
             self.covered.add(id(op.covers))

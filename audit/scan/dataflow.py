@@ -269,6 +269,8 @@ class Dataflow:
             for stale in [k for k in env if k.startswith(key + ".")]:
                 del env[stale]
         source = self.values.carrier(value) if value is not None else None
+        if source is None and _rescales(value, key):
+            source = key  # `x = x / norm * 0.99` (a projection back into the ball): the same points, rescaled
         if source is not None and source in self.last_binding:  # `x = x.unsqueeze(0)` views its earlier binding
             self.derived_from[(key, id(where))] = [(source, id(self.last_binding[source]))]
             if _reads_string_key(value, source):
@@ -469,3 +471,10 @@ def _elements(target: cst.BaseExpression) -> list[cst.BaseExpression]:
     if isinstance(target, (cst.Tuple, cst.List)):
         return [element.value for element in target.elements]
     return [target]
+
+
+def _rescales(value: cst.BaseExpression | None, key: str) -> bool:
+    """`key * s`, `key / r * 0.99`: a product or quotient whose leftmost factor is `key` itself."""
+    while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)):
+        value = value.left
+    return value is not None and dotted(value) == key

@@ -14,7 +14,15 @@ _ACOSH_FORM = re.compile(r"^1\+2\*.*/.*1-.*1-", re.DOTALL)
 _MOBIUS_DIFFERENCE = re.compile(r"mobius_add\(-|mobius_sub\(|mobius_add\(\w+\(-", re.IGNORECASE)
 # ‖u−v‖² / ((1−‖u‖²)(1−‖v‖²)) on one whitespace-free statement: a division by the product of the two
 # conformal factors (or by each in turn). Only the Poincaré distance divides by both.
-_CONFORMAL_DENOMINATOR = re.compile(r"/\(\(1-.*\)\*\(1-|/\(1-.*\)/\(1-")
+_FACTOR = r"\(1(?:\.0*)?-"  # (1−…, also spelled (1.0−…
+_CONFORMAL_DENOMINATOR = re.compile(rf"/\({_FACTOR}.*\)\*{_FACTOR}|/{_FACTOR}.*\)/{_FACTOR}")
+# The same product bound to a name first (`denom = max((1.0 - sq_u) * (1.0 - sq_v), eps)`), divided by later.
+_CONFORMAL_PRODUCT = re.compile(rf"{_FACTOR}.*\)\*{_FACTOR}")
+# A statement `name = value` of one target, whitespace-free: what `name` is made of.
+_ASSIGNMENT = re.compile(r"^([A-Za-z_]\w*)(?::[^=]+)?=(?!=)(.+)$")
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# Parameters of a distance that are no points: the curvature, a tolerance.
+_SCALAR_PARAMETER = re.compile(r"^(c|k|kappa|curv|curvature|eps|epsilon|tol|dim|keepdim)$", re.IGNORECASE)
 
 
 def handwritten_distance(call, code) -> bool:
@@ -33,7 +41,39 @@ def handwritten_distance(call, code) -> bool:
 def spells_poincare_distance(code: str) -> bool:
     """Whether some statement of `code` divides by (1−‖u‖²)(1−‖v‖²), the heart of the Poincaré distance
     (however its arcosh is spelled: `log(x + sqrt(x² − 1))` too)."""
-    return any(_CONFORMAL_DENOMINATOR.search(statement) for statement in _statements(code))
+    return bool(_spelling(list(_statements(code))))
+
+
+def _spelling(statements: list[str]) -> list[str]:
+    """The statements that divide by the product of the two conformal factors, spelled out or bound to a name."""
+    products = {match[1] for statement in statements if (match := _ASSIGNMENT.match(statement)) and _CONFORMAL_PRODUCT.search(match[2])}
+    divisors = re.compile(rf"/({'|'.join(map(re.escape, products))})\b") if products else None
+    return [
+        statement
+        for statement in statements
+        if _CONFORMAL_DENOMINATOR.search(statement) or (divisors is not None and divisors.search(statement))
+    ]
+
+
+def distance_operands(code: str, params: tuple[str, ...]) -> tuple[str, str] | None:
+    """The two parameters whose Poincaré distance a function's `code` spells out, when exactly two reach the
+    division by (1−‖u‖²)(1−‖v‖²), directly or through the names the function assigns on the way
+    (`sq_u = np.sum(u ** 2)`; `denom = (1 - sq_u) * (1 - sq_v)`): those are the points it takes."""
+    statements = list(_statements(code))
+    made_of: dict[str, set[str]] = {}
+    for statement in statements:
+        assignment = _ASSIGNMENT.match(statement)
+        if assignment is not None:
+            made_of.setdefault(assignment[1], set()).update(_IDENTIFIER.findall(assignment[2]))
+    reached: set[str] = set()
+    todo = [name for statement in _spelling(statements) for name in _IDENTIFIER.findall(statement)]
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo.extend(made_of.get(name, ()))
+    operands = tuple(param for param in params if param in reached and not _SCALAR_PARAMETER.match(param))
+    return (operands[0], operands[1]) if len(operands) == 2 else None
 
 
 def divides_by_conformal_factors(denominator: str) -> bool:
