@@ -260,14 +260,17 @@ class _Analysis:
     def _spelled_distances(self) -> None:
         """A function that spells out the Poincaré distance of two of its parameters (`def hyperbolic_dist(u, v)`:
         arccosh of 1 + 2‖u−v‖²/((1−‖u‖²)(1−‖v‖²))) takes ball points there: what its callers pass is consumed, as
-        by `poincare_distance`. *Medium*: the formula is read from the text (`vaeaudit.scan.rules.hyp005`)."""
+        by `poincare_distance`. *Low*: the formula is read from the text (`vaeaudit.scan.rules.hyp005`), and the points such
+        a function takes are as often synthetic (a plot of the metric over a grid of points) as ones the code puts to use."""
         if self.text is not None and not spells_poincare_distance(self.text):
             return  # the usual case: no statement of the file divides by the conformal factors
         for local in self.locals.values():
             operands = distance_operands(self.module.code_for_node(local.function), local.params)
-            for param in operands or ():
-                why = f"{local.function.name.value}() spells out the Poincaré distance of `{operands[0]}` and `{operands[1]}`"
-                local.consumes[param] = Taint(MEDIUM, (Step(why, local.function),))
+            if operands is None:
+                continue
+            why = f"{local.function.name.value}() spells out the Poincaré distance of `{operands[0]}` and `{operands[1]}`"
+            for param in operands:
+                local.consumes[param] = Taint(LOW, (Step(why, local.function),))
 
     # -- project summary --------------------------------------------------------------------
 
@@ -793,7 +796,7 @@ class _Analysis:
                 self._named_function(node, ancestors, klass)
             if not check or (type(node) is not cst.Call and type(node) is not cst.BinaryOperation) or id(node) in self.covered:
                 continue
-            self._check_operation(node, ancestors, env, judge)
+            self._check_operation(node, ancestors, env, judge, flow.following)
 
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
@@ -897,7 +900,7 @@ class _Analysis:
         kind, name = target
         return f"{self.module_name}.{name}" if kind == "local" else name
 
-    def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge) -> None:
+    def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, following: cst.CSTNode | None = None) -> None:
         op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
         if op is None:
             return
@@ -921,6 +924,8 @@ class _Analysis:
         if judge.exemption(node, ancestors, self.module.code_for_node(measured), radius=op.kind == "norm") is not None:
             return
         if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
+            return
+        if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return
         if op.kind == "norm" and x_taint is not None and printed_maximum(node, ancestors):
             x_taint = x_taint.at_most(LOW).then(Step("the largest radius is printed: most often a check against the boundary", node))

@@ -57,6 +57,7 @@ class Dataflow:
         self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
+        self.following: cst.CSTNode | None = None  # the statement after the one being run, in its block
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -96,7 +97,8 @@ class Dataflow:
         if not self._scope:
             self._scope = statements
         guards = 0
-        for statement in statements:
+        for index, statement in enumerate(statements):
+            self.following = statements[index + 1] if index + 1 < len(statements) else None
             env = self.run_statement(statement, env)
             if isinstance(statement, cst.If) and statement.orelse is None and _exits(statement.body):
                 # `if hasattr(m, "manifold"): return m.dist(x, y)` -- what follows is the other arm

@@ -208,6 +208,16 @@ class UsageJudge:
                 return "compared with a tolerance: a convergence check"
         return None
 
+    def printed_before_its_check(self, node: cst.CSTNode, ancestors: Ancestors, following: cst.CSTNode | None) -> bool:
+        """`print(torch.norm(z[i]))` right before `if torch.norm(z[i]) > 1:`: a look at the value the next
+        statement checks against the boundary, part of that membership check (HNE's clipping loop)."""
+        if not isinstance(following, cst.If) or not isinstance(following.test, cst.Comparison) or _reported(node, ancestors) is None:
+            return False
+        printed = _bare(self.code(node))
+        test = following.test
+        sides = [test.left, *(target.comparator for target in test.comparisons)]
+        return any(_bare(self.code(side)) == printed and self._comparison(test, side, radius=True) is not None for side in sides)
+
     def _spelled(self, side: cst.BaseExpression) -> str:
         """The text of a side of a comparison, or of the value last assigned to it (`anc_norm < desc_norm`)."""
         value = self.value_before(side) if isinstance(side, cst.Name) and self.value_before is not None else None

@@ -102,6 +102,21 @@ def test_a_printed_largest_radius_is_kept_at_low_confidence() -> None:
     assert mean.confidence == returned.confidence == "high"  # a printed mean radius, a returned maximum: radii
 
 
+def test_a_spelled_out_distance_is_low_confidence_evidence() -> None:
+    """A function read as a Poincaré distance from its text (alicia-tsai's metric plots feed it grid points)."""
+    body = (
+        "def disk_distance(u, v):\n"
+        "    denom = (1.0 - (u**2).sum()) * (1.0 - (v**2).sum())\n"
+        "    return torch.acosh(1 + 2 * ((u - v) ** 2).sum() / denom)\n"
+        "\n"
+        "def f(x, y):\n"
+        "    return disk_distance(x, y), x.norm()\n"
+    )
+    (finding,) = findings_of(body)
+    assert (finding.line, finding.confidence) == (9, "low")
+    assert any("disk_distance() spells out the Poincaré distance of `u` and `v`" in step for step in finding.evidence)
+
+
 def test_min_confidence_hides_weaker_findings() -> None:
     body = "def f(z_hyp, v):\n    z = exp_map_zero(v)\n    return z_hyp.norm(), z.norm()\n"
     assert len(findings_of(body)) == 2
