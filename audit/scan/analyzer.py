@@ -294,7 +294,7 @@ class _Analysis:
         calls = [
             (target, {slot: self._fact(taint) for slot, taint in arguments.items()}) for target, arguments in sorted(self.calls_out.items())
         ]
-        curvatures = [(target, slots, self._call_site(call, slots)) for target, slots, call in self.curvatures_out.values()]
+        curvatures = self._curvature_calls()
         keys = tuple(sorted(self.values.dotted_keys))
         return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys)
 
@@ -890,10 +890,20 @@ class _Analysis:
         if target is not None and (target[0] == "external" or target[1] in self.locals):
             self.curvatures_out.setdefault(id(node), (self._qualified(target), {"*": ""}, node))
 
-    def _call_site(self, call: cst.CSTNode, slots: dict[str, str]) -> str:
-        """`path:line` of a call passing points of a fixed curvature (rare); the call's code for the others, which
-        spares the positions of the whole file when the call's text is not unique (`_line`)."""
-        return f"{self.path}:{self._line(call)}" if any(slots.values()) else f"{self.path}: `{self.values.short(call, 40)}`"
+    def _curvature_calls(self) -> list[tuple[str, dict[str, str], str]]:
+        """`FileSummary.curvatures`: each call passing points of a fixed curvature (rare) with its line; of the others,
+        which pass nothing known to any parameter whatever their slots, the first call of each target with its code
+        (it spares the positions of the whole file when the call's text is not unique, `_line`). The place is
+        relative to this file (`:12`, ``: `f(x)` ``): `solve` puts the path in front, the summaries file stays small."""
+        found: list[tuple[str, dict[str, str], str]] = []
+        plain: set[str] = set()
+        for target, slots, call in self.curvatures_out.values():
+            if any(slots.values()):
+                found.append((target, slots, f":{self._line(call)}"))
+            elif target not in plain:
+                plain.add(target)
+                found.append((target, {}, f": `{self.values.short(call, 40)}`"))
+        return found
 
     def _qualified(self, target: tuple[str, str]) -> str:
         """A call target as `solve` finds it in the whole project: this file's own functions by its module's name."""

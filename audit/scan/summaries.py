@@ -54,8 +54,9 @@ class FileSummary:
     functions: dict[str, FunctionSummary] | None = None  # local qualname (`f`, `Model.encode`); None: not analysed
     calls: list[tuple[str, dict[str, Fact]]] = field(default_factory=list)  # (imported target, "#0"/keyword/"#0.emb" -> fact)
     references: tuple[str, ...] = ()  # imported targets this file calls
-    # Every call of a project function (this file's own too): (target, slot -> the literal curvature c of the ball
-    # point it passes, "" for any other value; "*" when it unpacks arguments, "path:line").
+    # Calls of project functions (this file's own too): (target, slot -> the literal curvature c of the ball point it
+    # passes, "" for any other value; "*" when it unpacks arguments, its place in this file: ":line" or ": `code`").
+    # A call that passes no literal curvature is kept once per target, with empty slots: each says the same.
     curvatures: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
     # Dotted string keys the file reads (`state["model"]["lt.weight"]`): maybe a saved module's parameters.
     keys: tuple[str, ...] = ()
@@ -322,8 +323,8 @@ def _curvatures_passed(summaries: dict[str, FileSummary], index: _Index) -> dict
     A parameter a call leaves to its default, or fills from `*args`/`**kwargs`, receives something else than points.
     Module-level functions only: a method is also called through receivers the scan cannot type (`model.radius(x)`)."""
     passed: dict[tuple[str, str, str], dict[str, str]] = {}
-    for summary in summaries.values():
-        for target, slots, where in summary.curvatures:
+    for caller, summary in summaries.items():
+        for target, slots, place in summary.curvatures:
             found = index.function(target)
             if found is None or "." in found[1]:
                 continue
@@ -332,7 +333,7 @@ def _curvatures_passed(summaries: dict[str, FileSummary], index: _Index) -> dict
             given = {param: c for slot, c in slots.items() if (param := _parameter(callee, slot)) is not None}
             for param in callee.params:
                 c = "" if "*" in slots else given.get(param, "")
-                passed.setdefault((path, qualname, param), {}).setdefault(c, where)
+                passed.setdefault((path, qualname, param), {}).setdefault(c, f"{caller}{place}")
     return passed
 
 
