@@ -937,8 +937,8 @@ class _Analysis:
             return
         if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return
-        if op.kind == "norm" and x_taint is not None and printed_maximum(node, ancestors):
-            x_taint = x_taint.at_most(LOW).then(Step("the largest radius is printed: most often a check against the boundary", node))
+        if op.kind == "norm" and printed_maximum(node, ancestors):
+            return  # a look at how near the boundary the points come: a membership check by eye
         previous = self.hits.get(id(node))
         strength = _strength(x_taint, y_taint, op)
         if previous is None or _strength(previous[1], previous[2], op) < strength:

@@ -348,7 +348,8 @@ def printed_disagreement(node: cst.CSTNode, ancestors: Ancestors) -> bool:
 def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     """Whether the norm at `node` is reduced to its maximum and goes straight to `print`/a logger
     (`print(f"{torch.norm(z, dim=1).max().item():.4f}")`): most often a look at how near the boundary the
-    points come, a membership check by eye, not a radius put to use (the finding is kept, at low confidence)."""
+    points come, a membership check by eye, not a radius put to use: not a finding. Kept at low confidence at first,
+    it was wrong each of the four times the benchmark met it (mhgdm twice, Sarvesh2005, frontier-pep's notebook)."""
     crossed = _reported(node, ancestors)
     return crossed is not None and not crossed.isdisjoint(_MAXIMA)
 

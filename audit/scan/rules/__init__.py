@@ -45,7 +45,7 @@ BENCHMARK_PRECISION = (
     "with a Poincaré distance (its own, or a training loop's), the other values of a store filled at one site, or a "
     "Euclidean mean of ball points; low = a docstring only, ball points on one branch only, the result of a "
     "third-party call given a curvature, a table whose Poincaré distance a caller may replace, a checkpoint's tensor "
-    "read by its parameter's key, or a largest radius that is only printed."
+    "read by its parameter's key, or a function read as a Poincaré distance from its text."
 )
 
 
