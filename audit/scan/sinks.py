@@ -29,6 +29,7 @@ _DISTANCES = {
     "torch.nn.functional.pairwise_distance": ("p", "eps", "keepdim"),
     "scipy.spatial.distance.euclidean": ("w",),
     "scipy.spatial.distance.cdist": ("metric",),
+    "math.dist": (),  # two points as sequences of floats (`.tolist()`/`.item()` coordinates)
 }
 # Pairwise distances within one set: no FixHint canonical name, so reported without a fix.
 _SELF_DISTANCES = {"torch.pdist": ("p",), "scipy.spatial.distance.pdist": ("metric",)}
@@ -39,6 +40,7 @@ _OPTIONAL_SECOND = {
     "sklearn.metrics.pairwise.euclidean_distances": ("squared",),
     "sklearn.metrics.euclidean_distances": ("squared",),
 }
+_EVERY_DISTANCE = {**_DISTANCES, **_SELF_DISTANCES, **_OPTIONAL_SECOND}
 _ALIASES = {
     "torch.functional.norm": "torch.norm",
     "torch.pairwise_distance": "torch.nn.functional.pairwise_distance",
@@ -93,7 +95,7 @@ def match_euclidean(node: cst.CSTNode, imports: ImportMap, code: Callable[[cst.C
         return _sqrt_of_sum_of_squares(node, cast(cst.Attribute, node.func).value, False, imports, code)
     if name in _NORMS:
         return _norm(node, name, imports, code)
-    if name in _DISTANCES or name in _SELF_DISTANCES or name in _OPTIONAL_SECOND:
+    if name in _EVERY_DISTANCE:
         return _distance(node, name, code)
     if name in _SUMMING or name in _AVERAGING:
         return _squared_difference(node, imports, code)
@@ -162,7 +164,7 @@ def _norm(call: cst.Call, name: str, imports: ImportMap, code) -> EuclideanOp | 
 
 
 def _distance(call: cst.Call, name: str, code) -> EuclideanOp | None:
-    options = _DISTANCES.get(name) or _SELF_DISTANCES.get(name) or _OPTIONAL_SECOND[name]
+    options = _EVERY_DISTANCE[name]
     pairwise_within = name in _SELF_DISTANCES
     operands = ("__x__",) if pairwise_within else ("__x__", "__y__")
     arguments = _arguments(call, (*operands, *options))
@@ -173,13 +175,14 @@ def _distance(call: cst.Call, name: str, code) -> EuclideanOp | None:
         y = None if pairwise_within else y
     if x is None or (y is None and not pairwise_within):
         return None
-    metric_or_p = arguments.get(options[0])
+    metric_or_p = arguments.get(options[0]) if options else None
     if metric_or_p is not None and code(metric_or_p).strip() not in _EUCLIDEAN_P:
         return None
-    backend = "numpy" if name.startswith(("scipy", "sklearn")) else "torch"
-    p = metric_or_p if options[0] == "p" else None
+    backend = "numpy" if name.startswith(("scipy", "sklearn", "math")) else "torch"
+    p = metric_or_p if options and options[0] == "p" else None
     keepdim = arguments.get("keepdim")
-    fixable = not pairwise_within and name not in _OPTIONAL_SECOND
+    # no rewrite of plain Python sequences (`math.dist`) into a tensor function
+    fixable = not pairwise_within and name not in _OPTIONAL_SECOND and name != "math.dist"
     return EuclideanOp(call, "distance", name, x, y, None, keepdim, p, backend, fixable=fixable)
 
 

@@ -11,8 +11,9 @@ RULE = Rule(
     what=(
         "A Euclidean distance between tensors of which at least one holds Poincaré-ball points: the norm "
         "of a difference (`(a - b).norm()`, `torch.norm(a - b)`, `sqrt(((a - b)**2).sum(-1))`), "
-        "`torch.dist`, `torch.cdist`, `torch.pdist`, `F.pairwise_distance`, and SciPy's `euclidean`, "
-        "`cdist` (Euclidean metric) and `pdist`."
+        "`torch.dist`, `torch.cdist`, `torch.pdist`, `F.pairwise_distance`, SciPy's `euclidean`, "
+        "`cdist` (Euclidean metric) and `pdist`, scikit-learn's pairwise distances, and `math.dist` of coordinates "
+        "taken out as floats (`z.tolist()`)."
     ),
     why=(
         "Near the boundary, points that are close in Euclidean terms are far apart hyperbolically: the "
@@ -34,7 +35,8 @@ RULE = Rule(
         "`M.dist(x, y)` (all pairs of `torch.cdist(x, y)`: `M.dist(x.unsqueeze(-2), y.unsqueeze(-3))`), else "
         "`poincare_distance` with a curvature found in the code or stated in the configuration. Unsafe: an unknown "
         "curvature, and margins or losses mixing the result with Euclidean-scale values (hyperbolic distances are "
-        "larger and unbounded); `pdist`, scikit-learn's and hand-written pairwise forms are reported without a fix."
+        "larger and unbounded); `pdist`, scikit-learn's and hand-written pairwise forms and `math.dist` are reported without "
+        "a fix."
     ),
     options=(
         "`producers`, `sanitizers`, `projection-classes`, `name-patterns`, `key-patterns`, "
