@@ -148,6 +148,8 @@ class _Index:
         self.unanalysed = {path for path, summary in summaries.items() if summary.functions is None}
         self.by_name = {name: method for name, method in named.items() if method is not None and "." in method[1]}
         self._found: dict[str, tuple[str, str] | None] = {}
+        self.summaries_module = {path: summary.module for path, summary in summaries.items()}
+        self._by_last_name: dict[str, list[tuple[str, str, str]]] | None = None
 
     def suffix(self, dotted: str) -> tuple[str, str] | None:
         """The one function whose full name ends with `dotted` (two names or more, short of the full name)."""
@@ -179,6 +181,10 @@ class _Index:
             found = self.suffix(f"{class_name}.{method}") or self.suffix(f"{method}.__init__")
             if found is not None:
                 return found
+        if klass and owner.endswith("__init__.py") and self.modules.get(klass, self.module_suffixes.get(klass)) == owner:
+            found = self._reexported(self.summaries_module[owner], method)
+            if found is not None:
+                return found
         if owner in self.unanalysed:
             return None  # the class's own methods are unknown (p-adic-ml's ConditionalBetaVAE has its own reparameterize)
         if class_name[:1].isupper() and target_by_name(method) is not None:
@@ -186,6 +192,22 @@ class _Index:
             # method of that name, under the rule of `vaeaudit.scan.methods`
             return self.by_name.get(method)
         return None
+
+    def _reexported(self, package: str, name: str) -> tuple[str, str] | None:
+        """`from manifold import geodesic_distance` of a package whose `__init__` re-exports it from a module
+        inside (`from .poincare import geodesic_distance`): the package's only function of that name."""
+        found = {(path, qualname) for path, qualname, key in self.by_last_name().get(name, ()) if key.startswith(f"{package}.")}
+        return found.pop() if len(found) == 1 else None
+
+    def by_last_name(self) -> dict[str, list[tuple[str, str, str]]]:
+        """Module-level functions by their name; built on first use (only re-exports ask for it)."""
+        if self._by_last_name is None:
+            self._by_last_name = {}
+            for entries in self.tails.values():
+                for path, qualname, key in entries:
+                    if "." not in qualname:
+                        self._by_last_name.setdefault(qualname, []).append((path, qualname, key))
+        return self._by_last_name
 
     def module_of(self, target: str) -> str | None:
         """The file whose module `target` (`pkg.mod.f`) lives in, even when it was not analysed."""
