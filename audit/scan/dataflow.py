@@ -253,6 +253,14 @@ class Dataflow:
         env[key] = taint.then(Step(f"{key} collects {self.values.short(call.args[0].value)}", call))
         return env
 
+    def _fill(self, key: str | None, value: cst.BaseExpression | None, taint: Taint | None, env: Env, where: cst.CSTNode) -> Env:
+        """`settled[mask] = settle(v)`, `out[i] = expmap0(v[i])`: a buffer that held nothing known now holds ball points
+        (as a list does once `append` gives it one)."""
+        if key is None or value is None or taint is None or taint.kind != "point" or self.values.lookup(env, key, where) is not None:
+            return env
+        env[key] = taint.then(Step(f"{key}[...] <- {self.values.short(value)}", where))
+        return env
+
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None, taint: Taint | None, env: Env, where: cst.CSTNode) -> Env:
         """Record what `target` holds after `target = value` (value None: unknown)."""
         if isinstance(target, (cst.Tuple, cst.List)):
@@ -263,6 +271,7 @@ class Dataflow:
         if key is None:
             if isinstance(target, cst.Subscript):  # `x[i] = ...` changes an element, not what x is,
                 _forget_manifold_of(dotted(target.value), env)  # but that element may come from another ball
+                return self._fill(dotted(target.value), value, taint, env, where)
             return env
         head, dot, _ = key.rpartition(".")
         if dot:
