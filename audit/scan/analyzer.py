@@ -68,7 +68,13 @@ if TYPE_CHECKING:
 
     from libcst.metadata import CodeRange
 
-from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
+from vaeaudit.scan.vocabulary import (
+    CURVATURE_KEYWORDS,
+    EUCLIDEAN_ANNOTATION,
+    EUCLIDEAN_DOCSTRING,
+    HYPERBOLIC_ANNOTATION,
+    HYPERBOLIC_DOCSTRING,
+)
 
 
 def scan_source(source: bytes, path: str, settings: Settings) -> list[Finding]:
@@ -492,7 +498,7 @@ class _Analysis:
         ):
             return None
         keyword = next(
-            (arg.keyword.value for arg in call.args if arg.keyword is not None and arg.keyword.value in _CURVATURE_KEYWORDS), None
+            (arg.keyword.value for arg in call.args if arg.keyword is not None and arg.keyword.value in CURVATURE_KEYWORDS), None
         )
         if keyword is None:
             return None
@@ -1184,7 +1190,6 @@ _LIBRARY_ROOTS = frozenset(
 
 
 # Keywords that hand a function the ball's curvature (`k` is left out: top-k and k-nearest are everywhere).
-_CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
 # Functions given a curvature that return something other than points: measurements (the names that
 # never hold points), tangent vectors, conformal factors, layers and models, plots.
 _NOT_POINTS = re.compile(

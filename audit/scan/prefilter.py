@@ -2,7 +2,7 @@
 
 A finding needs a Euclidean operation (a trigger word of an active rule, such as `norm`,
 `dist`, `sqrt`, `mse_loss`, or `** 0.5`, `** 2`, `) * (`) AND a source of hyperbolic values: a producer or projection-class identifier,
-a phrase that marks an annotated or documented parameter (`vaeaudit.scan.vocabulary`), or
+a phrase that marks an annotated or documented parameter or a curvature keyword argument (`vaeaudit.scan.vocabulary`), or
 an identifier/string key matching the name or key patterns. Both tests run on the raw
 bytes (substring checks and one pass collecting identifiers); parsing costs ~100x more,
 and nearly every file of a foreign tree fails one of them (all but 3 of the 2,285
@@ -22,7 +22,7 @@ import re
 
 from vaeaudit.scan.rules import active_rules
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.vocabulary import REQUIRED_SUBSTRINGS
+from vaeaudit.scan.vocabulary import CURVATURE_KEYWORD_ARGUMENT, REQUIRED_SUBSTRINGS
 
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
@@ -67,6 +67,8 @@ class Prefilter:
         lowered = source.lower()
         if any(word in lowered for word in REQUIRED_SUBSTRINGS):
             return True
+        if CURVATURE_KEYWORD_ARGUMENT.search(source):
+            return True  # a third-party call given a curvature: its result may be ball points
         found = identifiers(source)
         if not found.isdisjoint(self.source_identifiers):
             return True

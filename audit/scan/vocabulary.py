@@ -1,4 +1,4 @@
-"""The words that make a parameter a ball point, shared by the dataflow and the prefilter.
+"""The words that make a parameter (or a call's result) a ball point, shared by the dataflow and the prefilter.
 
 The prefilter must let through every file in which the dataflow could find such a
 parameter, so both read their vocabulary from here.
@@ -14,3 +14,7 @@ HYPERBOLIC_DOCSTRING = re.compile(r"poincar|hyperbolic|ball point|points? (on|in
 EUCLIDEAN_DOCSTRING = re.compile(r"euclid|tangent", re.IGNORECASE)
 # Lower-case substrings: any text the two hyperbolic patterns match contains one of them.
 REQUIRED_SUBSTRINGS = (b"poincar", b"hyperbolic", b"manifoldtensor", b"manifoldparameter", b"ballpoint", b"ball point", b"the ball")
+# A call of code the scan cannot read given one of these keywords returns ball points, maybe (`analyzer._given_curvature`).
+CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
+# The same as a keyword argument in raw text, for the prefilter: `f(tree, curvature=1.0)`.
+CURVATURE_KEYWORD_ARGUMENT = re.compile(rb"[(,]\s*(" + "|".join(sorted(CURVATURE_KEYWORDS)).encode() + rb")\s*=(?!=)")
