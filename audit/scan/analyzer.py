@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, cast, overload
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from vaeaudit.scan.consumers import consumed_arguments, declared_manifold, tangent_arguments
+from vaeaudit.scan.consumers import DEFINED_OPERATIONS, consumed_arguments, declared_manifold, tangent_arguments
 from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
@@ -221,6 +221,7 @@ class _Analysis:
                         received[name] = taint
         self._spelled_distances()
         self.geometry_module, self.geometry_classes = self._geometry_owners()
+        self._geometry_helpers = self._helpers_of_primitives()
         self.attributes: dict[tuple[str, str], Taint] = {}  # (class, attribute) -> ball points stored there
         self._assigned_once: dict[str, set[str]] = {}  # class -> attributes its methods assign exactly once
         self.calls_out: dict[str, dict[str, Taint]] = {}
@@ -606,6 +607,10 @@ class _Analysis:
             return True
         if _NORM_HELPER.search(name):
             return True  # `def square_norm(x)`: a norm is what it is for; its callers' formulas decide
+        if name.lstrip("_") in DEFINED_OPERATIONS:
+            return True  # `def poincare_distance_matrix(X, kappa)`: the operation a ball consumer names, written out
+        if id(function) in self._geometry_helpers:
+            return True  # `map_(x, f, c)` of `exp_map`/`log_map`: part of the maps it serves
         if _MAP_PRIMITIVE.search(name) and not _TEST_NAME.match(name) and not _calls_a_map(function):
             return True  # it computes the map: one that calls a library's map only uses it (`def geoopt_expmap0`)
         if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)) or _TEST_NAME.match(name):
@@ -638,6 +643,24 @@ class _Analysis:
             geometry |= heirs
             grown = bool(heirs)
         return module_primitives >= 3, geometry
+
+    def _helpers_of_primitives(self) -> set[int]:
+        """The functions of a geometry module (methods of a geometry class) that its primitives call by name
+        (`log_map(x, c)` returning `map_(x, torch.tanh, c)`): their norms are the primitives' formulas."""
+        helpers: set[int] = set()
+        for qualname, local in self.locals.items():
+            klass, _, name = qualname.rpartition(".")
+            owner_is_geometry = klass in self.geometry_classes if klass else self.geometry_module
+            if not owner_is_geometry or not _STRONG_PRIMITIVE.search(name) or _TEST_NAME.match(name):
+                continue
+            for node, _ in walk(local.function.body):
+                if not isinstance(node, cst.Call):
+                    continue
+                called = dotted(node.func)
+                helper = self.locals.get(f"{klass}.{called[5:]}" if klass and called and called.startswith("self.") else called or "")
+                if helper is not None and helper is not local:
+                    helpers.add(id(helper.function))
+        return helpers
 
     def _record_function(self, local: _Local, flow: Dataflow) -> None:
         """What one run of a function says about it: returns, returned containers, consumed parameters."""

@@ -29,6 +29,8 @@ _ALWAYS = {
     "lambda_x": (0,),
     "gyration": (0, 1),
 }
+# A function so named defines that operation (a project's own `poincare_distance_matrix`): its norms are its formula.
+DEFINED_OPERATIONS = frozenset(_ALWAYS)
 _ON_MANIFOLD = {
     "dist": (0, 1),
     "sqdist": (0, 1),

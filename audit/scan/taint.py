@@ -244,6 +244,11 @@ MEASUREMENT_NAME = re.compile(
 )
 
 
+# Calls that measure points (`self.manifold.dist_mat(z)`, `compute_loss(...)`): what they return is a number about points,
+# whatever name it is bound to (`hyp = ball.dist_mat(z)` holds distances).
+_MEASURING_CALL = re.compile(r"dist|loss|radi|score|norm(?!al)|similar", re.IGNORECASE)
+
+
 def join(first: Taint, second: Taint, step: Step) -> Taint:
     """What a value is when two paths give it different taints: the weaker one, or, for instances
     of two classes (`EuclideanEmbedding(...) if flat else HyperbolicEmbedding(...)`), the one with
@@ -376,14 +381,19 @@ class ValueTaint:
 
     def is_known_euclidean(self, node: cst.BaseExpression | None) -> bool:
         """Values that are not ball points whatever name they get (sanitizer outputs, constructors, numbers, the
-        maps of a Lorentz module: `x_hyp = lorentz.exp_map0(u)`)."""
+        maps of a Lorentz module: `x_hyp = lorentz.exp_map0(u)`, measurements: `hyp = ball.dist_mat(z)`)."""
         if node is None:
             return False
         if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
             return True
         if isinstance(node, cst.Call):
             name = last_name(node.func)
-            return name in self.sanitizers or name in _EUCLIDEAN_CONSTRUCTORS or from_other_geometry(self.imports.qualify(node.func))
+            return (
+                name in self.sanitizers
+                or name in _EUCLIDEAN_CONSTRUCTORS
+                or from_other_geometry(self.imports.qualify(node.func))
+                or (name is not None and _MEASURING_CALL.search(name) is not None)
+            )
         key = string_key(node) if isinstance(node, cst.Subscript) else None
         return key is not None and self.is_euclidean_name(key)
 

@@ -67,7 +67,7 @@ _RANKING_CALLS = frozenset("argmin argmax argsort nanargmin nanargmax argpartiti
 UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
 _CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
-_HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold", re.IGNORECASE)
+_HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold|(?<![a-z])(man|ball)(?![a-z])", re.IGNORECASE)  # `man = self._man()`
 _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])eucl?(?![a-z])|flat", re.IGNORECASE)
 # Attributes only a hyperbolic object has (its manifold, or a primitive of the geometry).
 _HYPERBOLIC_ATTRIBUTE = re.compile(r"hyp|poincar|manifold|curv|dist0|expmap|logmap|exp_map|log_map|mobius|lambda_x", re.IGNORECASE)
