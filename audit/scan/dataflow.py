@@ -58,6 +58,7 @@ class Dataflow:
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
         self.following: cst.CSTNode | None = None  # the statement after the one being run, in its block
+        self._empty_bindings: set[tuple[str, int]] = set()  # (name, id of its binding) of `xs = []`
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -208,11 +209,19 @@ class Dataflow:
             b = self.values.lookup(second, key, node)
             if a is not None and b is not None:
                 merged[key] = join(a, b, Step(f"{key}: an instance of another class on some paths", node))
+            elif (a is not None or b is not None) and self._empty_so_far(key):
+                merged[key] = a or b  # `xs = []` then `xs.append(z)` in a loop: the empty list holds nothing else
             elif a is not None or b is not None:
                 merged[key] = cast("Taint", a or b).weaker(Step(f"{key}: hyperbolic on some paths only", node))
             else:
                 merged[key] = None
         return merged
+
+    def _empty_so_far(self, key: str) -> bool:
+        """Whether both paths still hold the binding `key = []` (an empty list, dict or set that only
+        `append`/`extend` or item assignments fill): a path that left it empty adds no other kind of value."""
+        binding = self.last_binding.get(key)
+        return binding is not None and (key, id(binding)) in self._empty_bindings
 
     # -- assignments ----------------------------------------------------------------------
 
@@ -287,6 +296,8 @@ class Dataflow:
             if _reads_string_key(value, source):
                 self.keyed_reads.add((key, id(where)))
         self.last_binding[key] = where
+        if value is not None and _empty_container(value):
+            self._empty_bindings.add((key, id(where)))
         consumed = self.ball_bindings.get((key, id(where)))
         if consumed is not None and (taint is None or taint.kind != "point" or taint.confidence < consumed.confidence):
             taint = consumed  # the binding is still named by its value: the chain then says how it is consumed
@@ -489,3 +500,12 @@ def _rescales(value: cst.BaseExpression | None, key: str) -> bool:
     while isinstance(value, cst.BinaryOperation) and isinstance(value.operator, (cst.Multiply, cst.Divide)):
         value = value.left
     return value is not None and dotted(value) == key
+
+
+def _empty_container(value: cst.BaseExpression) -> bool:
+    """`[]`, `{}`, `list()`, `dict()`, `set()`."""
+    if isinstance(value, (cst.List, cst.Dict)):
+        return not value.elements
+    return (
+        isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set")
+    )

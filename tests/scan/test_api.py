@@ -116,6 +116,22 @@ def test_a_spelled_out_distance_is_low_confidence_evidence() -> None:
     assert any("disk_distance() spells out the Poincaré distance of `u` and `v`" in step for step in finding.evidence)
 
 
+def test_a_list_filled_in_a_loop_keeps_the_confidence_of_what_it_collects() -> None:
+    """`coords = []` then `coords.append(exp_map_zero(v))`: the empty start is no Euclidean path (active-geometry)."""
+    body = (
+        "def f(vs, maybe):\n"
+        "    coords, other = [], []\n"
+        "    for v in vs:\n"
+        "        coords.append(exp_map_zero(v))\n"
+        "    if maybe:\n"
+        "        other = exp_map_zero(vs)\n"
+        "    return torch.stack(coords).norm(dim=-1), torch.stack(other).norm(dim=-1)\n"
+    )
+    collected, rebound = findings_of(body)
+    assert (collected.col, collected.confidence) == (12, "high")
+    assert rebound.confidence == "low"  # `other = ...` on one arm only: another binding, another value
+
+
 def test_min_confidence_hides_weaker_findings() -> None:
     body = "def f(z_hyp, v):\n    z = exp_map_zero(v)\n    return z_hyp.norm(), z.norm()\n"
     assert len(findings_of(body)) == 2
