@@ -153,7 +153,7 @@ class Site:
     indent: str
     func: str  # enclosing function qualname ("<module>" at top level)
     original: str = ""
-    evidence_left: bool = False  # an argument meets another ball consumer/producer in the function
+    evidence: tuple[tuple[int, int], ...] = ()  # (line, col) of the other ball consumers/producers its arguments meet
 
 
 @dataclass
@@ -209,14 +209,20 @@ def _is_hyp_call(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and _callee(node.func)[0] in HYP_VOCAB
 
 
-def _evidence_left(site: ast.Call, args: list[ast.expr], scope: ast.AST) -> bool:
-    """Whether an argument of SITE stays visibly a ball point once SITE is rewritten: the argument
-    holds a hyperbolic call itself, or one of its names is passed to / assigned from another
-    hyperbolic call (HYP_VOCAB) in the same function (or module)."""
+# The evidence position of an argument that holds a hyperbolic call itself: it survives any rewrite of the site.
+_IN_THE_ARGUMENT = (0, 0)
+
+
+def _evidence(site: ast.Call, args: list[ast.expr], scope: ast.AST) -> tuple[tuple[int, int], ...]:
+    """Where an argument of SITE stays visibly a ball point once SITE is rewritten, as (line, col) of the
+    hyperbolic calls (HYP_VOCAB) that show it: the argument holds one itself, or one of its names is passed
+    to / assigned from one in the same function (or module). A call that is itself rewritten in the same
+    copy shows nothing any more (`inject_repo` leaves those out)."""
     if any(_is_hyp_call(n) for a in args for n in ast.walk(a)):
-        return True
+        return (_IN_THE_ARGUMENT,)
     names = set().union(*(_root_names(a) for a in args)) - {"self"}
     inside_site = {id(n) for n in ast.walk(site)}
+    found: list[tuple[int, int]] = []
     for node in ast.walk(scope):
         if id(node) in inside_site:
             continue
@@ -227,12 +233,12 @@ def _evidence_left(site: ast.Call, args: list[ast.expr], scope: ast.AST) -> bool
                 else set()
             )
             if names & used:
-                return True
+                found.append((node.lineno, node.col_offset))
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None and any(_is_hyp_call(n) for n in ast.walk(node.value)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if names & set().union(*(_root_names(t) for t in targets)):
-                return True
-    return False
+                found.extend((n.lineno, n.col_offset) for n in ast.walk(node.value) if _is_hyp_call(n))
+    return tuple(found)
 
 
 def find_sites(repo: str, folder: Path) -> list[Site]:
@@ -298,7 +304,7 @@ def find_sites(repo: str, folder: Path) -> list[Site]:
             if end_line.endswith("\\"):
                 continue
             scope = next((c for c in _ancestors(node, parents) if isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef))), tree)
-            evidence = _evidence_left(node, args, scope)
+            evidence = _evidence(node, args, scope)
             texts = [ast.get_source_segment(source, a) or ast.unparse(a) for a in args]
             if any("\n" in t for t in texts):
                 texts = [ast.unparse(a) for a in args]
@@ -317,7 +323,7 @@ def find_sites(repo: str, folder: Path) -> list[Site]:
                     indent=indent,
                     func=".".join(reversed(funcs)) or "<module>",
                     original=ast.get_source_segment(source, node) or ast.unparse(node),
-                    evidence_left=evidence,
+                    evidence=evidence,
                 )
             )
     return sites
@@ -560,12 +566,14 @@ def inject_repo(repo: str, src: Path, dst: Path, pattern: str, rng: random.Rando
         per_file[s.path] += 1
         stmts.add((s.path, s.stmt_lineno))
     chosen.sort(key=lambda s: (s.path, s.lineno, s.col))
+    rewritten = {(s.path, s.lineno, s.col) for s in chosen}  # a rewritten call is no evidence for the others of its copy
     by_file: dict[str, list[tuple[Mutation, Site, Plan]]] = defaultdict(list)
     mid = start_id
     for s in chosen:
         package = (dst / s.path).parent.joinpath("__init__.py").exists()
         variant, plan = plan_mutation(s, pattern, mid, rng, package)
-        mut = Mutation(mid, repo, pattern, variant, s.path, s.lineno, s.original, plan.expr, evidence_left=s.evidence_left)
+        left = any((s.path, *where) not in rewritten for where in s.evidence)
+        mut = Mutation(mid, repo, pattern, variant, s.path, s.lineno, s.original, plan.expr, evidence_left=left)
         by_file[s.path].append((mut, s, plan))
         mid += 1
     result: list[Mutation] = []
