@@ -359,7 +359,7 @@ def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
     when it goes anywhere else first (f-strings and value-keeping calls are looked through)."""
     current, crossed = node, set[str]()
     for parent in reversed(ancestors):
-        if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString)):
+        if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
             current = parent
             continue
         if not isinstance(parent, cst.Call):
