@@ -25,7 +25,7 @@ from typing import cast
 
 import libcst as cst
 
-from vaeaudit.scan.names import dotted
+from vaeaudit.scan.names import dotted, last_name
 from vaeaudit.scan.taint import LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
 from vaeaudit.scan.tree import walk
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
@@ -218,7 +218,7 @@ class Dataflow:
         return merged
 
     def _empty_so_far(self, key: str) -> bool:
-        """Whether both paths still hold the binding `key = []` (an empty list, dict or set that only
+        """Whether both paths still hold the binding `key = []` (an empty list, dict, set or buffer that only
         `append`/`extend` or item assignments fill): a path that left it empty adds no other kind of value."""
         binding = self.last_binding.get(key)
         return binding is not None and (key, id(binding)) in self._empty_bindings
@@ -503,9 +503,15 @@ def _rescales(value: cst.BaseExpression | None, key: str) -> bool:
 
 
 def _empty_container(value: cst.BaseExpression) -> bool:
-    """`[]`, `{}`, `list()`, `dict()`, `set()`."""
+    """`[]`, `{}`, `list()`, `dict()`, `set()`, or a buffer allocated to be filled (`torch.empty_like(v)`,
+    `np.zeros((n, d))`: zeros are the ball's origin, so rows left unfilled are ball points too)."""
     if isinstance(value, (cst.List, cst.Dict)):
         return not value.elements
-    return (
-        isinstance(value, cst.Call) and not value.args and isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set")
-    )
+    if not isinstance(value, cst.Call):
+        return False
+    if isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set"):
+        return not value.args
+    return isinstance(value.func, (cst.Name, cst.Attribute)) and last_name(value.func) in _BUFFERS
+
+
+_BUFFERS = frozenset("empty empty_like zeros zeros_like new_empty new_zeros".split())

@@ -117,19 +117,23 @@ def test_a_spelled_out_distance_is_low_confidence_evidence() -> None:
 
 
 def test_a_list_filled_in_a_loop_keeps_the_confidence_of_what_it_collects() -> None:
-    """`coords = []` then `coords.append(exp_map_zero(v))`: the empty start is no Euclidean path (active-geometry)."""
+    """`coords = []` then `coords.append(exp_map_zero(v))`: the empty start is no Euclidean path (active-geometry);
+    nor are a zero buffer's unfilled rows (Puronbo's `settled = torch.empty_like(v)`)."""
     body = (
         "def f(vs, maybe):\n"
         "    coords, other = [], []\n"
+        "    settled = torch.zeros_like(vs)\n"
         "    for v in vs:\n"
         "        coords.append(exp_map_zero(v))\n"
         "    if maybe:\n"
         "        other = exp_map_zero(vs)\n"
-        "    return torch.stack(coords).norm(dim=-1), torch.stack(other).norm(dim=-1)\n"
+        "        settled[maybe] = exp_map_zero(vs[maybe])\n"
+        "    return torch.stack(coords).norm(dim=-1), torch.stack(other).norm(dim=-1), settled.norm(dim=-1)\n"
     )
-    collected, rebound = findings_of(body)
+    collected, rebound, filled = findings_of(body)
     assert (collected.col, collected.confidence) == (12, "high")
     assert rebound.confidence == "low"  # `other = ...` on one arm only: another binding, another value
+    assert filled.confidence == "high"  # rows left at zero are the ball's origin
 
 
 def test_min_confidence_hides_weaker_findings() -> None:
