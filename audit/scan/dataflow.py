@@ -26,7 +26,7 @@ from typing import cast
 import libcst as cst
 
 from vaeaudit.scan.names import dotted, last_name
-from vaeaudit.scan.taint import LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
+from vaeaudit.scan.taint import EVERY_KEY, LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
 from vaeaudit.scan.tree import walk
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
@@ -255,11 +255,13 @@ class Dataflow:
             and call.args
         ):
             return env
-        key = dotted(call.func.value)
         taint = self.values.point_of(call.args[0].value, env)
+        key, lists = _collected_in(call.func.value)
         if key is None or taint is None or self.values.lookup(env, key, call) is not None:
             return env
-        env[key] = taint.then(Step(f"{key} collects {self.values.short(call.args[0].value)}", call))
+        taint = taint.then(Step(f"{self.values.short(call.func.value)} collects {self.values.short(call.args[0].value)}", call))
+        # `groups[label].append(c)`: a dict of lists, each list of ball points (read back as `groups[k]`)
+        env[key] = Taint(taint.confidence, kind="container", parts=((EVERY_KEY, taint),)) if lists else taint
         return env
 
     def _fill(self, key: str | None, value: cst.BaseExpression | None, taint: Taint | None, env: Env, where: cst.CSTNode) -> Env:
@@ -347,6 +349,15 @@ class Dataflow:
                 for part, argument in zip(parts, args, strict=False):
                     env = self._bind(part, argument, self.values.of(argument, env), env, loop)
                 return env
+        if isinstance(iterable, cst.Call) and isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value in ("items", "values"):
+            # `for label, group in groups.items()` of a store whose every value holds ball points (`groups[k].append(z)`)
+            store = self.values.of(iterable.func.value, env)
+            every = store.part(EVERY_KEY) if store is not None and store.kind == "container" else None
+            if iterable.func.attr.value == "values":
+                return self._bind(target, None, every, env, loop)
+            if isinstance(target, cst.Tuple) and len(target.elements) == 2:
+                env = self._bind(target.elements[0].value, None, None, env, loop)
+                return self._bind(target.elements[1].value, None, every, env, loop)
         return self._bind(target, iterable, self.values.of(iterable, env), env, loop)
 
     def _parameter_taint(self, param: cst.Param, docstring: str) -> Taint | None:
@@ -502,16 +513,26 @@ def _rescales(value: cst.BaseExpression | None, key: str) -> bool:
     return value is not None and dotted(value) == key
 
 
+def _collected_in(receiver: cst.BaseExpression) -> tuple[str | None, bool]:
+    """The name an `append` fills, and whether it is a dict of lists: `points` of `points.append(z)`,
+    `groups` of `groups[label].append(z)` and of `groups.setdefault(label, []).append(z)`."""
+    if isinstance(receiver, cst.Subscript):
+        return dotted(receiver.value), True
+    if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute) and receiver.func.attr.value == "setdefault":
+        return dotted(receiver.func.value), True
+    return dotted(receiver), False
+
+
 def _empty_container(value: cst.BaseExpression) -> bool:
-    """`[]`, `{}`, `list()`, `dict()`, `set()`, or a buffer allocated to be filled (`torch.empty_like(v)`,
+    """`[]`, `{}`, `list()`, `dict()`, `set()`, `defaultdict(list)`, or a buffer allocated to be filled (`torch.empty_like(v)`,
     `np.zeros((n, d))`: zeros are the ball's origin, so rows left unfilled are ball points too)."""
     if isinstance(value, (cst.List, cst.Dict)):
         return not value.elements
     if not isinstance(value, cst.Call):
         return False
-    if isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set"):
+    if isinstance(value.func, cst.Name) and value.func.value in ("list", "dict", "set", "OrderedDict"):
         return not value.args
     return isinstance(value.func, (cst.Name, cst.Attribute)) and last_name(value.func) in _BUFFERS
 
 
-_BUFFERS = frozenset("empty empty_like zeros zeros_like new_empty new_zeros".split())
+_BUFFERS = frozenset("empty empty_like zeros zeros_like new_empty new_zeros defaultdict".split())  # `defaultdict(list)` too

@@ -136,6 +136,20 @@ def test_a_list_filled_in_a_loop_keeps_the_confidence_of_what_it_collects() -> N
     assert filled.confidence == "high"  # rows left at zero are the ball's origin
 
 
+def test_a_defaultdict_of_lists_is_empty_until_filled() -> None:
+    body = (
+        "from collections import defaultdict\n"
+        "def f(vs, labels):\n"
+        "    groups = defaultdict(list)\n"
+        "    for label, v in zip(labels, vs):\n"
+        "        groups[label].append(exp_map_zero(v))\n"
+        "    return torch.stack(groups[0]).norm(dim=-1)\n"
+    )
+    (finding,) = findings_of(body)
+    assert finding.confidence == "high"
+    assert not any("some paths only" in step for step in finding.evidence)
+
+
 def test_min_confidence_hides_weaker_findings() -> None:
     body = "def f(z_hyp, v):\n    z = exp_map_zero(v)\n    return z_hyp.norm(), z.norm()\n"
     assert len(findings_of(body)) == 2
