@@ -656,8 +656,10 @@ class _Analysis:
             for node, _ in walk(local.function.body):
                 if not isinstance(node, cst.Call):
                     continue
-                called = dotted(node.func)
-                helper = self.locals.get(f"{klass}.{called[5:]}" if klass and called and called.startswith("self.") else called or "")
+                called = dotted(node.func) or ""
+                if klass and called.startswith("self."):
+                    called = f"{klass}.{called[5:]}"  # a method of the same class
+                helper = self.locals.get(called)
                 if helper is not None and helper is not local:
                     helpers.add(id(helper.function))
         return helpers
