@@ -58,6 +58,7 @@ from vaeaudit.scan.usage import (
     UsageJudge,
     deliberately_euclidean,
     euclidean_context,
+    hyperbolic_switch,
     in_test_module,
     printed_disagreement,
     printed_maximum,
@@ -208,6 +209,7 @@ class _Analysis:
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
         self.ball_bindings: dict[tuple[str, int], Taint] = {}
         self.tangent_bindings: set[tuple[str, int]] = set()  # passed to an exp map at the origin: never ball points
+        self.switched_bindings: set[tuple[str, int]] = set()  # consumed on the hyperbolic arm of a flat/hyperbolic switch
         self.locals, self.classes = self._own_functions()
         for qualname, params in self.inputs.received.items():
             if qualname in self.locals:
@@ -699,6 +701,8 @@ class _Analysis:
                         local.parts[key] = part if taint.is_instance() else part.portable()
         for param in all_params(local.function.params):
             consumed = self.ball_bindings.get((param.name.value, id(param)))
+            if (param.name.value, id(param)) in self.switched_bindings:
+                continue  # consumed on the hyperbolic arm of a switch only: callers may pass flat values
             if consumed is not None and param.name.value in local.params:
                 local.consumes[param.name.value] = consumed.portable()
 
@@ -852,19 +856,29 @@ class _Analysis:
                 param = _parameter(params, slot)
                 if param is not None and param in consumes:
                     consumed.append((argument, consumes[param], f"{self.values.short(call.func)} as `{param}`"))
+        switch = hyperbolic_switch(flow.branches) if consumed else None
         for argument, why, callee_name in consumed:
             key = self.values.carrier(argument)
             binding = flow.last_binding.get(key) if key is not None else None
             if key is None or binding is None:
                 continue
+            if switch is not None:
+                # `if is_hyperbolic: draw_geodesic(p1, p2)`: ball points only when the caller asks for the ball; no
+                # evidence about what a parameter holds on the flat arm (R1704's Euclidean baseline shares the plotter)
+                why = why.weaker(Step(f"only under `if {self.values.short(switch, 40)}:`", call))
             # through the names it views or converts (`x_t = ManifoldTensor(torch.tensor(x))`) and both arms of an `if`
             pending = [((key, id(binding)), why.then(Step(f"{key} is passed to {callee_name}", call)))]
             for _ in range(_MAX_VIEWS):
                 following = []
                 for bound, evidence in pending:
-                    if bound in self.ball_bindings or bound in self.tangent_bindings:
+                    upgrade = switch is None and bound in self.switched_bindings  # seen unconditionally at last
+                    if (bound in self.ball_bindings and not upgrade) or bound in self.tangent_bindings:
                         continue
                     self.ball_bindings[bound] = evidence
+                    if switch is not None:
+                        self.switched_bindings.add(bound)
+                    else:
+                        self.switched_bindings.discard(bound)
                     for source in flow.derived_from.get(bound, ()):
                         if bound in flow.keyed_reads and flow.filled_at_one_site(source[0]):
                             # every value of a store filled at one site comes from that site: all its keys hold points

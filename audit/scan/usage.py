@@ -276,6 +276,16 @@ def euclidean_context(branches: list[tuple[cst.BaseExpression, bool]]) -> str | 
     return None
 
 
+def hyperbolic_switch(branches: list[tuple[cst.BaseExpression, bool]]) -> cst.BaseExpression | None:
+    """The test of an enclosing flat/hyperbolic switch whose hyperbolic arm this is (`if is_hyperbolic:`), or None:
+    what happens here happens only when the caller asks for the ball."""
+    for test, taken in branches:
+        euclidean = _euclidean_when(test)
+        if euclidean is not None and euclidean != taken:
+            return test
+    return None
+
+
 def _euclidean_when(test: cst.BaseExpression) -> bool | None:
     """True if `test` holding means flat geometry, False if it means hyperbolic, None if unknown."""
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
