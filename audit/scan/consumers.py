@@ -14,6 +14,7 @@ import re
 import libcst as cst
 
 from vaeaudit.scan.names import ImportMap, last_name
+from vaeaudit.scan.vocabulary import MANIFOLD_RECEIVER
 
 # last name -> positions of the arguments that must be ball points
 _ALWAYS = {
@@ -45,7 +46,7 @@ _ON_MANIFOLD = {
 }
 # Tensors declared to lie on a manifold (geoopt, hypll): the data given are the points' coordinates.
 DECLARING = frozenset({"ManifoldTensor", "ManifoldParameter"})
-_MANIFOLD_RECEIVER = re.compile(r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic", re.IGNORECASE)
+_MANIFOLD_RECEIVER = re.compile(MANIFOLD_RECEIVER, re.IGNORECASE)
 _LIBRARIES = ("torch.", "numpy.", "scipy.", "sklearn.")
 
 

@@ -22,13 +22,14 @@ import re
 
 from vaeaudit.scan.rules import active_rules
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.vocabulary import CURVATURE_KEYWORD_ARGUMENT, REQUIRED_SUBSTRINGS
+from vaeaudit.scan.vocabulary import CURVATURE_KEYWORD_ARGUMENT, MANIFOLD_RECEIVER_TEXT, REQUIRED_SUBSTRINGS
 
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
-# Consumers (`vaeaudit.scan.consumers`) make their arguments ball points.
-_CONSUMER_WORDS = (b"mobius", b"log_map", b"logmap", b"dist0", b"lambda_x", b"gyration", b"manifold")
+# Consumers (`vaeaudit.scan.consumers`) make their arguments ball points: those a name says (`mobius_add`) and the
+# methods of an object named like a manifold (`ball.dist(x, y)`: `MANIFOLD_RECEIVER_TEXT`).
+_CONSUMER_WORDS = (b"mobius", b"log_map", b"logmap", b"dist0", b"lambda_x", b"gyration")
 
 
 def identifiers(source: bytes) -> set[bytes]:
@@ -47,11 +48,11 @@ class Prefilter:
 
     def could_match(self, source: bytes) -> bool:
         """Whether `source` on its own can hold a finding (a consumer's argument is a source too)."""
-        return self.has_euclidean_operation(source) and (self.has_source(source) or any(word in source for word in _CONSUMER_WORDS))
+        return self.has_euclidean_operation(source) and (self.has_source(source) or _has_consumer(source))
 
     def triage(self, source: bytes) -> str:
         """ "analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""
-        if self.has_source(source) or any(word in source for word in _CONSUMER_WORDS):
+        if self.has_source(source) or _has_consumer(source):
             return "analyse"
         return "deferred" if self.has_euclidean_operation(source) else "skip"
 
@@ -74,3 +75,7 @@ class Prefilter:
             return True
         text = "\n".join(identifier.decode("ascii") for identifier in found)
         return any(pattern.search(text) for pattern in self.word_patterns)
+
+
+def _has_consumer(source: bytes) -> bool:
+    return any(word in source for word in _CONSUMER_WORDS) or MANIFOLD_RECEIVER_TEXT.search(source) is not None

@@ -18,3 +18,7 @@ REQUIRED_SUBSTRINGS = (b"poincar", b"hyperbolic", b"manifoldtensor", b"manifoldp
 CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
 # The same as a keyword argument in raw text, for the prefilter: `f(tree, curvature=1.0)`.
 CURVATURE_KEYWORD_ARGUMENT = re.compile(rb"[(,]\s*(" + "|".join(sorted(CURVATURE_KEYWORDS)).encode() + rb")\s*=(?!=)")
+# An object so named is a manifold: `ball.dist(x, y)`, `self.manifold.logmap(x, y)` take its points (`consumers`).
+MANIFOLD_RECEIVER = r"manifold|ball|poincar|hyperbolic|(?<![a-z])hyp(?![a-z])|geometry|stereographic"
+# The same in raw text, for the prefilter: a file that may call such a consumer holds a source of ball points.
+MANIFOLD_RECEIVER_TEXT = re.compile(MANIFOLD_RECEIVER.encode(), re.IGNORECASE)
