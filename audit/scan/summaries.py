@@ -148,7 +148,7 @@ class _Index:
         self.unanalysed = {path for path, summary in summaries.items() if summary.functions is None}
         self.by_name = {name: method for name, method in named.items() if method is not None and "." in method[1]}
         self._found: dict[str, tuple[str, str] | None] = {}
-        self.summaries_module = {path: summary.module for path, summary in summaries.items()}
+        self.module_at = {path: summary.module for path, summary in summaries.items()}  # path -> its module
         self._by_last_name: dict[str, list[tuple[str, str, str]]] | None = None
 
     def suffix(self, dotted: str) -> tuple[str, str] | None:
@@ -182,7 +182,7 @@ class _Index:
             if found is not None:
                 return found
         if klass and owner.endswith("__init__.py") and self.modules.get(klass, self.module_suffixes.get(klass)) == owner:
-            found = self._reexported(self.summaries_module[owner], method)
+            found = self._reexported(self.module_at[owner], method)
             if found is not None:
                 return found
         if owner in self.unanalysed:
@@ -196,10 +196,10 @@ class _Index:
     def _reexported(self, package: str, name: str) -> tuple[str, str] | None:
         """`from manifold import geodesic_distance` of a package whose `__init__` re-exports it from a module
         inside (`from .poincare import geodesic_distance`): the package's only function of that name."""
-        found = {(path, qualname) for path, qualname, key in self.by_last_name().get(name, ()) if key.startswith(f"{package}.")}
+        found = {(path, qualname) for path, qualname, key in self._functions_named().get(name, ()) if key.startswith(f"{package}.")}
         return found.pop() if len(found) == 1 else None
 
-    def by_last_name(self) -> dict[str, list[tuple[str, str, str]]]:
+    def _functions_named(self) -> dict[str, list[tuple[str, str, str]]]:
         """Module-level functions by their name; built on first use (only re-exports ask for it)."""
         if self._by_last_name is None:
             self._by_last_name = {}
