@@ -554,7 +554,7 @@ def inject_repo(repo: str, src: Path, dst: Path, pattern: str, rng: random.Rando
     sites = find_sites(repo, src)
     if not sites:
         return []
-    shutil.copytree(src, dst)
+    shutil.copytree(src, dst, symlinks=True)  # kept as links: a dangling one (Audyn's recipes) cannot be copied
     rng.shuffle(sites)
     chosen: list[Site] = []
     per_file: Counter[str] = Counter()
