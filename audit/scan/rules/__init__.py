@@ -34,18 +34,20 @@ class Rule:
 
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
-    "Real-world benchmark (bench/realworld/measure.py, 123 public hyperbolic repositories, every finding and a "
-    "sample of 2,625 unreported calls labeled by hand, 2026-11-29, scanner 22ddaff): 54 findings, 34 true, 6 false, "
-    "14 debatable: precision 34/40; by confidence: high 12/12, medium 6/8, low 16/20. 20 of the 40 labeled bugs of "
-    "the sample are found (Horvitz-Thompson recall estimate 63 %). Held out from tuning, as first scanned: fifteen "
-    "blocks of 103 repositories gave 11/35 true findings (high 8/21) and 11/48 bugs found. On bugs injected into "
-    "correct code (bench/realworld/inject.py) (scanner 9aad513) 704/1,565 are found; away from the injected lines "
-    "the mutated copies show only the unmutated findings. Confidence levels: high = a producer or consumer chain; "
+    "Real-world benchmark (bench/realworld/measure.py, 142 public hyperbolic repositories, every finding and a "
+    "sample of 3,048 unreported calls labeled by hand, 2026-11-29, scanner 0e2dde1): 68 findings, 48 true, 4 false, "
+    "16 debatable: precision 48/52; by confidence: high 21/21, medium 9/10, low 18/21. 23 of the 43 labeled bugs of "
+    "the sample are found (Horvitz-Thompson recall estimate 70 %). Held out from tuning, as first scanned: nineteen "
+    "blocks of 122 repositories gave 21/53 true findings (high 13/29) and 21/61 bugs found; the four latest blocks "
+    "10/18 (high 5/8). On bugs injected into correct code (bench/realworld/inject.py) (scanner 9aad513) 704/1,565 "
+    "are found; away from the injected lines the mutated copies show only the unmutated findings. Confidence levels: "
+    "high = a producer or consumer chain; "
     "medium = a name, key or annotation, a method reached by its name alone, the embedding table of a class trained "
     "with a Poincaré distance (its own, or a training loop's), the other values of a store filled at one site, or a "
     "Euclidean mean of ball points; low = a docstring only, ball points on one branch only, the result of a "
     "third-party call given a curvature, a table whose Poincaré distance a caller may replace, a checkpoint's tensor "
-    "read by its parameter's key, or a function read as a Poincaré distance from its text."
+    "read by its parameter's key, a function read as a Poincaré distance from its text, or a consumer met only under "
+    "`if is_hyperbolic:`."
 )
 
 
