@@ -15,6 +15,7 @@ _MOBIUS_DIFFERENCE = re.compile(r"mobius_add\(-|mobius_sub\(|mobius_add\(\w+\(-"
 # ‖u−v‖² / ((1−‖u‖²)(1−‖v‖²)) on one whitespace-free statement: a division by the product of the two
 # conformal factors (or by each in turn). Only the Poincaré distance divides by both.
 _FACTOR = r"\(1(?:\.0*)?-"  # (1−…, also spelled (1.0−…
+_FACTOR_IN_TEXT = re.compile(r"\(\s*1(?:\.0*)?\s*-")  # the same before whitespace is taken out
 _CONFORMAL_DENOMINATOR = re.compile(rf"/\({_FACTOR}.*\)\*{_FACTOR}|/{_FACTOR}.*\)/{_FACTOR}")
 # The same product bound to a name first (`denom = max((1.0 - sq_u) * (1.0 - sq_v), eps)`), divided by later.
 _CONFORMAL_PRODUCT = re.compile(rf"{_FACTOR}.*\)\*{_FACTOR}")
@@ -40,8 +41,9 @@ def handwritten_distance(call, code) -> bool:
 
 def spells_poincare_distance(code: str) -> bool:
     """Whether some statement of `code` divides by (1−‖u‖²)(1−‖v‖²), the heart of the Poincaré distance
-    (however its arcosh is spelled: `log(x + sqrt(x² − 1))` too)."""
-    return bool(_spelling(list(_statements(code))))
+    (however its arcosh is spelled: `log(x + sqrt(x² − 1))` too). Asked of every analysed file: most have no
+    conformal factor at all, which one search of the raw text tells."""
+    return _FACTOR_IN_TEXT.search(code) is not None and bool(_spelling(list(_statements(code))))
 
 
 def _spelling(statements: list[str]) -> list[str]:
