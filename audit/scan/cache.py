@@ -72,10 +72,23 @@ def summary_digest(summary: FileSummary | None) -> str | None:
     return content_hash(json.dumps(summary_to_json(summary), sort_keys=True, separators=(",", ":")).encode())
 
 
+# A stamp younger than this is not trusted: a timestamp is as coarse as the file system's clock (a few ms;
+# 2 s on FAT), so a write right after a stat may leave it as it was ("racily clean", as git calls it).
+RACY_NS = 2_000_000_000
+
+
+def file_stamp(stat: os.stat_result, now: int) -> list[int] | None:
+    """What a file's stat says of its bytes: equal stamps, equal bytes (as git's index and ruff's cache
+    trust them), so a warm run need not read and hash every file. None for a stamp too young to trust."""
+    if now - max(stat.st_mtime_ns, stat.st_ctime_ns) < RACY_NS:
+        return None
+    return [stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino]
+
+
 def project_digest(files: Iterable[tuple[str, str]]) -> str:
-    """Which files, with which contents, a scan saw: equal digests mean the last fixpoint still holds."""
+    """Which files (by absolute path), with which contents, a scan saw: equal digests mean the last fixpoint still holds."""
     digest = hashlib.blake2b(digest_size=16)
-    for name, content in sorted((_key(name), content) for name, content in files):
+    for name, content in sorted(files):
         digest.update(f"{name}\0{content}\n".encode())
     return digest.hexdigest()
 
@@ -146,14 +159,22 @@ class ScanCache:
                 self._summaries = stored
         return self._summaries
 
-    def get(self, path: str, digest: str) -> Stored | None:
-        """The stored result for `path` if its content hash still matches, reported under `path`."""
-        entry = self.entries.get(_key(path))
+    def hash_for(self, key: str, stamp: list[int] | None) -> str | None:
+        """The stored content hash of the file `key` (its absolute path) when its stamp is the one stored with it."""
+        entry = self.entries.get(key)
+        if stamp is None or not isinstance(entry, dict) or entry.get("stamp") != stamp:
+            return None
+        return entry.get("hash")
+
+    def get(self, key: str, digest: str, path: str | None = None) -> Stored | None:
+        """The stored result for the file `key` (its absolute path) if its content hash still matches,
+        reported under `path` (the name the user gave it; default `key`)."""
+        entry = self.entries.get(key)
         if not isinstance(entry, dict) or entry.get("hash") != digest:
             return None
         try:
             return Stored(
-                [_finding({**item, "path": path}) for item in entry["findings"]],
+                [_finding({**item, "path": path or key}) for item in entry["findings"]],
                 entry["error"],
                 entry.get("inputs", EMPTY_DIGEST),
                 bool(entry.get("settled", False)),
@@ -162,9 +183,9 @@ class ScanCache:
         except (KeyError, TypeError, ValueError, IndexError):
             return None
 
-    def previous(self, path: str) -> Previous | None:
-        """What the last run recorded about `path` (None: nothing usable, e.g. an entry of an older version)."""
-        entry = self.entries.get(_key(path))
+    def previous(self, key: str) -> Previous | None:
+        """What the last run recorded about the file `key` (None: nothing usable, e.g. an entry of an older version)."""
+        entry = self.entries.get(key)
         if not isinstance(entry, dict) or "summary_digest" not in entry:
             return None
         try:
@@ -182,20 +203,19 @@ class ScanCache:
             return None
         return inputs if inputs.digest() == digest else None
 
-    def summary(self, path: str) -> FileSummary | None:
+    def summary(self, key: str) -> FileSummary | None:
         """The stored summary of a file `get` answered for (None: it has none); SummaryLost when it
         should have one but the summaries file lacks it (deleted, or not the one saved with the results)."""
-        key = _key(path)
         if not self.entries[key].get("summary"):
             return None
         try:
             return summary_from_json(self.summaries[key])
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            raise SummaryLost(path) from None
+            raise SummaryLost(key) from None
 
     def put(
         self,
-        path: str,
+        key: str,
         digest: str,
         findings: list[Finding],
         error: str | None,
@@ -204,9 +224,10 @@ class ScanCache:
         settled: bool = False,
         given: Inputs | None = None,
         severity: str = "error",
+        stamp: list[int] | None = None,
     ) -> None:
-        """Record a file's result; `given` is the inputs it was computed with (their digest is `inputs`)."""
-        key = _key(path)
+        """Record the result of the file `key` (its absolute path); `given` is the inputs it was computed with
+        (their digest is `inputs`), `stamp` the `file_stamp` its bytes were read under."""
         digest_of_summary = summary_digest(summary)
         unchanged_summary = self.entries.get(key, {}).get("summary_digest", "") == digest_of_summary
         if given is not None and inputs != EMPTY_DIGEST:
@@ -220,6 +241,7 @@ class ScanCache:
             "inputs": inputs,
             "settled": settled,
             "severity": severity,
+            "stamp": stamp,
         }
         if unchanged_summary:  # the summaries file holds it already: an edit of a body need not even read them
             self.dirty = True
@@ -232,6 +254,13 @@ class ScanCache:
                 self.summaries[key] = stored
             self.summaries_dirty = True
         self.dirty = True
+
+    def restamp(self, key: str, stamp: list[int] | None) -> None:
+        """A file read and found to hold the bytes of its entry: trust it by this stamp from now on."""
+        entry = self.entries.get(key)
+        if stamp is not None and isinstance(entry, dict) and entry.get("stamp") != stamp:
+            entry["stamp"] = stamp
+            self.dirty = True
 
     def save(self) -> None:
         if not self.dirty:
@@ -273,14 +302,6 @@ def make_cache_folder(folder: Path) -> None:
         from vaeaudit.atomic import atomic_write_text  # here: a warm run, which writes nothing, need not import it
 
         atomic_write_text(gitignore, "# Created by vaeaudit: the scan cache is not source.\n*\n")
-
-
-def _key(path: str) -> str:
-    """Entries are keyed by absolute path: `src/a.py` and `/abs/src/a.py` are one file.
-
-    (Not realpath: resolving symlinks costs a syscall per path component, per file.)
-    """
-    return os.path.abspath(path)
 
 
 def finding_to_json(finding: Finding) -> dict:

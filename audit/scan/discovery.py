@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from vaeaudit import __version__
 from vaeaudit.config import CONFIG_NAMES
+from vaeaudit.scan.cache import RACY_NS
 from vaeaudit.scan.globs import any_match
 from vaeaudit.scan.settings import Settings, SettingsResolver
 
@@ -57,7 +58,7 @@ class _Watch:
     renamed) and the stat of each `.gitignore` and configuration file read (their contents).
 
     A timestamp is as coarse as the file system's clock (a few ms; 2 s on FAT), so a change
-    right after the walk may leave it as it was: a stat younger than `_RACY_NS` is recorded
+    right after the walk may leave it as it was: a stat younger than `RACY_NS` is recorded
     as never matching ("racily clean", as git calls it), and the next run walks again.
     """
 
@@ -67,7 +68,7 @@ class _Watch:
         self.now = time.time_ns()
 
     def _trusted(self, mtime: int) -> int:
-        return mtime if self.now - mtime >= _RACY_NS else _NEVER
+        return mtime if self.now - mtime >= RACY_NS else _NEVER
 
     def folder(self, folder: str | Path) -> None:
         """Called before the folder is listed: a change while it is listed shows next time."""
@@ -101,8 +102,7 @@ class _Watch:
         return True
 
 
-# A stat younger than this is not trusted; _NEVER matches no timestamp, _ABSENT a folder that is gone.
-_RACY_NS = 2_000_000_000
+# _NEVER matches no timestamp (one too young to trust), _ABSENT a folder that is gone.
 _NEVER, _ABSENT = -2, -1
 
 

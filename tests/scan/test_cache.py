@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from vaeaudit.scan import cache as cache_module
 from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash
 from vaeaudit.scan.runner import scan_files
 from vaeaudit.scan.settings import Settings
@@ -131,3 +132,57 @@ def test_a_file_left_unanalysed_on_purpose_is_cached_with_its_warning(tmp_path: 
     (warning,) = [result for result in warm.results if result.path.endswith("generated.py")]
     assert warning.severity == "warning" and "max-file-size" in (warning.error or "")
     assert seen(warm) == seen(cold)
+
+
+def reads_during(monkeypatch, root: Path, action) -> list[str]:
+    """The files of `root` that `action` reads through `Path.read_bytes` (how the runner reads every source)."""
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def counting(self: Path) -> bytes:
+        if self.suffix == ".py" and root in self.resolve().parents:
+            read.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    try:
+        action()
+    finally:
+        monkeypatch.setattr(Path, "read_bytes", original)
+    return read
+
+
+@pytest.fixture
+def trusted_stamps(monkeypatch):
+    """Stamps taken right now are trusted (in real use only those older than two seconds are)."""
+    monkeypatch.setattr(cache_module, "RACY_NS", -(10**12))
+
+
+def test_a_warm_run_trusts_each_file_by_its_stamp_and_reads_none(tmp_path: Path, monkeypatch, trusted_stamps) -> None:
+    root = copy_project(tmp_path)
+    cold = scan(root)
+    runs = []
+    assert reads_during(monkeypatch, root, lambda: runs.append(scan(root))) == []
+    assert seen(runs[0]) == seen(cold) and cold.findings
+
+
+def test_an_edited_file_gets_a_new_stamp_and_is_read_again(tmp_path: Path, monkeypatch, trusted_stamps) -> None:
+    root = copy_project(tmp_path)
+    scan(root)
+    with open(root / "losses.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef radial_loss(embeddings, targets):\n    return torch.norm(embeddings, dim=-1).sum()\n")
+    runs = []
+    assert reads_during(monkeypatch, root, lambda: runs.append(scan(root))) == ["losses.py"]
+    lines = {f.line for f in runs[0].findings if f.path.endswith("losses.py")}
+    assert max(lines) == len((root / "losses.py").read_text(encoding="utf-8").splitlines())
+
+
+def test_a_stamp_too_young_to_trust_is_read_and_trusted_once_it_has_aged(tmp_path: Path, monkeypatch) -> None:
+    """A write in the same tick of the file system's clock as the stat would leave the stamp as it was."""
+    root = copy_project(tmp_path)
+    scan(root)  # every file was just written: no stamp is trusted yet
+    files = sorted(path.name for path in root.rglob("*.py"))
+    assert sorted(reads_during(monkeypatch, root, lambda: scan(root))) == files
+    monkeypatch.setattr(cache_module, "RACY_NS", -(10**12))  # now they are old enough
+    assert sorted(reads_during(monkeypatch, root, lambda: scan(root))) == files  # read once more, and stamped
+    assert reads_during(monkeypatch, root, lambda: scan(root)) == []

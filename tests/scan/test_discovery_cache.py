@@ -26,7 +26,7 @@ TICK = 10**9  # one second, in ns
 @pytest.fixture
 def trusting(monkeypatch):
     """Stats recorded right now are trusted (the tests move timestamps themselves)."""
-    monkeypatch.setattr(discovery, "_RACY_NS", -(10**12))
+    monkeypatch.setattr(discovery, "RACY_NS", -(10**12))
 
 
 def touch(path: Path, step: int = 1) -> None:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vaeaudit.scan import cache as cache_module
 from vaeaudit.scan import runner
 from vaeaudit.scan.cache import ScanCache
 from vaeaudit.scan.runner import scan_files
@@ -48,9 +50,13 @@ def findings(root: Path, *, cache: bool) -> list[tuple]:
     return sorted((Path(f.path).relative_to(root).as_posix(), f.line, f.rule, f.confidence, f.evidence) for f in run.findings)
 
 
+@pytest.mark.parametrize("trust_stamps", [False, True], ids=["files-read", "stamps-trusted"])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(range(len(EDITS))), min_size=1, max_size=5))
-def test_a_cached_rescan_after_any_edits_equals_a_cold_scan(tmp_path_factory, edits: list[int]) -> None:
+def test_a_cached_rescan_after_any_edits_equals_a_cold_scan(tmp_path_factory, monkeypatch, trust_stamps: bool, edits: list[int]) -> None:
+    """Stamps trusted at once (in real use only after two seconds): an edit must still be seen by its stamp."""
+    if trust_stamps:
+        monkeypatch.setattr(cache_module, "RACY_NS", -(10**12))
     root = tmp_path_factory.mktemp("project") / "project"
     shutil.copytree(PROJECT, root)
     findings(root, cache=True)
