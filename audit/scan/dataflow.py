@@ -59,6 +59,9 @@ class Dataflow:
         self._dotted_heads: set[str] = set()
         self.following: cst.CSTNode | None = None  # the statement after the one being run, in its block
         self._empty_bindings: set[tuple[str, int]] = set()  # (name, id of its binding) of `xs = []`
+        # The function being run: the binding of an attribute it reads before binding it (`self.emb` on entry),
+        # so consumer evidence about `u = self.emb[i]` says that `self.emb` holds points, and so `self.emb[j]`.
+        self._entry: cst.FunctionDef | None = None
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -91,6 +94,10 @@ class Dataflow:
         for key, taint in (received or {}).items():
             if "." in key and key.partition(".")[0] in env:  # `code_emb.emb`: an attribute of what a caller passes
                 env.setdefault(key, taint)
+        self._entry = function
+        for (key, binding), taint in self.ball_bindings.items():
+            if binding == id(function) and env.get(key) is None:  # an attribute a view of which is consumed
+                env[key] = taint
         self.run_block(function.body, env)
 
     def run_block(self, block: cst.BaseSuite | Sequence[cst.CSTNode], env: Env) -> Env:
@@ -293,6 +300,8 @@ class Dataflow:
         source = self.values.carrier(value) if value is not None else None
         if source is None and _rescales(value, key):
             source = key  # `x = x / norm * 0.99` (a projection back into the ball): the same points, rescaled
+        if source is not None and "." in source and source not in self.last_binding and self._entry is not None:
+            self.last_binding[source] = self._entry  # `u = self.emb[i]` views the attribute as the function found it
         if source is not None and source in self.last_binding:  # `x = x.unsqueeze(0)` views its earlier binding
             self.derived_from[(key, id(where))] = [(source, id(self.last_binding[source]))]
             if _reads_string_key(value, source):

@@ -138,9 +138,11 @@ class UsageJudge:
         if isinstance(parent, cst.Subscript) and parent.value is current:
             return True  # some of the same values (`radii[mask, None]`): judged where they go
         if isinstance(parent, cst.Call) and last_name(parent.func) in _TRANSPARENT:
-            arguments = " ".join(self.code(argument) for argument in parent.args)
-            if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and _BOUNDARY.search(arguments):
-                return "clamped against the boundary: a projection"
+            others = [self.code(argument.value) for argument in parent.args if argument.value is not current]
+            if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and (
+                _BOUNDARY.search(" ".join(others)) or any(0.9 <= (_number(other) or 0.0) <= 1.0 for other in others)
+            ):
+                return "clamped against the boundary: a projection"  # `min(norm, 0.95)`: a new radius inside the ball
             return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):
             return True  # a term of a sum (`‖x‖² + eps`, the closed form of a cone's angle) is judged where the sum goes
