@@ -203,6 +203,8 @@ class _Analysis:
         self.imports = ImportMap(module, package)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by, self._returns_tuple)
         self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
+        self.values.artifact_facts = {artifact: _imported(fact) for artifact, fact in self.inputs.artifacts.items()}
+        self.artifacts: dict[str, Taint] = {}  # artifact -> why the values this file loads from it are ball points
         self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers, self.values.carrier)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
@@ -305,7 +307,9 @@ class _Analysis:
         ]
         curvatures = self._curvature_calls()
         keys = tuple(sorted(self.values.dotted_keys))
-        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys)
+        loads = tuple(sorted(self.values.artifacts_read))
+        artifacts = {artifact: self._fact(taint) for artifact, taint in sorted(self.artifacts.items())}
+        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys, loads, artifacts)
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...
@@ -586,6 +590,14 @@ class _Analysis:
                 break
         if local is not None:
             self._record_function(local, flow)
+        for bound, artifact in flow.artifact_bindings.items():
+            proof, before = self.ball_bindings.get(bound), self.artifacts.get(artifact)
+            if proof is None or proof.kind != "point" or bound in self.switched_bindings:
+                continue  # no consumer evidence, or only on the hyperbolic arm of a switch
+            if any(bound in flow.derived_from.get(read, ()) for read in flow.keyed_reads):
+                continue  # `ckpt["emb"]` of a loaded checkpoint: one entry holds points, not every one
+            if before is None or (proof.confidence, -len(proof.steps)) > (before.confidence, -len(before.steps)):
+                self.artifacts[artifact] = proof
         top_level_class = isinstance(owner, cst.ClassDef) and any(owner is statement for statement in self.module.body)
         for node, _ in walk(owner):
             if node is owner:

@@ -25,6 +25,7 @@ from typing import cast
 
 import libcst as cst
 
+from vaeaudit.scan.artifacts import loaded_path, opened_path
 from vaeaudit.scan.names import dotted, last_name
 from vaeaudit.scan.taint import EVERY_KEY, LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
 from vaeaudit.scan.tree import walk
@@ -62,6 +63,7 @@ class Dataflow:
         # The function being run: the binding of an attribute it reads before binding it (`self.emb` on entry),
         # so consumer evidence about `u = self.emb[i]` says that `self.emb` holds points, and so `self.emb[j]`.
         self._entry: cst.FunctionDef | None = None
+        self.artifact_bindings: dict[tuple[str, int], str] = {}  # (name, id of its binding) -> the artifact it loads
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -307,6 +309,14 @@ class Dataflow:
             if _reads_string_key(value, source):
                 self.keyed_reads.add((key, id(where)))
         self.last_binding[key] = where
+        opened = opened_path(value)
+        if opened is not None:
+            self.values.opened[key] = opened
+        else:
+            self.values.opened.pop(key, None)
+        artifact = loaded_path(value, self.values.imports, self.values.opened) if isinstance(value, cst.Call) else None
+        if artifact is not None:  # consumer evidence about this binding proves what the file on disk holds
+            self.artifact_bindings[(key, id(where))] = artifact
         if value is not None and _empty_container(value):
             self._empty_bindings.add((key, id(where)))
         consumed = self.ball_bindings.get((key, id(where)))
@@ -362,6 +372,8 @@ class Dataflow:
             # `for label, group in groups.items()` of a store whose every value holds ball points (`groups[k].append(z)`)
             store = self.values.of(iterable.func.value, env)
             every = store.part(EVERY_KEY) if store is not None and store.kind == "container" else None
+            if store is not None and store.kind == "point":  # a dict of ball points (`id -> vector`, loaded from disk)
+                every = store.then(Step(f"a value of {self.values.short(iterable.func.value)}", loop))
             if iterable.func.attr.value == "values":
                 return self._bind(target, None, every, env, loop)
             if isinstance(target, cst.Tuple) and len(target.elements) == 2:

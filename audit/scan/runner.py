@@ -19,6 +19,7 @@ the file's `FileResult.fixed`; the fixer's last result is the one made with the 
 from __future__ import annotations
 
 import os
+import posixpath
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -251,14 +252,16 @@ class _File:
 
 
 def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], prefilter: Prefilter) -> list[_File]:
-    """Deferred files that call a function known to return ball points (by name: no parse needed)."""
+    """Deferred files that call a function known to return ball points (by name: no parse needed), or that
+    name a file on disk another file proves to hold ball points (`models/emb.pkl`: maybe they load it)."""
     names = {
         qualname.rpartition(".")[2].encode()
         for summary in known.values()
         for qualname, function in (summary.functions or {}).items()
         if function.returns or function.parts
     }
-    if not names:
+    artifacts = {posixpath.basename(artifact).encode() for summary in known.values() for artifact in summary.artifacts}
+    if not names and not artifacts:
         return []
     return [
         state
@@ -266,7 +269,7 @@ def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], pr
         if state.summary is not None
         and state.summary.functions is None
         and not state.settled
-        and not names.isdisjoint(identifiers(state.data))
+        and (not names.isdisjoint(identifiers(state.data)) or any(artifact in state.data for artifact in artifacts))
     ]
 
 

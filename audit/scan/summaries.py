@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import cast
 
 from vaeaudit.scan.methods import BY_NAME, target_by_name
-from vaeaudit.scan.settings import LOW
+from vaeaudit.scan.settings import LOW, MEDIUM
 
 # (confidence, chain, manifold): the manifold an instance attribute's points lie on, as
 # (expression relative to the instance such as "self.manifold", geoopt class, where it was built), else None.
@@ -60,6 +60,10 @@ class FileSummary:
     curvatures: list[tuple[str, dict[str, str], str]] = field(default_factory=list)
     # Dotted string keys the file reads (`state["model"]["lt.weight"]`): maybe a saved module's parameters.
     keys: tuple[str, ...] = ()
+    # Files on disk it loads by a literal path (`vaeaudit.scan.artifacts`), and those whose loaded values it
+    # proves to be ball points (passes them to a ball consumer), with the proof.
+    loads: tuple[str, ...] = ()
+    artifacts: dict[str, Fact] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,6 +80,8 @@ class Inputs:
     curvatures: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     # a key the file reads -> the ball parameter of a project class whose state-dict key it is (`lt.weight`)
     state_keys: dict[str, Fact] = field(default_factory=dict)
+    # an artifact the file loads -> another file's proof that it holds ball points
+    artifacts: dict[str, Fact] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Equal digests: the same facts (confidence, manifold) at the same places, whatever their evidence says.
@@ -273,7 +279,26 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
         for key in summary.keys:
             for fact in _state_key_facts(key, parameters):
                 inputs[path].state_keys[key] = stronger(inputs[path].state_keys.get(key), fact)
+    _artifact_facts(summaries, inputs)
     return inputs, wanted
+
+
+def _artifact_facts(summaries: dict[str, FileSummary], inputs: dict[str, Inputs]) -> None:
+    """A file that loads an artifact another file proves to hold ball points gets that proof, at most medium:
+    the two loads name one path, but the file may have been written again in between by other code."""
+    proofs: dict[str, list[tuple[str, Fact]]] = {}
+    for path, summary in summaries.items():
+        for artifact, fact in summary.artifacts.items():
+            proofs.setdefault(artifact, []).append((path, fact))
+    if not proofs:
+        return
+    for path, summary in summaries.items():
+        for artifact in summary.loads:
+            for prover, (confidence, chain, _) in proofs.get(artifact, ()):
+                if prover != path:  # its own proof already reaches its own loads
+                    shown = f"{artifact} holds ball points, as another file's load of it shows"
+                    fact: Fact = (min(confidence, MEDIUM), (shown, *chain), None)
+                    inputs[path].artifacts[artifact] = stronger(inputs[path].artifacts.get(artifact), fact)
 
 
 def _ball_parameters(summaries: dict[str, FileSummary]) -> dict[tuple[str, ...], list[tuple[str, Fact]]]:
@@ -424,6 +449,8 @@ def summary_to_json(summary: FileSummary) -> dict:
         "references": list(summary.references),
         "curvatures": [[target, slots, where] for target, slots, where in summary.curvatures],
         "keys": list(summary.keys),
+        "loads": list(summary.loads),
+        "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(summary.artifacts.items())},
     }
 
 
@@ -436,6 +463,8 @@ def summary_from_json(data: dict) -> FileSummary:
         tuple(data["references"]),
         [(target, dict(slots), where) for target, slots, where in data["curvatures"]],
         tuple(data["keys"]),
+        tuple(data["loads"]),
+        {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
     )
 
 
@@ -453,6 +482,7 @@ def inputs_to_json(inputs: Inputs) -> dict:
             name: {param: list(verdict) for param, verdict in sorted(params.items())} for name, params in sorted(inputs.curvatures.items())
         },
         "state_keys": {key: _fact_json(fact) for key, fact in sorted(inputs.state_keys.items())},
+        "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(inputs.artifacts.items())},
     }
 
 
@@ -476,6 +506,7 @@ def _inputs_shape(inputs: Inputs) -> dict:
         "external": {target: function(summary) for target, summary in inputs.external.items()},
         "curvatures": {name: {param: c for param, (c, _) in params.items()} for name, params in inputs.curvatures.items()},
         "state_keys": {key: _shape(fact) for key, fact in inputs.state_keys.items()},
+        "artifacts": {artifact: _shape(fact) for artifact, fact in inputs.artifacts.items()},
     }
 
 
@@ -491,6 +522,7 @@ def inputs_from_json(data: dict) -> Inputs:
         {target: function_from_json(function) for target, function in data["external"].items()},
         {name: {param: (str(c), str(why)) for param, (c, why) in params.items()} for name, params in data["curvatures"].items()},
         {key: cast("Fact", _fact(fact)) for key, fact in data["state_keys"].items()},
+        {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
     )
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import libcst as cst
 
+from vaeaudit.scan.artifacts import loaded_path
 from vaeaudit.scan.consumers import DECLARING, declared_manifold, is_manifold
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.settings import HIGH, LOW, MEDIUM, Settings
@@ -286,6 +287,9 @@ class ValueTaint:
         self.euclidean_patterns = [re.compile(p, re.IGNORECASE) for p in settings.euclidean_patterns]
         self.dotted_keys: set[str] = set()  # `state["lt.weight"]`: keys that may name a saved module's parameter
         self.state_keys: dict[str, Taint] = {}  # such keys that name a ball parameter of the project (project-wide)
+        self.opened: dict[str, str] = {}  # name -> the artifact path it was opened from (`with open("e.pkl") as f`)
+        self.artifacts_read: set[str] = set()  # the artifacts (`vaeaudit.scan.artifacts`) this file loads
+        self.artifact_facts: dict[str, Taint] = {}  # such artifacts that another file proves to hold ball points
 
     # -- names and keys -------------------------------------------------------------------
 
@@ -514,6 +518,12 @@ class ValueTaint:
         name = self.imports.called_name(node.func)
         if name in self.sanitizers:
             return None
+        artifact = loaded_path(node, self.imports, self.opened)
+        if artifact is not None:
+            self.artifacts_read.add(artifact)
+            proven = self.artifact_facts.get(artifact)
+            if proven is not None:
+                return proven.then(Step(f"{self.short(node)} loads {artifact}", node))
         if name is not None and (_OTHER_MANIFOLD.search(name) or _CONVERSION_OUT_OF_THE_BALL.search(name)):
             return Taint(HIGH, kind="other-manifold")
         producer = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)

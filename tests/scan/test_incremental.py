@@ -109,6 +109,7 @@ def test_inputs_survive_their_json_with_every_field_filled() -> None:
         external={"pkg.h": FunctionSummary(("a",), fact, {"key": fact}, {"a": fact})},
         curvatures={"f": {"x": ("0.5", "every call passes c=0.5")}},
         state_keys={"model.lt.weight": fact},
+        artifacts={"models/emb.pkl": fact},
     )
     assert all(getattr(inputs, name) for name in Inputs.__dataclass_fields__)
     assert inputs_from_json(inputs_to_json(inputs)) == inputs
@@ -154,6 +155,8 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
         ("pkg.other.f",),
         [("pkg.other.f", {"#0": "1.0"}, "mod.py:3")],
         ("model.lt.weight",),
+        ("models/emb.pkl",),
+        {"models/emb.pkl": fact},
     )
     assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
     assert summary_from_json(summary_to_json(summary)) == summary

@@ -76,3 +76,19 @@ def test_a_ball_table_is_low_when_a_caller_may_pass_another_distance() -> None:
     assert findings[("model.py", 64)].confidence == "medium"
     assert "defaults to `PoincareDistance`" in " ".join(findings[("evaluate.py", 20)].evidence)
     assert "between ball points `lt[i, :]` and `lt[j, :]`" in findings[("evaluate.py", 15)].message  # two rows, not all pairs
+
+
+def test_a_file_on_disk_proven_to_hold_ball_points_carries_them_to_the_scripts_that_load_it(tmp_path: Path) -> None:
+    """`ui/search.py` passes rows of `models/case_embeddings.pkl` to poincare_distance; `scripts/radii.py` (which the
+    prefilter defers: no word of it says hyperbolic) loads the same file by another relative path and takes radii."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_saved_artifacts", root)
+    radii = root / "scripts" / "radii.py"
+    expected = [number for number, line in enumerate(radii.read_text(encoding="utf-8").splitlines(), 1) if "# expect: HYP001" in line]
+    for cache in (False, True, True):  # cold, then a warm run from the cached summaries
+        findings = scan(root, cache=cache).findings
+        assert sorted((Path(f.path).name, f.line, f.rule, f.confidence) for f in findings) == [
+            ("radii.py", line, "HYP001", "medium") for line in expected
+        ]
+    assert any("models/case_embeddings.pkl holds ball points" in step for step in findings[0].evidence)
+    assert any("search.py:" in step for step in findings[0].evidence)
