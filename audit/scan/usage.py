@@ -138,11 +138,13 @@ class UsageJudge:
         if isinstance(parent, cst.Subscript) and parent.value is current:
             return True  # some of the same values (`radii[mask, None]`): judged where they go
         if isinstance(parent, cst.Call) and last_name(parent.func) in _TRANSPARENT:
-            others = [self.code(argument.value) for argument in parent.args if argument.value is not current]
-            if cast("str", last_name(parent.func)).startswith(("clamp", "clip", "min", "amin", "minimum")) and (
-                _BOUNDARY.search(" ".join(others)) or any(0.9 <= (_number(other) or 0.0) <= 1.0 for other in others)
+            name = cast("str", last_name(parent.func))
+            others = [argument for argument in parent.args if argument.value is not current]
+            if name.startswith(("clamp", "clip", "min", "amin", "minimum")) and (
+                _BOUNDARY.search(" ".join(self.code(argument.value) for argument in others))
+                or _bound_near_one(parent, name, others, self.code)
             ):
-                return "clamped against the boundary: a projection"  # `min(norm, 0.95)`: a new radius inside the ball
+                return "clamped against the boundary: a projection"
             return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):
             return True  # a term of a sum (`‖x‖² + eps`, the closed form of a cone's angle) is judged where the sum goes
@@ -237,6 +239,19 @@ class UsageJudge:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
                 return f"{target.value} {reason}"
         return None if None in reasons else f"{target.value} {reasons[0]}"
+
+
+# Calls whose number is a bound on the value (`min(norm, 0.95)`, `np.clip(r, 0, 0.99)`), not a dim (`x.min(1)`).
+_BOUNDING_CALLS = frozenset("min minimum clamp clamp_ clamp_max clip clip_".split())
+_NOT_A_BOUND = frozenset("dim axis keepdim out".split())
+
+
+def _bound_near_one(call: cst.Call, name: str, others: list[cst.Arg], code: Callable[[cst.CSTNode], str]) -> bool:
+    """`min(norm, 0.95)`, `norm.clamp(max=0.999)`: a new radius bounded just inside the ball builds a point."""
+    if name not in _BOUNDING_CALLS or (name == "min" and not isinstance(call.func, cst.Name)):
+        return False  # `torch.min(d, 1)` / `d.min(1)` reduce over a dim
+    bounds = [argument for argument in others if argument.keyword is None or argument.keyword.value not in _NOT_A_BOUND]
+    return any(0.9 <= (_number(code(argument.value)) or 0.0) <= 1.0 for argument in bounds)
 
 
 def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
