@@ -577,7 +577,7 @@ class _Analysis:
             known = len(self.ball_bindings)
             self._class_now, self._function_now = klass, qualname
             uses = _UsesIndex(owner)
-            judge = UsageJudge(self.module.code_for_node, uses, uses.value_before)
+            judge = UsageJudge(self.module.code_for_node, uses, uses.value_before, self.values.is_euclidean_name)
             flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:

@@ -43,7 +43,8 @@ _HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh ar
 _ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
-    "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs".split()
+    "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs "
+    "asarray array as_tensor tensor to_np to_numpy tonumpy asnumpy".split()  # conversions keep the meaning
 )
 _BOUNDARY = re.compile(
     r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
@@ -81,10 +82,17 @@ _TEST_FILE = re.compile(r"(?:^|[\\/])(?:test_[^\\/]*|[^\\/]*_test|conftest)\.py$
 class UsageJudge:
     """Answers "is this norm's result used in a way that makes it correct?"."""
 
-    def __init__(self, code: Callable[[cst.CSTNode], str], uses_of: UsesOf, value_before: ValueBefore | None = None) -> None:
+    def __init__(
+        self,
+        code: Callable[[cst.CSTNode], str],
+        uses_of: UsesOf,
+        value_before: ValueBefore | None = None,
+        is_euclidean_name: Callable[[str], bool] | None = None,
+    ) -> None:
         self.code = code
         self.uses_of = uses_of
         self.value_before = value_before
+        self.is_euclidean_name = is_euclidean_name
 
     def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0, *, radius: bool = False) -> str | None:
         """Why the value at `node` (the norm of `measured`; `radius`: of one point, not of a difference) is not a finding, or None."""
@@ -234,6 +242,11 @@ class UsageJudge:
         uses = [(use, above) for use, above in uses if _reported(use, above) is None]
         if not uses:
             return None
+        if self.is_euclidean_name is not None:
+            for _, above in uses:  # `"eucl_norm_mean": np.mean(enorm)`: the author calls this number Euclidean
+                named = deliberately_euclidean(above, self.code, self.is_euclidean_name)
+                if named is not None:
+                    return f"{target.value} {named}"
         reasons = [self.exemption(use, above, measured, depth + 1, radius=radius) for use, above in uses]
         for reason in reasons:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
