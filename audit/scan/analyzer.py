@@ -994,7 +994,7 @@ class _Analysis:
             return
         if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return
-        if op.kind == "norm" and printed_maximum(node, ancestors):
+        if op.kind == "norm" and (printed_maximum(node, ancestors) or judge.printed_maximum_by_name(node, ancestors)):
             return  # a look at how near the boundary the points come: a membership check by eye
         previous = self.hits.get(id(node))
         strength = _strength(x_taint, y_taint, op)

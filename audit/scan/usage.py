@@ -50,6 +50,8 @@ _BOUNDARY = re.compile(
     r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
     re.IGNORECASE,
 )
+# A denominator `1 - c‖x‖²` (written out or bound to a name first): the ball's conformal factor.
+_ONE_MINUS = re.compile(r"\(*1(\.0*)?-")
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
 # How many names a norm's value may pass through before its use is judged: a hand-written distance
 # often spells `gap -> scaled -> arg -> arg = max(arg, 1)` before its arccosh.
@@ -165,6 +167,8 @@ class UsageJudge:
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.left is current:
             if divides_by_conformal_factors(self.code(parent.right)):
                 return f"divided by the conformal factors (1 - |x|^2)(1 - |y|^2): {_HYPERBOLIC_MATH_REASON}"
+            if _ONE_MINUS.match("".join(self._spelled(parent.right).split())):
+                return f"divided by a conformal factor 1 - c|x|^2 (a Busemann function, a kernel): {_HYPERBOLIC_MATH_REASON}"
             return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Power) and parent.left is current:
             return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)
@@ -229,6 +233,19 @@ class UsageJudge:
         test = following.test
         sides = [test.left, *(target.comparator for target in test.comparisons)]
         return any(_bare(self.code(side)) == printed and self._comparison(test, side, radius=True) is not None for side in sides)
+
+    def printed_maximum_by_name(self, node: cst.CSTNode, ancestors: Ancestors) -> bool:
+        """`norms = z.norm(dim=-1)` then only `print(f"min={norms.min()}, max={norms.max()}")`: `printed_maximum`
+        through the name the norm is bound to (HONDA_PROJECT's self-test of its projector)."""
+        parent = ancestors[-1] if ancestors else None
+        if not isinstance(parent, cst.Assign) or parent.value is not node or len(parent.targets) != 1:
+            return False
+        target = parent.targets[0].target
+        if not isinstance(target, cst.Name):
+            return False
+        uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target]
+        reported = [_reported(use, above) for use, above in uses]
+        return bool(uses) and None not in reported and any(not crossed.isdisjoint(_MAXIMA) for crossed in reported if crossed is not None)
 
     def _spelled(self, side: cst.BaseExpression) -> str:
         """The text of a side of a comparison, or of the value last assigned to it (`anc_norm < desc_norm`)."""
