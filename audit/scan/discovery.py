@@ -124,7 +124,9 @@ def discover(paths: list[str], resolver: SettingsResolver) -> list[tuple[Path, S
         watch = _Watch()
         watch.folders, watch.files = dict(stored["folders"]), {path: list(stat) for path, stat in stored["files"].items()}
         if watch.unchanged():
-            return [(Path(path), resolver.settings_of_config(None if config is None else Path(config))) for path, config in stored["found"]]
+            configs = {config for _, config in stored["found"]}
+            settings_of = {config: resolver.settings_of_config(None if config is None else Path(config)) for config in configs}
+            return [(Path(path), settings_of[config]) for path, config in stored["found"]]  # one lookup per config file
     except (OSError, ValueError, KeyError, TypeError):
         before = b""
     try:
