@@ -235,8 +235,9 @@ class UsageJudge:
         return any(_bare(self.code(side)) == printed and self._comparison(test, side, radius=True) is not None for side in sides)
 
     def printed_maximum_by_name(self, node: cst.CSTNode, ancestors: Ancestors) -> bool:
-        """`norms = z.norm(dim=-1)` then only `print(f"min={norms.min()}, max={norms.max()}")`: `printed_maximum`
-        through the name the norm is bound to (HONDA_PROJECT's self-test of its projector)."""
+        """`norms = z.norm(dim=-1)` then only `print(f"min={norms.min()}, max={norms.max()}, bound=1.0")`:
+        `printed_maximum` through the name the norm is bound to, when the print names the boundary (HONDA_PROJECT's
+        self-test of its projector; poincare-mds-spatial's "Norm: min-max" training log is a metric, a finding)."""
         parent = ancestors[-1] if ancestors else None
         if not isinstance(parent, cst.Assign) or parent.value is not node or len(parent.targets) != 1:
             return False
@@ -245,7 +246,12 @@ class UsageJudge:
             return False
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target]
         reported = [_reported(use, above) for use, above in uses]
-        return bool(uses) and None not in reported and any(not crossed.isdisjoint(_MAXIMA) for crossed in reported if crossed is not None)
+        if not uses or None in reported or all(crossed.isdisjoint(_MAXIMA) for crossed in reported if crossed is not None):
+            return False
+        # ... and the print says what it checks (`bound=1.0`): a norm printed as a training metric stays a finding
+        prints = [call for _, above in uses for call in above if isinstance(call, cst.Call) and last_name(call.func) in _REPORTING]
+        printed = " ".join(self.code(call) for call in prints)
+        return _BOUNDARY.search(printed) is not None
 
     def _spelled(self, side: cst.BaseExpression) -> str:
         """The text of a side of a comparison, or of the value last assigned to it (`anc_norm < desc_norm`)."""
