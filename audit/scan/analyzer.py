@@ -1303,16 +1303,24 @@ class _UsesIndex:
     def index(self) -> dict[str, list[tuple[int, cst.Name, Ancestors, bool]]]:
         if self._index is None:
             self._index = {}
-            for order, (node, ancestors) in enumerate(walk(self.owner)):
-                if isinstance(node, cst.Name) and not (
-                    ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node
-                ):
-                    store = bool(ancestors) and isinstance(
-                        ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName)
-                    )
-                    self._index.setdefault(node.value, []).append((order, node, ancestors, store))
-                    self.order[id(node)] = order
+            order = 0
+            for node, ancestors in walk(self.owner):
+                order = self._add(node, ancestors, order)
+                if type(node) is cst.Lambda and node is not self.owner:
+                    # `sorted(keys, key=lambda k: norms[k])` reads `norms` where it is: a use of that binding
+                    params = {param.name.value for param in all_params(node.params)}
+                    for inner, above in walk(node.body, (*ancestors, node)):
+                        if not (isinstance(inner, cst.Name) and inner.value in params):
+                            order = self._add(inner, above, order)
         return self._index
+
+    def _add(self, node: cst.CSTNode, ancestors: Ancestors, order: int) -> int:
+        index = cast("dict[str, list[tuple[int, cst.Name, Ancestors, bool]]]", self._index)
+        if isinstance(node, cst.Name) and not (ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node):
+            store = bool(ancestors) and isinstance(ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName))
+            index.setdefault(node.value, []).append((order, node, ancestors, store))
+            self.order[id(node)] = order
+        return order + 1
 
     def __call__(self, name: str, binding: cst.CSTNode) -> list[tuple[cst.Name, Ancestors]]:
         """Loads of `name` reached by the store `binding`: after it, before the next store."""

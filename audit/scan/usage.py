@@ -47,7 +47,7 @@ _TRANSPARENT = frozenset(
     "asarray array as_tensor tensor to_np to_numpy tonumpy asnumpy".split()  # conversions keep the meaning
 )
 _BOUNDARY = re.compile(
-    r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
+    r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|\br_?max\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
     re.IGNORECASE,
 )
 # A denominator `1 - c‖x‖²` (written out or bound to a name first): the ball's conformal factor.
@@ -156,6 +156,10 @@ class UsageJudge:
             ):
                 return "clamped against the boundary: a projection"
             return True
+        if isinstance(parent, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and parent.elt is current:
+            return True  # the values of a comprehension are judged where it goes
+        if isinstance(parent, cst.DictComp) and parent.value is current:
+            return True
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, (cst.Add, cst.Subtract)):
             return True  # a term of a sum (`‖x‖² + eps`, the closed form of a cone's angle) is judged where the sum goes
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply):
@@ -193,6 +197,8 @@ class UsageJudge:
             return None
         if isinstance(parent, cst.Comparison):
             return self._comparison(parent, current, radius)
+        if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
+            return "the key of a sort: radii rank points as hyperbolic radii do"
         if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
             return f"reduced to indices by {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
@@ -288,6 +294,25 @@ def _bound_near_one(call: cst.Call, name: str, others: list[cst.Arg], code: Call
         return False  # `torch.min(d, 1)` / `d.min(1)` reduce over a dim
     bounds = [argument for argument in others if argument.keyword is None or argument.keyword.value not in _NOT_A_BOUND]
     return any(0.9 <= (_number(code(argument.value)) or 0.0) <= 1.0 for argument in bounds)
+
+
+_SORTING_CALLS = frozenset("sorted sort min max nsmallest nlargest".split())
+
+
+def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
+    """`sorted(labels, key=lambda x: norms[x])`: the lambda is the `key` of a sort or of a min/max."""
+    above = list(ancestors)
+    index = next((i for i in range(len(above) - 1, -1, -1) if above[i] is function), None)
+    if index is None or index < 2:
+        return False
+    argument, call = above[index - 1], above[index - 2]
+    return (
+        isinstance(argument, cst.Arg)
+        and argument.keyword is not None
+        and argument.keyword.value == "key"
+        and isinstance(call, cst.Call)
+        and last_name(call.func) in _SORTING_CALLS
+    )
 
 
 def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
