@@ -197,6 +197,14 @@ class UsageJudge:
             return None
         if isinstance(parent, cst.Comparison):
             return self._comparison(parent, current, radius)
+        if (
+            radius
+            and isinstance(parent, cst.Call)
+            and isinstance(parent.func, cst.Attribute)
+            and parent.func.attr.value in ("copy_", "fill_")
+            and _BOUNDARY.search(self.code(parent.func.value))
+        ):  # `self.current_max_r.copy_(torch.max(norms))`: how near the boundary the points came, kept to be logged
+            return "kept as the largest radius seen: a saturation diagnostic"
         if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
             return "the key of a sort: radii rank points as hyperbolic radii do"
         if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
