@@ -299,8 +299,8 @@ def _artifact_facts(summaries: dict[str, FileSummary], inputs: dict[str, Inputs]
             for prover, (confidence, chain, _) in proofs.get(artifact, ()):
                 if prover != path:  # its own proof already reaches its own loads
                     shown = f"{artifact} holds ball points, as another file's load of it shows"
-                    fact: Fact = (min(confidence, MEDIUM), (shown, *chain), None)
-                    inputs[path].artifacts[artifact] = stronger(inputs[path].artifacts.get(artifact), fact)
+                    proof: Fact = (min(confidence, MEDIUM), (shown, *chain), None)
+                    inputs[path].artifacts[artifact] = stronger(inputs[path].artifacts.get(artifact), proof)
 
 
 def _ball_parameters(summaries: dict[str, FileSummary]) -> dict[tuple[str, ...], list[tuple[str, Fact]]]:

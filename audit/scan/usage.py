@@ -120,10 +120,18 @@ class UsageJudge:
             ):
                 return "subtracted from the boundary: a margin"
         current = node
-        for parent in reversed(ancestors):
+        for index in range(len(ancestors) - 1, -1, -1):
+            parent = ancestors[index]
             if isinstance(parent, (cst.Arg, cst.Element, cst.ComparisonTarget)):
                 continue  # look at the call, container or comparison that holds the value
             step = self._through_wrapper(parent, current)
+            if step is _CLAMPED_NEAR_ONE:
+                # `direction * min(norm, 0.95)` builds a point at a radius inside the ball; a capped radius put to
+                # another use (`capped = min(norm, 0.9)`) is still a radius
+                scaled = index > 0 and isinstance(ancestors[index - 1], cst.BinaryOperation)
+                if scaled and isinstance(cast(cst.BinaryOperation, ancestors[index - 1]).operator, cst.Multiply):
+                    return "a radius clamped inside the ball scales a direction: a projection"
+                step = True
             if step is True:
                 current = parent
                 continue
@@ -142,7 +150,8 @@ class UsageJudge:
         )
 
     def _through_wrapper(self, parent: cst.CSTNode, current: cst.CSTNode) -> bool | str | None:
-        """True to keep climbing, a reason string when the wrapper itself exempts, else None."""
+        """True to keep climbing, a reason string when the wrapper itself exempts, `_CLAMPED_NEAR_ONE` when
+        it clamps the value just inside the ball (what that builds decides), else None."""
         if isinstance(parent, cst.Attribute) and parent.value is current:
             return True  # judged at the method call that follows
         if isinstance(parent, cst.Subscript) and parent.value is current:
@@ -150,11 +159,11 @@ class UsageJudge:
         if isinstance(parent, cst.Call) and last_name(parent.func) in _TRANSPARENT:
             name = cast("str", last_name(parent.func))
             others = [argument for argument in parent.args if argument.value is not current]
-            if name.startswith(("clamp", "clip", "min", "amin", "minimum")) and (
-                _BOUNDARY.search(" ".join(self.code(argument.value) for argument in others))
-                or _bound_near_one(parent, name, others, self.code)
-            ):
-                return "clamped against the boundary: a projection"
+            if name.startswith(("clamp", "clip", "min", "amin", "minimum")):
+                if _BOUNDARY.search(" ".join(self.code(argument.value) for argument in others)):
+                    return "clamped against the boundary: a projection"
+                if _bound_near_one(parent, name, others, self.code):
+                    return _CLAMPED_NEAR_ONE
             return True
         if isinstance(parent, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and parent.elt is current:
             return True  # the values of a comprehension are judged where it goes
@@ -291,6 +300,7 @@ class UsageJudge:
         return None if None in reasons else f"{target.value} {reasons[0]}"
 
 
+_CLAMPED_NEAR_ONE = "clamped just inside the ball"  # a marker of `_through_wrapper`, decided by what the clamp feeds
 # Calls whose number is a bound on the value (`min(norm, 0.95)`, `np.clip(r, 0, 0.99)`), not a dim (`x.min(1)`).
 _BOUNDING_CALLS = frozenset("min minimum clamp clamp_ clamp_max clip clip_".split())
 _NOT_A_BOUND = frozenset("dim axis keepdim out".split())
