@@ -14,7 +14,7 @@ import posixpath
 
 import libcst as cst
 
-from vaeaudit.scan.names import ImportMap, last_name
+from vaeaudit.scan.names import ImportMap
 
 # Loaders that return what was saved (qualified names, as `ImportMap.qualify` spells them).
 _LOADERS = frozenset({"pickle.load", "torch.load", "numpy.load", "joblib.load", "dill.load"})
@@ -40,7 +40,7 @@ def loaded_path(call: cst.Call, imports: ImportMap, opened: dict[str, str]) -> s
 
 def _literal_path(call: cst.Call) -> str | None:
     first = call.args[0].value if call.args else None
-    if not isinstance(first, cst.SimpleString) or last_name(call.func) is None:
+    if not isinstance(first, cst.SimpleString):
         return None
     text = first.evaluated_value
     if not isinstance(text, str) or not text.strip():
