@@ -31,7 +31,16 @@ from vaeaudit.scan.cache import Previous, ScanCache, SummaryLost, content_hash, 
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.summaries import EMPTY_DIGEST, FileSummary, Inputs, module_name, solve, withdraw_unseen_calls
+from vaeaudit.scan.summaries import (
+    EMPTY_DIGEST,
+    FileSummary,
+    Inputs,
+    inert_edit,
+    module_name,
+    solve,
+    target_names,
+    withdraw_unseen_calls,
+)
 
 # Below this many changed files a pool costs more (process start-up) than it saves.
 _POOL_THRESHOLD = 64
@@ -119,6 +128,8 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
                     run.cached -= len(lost)
                     todo = [state for state in todo if state.result is None] + lost  # the cutoff may have analysed some
                 _solve_rounds(files, todo, settings, analyse, run)
+                if cache is not None:
+                    cache.targets = target_names(state.summary for state in files.values() if state.summary is not None)
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
         results[name] = result
@@ -185,12 +196,26 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
         state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
         state.used, state.settled = before.inputs, before.settled or parsed > 0
         run.parsed += parsed
-    # A changed summary: the project is solved again, starting from these analyses (a file whose inputs the
-    # solution changes is analysed again, as any other), so the edited files are not parsed twice for nothing.
-    return all(
-        summary_digest(state.summary) == previous[state.name].summary and (state.summary is None or state.summary.functions is not None)
-        for state in todo
-    )
+    # A summary that tells the project something new: the project is solved again, starting from these analyses
+    # (a file whose inputs the solution changes is analysed again, as any other), so the edited files are not
+    # parsed twice for nothing.
+    return all(_tells_the_same(state, previous[state.name], cache) for state in todo)
+
+
+def _tells_the_same(state: _File, before: Previous, cache: ScanCache) -> bool:
+    """The edited file's new summary tells the rest of the project what its last one did: the same summary,
+    or one that differs only in functions no call target of the last fixpoint names (`summaries.inert_edit`)."""
+    if state.summary is not None and state.summary.functions is None:
+        return False  # not analysed: the project knows it by its text
+    if summary_digest(state.summary) == before.summary:
+        return True
+    if state.summary is None or before.summary is None or cache.targets is None:
+        return False
+    try:
+        old = cache.summary(state.key)
+    except SummaryLost:
+        return False
+    return old is not None and inert_edit(old, state.summary, cache.targets)
 
 
 def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, analyse: _Analyser, run: ScanRun):

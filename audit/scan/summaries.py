@@ -330,6 +330,43 @@ def _state_key_facts(key: str, parameters: dict[tuple[str, ...], list[tuple[str,
             yield LOW, (f"'{key}': the saved parameter {owner.rpartition('.')[2]}.{path}", *chain), None
 
 
+def target_names(summaries: Iterable[FileSummary]) -> set[str]:
+    """Every name the project's call targets spell (`models.Encoder.encode`: models, Encoder, encode).
+
+    Which function a target reaches (`_Index`) depends only on the functions whose names it spells:
+    by full name, by dotted suffix, by its last name (`BY_NAME`), by its class. A function none of
+    these names is reached by no call, so its summary tells no other file anything (`inert_edit`)."""
+    names: set[str] = set()
+    for summary in summaries:
+        for target in (*(target for target, _ in summary.calls), *summary.references, *(target for target, _, _ in summary.curvatures)):
+            names.update(target.removeprefix(BY_NAME).split("."))
+    return names
+
+
+def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bool:
+    """True when a file's new summary tells the rest of the project exactly what its old one did, so the
+    last fixpoint still holds for every file: the same module, calls, keys and artifacts, the same
+    functions that know something, and every other function added, removed or changed (a new helper,
+    a new parameter) named by no call target of the project (`target_names`, taken at the last solve).
+    A function that knows nothing is seen by other files only through a call that reaches it
+    (`solve`: `received`, `external`, curvatures); one no target names is reached by none."""
+    if before.functions is None or after.functions is None:
+        return False  # an unanalysed file: its text, not its summary, is what the project knows of it
+    old, new = summary_to_json(before), summary_to_json(after)
+    quiet_old = _quiet_functions(before, old)
+    quiet_new = _quiet_functions(after, new)
+    if old != new:  # both dicts without the quiet functions now
+        return False
+    changed = {name for name in quiet_old.keys() | quiet_new.keys() if quiet_old.get(name) != quiet_new.get(name)}
+    return not any(targets.intersection(name.split(".")) for name in changed)
+
+
+def _quiet_functions(summary: FileSummary, data: dict) -> dict[str, dict]:
+    """Take the functions that know nothing out of a summary's JSON `data`, and return them."""
+    quiet = {name for name, function in cast("dict[str, FunctionSummary]", summary.functions).items() if not function.knows_something()}
+    return {name: data["functions"].pop(name) for name in quiet}
+
+
 def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]) -> None:
     """A curvature every seen call proves stands only while no file the scan did not analyse (a file without a
     Euclidean operation or ball points, a notebook) names the function: its calls there are unseen.

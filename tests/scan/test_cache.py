@@ -29,9 +29,9 @@ def scan(root: Path):
     return scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache"), jobs=1)
 
 
-def summaries_file(root: Path) -> Path:
-    (found,) = (root / ".cache").glob("scan-*.summaries.json")
-    return found
+def summaries_shards(root: Path) -> list[Path]:
+    (folder,) = (root / ".cache").glob("scan-*.summaries")
+    return sorted(folder.iterdir())
 
 
 def seen(run) -> list[tuple]:
@@ -42,7 +42,8 @@ def test_a_warm_run_over_unchanged_files_needs_no_summaries(tmp_path: Path) -> N
     """The summaries are ~95 % of the cache; an unchanged project is answered without them."""
     root = copy_project(tmp_path)
     cold = scan(root)
-    summaries_file(root).write_text("not json", encoding="utf-8")
+    for shard in summaries_shards(root):
+        shard.write_text("not json", encoding="utf-8")
     warm = scan(root)
     assert (warm.parsed, warm.cached) == (0, len(warm.results))
     assert seen(warm) == seen(cold) and any(f.path.endswith("losses.py") for f in cold.findings)
@@ -56,7 +57,8 @@ def test_a_cached_file_whose_summary_is_lost_is_analysed_again(tmp_path: Path) -
     train = root / "train.py"
     # An edit that changes train.py's summary (a new function): the project is solved again.
     train.write_text(train.read_text(encoding="utf-8") + "\n\ndef added(x):\n    return x\n", encoding="utf-8")
-    summaries_file(root).unlink()
+    for shard in summaries_shards(root):
+        shard.unlink()
     after = scan(root)
     assert seen(after) == seen(cold)
     assert after.parsed > 1  # train.py, and the cached files whose summaries were lost
@@ -83,7 +85,7 @@ def test_summaries_not_saved_with_the_results_are_not_trusted(tmp_path: Path) ->
 def test_an_edit_that_changes_no_summary_rewrites_only_the_results(tmp_path: Path, monkeypatch) -> None:
     root = copy_project(tmp_path)
     scan(root)
-    before = summaries_file(root).stat().st_ino
+    before = [shard.stat().st_ino for shard in summaries_shards(root)]
     encoder = root / "models" / "encoder.py"
     encoder.write_text(encoder.read_text(encoding="utf-8") + "# a comment changes no summary\n", encoding="utf-8")
     put: list[str] = []
@@ -96,7 +98,7 @@ def test_an_edit_that_changes_no_summary_rewrites_only_the_results(tmp_path: Pat
     monkeypatch.setattr(ScanCache, "put", recording)
     assert scan(root).parsed == 1
     assert put == ["encoder.py"]  # the files answered from the cache keep their entries as they are
-    assert summaries_file(root).stat().st_ino == before
+    assert [shard.stat().st_ino for shard in summaries_shards(root)] == before
     assert json.loads(next((root / ".cache").glob("scan-*[0-9a-f].json")).read_text(encoding="utf-8"))["files"]
 
 

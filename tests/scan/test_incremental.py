@@ -42,6 +42,10 @@ EDITS = [
     ("analysis.py", "\n\ndef spread(points):\n    return points.norm(dim=-1)\n"),
     ("models/encoder.py", "\n# the producer, edited\n"),
     ("geometry_utils.py", "\n\ndef unused(a):\n    return a\n"),
+    # Functions that know nothing: the fixpoint holds unless a call of the project names them (`inert_edit`).
+    ("analysis.py", "\n\ndef helper_nobody_calls(a, b):\n    return a + b\n"),
+    ("geometry_utils.py", "\n\ndef radial_loss(points, targets):\n    return points\n"),
+    ("plots.py", "\n\nclass Extra:\n    def encode(self, h):\n        return h\n"),
 ]
 
 
@@ -122,7 +126,6 @@ def test_inputs_a_result_no_longer_names_are_removed(tmp_path: Path) -> None:
     cache.put(str(tmp_path / "a.py"), "h1", [], None, None, first.digest(), True, first)
     cache.save()
     cache.put(str(tmp_path / "a.py"), "h2", [], None, None, second.digest(), True, second)
-    cache.summaries_dirty = True  # as after a run that solved the project
     cache.save()
     assert sorted(path.name for path in cache.inputs_folder.iterdir()) == [f"{second.digest()}.json"]
     assert ScanCache(settings_).inputs(second.digest()) == second
@@ -160,3 +163,18 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
     )
     assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
     assert summary_from_json(summary_to_json(summary)) == summary
+
+
+def test_a_new_function_that_knows_nothing_but_shares_a_called_name_solves_the_project_again(tmp_path: Path) -> None:
+    """`cache.cached_points(key)` resolves by name to the project's only method so named; a second one, in
+    an analysed file, knows nothing yet makes that call ambiguous: the edit is not inert (`inert_edit`)."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_untyped_receivers", root)
+    unseen = root / "unseen.py"
+    unseen.write_text(unseen.read_text(encoding="utf-8").replace("def cached_points", "def other_name"), encoding="utf-8")
+    assert any(path == "evaluate.py" and line == 26 for path, line, *_ in findings(root, cache=True))
+    with open(root / "models.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\nclass Another:\n    def cached_points(self, key):\n        return key\n")
+    after = findings(root, cache=True)
+    assert after == findings(root, cache=False)
+    assert not any(path == "evaluate.py" and line == 26 for path, line, *_ in after)
