@@ -200,7 +200,7 @@ class _Analysis:
         self.module_name = module_name(path, settings.project_root)
         self.test_module = in_test_module(path)
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
-        self.imports = ImportMap(module, package)
+        self.imports = ImportMap(module, package, self.inputs.stars)
         self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by, self._returns_tuple)
         self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
         self.values.artifact_facts = {artifact: _imported(fact) for artifact, fact in self.inputs.artifacts.items()}
@@ -309,7 +309,8 @@ class _Analysis:
         keys = tuple(sorted(self.values.dotted_keys))
         loads = tuple(sorted(self.values.artifacts_read))
         artifacts = {artifact: self._fact(taint) for artifact, taint in sorted(self.artifacts.items())}
-        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys, loads, artifacts)
+        stars = tuple(self.imports.star_modules)
+        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys, loads, artifacts, stars)
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...

@@ -7,6 +7,8 @@ canonical dotted name so every import style is recognised.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import libcst as cst
 
 
@@ -47,10 +49,14 @@ class ImportMap:
     a scan.
     """
 
-    def __init__(self, module: cst.Module, package: str | None = None) -> None:
-        """`package` (the dotted package of the file) resolves relative imports: `from .losses import f`."""
+    def __init__(self, module: cst.Module, package: str | None = None, stars: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """`package` (the dotted package of the file) resolves relative imports: `from .losses import f`.
+        `stars`: for a module this file star-imports, the names that import binds and what each one is
+        (`vaeaudit.scan.summaries.solve` knows them from the project's summaries; a file alone does not)."""
         self.aliases: dict[str, str] = {}
         self.package = package
+        self.star_modules: list[str] = []  # the modules of `from M import *`, absolute, in source order
+        self._stars = stars or {}
         self._read(module.body, top=True)
 
     def qualify(self, node: cst.BaseExpression) -> str | None:
@@ -103,8 +109,6 @@ class ImportMap:
                 self.aliases[head] = head
 
     def _import_from(self, node: cst.ImportFrom) -> None:
-        if isinstance(node.names, cst.ImportStar):
-            return
         module = dotted(node.module) if node.module is not None else ""
         if node.relative:
             if self.package is None or module is None:
@@ -113,6 +117,10 @@ class ImportMap:
             base = base[: len(base) - (len(node.relative) - 1)] if len(node.relative) > 1 else base
             module = ".".join(part for part in (*base, module) if part)
         if not module:
+            return
+        if isinstance(node.names, cst.ImportStar):
+            self.star_modules.append(module)
+            self.aliases.update(self._stars.get(module, {}))
             return
         for alias in node.names:
             name = dotted(alias.name)

@@ -27,6 +27,7 @@ from vaeaudit.scan.vocabulary import CURVATURE_KEYWORD_ARGUMENT, MANIFOLD_RECEIV
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
 _IDENTIFIERS = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+_STAR_IMPORT = re.compile(rb"\bimport\s+\*")
 # Consumers (`vaeaudit.scan.consumers`) make their arguments ball points: those a name says (`mobius_add`) and the
 # methods of an object named like a manifold (`ball.dist(x, y)`: `MANIFOLD_RECEIVER_TEXT`).
 _CONSUMER_WORDS = (b"mobius", b"log_map", b"logmap", b"dist0", b"lambda_x", b"gyration")
@@ -51,10 +52,11 @@ class Prefilter:
         return self.has_euclidean_operation(source) and (self.has_source(source) or _has_consumer(source))
 
     def triage(self, source: bytes) -> str:
-        """ "analyse", "deferred" (a Euclidean operation, no source) or "skip" (neither)."""
+        """ "analyse", "deferred" (a Euclidean operation, or a star import that may pass a module's names on
+        (`from .layers import *` of a package), but no source) or "skip" (neither)."""
         if self.has_source(source) or _has_consumer(source):
             return "analyse"
-        return "deferred" if self.has_euclidean_operation(source) else "skip"
+        return "deferred" if self.has_euclidean_operation(source) or _STAR_IMPORT.search(source) else "skip"
 
     def has_euclidean_operation(self, source: bytes) -> bool:
         lowered = source.lower()

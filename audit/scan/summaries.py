@@ -64,6 +64,7 @@ class FileSummary:
     # proves to be ball points (passes them to a ball consumer), with the proof.
     loads: tuple[str, ...] = ()
     artifacts: dict[str, Fact] = field(default_factory=dict)
+    stars: tuple[str, ...] = ()  # the modules it imports with `from M import *`, absolute
 
 
 @dataclass
@@ -82,12 +83,15 @@ class Inputs:
     state_keys: dict[str, Fact] = field(default_factory=dict)
     # an artifact the file loads -> another file's proof that it holds ball points
     artifacts: dict[str, Fact] = field(default_factory=dict)
+    # a module the file star-imports -> the names that import binds -> the full name of each (`_star_names`)
+    stars: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def digest(self) -> str:
         """Equal digests: the same facts (confidence, manifold) at the same places, whatever their evidence says.
         The fixpoint iterates on facts: evidence that goes round a cycle of calls between files can change its
         wording at every round (Greedy-Routing-Poincare's `routing.py` and its five callers did, forever)."""
-        if not (self.received or self.received_by_name or self.external or self.curvatures or self.state_keys or self.artifacts):
+        told = (self.received, self.received_by_name, self.external, self.curvatures, self.state_keys, self.artifacts, self.stars)
+        if not any(told):
             return EMPTY_DIGEST  # most files are told nothing: no JSON to build (5,000 dumps cost 0.15 s per solve)
         return _digest_of(self)
 
@@ -282,7 +286,34 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
             for fact in _state_key_facts(key, parameters):
                 inputs[path].state_keys[key] = stronger(inputs[path].state_keys.get(key), fact)
     _artifact_facts(summaries, inputs)
+    for path, summary in summaries.items():
+        for module in summary.stars:
+            names = _star_names(module, index, summaries, wanted, set())
+            if names:
+                inputs[path].stars[module] = names
     return inputs, wanted
+
+
+def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], wanted: set[str], seen: set[str]) -> dict[str, str]:
+    """What `from module import *` binds among the project's functions and classes: each public name (no `_`
+    prefix; `__all__` is not read) -> its full dotted name, through the module's own star imports too
+    (a package's `from .layers import *`). A module not analysed yet is `wanted`: its names are unknown."""
+    path = index.modules.get(module) or index.module_suffixes.get(module)
+    if path is None or path in seen:
+        return {}
+    seen.add(path)
+    summary = summaries[path]
+    if summary.functions is None:
+        wanted.add(path)
+        return {}
+    names: dict[str, str] = {}
+    for star in summary.stars:
+        names.update(_star_names(star, index, summaries, wanted, seen))
+    for qualname in summary.functions:
+        name = qualname.partition(".")[0]
+        if not name.startswith("_"):
+            names[name] = f"{summary.module}.{name}"
+    return names
 
 
 def _artifact_facts(summaries: dict[str, FileSummary], inputs: dict[str, Inputs]) -> None:
@@ -340,7 +371,12 @@ def target_names(summaries: Iterable[FileSummary]) -> set[str]:
     for summary in summaries:
         for target in (*(target for target, _ in summary.calls), *summary.references, *(target for target, _, _ in summary.curvatures)):
             names.update(target.removeprefix(BY_NAME).split("."))
+        names.update(STAR + module for module in summary.stars)
     return names
+
+
+# `target_names` holds STAR + M for every module M some file star-imports: every name M defines may be used.
+STAR = "*"
 
 
 def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bool:
@@ -358,7 +394,15 @@ def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bo
     if old != new:  # both dicts without the quiet functions now
         return False
     changed = {name for name in quiet_old.keys() | quiet_new.keys() if quiet_old.get(name) != quiet_new.get(name)}
+    if changed and any(STAR + module in targets for module in _suffixes(after.module)):
+        return False  # a file star-imports this module: a new name is bound there (`_star_names`)
     return not any(targets.intersection(name.split(".")) for name in changed)
+
+
+def _suffixes(module: str) -> list[str]:
+    """`a.b.c`, `b.c`, `c`: the spellings under which an import may reach the module (`_Index.module_suffixes`)."""
+    parts = module.split(".")
+    return [".".join(parts[start:]) for start in range(len(parts))]
 
 
 def _quiet_functions(summary: FileSummary, data: dict) -> dict[str, dict]:
@@ -490,6 +534,7 @@ def summary_to_json(summary: FileSummary) -> dict:
         "keys": list(summary.keys),
         "loads": list(summary.loads),
         "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(summary.artifacts.items())},
+        "stars": list(summary.stars),
     }
 
 
@@ -504,6 +549,7 @@ def summary_from_json(data: dict) -> FileSummary:
         tuple(data["keys"]),
         tuple(data["loads"]),
         {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
+        tuple(data["stars"]),
     )
 
 
@@ -522,6 +568,7 @@ def inputs_to_json(inputs: Inputs) -> dict:
         },
         "state_keys": {key: _fact_json(fact) for key, fact in sorted(inputs.state_keys.items())},
         "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(inputs.artifacts.items())},
+        "stars": {module: dict(sorted(names.items())) for module, names in sorted(inputs.stars.items())},
     }
 
 
@@ -546,6 +593,7 @@ def _inputs_shape(inputs: Inputs) -> dict:
         "curvatures": {name: {param: c for param, (c, _) in params.items()} for name, params in inputs.curvatures.items()},
         "state_keys": {key: _shape(fact) for key, fact in inputs.state_keys.items()},
         "artifacts": {artifact: _shape(fact) for artifact, fact in inputs.artifacts.items()},
+        "stars": inputs.stars,
     }
 
 
@@ -562,6 +610,7 @@ def inputs_from_json(data: dict) -> Inputs:
         {name: {param: (str(c), str(why)) for param, (c, why) in params.items()} for name, params in data["curvatures"].items()},
         {key: cast("Fact", _fact(fact)) for key, fact in data["state_keys"].items()},
         {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
+        {module: {str(name): str(target) for name, target in names.items()} for module, names in data["stars"].items()},
     )
 
 

@@ -114,6 +114,7 @@ def test_inputs_survive_their_json_with_every_field_filled() -> None:
         curvatures={"f": {"x": ("0.5", "every call passes c=0.5")}},
         state_keys={"model.lt.weight": fact},
         artifacts={"models/emb.pkl": fact},
+        stars={"hyplib.layers": {"to_ball": "hyplib.layers.to_ball"}},
     )
     assert all(getattr(inputs, name) for name in Inputs.__dataclass_fields__)
     assert inputs_from_json(inputs_to_json(inputs)) == inputs
@@ -160,6 +161,7 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
         ("model.lt.weight",),
         ("models/emb.pkl",),
         {"models/emb.pkl": fact},
+        ("hyplib.layers",),
     )
     assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
     assert summary_from_json(summary_to_json(summary)) == summary
@@ -178,3 +180,19 @@ def test_a_new_function_that_knows_nothing_but_shares_a_called_name_solves_the_p
     after = findings(root, cache=True)
     assert after == findings(root, cache=False)
     assert not any(path == "evaluate.py" and line == 26 for path, line, *_ in after)
+
+
+def test_a_new_function_in_a_star_imported_module_solves_the_project_again(tmp_path: Path) -> None:
+    """model.py calls `radius`, which nothing defines yet; once hyplib/layers.py (star-imported by model.py)
+    defines it, the name is bound there and the call passes ball points into it: a finding in layers.py,
+    although the new function knows nothing and no call target spelled its name before."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_star_imports", root)
+    with open(root / "model.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef later(h):\n    return radius(to_ball(h))\n")
+    findings(root, cache=True)
+    with open(root / "hyplib" / "layers.py", "a", encoding="utf-8") as handle:
+        handle.write("\n\ndef radius(points):\n    return points.norm(dim=-1)\n")
+    after = findings(root, cache=True)
+    assert after == findings(root, cache=False)
+    assert any(path == "hyplib/layers.py" for path, *_ in after)

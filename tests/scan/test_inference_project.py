@@ -92,3 +92,21 @@ def test_a_file_on_disk_proven_to_hold_ball_points_carries_them_to_the_scripts_t
         ]
     assert any("models/case_embeddings.pkl holds ball points" in step for step in findings[0].evidence)
     assert any("search.py:" in step for step in findings[0].evidence)
+
+
+def test_a_star_import_of_a_project_module_binds_its_public_names(tmp_path: Path) -> None:
+    """`from hyplib.layers import *` (and `from hyplib import *` through the package's own star import) reach
+    the module's functions and classes; names that start with `_` and names this file defines again do not."""
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_star_imports", root)
+    expected = sorted(
+        (path.name, number)
+        for path in (root / "model.py", root / "train.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "# expect: HYP001" in line
+    )
+    for cache in (False, True, True):  # cold, then a warm run from the cached summaries
+        findings = scan(root, cache=cache).findings
+        assert sorted((Path(f.path).name, f.line) for f in findings if f.rule == "HYP001") == expected
+    (spread,) = [f for f in findings if f.path.endswith("train.py")]
+    assert any("to_ball" in step for step in spread.evidence)
