@@ -68,7 +68,7 @@ DEFAULT_KEY_PATTERNS = (r"(?<![a-z])hyp(?![a-z])", r"poincar", r"hyperbolic")
 # which norm it is (a bare `l2` is as often "loss 2").
 DEFAULT_EUCLIDEAN_PATTERNS = (
     r"(?<![a-z])euc(l(id(ean)?)?)?(?![a-z])",
-    r"(?<![a-z])tangent(?![a-z])",
+    r"(?<![a-z])tan(g(ent)?)?(?![a-z])",  # `z_tan`, `u_tangent` (not `tanh`)
     r"(?<![a-z0-9])l2_?(norm|dist|radi)|(norm|dist|distance|radius|radii)s?_l2(?![0-9])",
 )
 DEFAULT_EXCLUDE = (

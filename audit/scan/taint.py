@@ -293,6 +293,10 @@ class ValueTaint:
 
     # -- names and keys -------------------------------------------------------------------
 
+    def is_sanitizer(self, name: str | None) -> bool:
+        """A log map and friends, also as a class's private helper (`self._logmap0(x)`: H2CL's Grad-CAM)."""
+        return name is not None and (name in self.sanitizers or name.lstrip("_") in self.sanitizers)
+
     def is_euclidean_name(self, name: str) -> bool:
         return any(pattern.search(name) for pattern in self.euclidean_patterns)
 
@@ -393,7 +397,7 @@ class ValueTaint:
         if isinstance(node, cst.Call):
             name = last_name(node.func)
             return (
-                name in self.sanitizers
+                self.is_sanitizer(name)
                 or name in _EUCLIDEAN_CONSTRUCTORS
                 or from_other_geometry(self.imports.qualify(node.func))
                 or (name is not None and _MEASURING_CALL.search(name) is not None)
@@ -516,7 +520,7 @@ class ValueTaint:
 
     def _call(self, node: cst.Call, env: Env) -> Taint | None:
         name = self.imports.called_name(node.func)
-        if name in self.sanitizers:
+        if self.is_sanitizer(name):
             return None
         artifact = loaded_path(node, self.imports, self.opened)
         if artifact is not None:

@@ -12,7 +12,7 @@ A Euclidean norm of a ball point is fine, and reporting it would be noise, when 
 - (a radius only) is reduced to indices (`argmin`, `argmax`, `argsort`): the hyperbolic radius
   d = (2/√c)·artanh(√c·r) is increasing in r, so the points come in the same order. A distance
   between two points has no such link to its Euclidean counterpart: its ranking stays a finding.
-Wrappers that keep the meaning (`.clamp_min(eps)`, `+ eps`, `.unsqueeze(-1)`, `.max()`, ...)
+Wrappers that keep the meaning (`.clamp_min(eps)`, `+ eps`, `.unsqueeze(-1)`, `.max()`, `mm(n, n.t())`, ...)
 are looked through; a result stored in a name is judged by every use *of that binding*
 (an earlier `norms = None` is another binding). Apart from the use, the place can make a
 Euclidean norm deliberate (`deliberately_euclidean`, `euclidean_context`): assertions and
@@ -44,7 +44,8 @@ _ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs "
-    "asarray array as_tensor tensor to_np to_numpy tonumpy asnumpy".split()  # conversions keep the meaning
+    "asarray array as_tensor tensor to_np to_numpy tonumpy asnumpy "  # conversions keep the meaning
+    "t transpose mm outer matmul".split()  # a product of norms (`mm(n, n.t())`) is judged where it goes, as `*` is
 )
 _BOUNDARY = re.compile(
     r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|\br_?max\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
