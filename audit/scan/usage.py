@@ -97,8 +97,11 @@ class UsageJudge:
         self.value_before = value_before
         self.is_euclidean_name = is_euclidean_name
 
-    def exemption(self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0, *, radius: bool = False) -> str | None:
-        """Why the value at `node` (the norm of `measured`; `radius`: of one point, not of a difference) is not a finding, or None."""
+    def exemption(
+        self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0, *, radius: bool = False, squared: bool = False
+    ) -> str | None:
+        """Why the value at `node` (the norm of `measured`; `radius`: of one point, not of a difference; `squared`:
+        squared on its way here, through a name) is not a finding, or None."""
         checked = _assertion(ancestors, self.code, self.value_before)
         if checked is not None:
             return checked
@@ -112,8 +115,9 @@ class UsageJudge:
                 and isinstance(ancestor, cst.BinaryOperation)
                 and isinstance(ancestor.operator, cst.Subtract)
                 and _number(self.code(ancestor.left)) == 1.0
-            ):
-                return f"feeds 1 - ...: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
+                and (squared or any(self._squares(below) for below in ancestors[index + 1 :]))
+            ):  # `1 - c‖x‖²`; not `1 - r` (a loss that pushes radii outwards) or `1 - r / r.max()` (a rank)
+                return f"feeds 1 - c|x|^2: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
             if (
                 isinstance(ancestor, cst.BinaryOperation)
                 and isinstance(ancestor.operator, cst.Subtract)
@@ -134,12 +138,23 @@ class UsageJudge:
                     return "a radius clamped inside the ball scales a direction: a projection"
                 step = True
             if step is True:
+                squared = squared or self._squares(parent)
                 current = parent
                 continue
             if isinstance(step, str):
                 return step
-            return self._consumer(parent, current, ancestors, measured, depth, radius)
+            return self._consumer(parent, current, ancestors, measured, depth, radius, squared)
         return None
+
+    def _squares(self, node: cst.CSTNode) -> bool:
+        """`n ** 2`, `n.pow(2)`, `np.square(n)`, `n * n`: the value is squared here."""
+        if isinstance(node, cst.BinaryOperation):
+            if isinstance(node.operator, cst.Power):
+                return _number(self.code(node.right)) == 2.0
+            return isinstance(node.operator, cst.Multiply) and self.code(node.left) == self.code(node.right)
+        if isinstance(node, cst.Call) and last_name(node.func) in ("square", "pow", "power"):
+            return last_name(node.func) == "square" or any(_number(self.code(argument.value)) == 2.0 for argument in node.args)
+        return False
 
     def _in_a_ratio(self, below: Ancestors) -> bool:
         """On its way to an angle's arccos/arcsin the norm meets a ratio of measured quantities: the cosine
@@ -189,7 +204,7 @@ class UsageJudge:
         return None
 
     def _consumer(
-        self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int, radius: bool
+        self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int, radius: bool, squared: bool
     ) -> str | None:
         divided = None
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.right is current:
@@ -222,7 +237,7 @@ class UsageJudge:
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
-                return self._every_use(targets[0], measured, depth, radius)
+                return self._every_use(targets[0], measured, depth, radius, squared)
         if (
             isinstance(parent, cst.BinaryOperation)
             and isinstance(parent.operator, cst.Subtract)
@@ -282,7 +297,7 @@ class UsageJudge:
         value = self.value_before(side) if isinstance(side, cst.Name) and self.value_before is not None else None
         return self.code(value if value is not None else side)
 
-    def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool) -> str | None:
+    def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool, squared: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
@@ -294,7 +309,7 @@ class UsageJudge:
                 named = deliberately_euclidean(above, self.code, self.is_euclidean_name)
                 if named is not None:
                     return f"{target.value} {named}"
-        reasons = [self.exemption(use, above, measured, depth + 1, radius=radius) for use, above in uses]
+        reasons = [self.exemption(use, above, measured, depth + 1, radius=radius, squared=squared) for use, above in uses]
         for reason in reasons:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
                 return f"{target.value} {reason}"
