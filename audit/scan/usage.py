@@ -237,6 +237,9 @@ class UsageJudge:
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
+                if radius and _running_maximum(current, targets[0].value) and _BOUNDARY.search(targets[0].value):
+                    # `max_norm = max(max_norm, current_norm)`: how near the boundary the points came (ch3njust1n)
+                    return "kept as the largest radius seen: a saturation diagnostic"
                 return self._every_use(targets[0], measured, depth, radius, squared)
         if (
             isinstance(parent, cst.BinaryOperation)
@@ -331,6 +334,15 @@ def _bound_near_one(call: cst.Call, name: str, others: list[cst.Arg], code: Call
 
 
 _SORTING_CALLS = frozenset("sorted sort min max nsmallest nlargest".split())
+
+
+def _running_maximum(value: cst.CSTNode, name: str) -> bool:
+    """`max(name, ...)` / `np.maximum(name, ...)`: the value updates a running maximum kept in `name`."""
+    return (
+        isinstance(value, cst.Call)
+        and last_name(value.func) in ("max", "maximum")
+        and any(isinstance(argument.value, cst.Name) and argument.value.value == name for argument in value.args)
+    )
 
 
 def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
