@@ -7,9 +7,10 @@ analysed; the others only get the fast `ast` syntax check, so a broken file is r
 wherever it is. The files' summaries are then solved together and every file whose inputs
 changed is analysed again (`scan_files`); a round analysed in this process keeps its parses
 for the next (`_Analyser`). libcst, the pool and the summaries are loaded only when some file
-actually needs analysing, so a warm run never pays for them. After an edit that leaves the
-edited files' summaries as they were, the last fixpoint still holds (`_edits_keep_the_fixpoint`):
-only those files are analysed, with their previous inputs, as a build system cuts off early.
+actually needs analysing, so a warm run never pays for them. After an edit that leaves what the
+edited files tell the project as it was (the same summaries, or new functions no call can reach:
+`summaries.inert_edit`), the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those
+files are analysed, with their previous inputs, as a build system cuts off early.
 
 `vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
 the findings it computed (with the project's inputs) to the fixer, whose result comes back on
