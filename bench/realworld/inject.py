@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import json
 import random
 import re
@@ -663,10 +664,11 @@ def main(argv: list[str] | None = None) -> int:
                     m.findings_at_line = hits
                     bug_lines.add((m.bug_path, m.bug_line))
                 prefix = f"{pattern}/{repo_slug(name)}/"
+                seen_before = shifted(base_keys, src, dst)
                 elsewhere.setdefault(name, []).extend(
                     f"{p}:{ln} {', '.join(v)}"
                     for (p, ln), v in sorted(at.items())
-                    if (p, ln) not in bug_lines and (p[len(prefix) :], ln) not in base_keys
+                    if (p, ln) not in bug_lines and (p[len(prefix) :], ln) not in seen_before
                 )
                 all_muts.extend(muts)
         (root / "manifest.json").write_text(json.dumps([asdict(m) for m in all_muts], indent=2), encoding="utf-8")
@@ -675,6 +677,26 @@ def main(argv: list[str] | None = None) -> int:
         if not args.out and not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def shifted(keys: set[tuple[str, int]], src: Path, dst: Path) -> set[tuple[str, int]]:
+    """The control's (path, line) findings at their lines in the mutated copy: a rewrite of a call spread over
+    several lines into one moves every later line of its file, and the same finding must not count as new."""
+    moved = set()
+    for path, line in keys:
+        before, after = (folder / path for folder in (src, dst))
+        try:
+            old, new = before.read_text(encoding="utf-8").splitlines(), after.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            moved.add((path, line))
+            continue
+        for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+            if tag == "equal" and i1 < line <= i2:
+                moved.add((path, line - i1 + j1))
+                break
+        else:
+            moved.add((path, line))  # on a rewritten line: kept as it was
+    return moved
 
 
 def report(muts: list[Mutation], control: dict, elsewhere: dict, errors: dict, root: Path, as_json: bool) -> None:
