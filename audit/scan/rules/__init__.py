@@ -34,14 +34,14 @@ class Rule:
 
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
-    "Real-world benchmark (bench/realworld/measure.py, 160 public hyperbolic repositories, every finding and a "
-    "sample of 3,421 unreported calls labeled by hand, 2026-11-29, scanner dddb9a2): 99 findings, 77 true, 3 false, "
-    "19 debatable: precision 77/80; by confidence: high 39/39, medium 13/14, low 25/27. 27 of the 48 labeled bugs of "
-    "the sample are found (Horvitz-Thompson recall estimate 78 %). Held out from tuning, as first scanned: twenty-two "
-    "blocks of 140 repositories gave 45/86 true findings (high 31/51) and 45/90 bugs found; the three latest blocks "
-    "24/33 (high 18/22). On bugs injected into correct code (bench/realworld/inject.py, pattern A, scanner dddb9a2) "
-    "150/360 are found; away from the injected lines the mutated copies show only the unmutated findings. Confidence "
-    "levels: "
+    "Real-world benchmark (bench/realworld/measure.py, 180 public hyperbolic repositories, every finding and a "
+    "sample of 3,894 unreported calls labeled by hand, 2026-11-29, scanner e74bbf5): 105 findings, 82 true, 2 false, "
+    "21 debatable: precision 82/84; by confidence: high 40/40, medium 14/14, low 28/30. 32 of the 51 labeled bugs of "
+    "the sample are found (Horvitz-Thompson recall estimate 81 %). Held out from tuning, as first scanned: twenty-five "
+    "blocks of 160 repositories gave 45/87 true findings (high 31/51) and 45/93 bugs found; the three latest blocks "
+    "found none of their 3 bugs and reported 2 findings, neither true. On bugs injected into correct code "
+    "(bench/realworld/inject.py, pattern A, scanner e74bbf5) 169/414 are found; away from the injected lines the "
+    "mutated copies show only the unmutated findings. Confidence levels: "
     "high = a producer or consumer chain; "
     "medium = a name, key or annotation, a method reached by its name alone, the embedding table of a class trained "
     "with a Poincaré distance (its own, or a training loop's), the other values of a store filled at one site, a "
