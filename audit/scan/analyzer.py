@@ -29,7 +29,7 @@ from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
 from vaeaudit.scan.lines import line_by_text
 from vaeaudit.scan.methods import BY_NAME, target_by_name
-from vaeaudit.scan.names import ImportMap, dotted, last_name
+from vaeaudit.scan.names import ImportMap, dotted, exported_names, last_name
 from vaeaudit.scan.reading import decode, parse
 from vaeaudit.scan.rules import RULES
 from vaeaudit.scan.rules.hyp004 import centroid_operand
@@ -309,8 +309,9 @@ class _Analysis:
         keys = tuple(sorted(self.values.dotted_keys))
         loads = tuple(sorted(self.values.artifacts_read))
         artifacts = {artifact: self._fact(taint) for artifact, taint in sorted(self.artifacts.items())}
-        stars = tuple(self.imports.star_modules)
-        return FileSummary(self.module_name, functions, calls, tuple(sorted(self.references)), curvatures, keys, loads, artifacts, stars)
+        stars, exports = tuple(self.imports.star_modules), exported_names(self.module)
+        references = tuple(sorted(self.references))
+        return FileSummary(self.module_name, functions, calls, references, curvatures, keys, loads, artifacts, stars, exports)
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...

@@ -60,7 +60,7 @@ class Previous:
 
 
 class SummaryLost(Exception):
-    """A cached file's summary is missing from the summaries file (a crash between the two writes, an edit)."""
+    """A cached file's summary is missing from its summaries shard (a crash between the writes, an edit)."""
 
 
 def content_hash(data: bytes) -> str:
@@ -69,9 +69,11 @@ def content_hash(data: bytes) -> str:
 
 def summary_digest(summary: FileSummary | None) -> str | None:
     """Equal digests mean equal summaries: what the rest of the project learns from a file did not change."""
-    if summary is None:
-        return None
-    return content_hash(json.dumps(summary_to_json(summary), sort_keys=True, separators=(",", ":")).encode())
+    return None if summary is None else _json_digest(summary_to_json(summary))
+
+
+def _json_digest(data: dict) -> str:
+    return content_hash(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
 
 
 # A stamp younger than this is not trusted: a timestamp is as coarse as the file system's clock (a few ms;
@@ -220,7 +222,7 @@ class ScanCache:
 
     def summary(self, key: str) -> FileSummary | None:
         """The stored summary of a file `get` answered for (None: it has none); SummaryLost when it
-        should have one but the summaries file lacks it (deleted, or not the one saved with the results)."""
+        should have one but its shard lacks it (deleted, or not the one saved with the results)."""
         if not self.entries[key].get("summary"):
             return None
         try:
@@ -243,9 +245,9 @@ class ScanCache:
     ) -> None:
         """Record the result of the file `key` (its absolute path); `given` is the inputs it was computed with
         (their digest is `inputs`), `stamp` the `file_stamp` its bytes were read under."""
-        digest_of_summary = summary_digest(summary)
+        stored = summary_to_json(summary) if summary is not None else None
+        digest_of_summary = None if stored is None else _json_digest(stored)
         before = self.entries.get(key, {})
-        unchanged_summary = before.get("summary_digest", "") == digest_of_summary
         self._inputs_dropped = self._inputs_dropped or before.get("inputs", inputs) != inputs
         if given is not None and inputs != EMPTY_DIGEST:
             self._new_inputs[inputs] = given
@@ -260,10 +262,7 @@ class ScanCache:
             "severity": severity,
             "stamp": stamp,
         }
-        if unchanged_summary:  # the summaries file holds it already: an edit of a body need not even read them
-            self.dirty = True
-            return
-        stored = summary_to_json(summary) if summary is not None else None
+        # Its shard is read even when the summary is unchanged (~4 ms): a shard lost to a crash is written back.
         shard = shard_of(key)
         summaries = self._shard(shard)
         if summaries.get(key) != stored:  # an edit that changes no summary does not rewrite its shard

@@ -8,6 +8,7 @@ canonical dotted name so every import style is recognised.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import libcst as cst
 
@@ -128,6 +129,32 @@ class ImportMap:
                 continue
             local = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else name
             self.aliases[local] = f"{module}.{name}"
+
+
+def exported_names(module: cst.Module) -> tuple[str, ...] | None:
+    """The names a module's `__all__` lists, which are all that `from module import *` binds; None when it has
+    no `__all__` written as one literal list or tuple of strings (then every public name is bound, or, for an
+    `__all__` built some other way, the scan cannot tell which)."""
+    found: tuple[str, ...] | None = None
+    for statement in module.body:
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            targets = (
+                [target.target for target in small.targets]
+                if isinstance(small, cst.Assign)
+                else [small.target]
+                if isinstance(small, (cst.AugAssign, cst.AnnAssign))
+                else []
+            )
+            if not any(isinstance(target, cst.Name) and target.value == "__all__" for target in targets):
+                continue
+            value = small.value
+            if found is not None or not isinstance(small, cst.Assign) or not isinstance(value, (cst.List, cst.Tuple)):
+                return None  # assigned twice, extended, or not a literal
+            strings = [element.value for element in value.elements]
+            if not all(isinstance(string, cst.SimpleString) for string in strings):
+                return None
+            found = tuple(cast(cst.SimpleString, string).evaluated_value for string in strings)
+    return found
 
 
 def _blocks(statement: cst.CSTNode) -> list:

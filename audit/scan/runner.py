@@ -169,13 +169,15 @@ _EARLY_CUTOFF_LIMIT = 16
 
 def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: ScanCache, analyse: _Analyser, run: ScanRun) -> bool:
     """Analyse the edited files `todo` with the inputs the last run gave them; True (and their results
-    set) when none of their summaries changed, so the last run's fixpoint holds for every file.
+    set) when each tells the project what it told before (`_tells_the_same`), so the last run's
+    fixpoint holds for every file.
 
     The project's solution is a function of the summaries and of the text of the files it did not
     analyse (`withdraw_unseen_calls`, `_deferred_callers`); the cutoff therefore needs the same set of
     files as the last fixpoint (`cache.project`, with the edited files' old hashes), an analysed
-    summary equal to the last one for each edited file, and its previous inputs at hand. Otherwise
-    False, and nothing is changed: the caller solves the project as usual.
+    summary that tells what the last one told for each edited file, and its previous inputs at hand.
+    Otherwise False, and the caller solves the project as usual, from these analyses where a cold
+    scan would analyse the file too, from nothing where it would not.
     """
     if not todo or len(todo) > _EARLY_CUTOFF_LIMIT:
         return False
@@ -197,10 +199,19 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
         state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
         state.used, state.settled = before.inputs, before.settled or parsed > 0
         run.parsed += parsed
+    if all(_tells_the_same(state, previous[state.name], cache) for state in todo):
+        return True
     # A summary that tells the project something new: the project is solved again, starting from these analyses
     # (a file whose inputs the solution changes is analysed again, as any other), so the edited files are not
-    # parsed twice for nothing.
-    return all(_tells_the_same(state, previous[state.name], cache) for state in todo)
+    # parsed twice for nothing; but a file a first round would not analyse (deferred, or nothing to look for) starts
+    # again from nothing, as in a cold scan: analysed with inputs, it would take part as analysed, and its text would
+    # no longer withdraw what an unanalysed file's definitions withdraw (`withdraw_unseen_calls`).
+    prefilter = Prefilter(analyse.settings)
+    for state in todo:
+        if prefilter.triage(state.data) != "analyse":
+            state.result, state.summary, state.given, state.analysed = None, None, None, False
+            state.used, state.settled = EMPTY_DIGEST, False
+    return False
 
 
 def _tells_the_same(state: _File, before: Previous, cache: ScanCache) -> bool:

@@ -65,6 +65,7 @@ class FileSummary:
     loads: tuple[str, ...] = ()
     artifacts: dict[str, Fact] = field(default_factory=dict)
     stars: tuple[str, ...] = ()  # the modules it imports with `from M import *`, absolute
+    exports: tuple[str, ...] | None = None  # its `__all__`, when written as a literal (`names.exported_names`)
 
 
 @dataclass
@@ -243,7 +244,8 @@ def _index_of(summaries: dict[str, FileSummary]) -> _Index:
     """The index of these summaries' functions; the last one again while no module or function name changed
     (the rounds of one scan solve the same project several times, mostly with the same functions)."""
     global _last_index
-    names = tuple((path, summary.module, tuple(summary.functions or ())) for path, summary in summaries.items())
+    # `None` (not analysed) is not `()` (no functions): the index treats an unanalysed module's classes apart
+    names = tuple((path, s.module, None if s.functions is None else tuple(s.functions)) for path, s in summaries.items())
     if _last_index is None or _last_index[0] != names:
         _last_index = (names, _Index(summaries))
     return _last_index[1]
@@ -295,9 +297,10 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
 
 
 def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], wanted: set[str], seen: set[str]) -> dict[str, str]:
-    """What `from module import *` binds among the project's functions and classes: each public name (no `_`
-    prefix; `__all__` is not read) -> its full dotted name, through the module's own star imports too
-    (a package's `from .layers import *`). A module not analysed yet is `wanted`: its names are unknown."""
+    """What `from module import *` binds among the project's functions and classes (a class by its methods: one
+    without methods is not bound): each public name (no `_` prefix, and listed in `__all__` when the module
+    writes one) -> its full dotted name, through the module's own star imports too (a package's
+    `from .layers import *`; not its explicit re-exports). A module not analysed yet is `wanted`."""
     path = index.modules.get(module) or index.module_suffixes.get(module)
     if path is None or path in seen:
         return {}
@@ -313,6 +316,8 @@ def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], w
         name = qualname.partition(".")[0]
         if not name.startswith("_"):
             names[name] = f"{summary.module}.{name}"
+    if summary.exports is not None:
+        names = {name: target for name, target in names.items() if name in summary.exports}
     return names
 
 
@@ -381,9 +386,10 @@ STAR = "*"
 
 def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bool:
     """True when a file's new summary tells the rest of the project exactly what its old one did, so the
-    last fixpoint still holds for every file: the same module, calls, keys and artifacts, the same
-    functions that know something, and every other function added, removed or changed (a new helper,
-    a new parameter) named by no call target of the project (`target_names`, taken at the last solve).
+    last fixpoint still holds for every file: the same module, calls, references, curvatures, keys, loads,
+    artifacts, star imports and `__all__`, the same functions that know something, and every other
+    function added, removed or changed (a new helper, a new parameter) named by no call target of the
+    project (`target_names`, taken at the last solve).
     A function that knows nothing is seen by other files only through a call that reaches it
     (`solve`: `received`, `external`, curvatures); one no target names is reached by none."""
     if before.functions is None or after.functions is None:
@@ -535,6 +541,7 @@ def summary_to_json(summary: FileSummary) -> dict:
         "loads": list(summary.loads),
         "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(summary.artifacts.items())},
         "stars": list(summary.stars),
+        "exports": None if summary.exports is None else list(summary.exports),
     }
 
 
@@ -550,6 +557,7 @@ def summary_from_json(data: dict) -> FileSummary:
         tuple(data["loads"]),
         {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
         tuple(data["stars"]),
+        None if data["exports"] is None else tuple(data["exports"]),
     )
 
 

@@ -188,3 +188,20 @@ def test_a_stamp_too_young_to_trust_is_read_and_trusted_once_it_has_aged(tmp_pat
     monkeypatch.setattr(cache_module, "RACY_NS", -(10**12))  # now they are old enough
     assert sorted(reads_during(monkeypatch, root, lambda: scan(root))) == files  # read once more, and stamped
     assert reads_during(monkeypatch, root, lambda: scan(root)) == []
+
+
+def test_summaries_lost_from_the_cache_are_written_back(tmp_path: Path) -> None:
+    """A file whose shard was lost is analysed again at the next solve and its summary stored again, even though
+    its summary is unchanged: the solve after that reads it from the cache (found by review)."""
+    root = copy_project(tmp_path)
+    scan(root)
+    for shard in summaries_shards(root):
+        shard.unlink()
+    train = root / "train.py"
+    for name in ("again", "once_more"):  # a function that returns ball points: the project is solved again
+        train.write_text(train.read_text(encoding="utf-8") + f"\n\ndef {name}(h):\n    return encode(h)\n", encoding="utf-8")
+        run = scan(root)
+        if name == "again":
+            assert run.parsed > 2  # every file whose summary was lost
+        else:
+            assert run.parsed <= 2  # train.py (and a file whose inputs it changes), the rest from the cache

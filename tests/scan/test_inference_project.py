@@ -110,3 +110,37 @@ def test_a_star_import_of_a_project_module_binds_its_public_names(tmp_path: Path
         assert sorted((Path(f.path).name, f.line) for f in findings if f.rule == "HYP001") == expected
     (spread,) = [f for f in findings if f.path.endswith("train.py")]
     assert any("to_ball" in step for step in spread.evidence)
+
+
+def test_a_package_that_only_star_imports_still_reaches_an_inherited_method_cold(tmp_path: Path) -> None:
+    """`pkg/__init__.py` holds nothing but `from .layers import *`: deferred, then analysed with no functions of its
+    own. The function index must see it analysed from then on (an unanalysed owner hides the class's methods), or a
+    cold scan misses what a warm one finds (found by review: the index was reused for `None` as for `{}`)."""
+    files = {
+        "base.py": "import geoopt\n\n\nclass Base:\n    def __init__(self):\n        self.ball = geoopt.PoincareBall()\n\n"
+        "    def radius_of(self, z):\n        return z.norm(dim=-1)\n",
+        "pkg/__init__.py": "from .layers import *\n",
+        "pkg/layers.py": "from base import Base\n\n\nclass Sub(Base):\n    pass\n",
+        "train.py": "from geoopt import PoincareBall\nfrom pkg import Sub\n\n\ndef run(h):\n    z = PoincareBall().expmap0(h)\n"
+        "    m = Sub()\n    return m.radius_of(z)\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    findings = scan(tmp_path, cache=False).findings
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("base.py", 9, "HYP001")]
+
+
+def test_a_star_import_binds_only_what_all_lists(tmp_path: Path) -> None:
+    """`from M import *` of a module with `__all__ = ["to_ball"]` leaves the earlier `from torch import norm` bound:
+    M's own public `norm` is not exported (found by review: binding every public name lost this finding)."""
+    (tmp_path / "M.py").write_text(
+        'from geoopt import PoincareBall\n\n__all__ = ["to_ball"]\n\n\ndef to_ball(h):\n    return PoincareBall().expmap0(h)\n\n\n'
+        "def norm(x, dim=-1):\n    return PoincareBall().dist0(x)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "B.py").write_text(
+        "from torch import norm\nfrom M import *\n\n\ndef radius(h):\n    z = to_ball(h)\n    return norm(z, dim=-1)\n", encoding="utf-8"
+    )
+    findings = scan(tmp_path, cache=False).findings
+    assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("B.py", 7, "HYP001")]
