@@ -115,8 +115,10 @@ class UsageJudge:
                 and isinstance(ancestor, cst.BinaryOperation)
                 and isinstance(ancestor.operator, cst.Subtract)
                 and _number(self.code(ancestor.left)) == 1.0
-                and (squared or any(self._squares(below) for below in ancestors[index + 1 :]))
-            ):  # `1 - c‖x‖²`; not `1 - r` (a loss that pushes radii outwards) or `1 - r / r.max()` (a rank)
+                and (
+                    squared or self._squared_within(node, ancestors, index) or self._times_one_plus(ancestor, ancestors[index - 1 : index])
+                )
+            ):  # `1 - c‖x‖²`, `(1 - r)(1 + r)`; not `1 - r` (a loss that pushes radii outwards), `1 - r / r.max()` (a rank)
                 return f"feeds 1 - c|x|^2: the conformal factor, {_HYPERBOLIC_MATH_REASON}"
             if (
                 isinstance(ancestor, cst.BinaryOperation)
@@ -138,7 +140,7 @@ class UsageJudge:
                     return "a radius clamped inside the ball scales a direction: a projection"
                 step = True
             if step is True:
-                squared = squared or self._squares(parent)
+                squared = squared or self._squares(parent, self.code(node))
                 current = parent
                 continue
             if isinstance(step, str):
@@ -146,15 +148,34 @@ class UsageJudge:
             return self._consumer(parent, current, ancestors, measured, depth, radius, squared)
         return None
 
-    def _squares(self, node: cst.CSTNode) -> bool:
-        """`n ** 2`, `n.pow(2)`, `np.square(n)`, `n * n`: the value is squared here."""
+    def _squares(self, node: cst.CSTNode, value: str) -> bool:
+        """`n ** 2`, `n.pow(2)`, `torch.pow(n, 2)`, `np.square(n)`, `c * n * n`: the value (spelled `value`) is squared here."""
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Power):
                 return _number(self.code(node.right)) == 2.0
-            return isinstance(node.operator, cst.Multiply) and self.code(node.left) == self.code(node.right)
+            return isinstance(node.operator, cst.Multiply) and [self.code(factor) for factor in _factors(node)].count(value) >= 2
         if isinstance(node, cst.Call) and last_name(node.func) in ("square", "pow", "power"):
-            return last_name(node.func) == "square" or any(_number(self.code(argument.value)) == 2.0 for argument in node.args)
+            positional = [argument for argument in node.args if argument.keyword is None]
+            return last_name(node.func) == "square" or (bool(positional) and _number(self.code(positional[-1].value)) == 2.0)
         return False
+
+    def _squared_within(self, node: cst.CSTNode, ancestors: Ancestors, index: int) -> bool:
+        """Squared between the subtraction at `ancestors[index]` and the value at `node`."""
+        value = self.code(node)
+        return any(self._squares(below, value) for below in ancestors[index + 1 :])
+
+    def _times_one_plus(self, difference: cst.BinaryOperation, above: Ancestors) -> bool:
+        """`(1 - r) * (1 + r)`: the conformal factor 1 - r² written as a product."""
+        if not above or not isinstance(above[0], cst.BinaryOperation) or not isinstance(above[0].operator, cst.Multiply):
+            return False
+        product = cast(cst.BinaryOperation, above[0])
+        other = product.right if product.left is difference else product.left
+        return (
+            isinstance(other, cst.BinaryOperation)
+            and isinstance(other.operator, cst.Add)
+            and _number(self.code(other.left)) == 1.0
+            and self.code(other.right) == self.code(difference.right)
+        )
 
     def _in_a_ratio(self, below: Ancestors) -> bool:
         """On its way to an angle's arccos/arcsin the norm meets a ratio of measured quantities: the cosine
@@ -237,7 +258,8 @@ class UsageJudge:
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
-                if radius and _running_maximum(current, targets[0].value) and _BOUNDARY.search(targets[0].value):
+                name = targets[0].value
+                if radius and _running_maximum(current, name) and _BOUNDARY.search(name) and self._only_kept(targets[0]):
                     # `max_norm = max(max_norm, current_norm)`: how near the boundary the points came (ch3njust1n)
                     return "kept as the largest radius seen: a saturation diagnostic"
                 return self._every_use(targets[0], measured, depth, radius, squared)
@@ -249,6 +271,20 @@ class UsageJudge:
         ):
             return "subtracted from the boundary: a margin"
         return None
+
+    def _only_kept(self, target: cst.Name) -> bool:
+        """Every other use of the running maximum `target` updates it, prints it or returns it as it is."""
+        kept = {target.value, f"float({target.value})", f"{target.value}.item()"}
+        for use, above in self.uses_of(target.value, target):
+            if use is target or _reported(use, above) is not None:
+                continue
+            parent = above[-2] if len(above) > 1 and isinstance(above[-1], cst.Arg) else None
+            if parent is not None and _running_maximum(parent, target.value):
+                continue  # the update itself
+            returned = next((node for node in reversed(above) if isinstance(node, cst.Return)), None)
+            if returned is None or returned.value is None or self.code(returned.value) not in kept:
+                return False
+        return True
 
     def _comparison(self, comparison: cst.Comparison, current: cst.CSTNode, radius: bool) -> str | None:
         sides = [comparison.left, *(target.comparator for target in comparison.comparisons)]
@@ -334,6 +370,18 @@ def _bound_near_one(call: cst.Call, name: str, others: list[cst.Arg], code: Call
 
 
 _SORTING_CALLS = frozenset("sorted sort min max nsmallest nlargest".split())
+
+
+def _factors(product: cst.BaseExpression) -> list[cst.BaseExpression]:
+    """`c * r * r` -> [c, r, r]: the factors of a chain of multiplications (in some order)."""
+    factors, pending = [], [product]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+            pending += (node.left, node.right)
+        else:
+            factors.append(node)
+    return factors
 
 
 def _running_maximum(value: cst.CSTNode, name: str) -> bool:
