@@ -12,6 +12,8 @@ from typing import cast
 
 import libcst as cst
 
+from vaeaudit.scan.tree import walk
+
 
 def dotted(node: cst.BaseExpression) -> str | None:
     """`a.b.c` for a chain of Name/Attribute nodes, else None.
@@ -133,8 +135,8 @@ class ImportMap:
 
 def exported_names(module: cst.Module) -> tuple[str, ...] | None:
     """The names a module's `__all__` lists, which are all that `from module import *` binds; None when it has
-    no `__all__` written as one literal list or tuple of strings (then every public name is bound, or, for an
-    `__all__` built some other way, the scan cannot tell which)."""
+    no `__all__` written as one literal list or tuple of strings and never touched again (`__all__.append(...)`,
+    `__all__ += [...]` under an `if`: then the scan cannot tell which names, and binds every public one)."""
     found: tuple[str, ...] | None = None
     for statement in module.body:
         for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
@@ -154,6 +156,8 @@ def exported_names(module: cst.Module) -> tuple[str, ...] | None:
             if not all(isinstance(string, cst.SimpleString) for string in strings):
                 return None
             found = tuple(cast(cst.SimpleString, string).evaluated_value for string in strings)
+    if found is not None and sum(1 for node, _ in walk(module) if isinstance(node, cst.Name) and node.value == "__all__") > 1:
+        return None  # extended or rebuilt somewhere (only modules with a literal `__all__` pay for this walk)
     return found
 
 

@@ -208,7 +208,7 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
     # no longer withdraw what an unanalysed file's definitions withdraw (`withdraw_unseen_calls`).
     prefilter = Prefilter(analyse.settings)
     for state in todo:
-        if prefilter.triage(state.data) != "analyse":
+        if state.summary is None or state.summary.functions is None or prefilter.triage(state.data) != "analyse":
             state.result, state.summary, state.given, state.analysed = None, None, None, False
             state.used, state.settled = EMPTY_DIGEST, False
     return False

@@ -314,9 +314,9 @@ def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], w
         names.update(_star_names(star, index, summaries, wanted, seen))
     for qualname in summary.functions:
         name = qualname.partition(".")[0]
-        if not name.startswith("_"):
+        if not name.startswith("_") or summary.exports is not None:
             names[name] = f"{summary.module}.{name}"
-    if summary.exports is not None:
+    if summary.exports is not None:  # `__all__` decides, `_` prefix or not
         names = {name: target for name, target in names.items() if name in summary.exports}
     return names
 

@@ -140,7 +140,7 @@ class UsageJudge:
                     return "a radius clamped inside the ball scales a direction: a projection"
                 step = True
             if step is True:
-                squared = squared or self._squares(parent, self.code(node))
+                squared = squared or self._squares(parent, {self.code(node), self.code(current)})
                 current = parent
                 continue
             if isinstance(step, str):
@@ -148,21 +148,29 @@ class UsageJudge:
             return self._consumer(parent, current, ancestors, measured, depth, radius, squared)
         return None
 
-    def _squares(self, node: cst.CSTNode, value: str) -> bool:
-        """`n ** 2`, `n.pow(2)`, `torch.pow(n, 2)`, `np.square(n)`, `c * n * n`: the value (spelled `value`) is squared here."""
+    def _squares(self, node: cst.CSTNode, spellings: set[str]) -> bool:
+        """`n ** 2`, `n.pow(2)`, `torch.pow(n, exponent=2)`, `np.square(n)`, `c * n * n`: the value, spelled one of
+        `spellings` (the measured value, or what wraps it on the way: `r.clamp_min(eps) * r.clamp_min(eps)`), is squared here."""
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Power):
                 return _number(self.code(node.right)) == 2.0
-            return isinstance(node.operator, cst.Multiply) and [self.code(factor) for factor in _factors(node)].count(value) >= 2
+            if not isinstance(node.operator, cst.Multiply):
+                return False
+            factors = [self.code(factor) for factor in _factors(node)]
+            return any(factors.count(spelled) >= 2 for spelled in spellings)
         if isinstance(node, cst.Call) and last_name(node.func) in ("square", "pow", "power"):
-            positional = [argument for argument in node.args if argument.keyword is None]
-            return last_name(node.func) == "square" or (bool(positional) and _number(self.code(positional[-1].value)) == 2.0)
+            if last_name(node.func) == "square":
+                return True
+            positional = [argument.value for argument in node.args if argument.keyword is None]
+            named = [argument.value for argument in node.args if argument.keyword is not None and argument.keyword.value == "exponent"]
+            exponent = (named or positional)[-1:]  # `torch.pow(n, exponent=2)`, `n.pow(2)`, `np.power(n, 2)`
+            return bool(exponent) and _number(self.code(exponent[0])) == 2.0
         return False
 
     def _squared_within(self, node: cst.CSTNode, ancestors: Ancestors, index: int) -> bool:
         """Squared between the subtraction at `ancestors[index]` and the value at `node`."""
-        value = self.code(node)
-        return any(self._squares(below, value) for below in ancestors[index + 1 :])
+        path = [*ancestors[index + 1 :], node]
+        return any(self._squares(below, {self.code(node), self.code(child)}) for below, child in zip(path, path[1:], strict=False))
 
     def _times_one_plus(self, difference: cst.BinaryOperation, above: Ancestors) -> bool:
         """`(1 - r) * (1 + r)`: the conformal factor 1 - r² written as a product."""
@@ -278,9 +286,13 @@ class UsageJudge:
         for use, above in self.uses_of(target.value, target):
             if use is target or _reported(use, above) is not None:
                 continue
-            parent = above[-2] if len(above) > 1 and isinstance(above[-1], cst.Arg) else None
-            if parent is not None and _running_maximum(parent, target.value):
-                continue  # the update itself
+            update = above[-3] if len(above) > 2 and isinstance(above[-1], cst.Arg) else None
+            if (
+                isinstance(update, cst.Assign)
+                and _running_maximum(above[-2], target.value)
+                and [self.code(assigned.target) for assigned in update.targets] == [target.value]
+            ):
+                continue  # the update itself: `max_norm = max(max_norm, r)`
             returned = next((node for node in reversed(above) if isinstance(node, cst.Return)), None)
             if returned is None or returned.value is None or self.code(returned.value) not in kept:
                 return False

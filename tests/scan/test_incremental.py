@@ -213,3 +213,26 @@ def test_an_edit_of_a_deferred_file_beside_a_re_solve_leaves_it_unanalysed(tmp_p
     with open(dfile, "a", encoding="utf-8") as handle:
         handle.write("# a comment\n")
     assert findings(root, cache=True) == findings(root, cache=False)
+
+
+def test_a_comment_in_a_notebook_beside_a_re_solve_keeps_it_unanalysed(tmp_path: Path) -> None:
+    """A notebook is never part of the project's summaries (a cold scan keeps it unanalysed); its `def
+    latent_points` withdraws the by-name resolution of that method. A comment in one of its cells must not
+    change that (found by review: the cutoff left it without a summary, so the cached scan reported more)."""
+    import json
+
+    root = tmp_path / "project"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "project_untyped_receivers", root)
+    source = ["import geoopt\n", "ball = geoopt.PoincareBall()\n", "\n", "class Local:\n", "    def latent_points(self, x):\n"]
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": [*source, "        return ball.expmap0(x)\n"]}
+    notebook = root / "nb.ipynb"
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+
+    def with_notebook(cache: bool) -> list[tuple]:
+        run = scan_files(sorted([*root.rglob("*.py"), notebook]), Settings(project_root=root, cache_dir=".cache", cache=cache), jobs=1)
+        return sorted((Path(f.path).relative_to(root).as_posix(), f.line, f.rule) for f in run.findings)
+
+    with_notebook(cache=True)
+    cell["source"].append("# a comment\n")
+    notebook.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
+    assert with_notebook(cache=True) == with_notebook(cache=False)

@@ -144,3 +144,24 @@ def test_a_star_import_binds_only_what_all_lists(tmp_path: Path) -> None:
     )
     findings = scan(tmp_path, cache=False).findings
     assert [(Path(f.path).name, f.line, f.rule) for f in findings] == [("B.py", 7, "HYP001")]
+
+
+def test_an_all_that_the_module_extends_or_that_lists_a_private_name_still_binds_it(tmp_path: Path) -> None:
+    """`__all__.append("embed")`: the literal is not all `import *` binds, so every public name is (as before
+    `__all__` was read); a `_embed` that `__all__` lists is bound although private (found by review)."""
+    (tmp_path / "geo.py").write_text(
+        'from geoopt import PoincareBall\n\n__all__ = ["helper", "_embed"]\n__all__.append("embed")\n\n\n'
+        "def helper(x):\n    return x\n\n\ndef embed(v):\n    return PoincareBall().expmap0(v)\n\n\n"
+        "def _embed(v):\n    return PoincareBall().expmap0(v)\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "main.py").write_text(
+        "from geo import *\n\n\ndef radii(v):\n    return embed(v).norm(dim=-1), _embed(v).norm(dim=-1)\n", encoding="utf-8"
+    )
+    (tmp_path / "other.py").write_text(
+        'from geoopt import PoincareBall\n\n__all__ = ["_embed"]\n\n\ndef _embed(v):\n    return PoincareBall().expmap0(v)\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "private.py").write_text("from other import *\n\n\ndef radius(v):\n    return _embed(v).norm(dim=-1)\n", encoding="utf-8")
+    findings = scan(tmp_path, cache=False).findings
+    assert sorted((Path(f.path).name, f.line) for f in findings) == [("main.py", 5), ("private.py", 5)]
