@@ -130,7 +130,7 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
                     todo = [state for state in todo if state.result is None] + lost  # the cutoff may have analysed some
                 _solve_rounds(files, todo, settings, analyse, run)
                 if cache is not None:
-                    cache.targets = target_names(state.summary for state in files.values() if state.summary is not None)
+                    cache.targets = target_names({name: state.summary for name, state in files.items() if state.summary is not None})
     for name, state in files.items():
         result = cast("FileResult", state.result)  # every file has a result once the rounds end
         results[name] = result

@@ -366,21 +366,25 @@ def _state_key_facts(key: str, parameters: dict[tuple[str, ...], list[tuple[str,
             yield LOW, (f"'{key}': the saved parameter {owner.rpartition('.')[2]}.{path}", *chain), None
 
 
-def target_names(summaries: Iterable[FileSummary]) -> set[str]:
-    """Every name the project's call targets spell (`models.Encoder.encode`: models, Encoder, encode).
+def target_names(summaries: dict[str, FileSummary]) -> set[str]:
+    """Every name the project's call targets spell (`models.Encoder.encode`: models, Encoder, encode), and
+    STAR + M for every module M a star import reaches (as `solve` resolves it: every name M defines is bound).
 
     Which function a target reaches (`_Index`) depends only on the functions whose names it spells:
     by full name, by dotted suffix, by its last name (`BY_NAME`), by its class. A function none of
     these names is reached by no call, so its summary tells no other file anything (`inert_edit`)."""
+    index = _index_of(summaries)  # the last solve's, as a rule: the same files, the same functions
     names: set[str] = set()
-    for summary in summaries:
+    for summary in summaries.values():
         for target in (*(target for target, _ in summary.calls), *summary.references, *(target for target, _, _ in summary.curvatures)):
             names.update(target.removeprefix(BY_NAME).split("."))
-        names.update(STAR + module for module in summary.stars)
+        for module in summary.stars:
+            path = index.modules.get(module) or index.module_suffixes.get(module)
+            if path is not None:
+                names.add(STAR + summaries[path].module)
     return names
 
 
-# `target_names` holds STAR + M for every module M some file star-imports: every name M defines may be used.
 STAR = "*"
 
 
@@ -400,15 +404,9 @@ def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bo
     if old != new:  # both dicts without the quiet functions now
         return False
     changed = {name for name in quiet_old.keys() | quiet_new.keys() if quiet_old.get(name) != quiet_new.get(name)}
-    if changed and any(STAR + module in targets for module in _suffixes(after.module)):
+    if changed and STAR + after.module in targets:
         return False  # a file star-imports this module: a new name is bound there (`_star_names`)
     return not any(targets.intersection(name.split(".")) for name in changed)
-
-
-def _suffixes(module: str) -> list[str]:
-    """`a.b.c`, `b.c`, `c`: the spellings under which an import may reach the module (`_Index.module_suffixes`)."""
-    parts = module.split(".")
-    return [".".join(parts[start:]) for start in range(len(parts))]
 
 
 def _quiet_functions(summary: FileSummary, data: dict) -> dict[str, dict]:

@@ -114,3 +114,26 @@ def test_the_fixpoint_compares_facts_not_the_words_of_their_evidence() -> None:
     elsewhere = Inputs(received={"route": {"graph": (HIGH, ("graph <- argument of route(a) (a.py:1)",), None)}})
     assert first.digest() == reworded.digest()
     assert len({first.digest(), weaker.digest(), elsewhere.digest()}) == 3
+
+
+def test_a_star_import_that_reaches_no_module_does_not_block_the_cutoff(tmp_path: Path, monkeypatch) -> None:
+    """`from main import *` names no module when two files are `main.py` (the import is ambiguous, `solve` binds
+    nothing from it): a helper added to one of them is still an edit no other file sees."""
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "main.py").write_text(
+            "from geoopt import PoincareBall\n\n\ndef radius(h):\n    return PoincareBall().expmap0(h).norm(dim=-1)\n", encoding="utf-8"
+        )
+    (tmp_path / "user.py").write_text(
+        "from geoopt import PoincareBall\nfrom main import *\n\n\ndef run(h):\n    return radius(PoincareBall().expmap0(h))\n",
+        encoding="utf-8",
+    )
+    cold = scan(tmp_path)
+
+    def no_solve(_summaries):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(runner, "solve", no_solve)
+    edited = tmp_path / "a" / "main.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n\ndef helper(x):\n    return x\n", encoding="utf-8")
+    assert [(f.path, f.line) for f in scan(tmp_path).findings] == [(f.path, f.line) for f in cold.findings]
