@@ -137,28 +137,25 @@ def exported_names(module: cst.Module) -> tuple[str, ...] | None:
     """The names a module's `__all__` lists, which are all that `from module import *` binds; None when it has
     no `__all__` written as one literal list or tuple of strings and never touched again (`__all__.append(...)`,
     `__all__ += [...]` under an `if`: then the scan cannot tell which names, and binds every public one)."""
-    found: tuple[str, ...] | None = None
-    for statement in module.body:
-        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
-            targets = (
-                [target.target for target in small.targets]
-                if isinstance(small, cst.Assign)
-                else [small.target]
-                if isinstance(small, (cst.AugAssign, cst.AnnAssign))
-                else []
-            )
-            if not any(isinstance(target, cst.Name) and target.value == "__all__" for target in targets):
-                continue
-            value = small.value
-            if found is not None or not isinstance(small, cst.Assign) or not isinstance(value, (cst.List, cst.Tuple)):
-                return None  # assigned twice, extended, or not a literal
-            strings = [element.value for element in value.elements]
-            if not all(isinstance(string, cst.SimpleString) for string in strings):
-                return None
-            found = tuple(cast(cst.SimpleString, string).evaluated_value for string in strings)
-    if found is not None and sum(1 for node, _ in walk(module) if isinstance(node, cst.Name) and node.value == "__all__") > 1:
-        return None  # extended or rebuilt somewhere (only modules with a literal `__all__` pay for this walk)
-    return found
+    literal = next(
+        (
+            small.value
+            for statement in module.body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+            if isinstance(small, cst.Assign) and [dotted(target.target) for target in small.targets] == ["__all__"]
+        ),
+        None,
+    )
+    if not isinstance(literal, (cst.List, cst.Tuple)):
+        return None
+    strings = [element.value for element in literal.elements]
+    if not all(isinstance(string, cst.SimpleString) for string in strings):
+        return None
+    # Mentioned once, where it is assigned (only modules with a literal `__all__` pay for this walk).
+    if sum(1 for node, _ in walk(module) if isinstance(node, cst.Name) and node.value == "__all__") > 1:
+        return None
+    return tuple(str(cast(cst.SimpleString, string).evaluated_value) for string in strings)
 
 
 def _blocks(statement: cst.CSTNode) -> list:
