@@ -227,10 +227,14 @@ class _Index:
         module = target
         while "." in module:
             module = module.rpartition(".")[0]
-            path = self.modules.get(module) or self.module_suffixes.get(module)
+            path = self.module_path(module)
             if path is not None:
                 return path
         return None
+
+    def module_path(self, module: str) -> str | None:
+        """The file of the module an import names: by its full name, or by a dotted suffix only it has."""
+        return self.modules.get(module) or self.module_suffixes.get(module)
 
 
 def _last_two(dotted: str) -> str:
@@ -301,7 +305,7 @@ def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], w
     without methods is not bound): each public name (no `_` prefix, and listed in `__all__` when the module
     writes one) -> its full dotted name, through the module's own star imports too (a package's
     `from .layers import *`; not its explicit re-exports). A module not analysed yet is `wanted`."""
-    path = index.modules.get(module) or index.module_suffixes.get(module)
+    path = index.module_path(module)
     if path is None or path in seen:
         return {}
     seen.add(path)
@@ -379,7 +383,7 @@ def target_names(summaries: dict[str, FileSummary]) -> set[str]:
         for target in (*(target for target, _ in summary.calls), *summary.references, *(target for target, _, _ in summary.curvatures)):
             names.update(target.removeprefix(BY_NAME).split("."))
         for module in summary.stars:
-            path = index.modules.get(module) or index.module_suffixes.get(module)
+            path = index.module_path(module)
             if path is not None:
                 names.add(STAR + summaries[path].module)
     return names

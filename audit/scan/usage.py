@@ -140,7 +140,7 @@ class UsageJudge:
                     return "a radius clamped inside the ball scales a direction: a projection"
                 step = True
             if step is True:
-                squared = squared or self._squares(parent, {self.code(node), self.code(current)})
+                squared = squared or self._squares(parent, (node, current))
                 current = parent
                 continue
             if isinstance(step, str):
@@ -148,16 +148,16 @@ class UsageJudge:
             return self._consumer(parent, current, ancestors, measured, depth, radius, squared)
         return None
 
-    def _squares(self, node: cst.CSTNode, spellings: set[str]) -> bool:
-        """`n ** 2`, `n.pow(2)`, `torch.pow(n, exponent=2)`, `np.square(n)`, `c * n * n`: the value, spelled one of
-        `spellings` (the measured value, or what wraps it on the way: `r.clamp_min(eps) * r.clamp_min(eps)`), is squared here."""
+    def _squares(self, node: cst.CSTNode, values: tuple[cst.CSTNode, ...]) -> bool:
+        """`n ** 2`, `n.pow(2)`, `torch.pow(n, exponent=2)`, `np.square(n)`, `c * n * n`: the value is squared here,
+        spelled as one of `values` (the measured value, or what wraps it: `r.clamp_min(eps) * r.clamp_min(eps)`)."""
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Power):
                 return _number(self.code(node.right)) == 2.0
             if not isinstance(node.operator, cst.Multiply):
                 return False
-            factors = [self.code(factor) for factor in _factors(node)]
-            return any(factors.count(spelled) >= 2 for spelled in spellings)
+            factors = [self.code(factor) for factor in _factors(node)]  # spelled only for a product: few are
+            return any(factors.count(self.code(value)) >= 2 for value in values)
         if isinstance(node, cst.Call) and last_name(node.func) in ("square", "pow", "power"):
             if last_name(node.func) == "square":
                 return True
@@ -170,7 +170,7 @@ class UsageJudge:
     def _squared_within(self, node: cst.CSTNode, ancestors: Ancestors, index: int) -> bool:
         """Squared between the subtraction at `ancestors[index]` and the value at `node`."""
         path = [*ancestors[index + 1 :], node]
-        return any(self._squares(below, {self.code(node), self.code(child)}) for below, child in zip(path, path[1:], strict=False))
+        return any(self._squares(below, (node, child)) for below, child in zip(path, path[1:], strict=False))
 
     def _times_one_plus(self, difference: cst.BinaryOperation, above: Ancestors) -> bool:
         """`(1 - r) * (1 + r)`: the conformal factor 1 - r² written as a product."""
