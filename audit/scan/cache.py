@@ -13,7 +13,9 @@ Each result also records the hash of its file's summary, and the inputs it was c
 are kept, one small file per distinct inputs digest, under `scan-<key>.inputs/`: after an
 edit that leaves what the file tells the project as it was (most edits: a body, a comment, a
 helper nobody calls yet), the last fixpoint still holds for every other file, so the runner
-re-analyses the edited file with its previous inputs and does not solve the project again.
+re-analyses the edited file with its previous inputs and does not solve the project again. A result
+taken by such an analysis also records what the analysis read of the file (`vaeaudit.scan.fingerprint`):
+a later edit of comments alone only moves the entry to the new bytes.
 JSON rather than pickle: the cache sits in the user's tree and must never be a
 way to run code. The folder must lie inside the project root; the files are written
 atomically, summaries first; the results file records the hash of each summaries shard it
@@ -57,6 +59,7 @@ class Previous:
     summary: str | None  # `summary_digest` of its summary; None when it had none (not part of the project)
     inputs: str
     settled: bool
+    code: str | None = None  # `fingerprint.code_fingerprint` of its bytes, with the prefilter's triage (None: not taken)
 
 
 class SummaryLost(Exception):
@@ -206,7 +209,8 @@ class ScanCache:
         if not isinstance(entry, dict) or "summary_digest" not in entry:
             return None
         try:
-            return Previous(str(entry["hash"]), entry["summary_digest"], str(entry.get("inputs", EMPTY_DIGEST)), bool(entry.get("settled")))
+            inputs, settled, code = str(entry.get("inputs", EMPTY_DIGEST)), bool(entry.get("settled")), entry.get("code")
+            return Previous(str(entry["hash"]), entry["summary_digest"], inputs, settled, code if isinstance(code, str) else None)
         except KeyError:
             return None
 
@@ -242,9 +246,11 @@ class ScanCache:
         given: Inputs | None = None,
         severity: str = "error",
         stamp: list[int] | None = None,
+        code: str | None = None,
     ) -> None:
         """Record the result of the file `key` (its absolute path); `given` is the inputs it was computed with
-        (their digest is `inputs`), `stamp` the `file_stamp` its bytes were read under."""
+        (their digest is `inputs`), `stamp` the `file_stamp` its bytes were read under, `code` what the
+        analysis read of them (`Previous.code`), when taken."""
         stored = summary_to_json(summary) if summary is not None else None
         digest_of_summary = None if stored is None else _json_digest(stored)
         before = self.entries.get(key, {})
@@ -261,6 +267,7 @@ class ScanCache:
             "settled": settled,
             "severity": severity,
             "stamp": stamp,
+            "code": code,
         }
         # Its shard is read even when the summary is unchanged (~4 ms): a shard lost to a crash is written back.
         shard = shard_of(key)
@@ -279,6 +286,12 @@ class ScanCache:
         if stamp is not None and isinstance(entry, dict) and entry.get("stamp") != stamp:
             entry["stamp"] = stamp
             self.dirty = True
+
+    def rehash(self, key: str, digest: str, stamp: list[int] | None) -> None:
+        """The file `key` now holds other bytes that tell the analysis what its entry's bytes told it (the same
+        `Previous.code`): its entry, summary and inputs stand for them."""
+        self.entries[key].update(hash=digest, stamp=stamp)
+        self.dirty = True
 
     def save(self) -> None:
         if not self.dirty:

@@ -10,7 +10,8 @@ for the next (`_Analyser`). libcst, the pool and the summaries are loaded only w
 actually needs analysing, so a warm run never pays for them. After an edit that leaves what the
 edited files tell the project as it was (the same summaries, or new functions no call can reach:
 `summaries.inert_edit`), the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those
-files are analysed, with their previous inputs, as a build system cuts off early.
+files are analysed, with their previous inputs, as a build system cuts off early; an edit of comments
+alone (`vaeaudit.scan.fingerprint`) keeps the file's last result without parsing it at all.
 
 `vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
 the findings it computed (with the project's inputs) to the fixer, whose result comes back on
@@ -138,7 +139,10 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
             result.source = state.data
         if cache is not None and state.analysed:  # warnings too: an uncached file would make every warm run solve again
             summary, used, settled, given = state.summary, state.used, state.settled, state.given
-            cache.put(state.key, state.digest, result.findings, result.error, summary, used, settled, given, result.severity, state.stamp)
+            severity, stamp, code = result.severity, state.stamp, state.code
+            cache.put(state.key, state.digest, result.findings, result.error, summary, used, settled, given, severity, stamp, code)
+        elif cache is not None and state.kept:
+            cache.rehash(state.key, state.digest, state.stamp)
         elif cache is not None:
             cache.restamp(state.key, state.stamp)  # read and found unchanged: trusted by its stamp next time
     if cache is not None:
@@ -190,28 +194,58 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
     last_seen = project_digest((state.key, previous[name].content if name in previous else state.digest) for name, state in files.items())
     if last_seen != cache.project:
         return False
+    prefilter = Prefilter(analyse.settings)
+    # A file whose edit the analysis cannot see (comments) keeps its last result as it is: nothing to parse.
+    edited = [state for state in todo if not _keeps_its_result(state, previous[state.name], cache, analyse.settings, prefilter)]
     givens = {name: cache.inputs(before.inputs) if before.summary is not None else None for name, before in previous.items()}
-    if any(givens[name] is None and before.summary is not None for name, before in previous.items()):
+    if any(givens[state.name] is None and previous[state.name].summary is not None for state in edited):
         return False  # its inputs were not kept
-    outcomes = analyse([(state.name, state.data, givens[state.name]) for state in todo])
-    for state, (result, parsed, summary) in zip(todo, outcomes, strict=True):
+    outcomes = analyse([(state.name, state.data, givens[state.name]) for state in edited])
+    for state, (result, parsed, summary) in zip(edited, outcomes, strict=True):
         before = previous[state.name]
         state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
         state.used, state.settled = before.inputs, before.settled or parsed > 0
+        state.code = _code_of(state, analyse.settings, prefilter) if parsed else None
         run.parsed += parsed
-    if all(_tells_the_same(state, previous[state.name], cache) for state in todo):
+    if all(_tells_the_same(state, previous[state.name], cache) for state in edited):
         return True
     # A summary that tells the project something new: the project is solved again, starting from these analyses
     # (a file whose inputs the solution changes is analysed again, as any other), so the edited files are not
     # parsed twice for nothing; but a file a first round would not analyse (deferred, or nothing to look for) starts
     # again from nothing, as in a cold scan: analysed with inputs, it would take part as analysed, and its text would
     # no longer withdraw what an unanalysed file's definitions withdraw (`withdraw_unseen_calls`).
-    prefilter = Prefilter(analyse.settings)
     for state in todo:
+        state.kept = False
         if state.summary is None or state.summary.functions is None or prefilter.triage(state.data) != "analyse":
             state.result, state.summary, state.given, state.analysed = None, None, None, False
             state.used, state.settled = EMPTY_DIGEST, False
     return False
+
+
+def _keeps_its_result(state: _File, before: Previous, cache: ScanCache, settings: Settings, prefilter: Prefilter) -> bool:
+    """True (and the file's last result set) when the edit changed nothing the analysis reads (`fingerprint`):
+    the last run's result, summary and inputs stand for the new bytes."""
+    if before.code is None or before.code != _code_of(state, settings, prefilter):
+        return False
+    stored = cache.get(state.key, before.content, state.name)
+    if stored is None:
+        return False
+    state.result, state.kept = FileResult(state.name, stored.findings, stored.error, stored.severity), True
+    return True
+
+
+def _code_of(state: _File, settings: Settings, prefilter: Prefilter) -> str | None:
+    """What the analysis reads of an analysed Python file (`Previous.code`); None for anything else."""
+    from vaeaudit.scan.fingerprint import code_fingerprint
+    from vaeaudit.scan.reading import SourceError, decode
+
+    if state.name.endswith(".ipynb") or len(state.data) > settings.max_file_size:
+        return None
+    try:
+        code = code_fingerprint(decode(state.data))
+    except SourceError:
+        return None
+    return None if code is None else f"{prefilter.triage(state.data)}:{code}"
 
 
 def _tells_the_same(state: _File, before: Previous, cache: ScanCache) -> bool:
@@ -277,6 +311,8 @@ class _File:
     given: Inputs | None = None  # those inputs (kept in the cache for the next run's early cutoff)
     settled: bool = False  # analysed, or given the project's inputs and found to hold nothing to analyse
     analysed: bool = False  # in this run; a file answered from the cache keeps its entry as it is
+    kept: bool = False  # edited, but not where the analysis reads (`fingerprint`): its entry stands for its new bytes
+    code: str | None = None  # what the analysis read of it (`Previous.code`), when taken
 
     @property
     def data(self) -> bytes:

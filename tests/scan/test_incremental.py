@@ -47,6 +47,10 @@ EDITS = [
     ("analysis.py", "\n\ndef helper_nobody_calls(a, b):\n    return a + b\n"),
     ("geometry_utils.py", "\n\ndef radial_loss(points, targets):\n    return points\n"),
     ("plots.py", "\n\nclass Extra:\n    def encode(self, h):\n        return h\n"),
+    # Comments alone: kept without parsing from the second edit on (`fingerprint`), unless they hold a word the
+    # prefilter looks for (losses.py has none: a cold scan defers it) or a suppression.
+    ("losses.py", "# poincare\n"),
+    ("train.py", "# noqa: HYP001\n"),
 ]
 
 
@@ -208,7 +212,9 @@ def test_an_edit_of_a_deferred_file_beside_a_re_solve_leaves_it_unanalysed(tmp_p
     root = tmp_path / "project"
     shutil.copytree(Path(__file__).parent / "fixtures" / "project_untyped_receivers", root)
     dfile = root / "dfile.py"
-    dfile.write_text("import numpy as np\n\n\ndef factory():\n    def depth_of(a):\n        return np.linalg.norm(a)\n    return depth_of\n")
+    dfile.write_text(
+        "import numpy as np\n\n\ndef factory():\n    def depth_of(a):\n        return np.linalg.norm(a)\n    return depth_of\n"
+    )
     findings(root, cache=True)
     with open(dfile, "a", encoding="utf-8") as handle:
         handle.write("# a comment\n")
@@ -224,7 +230,13 @@ def test_a_comment_in_a_notebook_beside_a_re_solve_keeps_it_unanalysed(tmp_path:
     root = tmp_path / "project"
     shutil.copytree(Path(__file__).parent / "fixtures" / "project_untyped_receivers", root)
     source = ["import geoopt\n", "ball = geoopt.PoincareBall()\n", "\n", "class Local:\n", "    def latent_points(self, x):\n"]
-    cell = {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": [*source, "        return ball.expmap0(x)\n"]}
+    cell = {
+        "cell_type": "code",
+        "metadata": {},
+        "execution_count": None,
+        "outputs": [],
+        "source": [*source, "        return ball.expmap0(x)\n"],
+    }
     notebook = root / "nb.ipynb"
     notebook.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
 
@@ -236,3 +248,66 @@ def test_a_comment_in_a_notebook_beside_a_re_solve_keeps_it_unanalysed(tmp_path:
     cell["source"].append("# a comment\n")
     notebook.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), encoding="utf-8")
     assert with_notebook(cache=True) == with_notebook(cache=False)
+
+
+def scanned(root: Path) -> tuple[list[tuple], int]:
+    """(findings as `findings` shows them, files parsed) of a cached scan."""
+    run = scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache", cache=True), jobs=1)
+    return sorted((Path(f.path).relative_to(root).as_posix(), f.line, f.rule, f.confidence, f.evidence) for f in run.findings), run.parsed
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "parsed"),
+    [
+        ("# expect: HYP001", "# expect: HYP001 (edited)", 0),  # a comment the analysis does not read: nothing parsed
+        ("# expect: HYP001", "# noqa: HYP001", 1),  # a suppression
+        ("torch.norm(embeddings, dim=-1)", "torch.norm(  # a note\n        embeddings, dim=-1)", 1),  # lines move
+    ],
+    ids=["comment", "noqa", "lines-moved"],
+)
+def test_an_edit_of_comments_alone_keeps_the_last_result_without_parsing(tmp_path: Path, old: str, new: str, parsed: int) -> None:
+    """The first edit of a file after a cold scan is analysed (its fingerprint is taken then); a second edit
+    that changes only what the analysis does not read (`fingerprint`) keeps the result, the rest do not."""
+    root = tmp_path / "project"
+    shutil.copytree(PROJECT, root)
+    losses = root / "losses.py"
+    scanned(root)
+    losses.write_text(losses.read_text(encoding="utf-8") + "# first edit\n", encoding="utf-8")
+    assert scanned(root)[1] == 1
+    losses.write_text(losses.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    after, parsed_after = scanned(root)
+    assert after == findings(root, cache=False)
+    assert parsed_after == parsed
+    assert scanned(root) == (after, 0)
+
+
+def test_a_comment_inside_the_brackets_of_a_ball_point_is_seen_in_the_evidence(tmp_path: Path) -> None:
+    """The evidence spells the producer's text, comments inside its brackets included: such a comment is read."""
+    root = tmp_path / "project"
+    root.mkdir()
+    source = "import geoopt\nimport torch\n\nball = geoopt.PoincareBall()\n\n\ndef f(x):\n    z = ball.expmap0(  # first\n        x)\n    return torch.norm(z, dim=-1)\n"
+    model = root / "model.py"
+    model.write_text(source, encoding="utf-8")
+    scanned(root)
+    model.write_text(source + "# taking the fingerprint\n", encoding="utf-8")
+    scanned(root)
+    model.write_text(source.replace("# first", "# second"), encoding="utf-8")
+    (finding,) = scanned(root)[0]
+    assert "# second" in finding[-1][0]
+
+
+def test_a_comment_that_holds_the_only_word_of_a_ball_point_is_read(tmp_path: Path) -> None:
+    """run.py is analysed only for its comment's word (the prefilter's triage): without it, a cold scan skips the
+    file, so its call no longer tells stats.py that `points` are ball points. The fingerprint keeps the triage."""
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "models.py").write_text("import geoopt\n\nball = geoopt.PoincareBall()\n\n\ndef encode(x):\n    return ball.expmap0(x)\n")
+    (root / "stats.py").write_text("import torch\n\n\ndef radius(points):\n    return torch.norm(points, dim=-1)\n")
+    run = root / "run.py"
+    source = "from models import encode\nfrom stats import radius\n\n\ndef main(x):\n    return radius(encode(x))\n"
+    run.write_text("# poincare ball\n" + source, encoding="utf-8")
+    assert scanned(root)[0]
+    run.write_text("# poincare ball, 2-d\n" + source, encoding="utf-8")
+    assert scanned(root)[0]
+    run.write_text("# a 2-d model\n" + source, encoding="utf-8")
+    assert scanned(root)[0] == findings(root, cache=False) == []
