@@ -268,6 +268,7 @@ class ScanCache:
             "severity": severity,
             "stamp": stamp,
             "code": code,
+            "unanalysed": summary is not None and summary.functions is None,
         }
         # Its shard is read even when the summary is unchanged (~4 ms): a shard lost to a crash is written back.
         shard = shard_of(key)
@@ -286,6 +287,10 @@ class ScanCache:
         if stamp is not None and isinstance(entry, dict) and entry.get("stamp") != stamp:
             entry["stamp"] = stamp
             self.dirty = True
+
+    def unanalysed(self) -> set[str]:
+        """The files (absolute paths) whose stored summary says "not analysed" (a deferred file nothing woke)."""
+        return {key for key, entry in self.entries.items() if isinstance(entry, dict) and entry.get("unanalysed")}
 
     def rehash(self, key: str, digest: str, stamp: list[int] | None) -> None:
         """The file `key` now holds other bytes that tell the analysis what its entry's bytes told it (the same

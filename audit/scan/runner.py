@@ -207,7 +207,7 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
         state.used, state.settled = before.inputs, before.settled or parsed > 0
         state.code = _code_of(state, analyse.settings, prefilter) if parsed else None
         run.parsed += parsed
-    if all(_tells_the_same(state, previous[state.name], cache) for state in edited):
+    if all(_tells_the_same(state, previous[state.name], cache, files) for state in edited):
         return True
     # A summary that tells the project something new: the project is solved again, starting from these analyses
     # (a file whose inputs the solution changes is analysed again, as any other), so the edited files are not
@@ -248,9 +248,10 @@ def _code_of(state: _File, settings: Settings, prefilter: Prefilter) -> str | No
     return None if code is None else f"{prefilter.triage(state.data)}:{code}"
 
 
-def _tells_the_same(state: _File, before: Previous, cache: ScanCache) -> bool:
+def _tells_the_same(state: _File, before: Previous, cache: ScanCache, files: dict[str, _File]) -> bool:
     """The edited file's new summary tells the rest of the project what its last one did: the same summary,
-    or one that differs only in functions no call target of the last fixpoint names (`summaries.inert_edit`)."""
+    or one that differs only in functions no call target of the last fixpoint names, nor (when they return ball
+    points) any file it left unanalysed (`summaries.inert_edit`)."""
     if state.summary is not None and state.summary.functions is None:
         return False  # not analysed: the project knows it by its text
     if summary_digest(state.summary) == before.summary:
@@ -261,7 +262,14 @@ def _tells_the_same(state: _File, before: Previous, cache: ScanCache) -> bool:
         old = cache.summary(state.key)
     except SummaryLost:
         return False
-    return old is not None and inert_edit(old, state.summary, cache.targets)
+    return old is not None and inert_edit(old, state.summary, cache.targets, lambda names: _named_unanalysed(files, cache, names))
+
+
+def _named_unanalysed(files: dict[str, _File], cache: ScanCache, names: set[str]) -> bool:
+    """Whether a file the last fixpoint left unanalysed (`ScanCache.unanalysed`) names one of `names`."""
+    wanted = {name.encode() for name in names}
+    unanalysed = cache.unanalysed()
+    return any(not wanted.isdisjoint(identifiers(state.data)) for state in files.values() if state.key in unanalysed)
 
 
 def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, analyse: _Analyser, run: ScanRun):

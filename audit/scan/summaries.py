@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
@@ -392,31 +392,33 @@ def target_names(summaries: dict[str, FileSummary]) -> set[str]:
 STAR = "*"
 
 
-def inert_edit(before: FileSummary, after: FileSummary, targets: set[str]) -> bool:
+def inert_edit(before: FileSummary, after: FileSummary, targets: set[str], named_unanalysed: Callable[[set[str]], bool]) -> bool:
     """True when a file's new summary tells the rest of the project exactly what its old one did, so the
     last fixpoint still holds for every file: the same module, calls, references, curvatures, keys, loads,
-    artifacts, star imports and `__all__`, the same functions that know something, and every other
-    function added, removed or changed (a new helper, a new parameter) named by no call target of the
-    project (`target_names`, taken at the last solve).
-    A function that knows nothing is seen by other files only through a call that reaches it
-    (`solve`: `received`, `external`, curvatures); one no target names is reached by none."""
+    artifacts, star imports and `__all__`, and every function added, removed or changed (a new helper, a new
+    parameter, a new producer) named by no call target of the project (`target_names`, taken at the last solve).
+    A function is seen by other files only through a call that reaches it (`solve`: `received`, `external`,
+    curvatures) and, when it returns ball points, through the text of the files the project did not analyse
+    (a deferred file that names it is analysed: `runner._deferred_callers`); `named_unanalysed` answers
+    whether the text of any such file names one of a set of function names."""
     if before.functions is None or after.functions is None:
         return False  # an unanalysed file: its text, not its summary, is what the project knows of it
     old, new = summary_to_json(before), summary_to_json(after)
-    quiet_old = _quiet_functions(before, old)
-    quiet_new = _quiet_functions(after, new)
-    if old != new:  # both dicts without the quiet functions now
+    old_functions, new_functions = old.pop("functions"), new.pop("functions")
+    if old != new:
         return False
-    changed = {name for name in quiet_old.keys() | quiet_new.keys() if quiet_old.get(name) != quiet_new.get(name)}
+    changed = {name for name in old_functions.keys() | new_functions.keys() if old_functions.get(name) != new_functions.get(name)}
     if changed and STAR + after.module in targets:
         return False  # a file star-imports this module: a new name is bound there (`_star_names`)
-    return not any(targets.intersection(name.split(".")) for name in changed)
-
-
-def _quiet_functions(summary: FileSummary, data: dict) -> dict[str, dict]:
-    """Take the functions that know nothing out of a summary's JSON `data`, and return them."""
-    quiet = {name for name, function in cast("dict[str, FunctionSummary]", summary.functions).items() if not function.knows_something()}
-    return {name: data["functions"].pop(name) for name in quiet}
+    if any(targets.intersection(name.split(".")) for name in changed):
+        return False
+    producers = {
+        name.rpartition(".")[2]
+        for functions in (before.functions, after.functions)
+        for name in changed
+        if name in functions and (functions[name].returns or functions[name].parts)
+    }
+    return not producers or not named_unanalysed(producers)
 
 
 def withdraw_unseen_calls(inputs: dict[str, Inputs], unanalysed: Iterable[bytes]) -> None:

@@ -51,6 +51,8 @@ def test_a_file_that_holds_nothing_to_analyse_is_looked_at_once_per_change_of_in
 
 def test_a_warm_run_over_unchanged_files_reuses_the_fixpoint_without_solving(tmp_path: Path, monkeypatch) -> None:
     root = project(tmp_path)
+    # A deferred file nothing passes ball points (left unanalysed) that names `spread_of` in a comment.
+    (root / "notes.py").write_text("import numpy as np\n\n\ndef spread(x):\n    return np.linalg.norm(x)  # see spread_of\n")
     cold = scan(root)
 
     def no_solve(_summaries):
@@ -69,9 +71,16 @@ def test_a_warm_run_over_unchanged_files_reuses_the_fixpoint_without_solving(tmp
     # A helper that knows nothing and that no call of the project names tells the project nothing new: no solve.
     encoder.write_text(encoder.read_text() + "\n\ndef added(x):\n    return x\n", encoding="utf-8")
     assert scan(root).parsed == 1
-    # Edits that change what the file tells the project mean the project is solved again: a function that
-    # returns ball points, and one whose name a call of the project spells (train.py calls `tangent_loss`).
-    for function in ("def again(h):\n    return exp_map_zero(h)\n", "def tangent_loss(x):\n    return x\n"):
+    # So does a new producer of ball points that no call of the project names, nor any file it left unanalysed.
+    text = encoder.read_text()
+    encoder.write_text(text + "\n\ndef again(h):\n    return exp_map_zero(h)\n", encoding="utf-8")
+    assert scan(root).parsed == 1
+    encoder.write_text(text, encoding="utf-8")
+    assert scan(root).parsed == 1
+    # Edits that change what the file tells the project mean the project is solved again: a producer that an
+    # unanalysed file names (a cold scan analyses it: `_deferred_callers`), and a function whose name a call of
+    # the project spells (train.py calls `tangent_loss`).
+    for function in ("def spread_of(h):\n    return exp_map_zero(h)\n", "def tangent_loss(x):\n    return x\n"):
         text = encoder.read_text()
         encoder.write_text(text + "\n\n" + function, encoding="utf-8")
         with pytest.raises(AssertionError, match="solved again"):

@@ -47,6 +47,9 @@ EDITS = [
     ("analysis.py", "\n\ndef helper_nobody_calls(a, b):\n    return a + b\n"),
     ("geometry_utils.py", "\n\ndef radial_loss(points, targets):\n    return points\n"),
     ("plots.py", "\n\nclass Extra:\n    def encode(self, h):\n        return h\n"),
+    # A producer no call names: inert too, unless a file the project left unanalysed names it.
+    ("models/encoder.py", "\n\ndef fresh_points(h):\n    return exp_map_zero(h)\n"),
+    ("models/__init__.py", "# see fresh_points\n"),
     # Comments alone: kept without parsing from the second edit on (`fingerprint`), unless they hold a word the
     # prefilter looks for (losses.py has none: a cold scan defers it) or a suppression.
     ("losses.py", "# poincare\n"),
