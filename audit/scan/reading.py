@@ -14,8 +14,10 @@ import re
 import tokenize
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import libcst as cst
+if TYPE_CHECKING:
+    import libcst as cst
 
 _SYNTAX_AT = re.compile(r"syntax error at (\d+):(\d+): ")
 _LIBCST_PLACE = re.compile(r"^(parser error: )?error at \d+:\d+: ")
@@ -124,6 +126,8 @@ def parse(text: str, source: bytes) -> cst.Module:
 
 
 def _parse(text: str, source: bytes) -> cst.Module:
+    import libcst as cst  # here: decoding and syntax checks (an edit the analysis need not see) cost no libcst import
+
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as error:

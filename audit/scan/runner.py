@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -267,9 +268,13 @@ def _tells_the_same(state: _File, before: Previous, cache: ScanCache, files: dic
 
 def _named_unanalysed(files: dict[str, _File], cache: ScanCache, names: set[str]) -> bool:
     """Whether a file the last fixpoint left unanalysed (`ScanCache.unanalysed`) names one of `names`."""
-    wanted = {name.encode() for name in names}
+    wanted = [name.encode() for name in names]
+    named = re.compile(rb"\b(?:" + b"|".join(map(re.escape, wanted)) + rb")\b")
     unanalysed = cache.unanalysed()
-    return any(not wanted.isdisjoint(identifiers(state.data)) for state in files.values() if state.key in unanalysed)
+    # A substring search first: ~100x faster than the regex, which only confirms what it finds.
+    return any(
+        any(name in state.data for name in wanted) and named.search(state.data) for state in files.values() if state.key in unanalysed
+    )
 
 
 def _solve_rounds(files: dict[str, _File], todo: list[_File], settings: Settings, analyse: _Analyser, run: ScanRun):
