@@ -26,7 +26,6 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from vaeaudit.interrupt import stop_workers
@@ -86,7 +85,7 @@ class ScanRun:
         return [result for result in self.results if result.error is not None]
 
 
-def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None) -> ScanRun:
+def scan_files(paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None) -> ScanRun:
     """Scan `paths` (already discovered) as one project and return one result per file, in input order.
 
     Rounds: analyse what changed, solve the project's summaries (`vaeaudit.scan.summaries`),
@@ -98,15 +97,15 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
     order: list[str] = []
     run = ScanRun([])
     results: dict[str, FileResult] = {}
-    now = time.time_ns()
+    now, folder = time.time_ns(), os.path.join(os.getcwd(), "")
     for path in paths:
-        name = str(path)
+        name = os.fspath(path)
         order.append(name)
-        key = os.path.abspath(name)  # the cache's key; computed once (abspath costs ~7 µs, thrice per file)
+        key = _absolute(name, folder)  # the cache's key; computed once
         try:
             stamp = file_stamp(os.stat(name), now) if cache is not None else None
             digest = cache.hash_for(key, stamp) if cache is not None else None
-            data = None if digest is not None else path.read_bytes()
+            data = None if digest is not None else _read(name)
         except OSError as error:
             results[name] = FileResult(name, error=f"cannot read: {error.strerror or error}")
             continue
@@ -151,6 +150,20 @@ def scan_files(paths: Iterable[Path], settings: Settings, *, jobs: int | None = 
         cache.save()
     run.results = [results[name] for name in order]
     return run
+
+
+def _read(name: str) -> bytes:
+    with open(name, "rb") as file:  # not pathlib: ~3x the cost, for the 2,000 unanalysed files an edit may read
+        return file.read()
+
+
+def _absolute(name: str, folder: str) -> str:
+    """`os.path.abspath(name)`, `folder` being the working folder with its final separator: no getcwd per file,
+    and no normpath for a name already normal (as `pathlib` and discovery make them): ~5x faster."""
+    if os.sep != "/":
+        return os.path.abspath(name)
+    joined = name if name.startswith("/") else folder + name
+    return os.path.normpath(joined) if "/." in joined or "//" in joined or joined.endswith("/") else joined
 
 
 def _cached_summaries(files: Iterable[_File], cache: ScanCache) -> list[_File]:
@@ -206,7 +219,10 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
         before = previous[state.name]
         state.result, state.summary, state.given, state.analysed = result, summary, givens[state.name], True
         state.used, state.settled = before.inputs, before.settled or parsed > 0
-        state.code = _code_of(state, analyse.settings, prefilter) if parsed else None
+        if not parsed:
+            state.code = None
+        elif state.code is None:
+            state.code = _code_of(state, analyse.settings, prefilter)
         run.parsed += parsed
     if all(_tells_the_same(state, previous[state.name], cache, files) for state in edited):
         return True
@@ -226,7 +242,10 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
 def _keeps_its_result(state: _File, before: Previous, cache: ScanCache, settings: Settings, prefilter: Prefilter) -> bool:
     """True (and the file's last result set) when the edit changed nothing the analysis reads (`fingerprint`):
     the last run's result, summary and inputs stand for the new bytes."""
-    if before.code is None or before.code != _code_of(state, settings, prefilter):
+    if before.code is None:
+        return False
+    state.code = _code_of(state, settings, prefilter)
+    if state.code != before.code:
         return False
     stored = cache.get(state.key, before.content, state.name)
     if stored is None:
@@ -331,7 +350,7 @@ class _File:
     def data(self) -> bytes:
         if self._data is None:
             try:
-                self._data = Path(self.name).read_bytes()
+                self._data = _read(self.name)
             except OSError:  # deleted since its stat: nothing of it to know (the next run reports it gone)
                 self._data = b""
         return self._data

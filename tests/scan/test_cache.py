@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from vaeaudit.scan import cache as cache_module
+from vaeaudit.scan import runner
 from vaeaudit.scan.cache import ScanCache, SummaryLost, content_hash
 from vaeaudit.scan.runner import scan_files
 from vaeaudit.scan.settings import Settings
@@ -137,20 +138,21 @@ def test_a_file_left_unanalysed_on_purpose_is_cached_with_its_warning(tmp_path: 
 
 
 def reads_during(monkeypatch, root: Path, action) -> list[str]:
-    """The files of `root` that `action` reads through `Path.read_bytes` (how the runner reads every source)."""
+    """The files of `root` that `action` reads through `runner._read` (how the runner reads every source)."""
     read: list[str] = []
-    original = Path.read_bytes
+    original = runner._read
 
-    def counting(self: Path) -> bytes:
-        if self.suffix == ".py" and root in self.resolve().parents:
-            read.append(self.name)
-        return original(self)
+    def counting(name: str) -> bytes:
+        path = Path(name)
+        if path.suffix == ".py" and root in path.resolve().parents:
+            read.append(path.name)
+        return original(name)
 
-    monkeypatch.setattr(Path, "read_bytes", counting)
+    monkeypatch.setattr(runner, "_read", counting)
     try:
         action()
     finally:
-        monkeypatch.setattr(Path, "read_bytes", original)
+        monkeypatch.setattr(runner, "_read", original)
     return read
 
 

@@ -7,9 +7,11 @@ import shutil
 from pathlib import Path
 
 import libcst as cst
+from hypothesis import given
+from hypothesis import strategies as st
 
 from vaeaudit.scan import reading
-from vaeaudit.scan.runner import scan_files
+from vaeaudit.scan.runner import _absolute, scan_files
 from vaeaudit.scan.settings import Settings
 
 PROJECT = Path(__file__).parent / "fixtures" / "project_cross_file"
@@ -74,3 +76,15 @@ def test_remembered_parses_are_the_same_module_until_forgotten() -> None:
     finally:
         reading.forget_parses()
     assert reading.parse(text, text.encode()) is not reading.parse(text, text.encode())
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b.py", ".", "..", "", ".x", "x.", "..."]), min_size=1, max_size=6),
+    st.booleans(),
+    st.sampled_from(["/", "/work/", "/work/x/", "/.hidden/", "/a/../b/"]),
+)
+def test_the_cache_key_of_a_path_is_its_absolute_path(parts: list[str], absolute: bool, folder: str) -> None:
+    """`_absolute` skips abspath's getcwd and normpath when it can; it must never give another key."""
+    name = ("/" if absolute else "") + "/".join(parts)
+    working = folder.rstrip("/") or "/"
+    assert _absolute(name, folder) == os.path.normpath(os.path.join(working, name))
