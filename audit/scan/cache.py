@@ -257,7 +257,7 @@ class ScanCache:
         self._inputs_dropped = self._inputs_dropped or before.get("inputs", inputs) != inputs
         if given is not None and inputs != EMPTY_DIGEST:
             self._new_inputs[inputs] = given
-        self.entries[key] = {
+        entry = {
             "hash": digest,
             "findings": [finding_to_json(f) for f in findings],
             "error": error,
@@ -267,9 +267,12 @@ class ScanCache:
             "settled": settled,
             "severity": severity,
             "stamp": stamp,
-            "code": code,
-            "unanalysed": summary is not None and summary.functions is None,
         }
+        if code is not None:  # the two optional fields are left out when empty: 7,000 entries would carry them all
+            entry["code"] = code
+        if summary is not None and summary.functions is None:
+            entry["unanalysed"] = True
+        self.entries[key] = entry
         # Its shard is read even when the summary is unchanged (~4 ms): a shard lost to a crash is written back.
         shard = shard_of(key)
         summaries = self._shard(shard)
