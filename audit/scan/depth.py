@@ -20,11 +20,16 @@ _LONG_LINE = re.compile(r"[^\n]{1000,}")
 _NESTING = frozenset("+ - * / // % @ ** . ( [ { | & ^ << >> and or not lambda if".split())
 
 
+def may_mask(text: str) -> bool:
+    """Whether `text` has a line long enough to be looked at for deep statements (a comment's line too)."""
+    return _LONG_LINE.search(text) is not None
+
+
 def mask_deep_statements(text: str) -> tuple[str, list[int]]:
     """(text with over-deep logical lines masked, their first line numbers)."""
-    if _LONG_LINE.search(text) is None:
+    if not may_mask(text):
         return text, []
-    lines = text.splitlines(keepends=True)
+    lines = io.StringIO(text).readlines()  # the lines the tokenizer counts: `splitlines` also splits at \f or \u2028
     masked: list[int] = []
     start, weight, last = None, 0, ""
     try:

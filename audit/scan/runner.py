@@ -139,7 +139,9 @@ def scan_files(paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: 
             result.source = state.data
         if cache is not None and state.analysed:  # warnings too: an uncached file would make every warm run solve again
             summary, used, settled, given = state.summary, state.used, state.settled, state.given
-            severity, stamp, code = result.severity, state.stamp, state.code
+            # A fingerprint only stands for an analysed file: the project reads an unanalysed one's text, comments too.
+            code = state.code if summary is not None and summary.functions is not None else None
+            severity, stamp = result.severity, state.stamp
             cache.put(state.key, state.digest, result.findings, result.error, summary, used, settled, given, severity, stamp, code)
         elif cache is not None and state.kept:
             cache.rehash(state.key, state.digest, state.stamp)

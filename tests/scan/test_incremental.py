@@ -314,3 +314,66 @@ def test_a_comment_that_holds_the_only_word_of_a_ball_point_is_read(tmp_path: Pa
     assert scanned(root)[0]
     run.write_text("# a 2-d model\n" + source, encoding="utf-8")
     assert scanned(root)[0] == findings(root, cache=False) == []
+
+
+def project_of(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "project"
+    root.mkdir()
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    return root
+
+
+def edited_twice(root: Path, name: str, first: str, second: str) -> list[tuple]:
+    """Scan, edit `name` (its analysis takes the fingerprint), scan, edit it again: the cached findings after the
+    second edit, checked equal to a cold scan's."""
+    scanned(root)
+    (root / name).write_text(first, encoding="utf-8")
+    scanned(root)
+    (root / name).write_text(second, encoding="utf-8")
+    after = scanned(root)[0]
+    assert after == findings(root, cache=False)
+    return after
+
+
+def test_a_formula_in_a_comment_makes_no_function_a_distance(tmp_path: Path) -> None:
+    """HYP005's reading of a hand-written distance (`rules.hyp005._statements`) skips comments: a comment spelling
+    the Poincaré distance made `disk_distance` consume its points, so a comment edit changed the findings
+    (found by review)."""
+    source = "import geoopt\nimport numpy as np\n\nball = geoopt.PoincareBall()\n\n\ndef disk_distance(u, v):\n{comment}"
+    source += "    return np.abs(u - v).sum()\n\n\n"
+    source += "def novelty_radius(xq, anchor):\n    d = disk_distance(xq, anchor)\n    return d, np.linalg.norm(xq) > 0.85\n"
+    formula = "    # d(u, v) = arcosh(1 + 2*|u - v|^2 / ((1 - |u|^2) * (1 - |v|^2)))\n"
+    root = project_of(tmp_path, {"geo.py": source.format(comment="    # the distance\n")})
+    assert edited_twice(root, "geo.py", source.format(comment="    # the distance (edited)\n"), source.format(comment=formula)) == []
+
+
+def test_a_long_comment_line_that_has_deep_statements_masked_is_read(tmp_path: Path) -> None:
+    """A line of 1,000 characters, a comment's too, has the file looked at for statements too deep to parse
+    (`depth.may_mask`): the finding inside a 110-term sum gives way to a warning (found by review)."""
+    names = ", ".join(f"w{i}" for i in range(110))
+    terms = " +\n        ".join(f"w{i}" for i in range(110))
+    source = f"import geoopt\nimport torch\n\nball = geoopt.PoincareBall()\n\n\ndef radius(x, {names}):\n"
+    source += f"    z = ball.expmap0(x)\n    total = (\n        torch.norm(z, dim=-1) + {terms}\n    )\n    return total\n"
+    root = project_of(tmp_path, {"model.py": source})
+    assert edited_twice(root, "model.py", source + "# a note\n", source + "# " + "x" * 1200 + "\n") == []
+
+
+def test_a_comment_in_a_file_the_project_leaves_unanalysed_is_read(tmp_path: Path) -> None:
+    """notes.py is deferred and stays unanalysed; the project reads its text (`withdraw_unseen_calls`: a name there
+    withdraws the curvature every seen call proves). Its first edit was analysed by the cutoff, which then solved
+    again and left it unanalysed: its fingerprint must not be kept (found by review)."""
+    notes = "# a note\n\n\ndef size(values):\n    return len(values)  # not a norm\n"
+    root = project_of(
+        tmp_path,
+        {
+            "helpers.py": "def radius(emb):\n    return emb.norm(dim=-1)\n",
+            "train.py": "import geoopt\n\nfrom helpers import radius\n\n\ndef main(mu):\n    ball = geoopt.PoincareBall(c=0.5)\n"
+            "    return radius(ball.expmap0(mu))\n",
+            "notes.py": notes,
+        },
+    )
+    edited_twice(root, "notes.py", notes + "# edit\n", notes.replace("# a note", "# radius") + "# edit\n")
+    run = scan_files(sorted(root.rglob("*.py")), Settings(project_root=root, cache_dir=".cache"), jobs=1)
+    (finding,) = run.findings
+    assert finding.fix is not None and finding.fix.curvature is None

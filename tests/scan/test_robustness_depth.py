@@ -32,3 +32,14 @@ def test_many_assignments_in_one_scope_are_analysed_in_order() -> None:
     source = "from vaeaudit.geometry import exp_map_zero\ndef f(v):\n    z = exp_map_zero(v)\n" + body + "    z = v\n    return z.norm()\n"
     result = scan_bytes("gen.py", source.encode(), Settings())
     assert result.error is None and len(result.findings) == 3000
+
+
+def test_a_form_feed_in_a_comment_moves_no_masked_line() -> None:
+    """`str.splitlines` also splits at a form feed, the tokenizer does not: the masked lines must be the tokenizer's."""
+    from vaeaudit.scan.depth import mask_deep_statements
+
+    deep = "y = " + " + ".join(["z"] * 400) + "\n"
+    text = "# page one\x0cpage two\n" + deep + "x = 1\n"
+    masked, lines = mask_deep_statements(text)
+    assert lines == [2]
+    assert masked == "# page one\x0cpage two\npass\nx = 1\n"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 
 from vaeaudit.scan.rules import Rule
@@ -84,9 +86,9 @@ def divides_by_conformal_factors(denominator: str) -> bool:
 
 
 def _statements(code: str) -> Iterator[str]:
-    """Logical lines without whitespace: a statement continued inside brackets is one."""
+    """Logical lines without whitespace or comments: a statement continued inside brackets is one."""
     statement, depth = "", 0
-    for line in code.splitlines():
+    for line in _without_comments(code).splitlines():
         statement += "".join(line.split())
         depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
         if depth <= 0:
@@ -94,6 +96,23 @@ def _statements(code: str) -> Iterator[str]:
             statement, depth = "", 0
     if statement:
         yield statement
+
+
+def _without_comments(code: str) -> str:
+    """`code` without its comments: a formula written in a comment is no distance the code computes (and an edit
+    of comments alone must leave the findings as they were: `vaeaudit.scan.fingerprint`). Only asked of text
+    with a conformal factor in it, so tokenizing costs little; text the tokenizer rejects loses every `#…`."""
+    if "#" not in code:
+        return code
+    lines = io.StringIO(code).readlines()
+    try:
+        comments = [token.start for token in tokenize.generate_tokens(io.StringIO(code).readline) if token.type == tokenize.COMMENT]
+    except (tokenize.TokenError, SyntaxError):
+        return re.sub(r"#[^\n]*", "", code)
+    for line, column in comments:
+        text = lines[line - 1]
+        lines[line - 1] = text[:column] + ("\n" if text.endswith("\n") else "")
+    return "".join(lines)
 
 
 RULE = Rule(
