@@ -361,23 +361,27 @@ class _File:
 def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], prefilter: Prefilter) -> list[_File]:
     """Deferred files that call a function known to return ball points (by name: no parse needed), or that
     name a file on disk another file proves to hold ball points (`models/emb.pkl`: maybe they load it)."""
-    callable_as = _callable_names(known)
+    reached_by = _producer_names(known)
     artifacts = {posixpath.basename(artifact).encode() for summary in known.values() for artifact in summary.artifacts}
-    if not callable_as and not artifacts:
+    if not reached_by and not artifacts:
         return []
     woken = []
     for state in files.values():
         if state.summary is None or state.summary.functions is not None or state.settled:
             continue
-        if any(artifact in state.data for artifact in artifacts):
+        data = state.data
+        if any(artifact in data for artifact in artifacts):
             woken.append(state)
             continue
-        named = identifiers(state.data)
-        imports_any = _RELATIVE_OR_STAR_IMPORT.search(state.data) is not None
-        if any(
-            name in named and (modules is None or imports_any or not modules.isdisjoint(named)) for name, modules in callable_as.items()
-        ):
-            woken.append(state)
+        named = identifiers(data)
+        imports_any = _RELATIVE_OR_STAR_IMPORT.search(data) is not None
+        for name in named.intersection(reached_by):
+            reach = reached_by[name]
+            as_attribute = reach.methods and re.search(rb"\.\s*" + name + rb"\b", data) is not None
+            imported = bool(reach.spelled) and (imports_any or not reach.spelled.isdisjoint(named))
+            if as_attribute or imported:
+                woken.append(state)
+                break
     return woken
 
 
@@ -385,33 +389,43 @@ def _deferred_callers(files: dict[str, _File], known: dict[str, FileSummary], pr
 _RELATIVE_OR_STAR_IMPORT = re.compile(rb"^\s*from\s+\.|\bimport\s+\*", re.MULTILINE)
 
 
-def _callable_names(known: dict[str, FileSummary]) -> dict[bytes, frozenset[bytes] | None]:
-    """The name by which another file calls each function that returns ball points -> the names of the
-    modules it is defined in, when only an import that spells one of them can reach it (None: any file).
+@dataclass
+class _Reach:
+    """How another file can call the producers of one name: a method as an attribute (`model.encode(x)`),
+    a module's function or class once the file spells one of its modules' names (`spelled`)."""
 
-    A method is called by its own name on an instance (`model.encode(x)`: any file); a special method
-    through its class (`Encoder(...)`, `model(x)`), and a module's function or class only once imported:
-    `from models.encoder import Encoder` spells `models` or `encoder`. Without this, every file that
-    defines a class (`__init__`), uses `_`, or calls `np.mean` was analysed when a project's `__init__`,
-    `_` or `mean` returned ball points: 890 of 2,400 files of sixty research repositories, none with a finding."""
-    callable_as: dict[bytes, frozenset[bytes] | None] = {}
+    methods: bool = False
+    spelled: frozenset[bytes] = frozenset()
+
+
+def _producer_names(known: dict[str, FileSummary]) -> dict[bytes, _Reach]:
+    """The names by which other files call the functions that return ball points, and how each is reached.
+
+    A method is reached by its own name after a dot; a special method (`__init__`, `__call__`) through its class
+    (`Encoder(...)`, `model(x)`); a method's class and a module's function or class once imported:
+    `from models.encoder import Encoder` spells `models` or `encoder`. No call reaches `_`. Waking every file
+    that merely named one (a class's `__init__`, a `def forward`, `_`, a script's `main`) analysed thousands of
+    files of the benchmark repositories for nothing."""
+    reached_by: dict[bytes, _Reach] = {}
+
+    def add(name: str, *, method: bool = False, spelled: frozenset[bytes] = frozenset()) -> None:
+        if name and name != "_":
+            reach = reached_by.setdefault(name.encode(), _Reach())
+            reach.methods, reach.spelled = reach.methods or method, reach.spelled | spelled
+
     for summary in known.values():
         module = frozenset(part.encode() for part in summary.module.split(".") if part)
         for qualname, function in (summary.functions or {}).items():
             if not (function.returns or function.parts):
                 continue
             owner, _, name = qualname.rpartition(".")
-            if name.startswith("__") and name.endswith("__"):
-                owner, _, name = owner.rpartition(".")
-            if not name or name == "_":
-                continue  # `_` is the throwaway name: no call reaches a function by it
-            modules = module if not owner else None
-            key = name.encode()
-            if key in callable_as:
-                before = callable_as[key]
-                modules = None if before is None or modules is None else before | modules
-            callable_as[key] = modules
-    return callable_as
+            if owner:
+                add(owner.rpartition(".")[2], spelled=module)
+            if not owner:
+                add(name, spelled=module)
+            elif not (name.startswith("__") and name.endswith("__")):
+                add(name, method=True)
+    return reached_by
 
 
 def scan_bytes(name: str, data: bytes, settings: Settings) -> FileResult:
