@@ -287,9 +287,12 @@ def _tells_the_same(state: _File, before: Previous, cache: ScanCache, files: dic
     return old is not None and inert_edit(old, state.summary, cache.targets, lambda names: _named_unanalysed(files, cache, names))
 
 
-def _named_unanalysed(files: dict[str, _File], cache: ScanCache, names: set[str]) -> bool:
-    """Whether a file the last fixpoint left unanalysed (`ScanCache.unanalysed`) names one of `names`."""
-    wanted = [name.encode() for name in names]
+def _named_unanalysed(files: dict[str, _File], cache: ScanCache, qualnames: set[str]) -> bool:
+    """Whether a file the last fixpoint left unanalysed (`ScanCache.unanalysed`) names a class or function by
+    which a call reaches one of `qualnames` (`_names_calling`: what `_deferred_callers` wakes files by)."""
+    wanted = sorted({name.encode() for qualname in qualnames for name in _names_calling(qualname) if name})
+    if not wanted:
+        return False
     named = re.compile(rb"\b(?:" + b"|".join(map(re.escape, wanted)) + rb")\b")
     unanalysed = cache.unanalysed()
     # A substring search first: ~100x faster than the regex, which only confirms what it finds.
@@ -409,23 +412,28 @@ def _producer_names(known: dict[str, FileSummary]) -> dict[bytes, _Reach]:
     reached_by: dict[bytes, _Reach] = {}
 
     def add(name: str, *, method: bool = False, spelled: frozenset[bytes] = frozenset()) -> None:
-        if name and name != "_":
-            reach = reached_by.setdefault(name.encode(), _Reach())
-            reach.methods, reach.spelled = reach.methods or method, reach.spelled | spelled
+        reach = reached_by.setdefault(name.encode(), _Reach())
+        reach.methods, reach.spelled = reach.methods or method, reach.spelled | spelled
 
     for summary in known.values():
         module = frozenset(part.encode() for part in summary.module.split(".") if part)
         for qualname, function in (summary.functions or {}).items():
-            if not (function.returns or function.parts):
-                continue
-            owner, _, name = qualname.rpartition(".")
-            if owner:
-                add(owner.rpartition(".")[2], spelled=module)
-            if not owner:
-                add(name, spelled=module)
-            elif not (name.startswith("__") and name.endswith("__")):
-                add(name, method=True)
+            if function.returns or function.parts:
+                owner, name = _names_calling(qualname)
+                if owner:
+                    add(owner, spelled=module)
+                if name:
+                    add(name, method=bool(owner), spelled=frozenset() if owner else module)
     return reached_by
+
+
+def _names_calling(qualname: str) -> tuple[str, str]:
+    """(the class through which a call reaches the function `qualname`, the name it calls it by); "" for none:
+    a special method (`__init__`, `__call__`) is called through its class alone, and `_` is called by nothing."""
+    owner, _, name = qualname.rpartition(".")
+    if name == "_" or name.startswith("__") and name.endswith("__"):
+        name = ""
+    return owner.rpartition(".")[2], name
 
 
 def scan_bytes(name: str, data: bytes, settings: Settings) -> FileResult:

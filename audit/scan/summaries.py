@@ -399,8 +399,8 @@ def inert_edit(before: FileSummary, after: FileSummary, targets: set[str], named
     parameter, a new producer) named by no call target of the project (`target_names`, taken at the last solve).
     A function is seen by other files only through a call that reaches it (`solve`: `received`, `external`,
     curvatures) and, when it returns ball points, through the text of the files the project did not analyse
-    (a deferred file that names it is analysed: `runner._deferred_callers`); `named_unanalysed` answers
-    whether the text of any such file names one of a set of function names."""
+    (a deferred file that names it or its class is analysed: `runner._deferred_callers`); `named_unanalysed`
+    answers whether the text of any such file names one of a set of functions (by their local qualnames)."""
     if before.functions is None or after.functions is None:
         return False  # an unanalysed file: its text, not its summary, is what the project knows of it
     old, new = summary_to_json(before), summary_to_json(after)
@@ -413,7 +413,7 @@ def inert_edit(before: FileSummary, after: FileSummary, targets: set[str], named
     if any(targets.intersection(name.split(".")) for name in changed):
         return False
     producers = {
-        name.rpartition(".")[2]
+        name
         for functions in (before.functions, after.functions)
         for name in changed
         if name in functions and (functions[name].returns or functions[name].parts)

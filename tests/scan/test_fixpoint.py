@@ -184,3 +184,24 @@ def test_a_deferred_file_is_analysed_when_it_can_call_a_producer_by_its_name(tmp
     assert {Path(finding.path).name for finding in run.findings} == {"uses.py", "latents.py"}
     assert analysed["uses.py"] and analysed["latents.py"]
     assert not analysed["lookalike.py"] and not analysed["table.py"] and not analysed["own_latent.py"]
+
+
+def test_a_new_producer_method_of_a_class_an_unanalysed_file_names_solves_the_project_again(tmp_path: Path, monkeypatch) -> None:
+    """A cold scan wakes a deferred file that imports a class once the class has a method returning ball points
+    (`_deferred_callers`), so the early cutoff must not call such an edit inert: it looks for the class's name in
+    the unanalysed files, not only the method's (found by reading the change)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    models = "import geoopt\n\nball = geoopt.PoincareBall()\n\n\nclass Encoder:\n    def size(self, x):\n        return ball.expmap0(x).shape[-1]\n{method}"
+    (root / "models.py").write_text(models.format(method=""))
+    (root / "notes.py").write_text("import numpy as np\n\nfrom models import Encoder\n\n\ndef spread(rows):\n    return np.linalg.norm(rows)\n")
+    scan(root)
+    (root / "models.py").write_text(models.format(method="\n    def latent(self, x):\n        return ball.expmap0(x)\n"))
+
+    def no_solve(_summaries):
+        raise AssertionError("solved again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(runner, "solve", no_solve)
+        with pytest.raises(AssertionError, match="solved again"):
+            scan(root)
