@@ -213,7 +213,9 @@ def _edits_keep_the_fixpoint(files: dict[str, _File], todo: list[_File], cache: 
     prefilter = Prefilter(analyse.settings)
     # A file whose edit the analysis cannot see (comments) keeps its last result as it is: nothing to parse.
     edited = [state for state in todo if not _keeps_its_result(state, previous[state.name], cache, analyse.settings, prefilter)]
-    givens = {name: cache.inputs(before.inputs) if before.summary is not None else None for name, before in previous.items()}
+    givens = {
+        state.name: cache.inputs(previous[state.name].inputs) if previous[state.name].summary is not None else None for state in edited
+    }
     if any(givens[state.name] is None and previous[state.name].summary is not None for state in edited):
         return False  # its inputs were not kept
     outcomes = analyse([(state.name, state.data, givens[state.name]) for state in edited])
