@@ -33,6 +33,7 @@ from vaeaudit.scan.cache import Previous, ScanCache, SummaryLost, content_hash, 
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
+from vaeaudit.scan.standby import Standby, available
 from vaeaudit.scan.summaries import (
     EMPTY_DIGEST,
     FileSummary,
@@ -93,6 +94,17 @@ def scan_files(paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: 
     analysis with findings is also fixed on its own parse (no cache: a cached result has no parse).
     """
     cache = ScanCache(settings) if settings.cache and fixer is None else None
+    standby = _standby(settings) if cache is not None and cache.entries and available(jobs or os.cpu_count() or 1) else None
+    try:
+        return _scan(paths, settings, cache, standby, jobs, fixer)
+    finally:
+        if standby is not None:
+            standby.close()
+
+
+def _scan(
+    paths: Iterable[str | os.PathLike], settings: Settings, cache: ScanCache | None, standby: Standby | None, jobs: int | None, fixer: Fixer | None
+) -> ScanRun:
     files: dict[str, _File] = {}
     order: list[str] = []
     run = ScanRun([])
@@ -123,7 +135,7 @@ def scan_files(paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: 
     # Nothing changed since the last run reached its fixpoint: its results stand as they are.
     unchanged = cache is not None and not todo and cache.project == project
     if not unchanged:
-        with _Analyser(settings, jobs, fixer) as analyse:
+        with _Analyser(settings, jobs, fixer, standby) as analyse:
             if cache is None or not _edits_keep_the_fixpoint(files, todo, cache, analyse, run):
                 if cache is not None:
                     lost = _cached_summaries(files.values(), cache)
@@ -454,8 +466,8 @@ class _Analyser:
     (after one changed file, its callers and callees) is not parsed again.
     """
 
-    def __init__(self, settings: Settings, jobs: int | None, fixer: Fixer | None) -> None:
-        self.settings, self.fixer = settings, fixer
+    def __init__(self, settings: Settings, jobs: int | None, fixer: Fixer | None, standby: Standby | None = None) -> None:
+        self.settings, self.fixer, self.standby = settings, fixer, standby
         self.workers = jobs or os.cpu_count() or 1
         self.remembering = False
 
@@ -472,6 +484,11 @@ class _Analyser:
         """One outcome per item of `todo`, in its order."""
         if self.workers > 1 and len(todo) >= _POOL_THRESHOLD:
             return _pooled(todo, self.settings, self.workers, self.fixer)
+        if todo and self.standby is not None:
+            outcomes = self.standby.analyse(todo)
+            if outcomes is not None:
+                return outcomes
+            self.standby = None  # gone: analysed here from now on, with the same outcome
         if todo and not self.remembering:
             from vaeaudit.scan.reading import remember_parses
 
@@ -483,6 +500,21 @@ class _Analyser:
 
 # Text this process keeps parsed for the later rounds (~1.7 KB of memory per line: ~170 MB at most).
 _REMEMBERED_TEXT = 4_000_000
+
+
+def _standby(settings: Settings) -> Standby:
+    """A process that imports the analysis while this one reads the cache (`vaeaudit.scan.standby`), then analyses
+    the small rounds as `_Analyser` would here, keeping its parses for the later rounds."""
+
+    def prepare() -> Callable[[list[Item]], list[Outcome]]:
+        from vaeaudit.scan.analyzer import analyse_source  # noqa: F401 - the point: imported before it is needed
+        from vaeaudit.scan.reading import remember_parses
+
+        remember_parses(_REMEMBERED_TEXT)
+        prefilter = Prefilter(settings)
+        return lambda todo: [_scan_one(name, data, settings, prefilter, given, project=True) for name, data, given in todo]
+
+    return Standby(prepare)
 
 
 def _pooled(todo: list[Item], settings: Settings, workers: int, fixer: Fixer | None) -> list[Outcome]:
