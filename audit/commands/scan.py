@@ -276,7 +276,7 @@ def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
     Files are scanned in groups that share settings (one per configuration file), and
     reported in discovery order.
     """
-    from vaeaudit.scan.runner import FileResult, scan_bytes, scan_files
+    from vaeaudit.scan.runner import FileResult, analysis_standby, scan_bytes, scan_files
 
     if reading_stdin:
         name = stdin_filename or "-"
@@ -284,19 +284,24 @@ def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
         return result.findings, [result] if result.error else [], 1, [name]
     roots = list(paths) or _default_roots(settings)
     missing = [FileResult(root, error="no such file or directory") for root in roots if not os.path.exists(root)]
-    discovered = _discover(roots, resolver)
-    files = [path for path, _settings in discovered]
-    named_files = any(os.path.isfile(root) for root in roots)
-    groups: dict = {}
-    for path, governing in discovered:
-        groups.setdefault(governing, []).append(path)
-    results = {}
-    for group_settings, group in groups.items():
-        if group_settings.config_path is None and named_files:
-            # No project, and a file given: the folder around it is not ours to fill with a cache.
-            group_settings = dataclasses.replace(group_settings, cache=False)
-        for result in scan_files(group, group_settings, jobs=jobs).results:
-            results[result.path] = result
+    standby = analysis_standby(settings, jobs)  # started first: it imports the analysis while we discover
+    try:
+        discovered = _discover(roots, resolver)
+        files = [path for path, _settings in discovered]
+        named_files = any(os.path.isfile(root) for root in roots)
+        groups: dict = {}
+        for path, governing in discovered:
+            groups.setdefault(governing, []).append(path)
+        results = {}
+        for group_settings, group in groups.items():
+            if group_settings.config_path is None and named_files:
+                # No project, and a file given: the folder around it is not ours to fill with a cache.
+                group_settings = dataclasses.replace(group_settings, cache=False)
+            for result in scan_files(group, group_settings, jobs=jobs, standby=standby).results:
+                results[result.path] = result
+    finally:
+        if standby is not None:
+            standby.close()
     ordered = [results[str(path)] for path in files]
     findings = [finding for result in ordered for finding in result.findings]
     return findings, [*missing, *(result for result in ordered if result.error is not None)], len(files), roots

@@ -1,21 +1,22 @@
 """Scan many files as one project: cache lookups, the prefilter, a process pool, and the fixpoint.
 
-The main process reads and hashes every file (cheap) and answers from the cache; files
-that changed go to worker processes in chunks, where each is checked for decodability,
-prefiltered and, only if it could contain a finding or pass ball points on, parsed and
-analysed; the others only get the fast `ast` syntax check, so a broken file is reported
-wherever it is. The files' summaries are then solved together and every file whose inputs
-changed is analysed again (`scan_files`); a round analysed in this process keeps its parses
-for the next (`_Analyser`). libcst, the pool and the summaries are loaded only when some file
-actually needs analysing, so a warm run never pays for them. After an edit that leaves what the
-edited files tell the project as it was (the same summaries, or new functions no call can reach:
-`summaries.inert_edit`), the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those
-files are analysed, with their previous inputs, as a build system cuts off early; an edit of comments
-alone (`vaeaudit.scan.fingerprint`) keeps the file's last result without parsing it at all.
+The main process reads and hashes every file (cheap) and answers from the cache; files that changed
+go to worker processes in chunks, where each is checked for decodability, prefiltered and, only if
+it could contain a finding or pass ball points on, parsed and analysed; the others only get the fast
+`ast` syntax check, so a broken file is reported wherever it is. The files' summaries are then
+solved together and every file whose inputs changed is analysed again (`scan_files`); a round
+analysed in this process keeps its parses for the next (`_Analyser`). libcst, the pool and the
+summaries are loaded only when some file actually needs analysing, so a warm run never pays for
+them; a standby process (`analysis_standby`) imports the analysis meanwhile, on a spare core, for
+the few files an edit needs analysed. After an edit that leaves what the edited files tell the
+project as it was (the same summaries, or new functions no call can reach: `summaries.inert_edit`),
+the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those files are analysed, with
+their previous inputs, as a build system cuts off early; an edit of comments alone
+(`vaeaudit.scan.fingerprint`) keeps the file's last result without parsing it at all.
 
-`vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and
-the findings it computed (with the project's inputs) to the fixer, whose result comes back on
-the file's `FileResult.fixed`; the fixer's last result is the one made with the final inputs.
+`vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and the
+findings it computed (with the project's inputs) to the fixer, whose result comes back on the file's
+`FileResult.fixed`; the fixer's last result is the one made with the final inputs.
 """
 
 from __future__ import annotations
@@ -86,25 +87,17 @@ class ScanRun:
         return [result for result in self.results if result.error is not None]
 
 
-def scan_files(paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None) -> ScanRun:
+def scan_files(
+    paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None, standby: Standby | None = None
+) -> ScanRun:
     """Scan `paths` (already discovered) as one project and return one result per file, in input order.
 
     Rounds: analyse what changed, solve the project's summaries (`vaeaudit.scan.summaries`),
     and analyse again every file whose inputs changed, until none does. With a `fixer`, every
     analysis with findings is also fixed on its own parse (no cache: a cached result has no parse).
+    A `standby` (`analysis_standby`, the caller's to close) analyses the small rounds of a scan without a fixer.
     """
     cache = ScanCache(settings) if settings.cache and fixer is None else None
-    standby = _standby(settings) if cache is not None and cache.entries and available(jobs or os.cpu_count() or 1) else None
-    try:
-        return _scan(paths, settings, cache, standby, jobs, fixer)
-    finally:
-        if standby is not None:
-            standby.close()
-
-
-def _scan(
-    paths: Iterable[str | os.PathLike], settings: Settings, cache: ScanCache | None, standby: Standby | None, jobs: int | None, fixer: Fixer | None
-) -> ScanRun:
     files: dict[str, _File] = {}
     order: list[str] = []
     run = ScanRun([])
@@ -135,7 +128,7 @@ def _scan(
     # Nothing changed since the last run reached its fixpoint: its results stand as they are.
     unchanged = cache is not None and not todo and cache.project == project
     if not unchanged:
-        with _Analyser(settings, jobs, fixer, standby) as analyse:
+        with _Analyser(settings, jobs, fixer, standby if fixer is None else None) as analyse:
             if cache is None or not _edits_keep_the_fixpoint(files, todo, cache, analyse, run):
                 if cache is not None:
                     lost = _cached_summaries(files.values(), cache)
@@ -461,9 +454,9 @@ Outcome = tuple[FileResult, int, FileSummary | None]  # what `_scan_one` returns
 
 class _Analyser:
     """Analyses the files of each round of one scan: a round with many files in a process pool,
-    a small one in this process, which keeps the modules it parsed (`reading.remember_parses`)
-    for the later rounds: a file analysed again because the project told it something new
-    (after one changed file, its callers and callees) is not parsed again.
+    a small one in the scan's standby when it has one, else in this process; either keeps the modules
+    it parsed (`reading.remember_parses`) for the later rounds: a file analysed again because the project
+    told it something new (after one changed file, its callers and callees) is not parsed again.
     """
 
     def __init__(self, settings: Settings, jobs: int | None, fixer: Fixer | None, standby: Standby | None = None) -> None:
@@ -485,9 +478,10 @@ class _Analyser:
         if self.workers > 1 and len(todo) >= _POOL_THRESHOLD:
             return _pooled(todo, self.settings, self.workers, self.fixer)
         if todo and self.standby is not None:
-            outcomes = self.standby.analyse(todo)
-            if outcomes is not None:
+            outcomes = self.standby.ask((self.settings, todo))
+            if isinstance(outcomes, list) and len(outcomes) == len(todo):
                 return outcomes
+            self.standby.close()
             self.standby = None  # gone: analysed here from now on, with the same outcome
         if todo and not self.remembering:
             from vaeaudit.scan.reading import remember_parses
@@ -502,19 +496,32 @@ class _Analyser:
 _REMEMBERED_TEXT = 4_000_000
 
 
-def _standby(settings: Settings) -> Standby:
-    """A process that imports the analysis while this one reads the cache (`vaeaudit.scan.standby`), then analyses
-    the small rounds as `_Analyser` would here, keeping its parses for the later rounds."""
+def analysis_standby(settings: Settings, jobs: int | None) -> Standby | None:
+    """A process that imports the analysis while this one discovers the files and reads the cache
+    (`vaeaudit.scan.standby`), then analyses the small rounds as `_Analyser` would here, keeping its parses for the
+    later rounds. Only for a scan likely to analyse a few files: cached, with a cache from an earlier run (its
+    folder exists), and a spare core. The caller closes it."""
+    if not settings.cache or not available(jobs or os.cpu_count() or 1):
+        return None
+    if not os.path.isdir(os.path.join(settings.project_root, settings.cache_dir)):
+        return None  # a first scan: many files to analyse, in a pool
+    return Standby(_prepare_analysis)
 
-    def prepare() -> Callable[[list[Item]], list[Outcome]]:
-        from vaeaudit.scan.analyzer import analyse_source  # noqa: F401 - the point: imported before it is needed
-        from vaeaudit.scan.reading import remember_parses
 
-        remember_parses(_REMEMBERED_TEXT)
-        prefilter = Prefilter(settings)
-        return lambda todo: [_scan_one(name, data, settings, prefilter, given, project=True) for name, data, given in todo]
+def _prepare_analysis() -> Callable[[tuple[Settings, list[Item]]], list[Outcome]]:
+    """Run in the standby: import the analysis, then analyse each (settings, items) it is handed."""
+    from vaeaudit.scan.analyzer import analyse_source  # noqa: F401 - the point: imported before it is needed
+    from vaeaudit.scan.reading import remember_parses
 
-    return Standby(prepare)
+    remember_parses(_REMEMBERED_TEXT)
+    prefilters: dict[Settings, Prefilter] = {}
+
+    def analyse(request: tuple[Settings, list[Item]]) -> list[Outcome]:
+        settings, todo = request
+        prefilter = prefilters.setdefault(settings, Prefilter(settings))
+        return [_scan_one(name, data, settings, prefilter, given, project=True) for name, data, given in todo]
+
+    return analyse
 
 
 def _pooled(todo: list[Item], settings: Settings, workers: int, fixer: Fixer | None) -> list[Outcome]:

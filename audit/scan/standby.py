@@ -19,8 +19,8 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-# What the forked process runs: imports the analysis, then returns the function that analyses a batch of items.
-Prepare = Callable[[], Callable[[list[Any]], list[Any]]]
+# What the forked process runs first (imports the analysis); it returns the function that answers each request.
+Prepare = Callable[[], Callable[[Any], Any]]
 
 
 def available(workers: int) -> bool:
@@ -29,7 +29,7 @@ def available(workers: int) -> bool:
 
 
 class Standby:
-    """The forked process and the two pipes to it; `analyse` returns None once it is gone (the caller then
+    """The forked process and the two pipes to it; `ask` returns None once it is gone (the caller then
     analyses in its own process: the outcome is the same)."""
 
     def __init__(self, prepare: Prepare) -> None:
@@ -46,19 +46,17 @@ class Standby:
         self._send = os.fdopen(from_parent, "wb")
         self._receive = os.fdopen(to_parent, "rb")
 
-    def analyse(self, items: list[Any]) -> list[Any] | None:
+    def ask(self, request: Any) -> Any:
+        """What the prepared function returns for `request`; None once the process is gone."""
         if self.pid is None:
             return None
         try:
-            pickle.dump(items, self._send, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(request, self._send, protocol=pickle.HIGHEST_PROTOCOL)
             self._send.flush()
-            outcomes = pickle.load(self._receive)
-        except (OSError, EOFError, pickle.UnpicklingError):  # it died (killed, out of memory): analyse here
-            outcomes = None
-        if not isinstance(outcomes, list) or len(outcomes) != len(items):
+            return pickle.load(self._receive)
+        except (OSError, EOFError, pickle.UnpicklingError):  # it died (killed, out of memory)
             self.close()
             return None
-        return outcomes
 
     def close(self) -> None:
         """Kill the process (idle, or still importing) and reap it; the pipes are closed."""
@@ -89,10 +87,10 @@ def _serve(prepare: Prepare, inbox_fd: int, outbox_fd: int) -> None:
         with os.fdopen(inbox_fd, "rb") as inbox, os.fdopen(outbox_fd, "wb") as outbox:
             while True:
                 try:
-                    items = pickle.load(inbox)
+                    request = pickle.load(inbox)
                 except EOFError:
                     break
-                pickle.dump(analyse(items), outbox, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(analyse(request), outbox, protocol=pickle.HIGHEST_PROTOCOL)
                 outbox.flush()
     except BaseException:  # noqa: BLE001 - whatever happens here, the scan analyses in its own process instead
         code = 1
