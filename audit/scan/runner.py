@@ -88,7 +88,12 @@ class ScanRun:
 
 
 def scan_files(
-    paths: Iterable[str | os.PathLike], settings: Settings, *, jobs: int | None = None, fixer: Fixer | None = None, standby: Standby | None = None
+    paths: Iterable[str | os.PathLike],
+    settings: Settings,
+    *,
+    jobs: int | None = None,
+    fixer: Fixer | None = None,
+    standby: Standby | None = None,
 ) -> ScanRun:
     """Scan `paths` (already discovered) as one project and return one result per file, in input order.
 
