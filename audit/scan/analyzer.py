@@ -9,7 +9,8 @@ operations (`vaeaudit.scan.sinks`) against the taint of their operands
 one file are solved to a fixpoint here (a function's summary feeds its callers and
 callees in the next round); across files, `vaeaudit.scan.summaries` does the same with
 the `FileSummary` this module returns. Positions are resolved only when something is
-reported or exported: PositionProvider costs as much as parsing.
+reported or exported, one top-level statement at a time (`lines.Positions`): PositionProvider
+over the whole module costs as much as parsing.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, cast, overload
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from vaeaudit.scan.consumers import DEFINED_OPERATIONS, consumed_arguments, declared_manifold, tangent_arguments
 from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.scan.lines import line_by_text
+from vaeaudit.scan.lines import Positions, line_by_text
 from vaeaudit.scan.methods import BY_NAME, target_by_name
 from vaeaudit.scan.names import ImportMap, dotted, exported_names, last_name
 from vaeaudit.scan.reading import decode, parse
@@ -65,8 +65,6 @@ from vaeaudit.scan.usage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
-
     from libcst.metadata import CodeRange
 
 from vaeaudit.scan.vocabulary import (
@@ -234,7 +232,7 @@ class _Analysis:
         self._function_heads = {*self.imports.aliases, *(name for name in self.locals if "." not in name), "self", "cls"}
         self._function_now: str | None = None
         self.references: set[str] = set()
-        self._positions: Mapping[cst.CSTNode, CodeRange] | None = None
+        self._positions: Positions | None = None  # computed for the first finding or step the text cannot place
 
     def run(self) -> list[Finding]:
         self.direct, _ = scopes_containing(self.module, self._candidate())
@@ -575,10 +573,10 @@ class _Analysis:
             )
             return flow
 
+        uses = _UsesIndex(owner)  # the scope's loads and stores: the same for both runs
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now, self._function_now = klass, qualname
-            uses = _UsesIndex(owner)
             judge = UsageJudge(self.module.code_for_node, uses, uses.value_before, self.values.is_euclidean_name)
             flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
@@ -601,9 +599,7 @@ class _Analysis:
             if before is None or (proof.confidence, -len(proof.steps)) > (before.confidence, -len(before.steps)):
                 self.artifacts[artifact] = proof
         top_level_class = isinstance(owner, cst.ClassDef) and any(owner is statement for statement in self.module.body)
-        for node, _ in walk(owner):
-            if node is owner:
-                continue
+        for node in _defined_in(owner):
             if type(node) is cst.FunctionDef:
                 if isinstance(owner, cst.ClassDef):
                     self._scope(node, node.body, env, klass, f"{klass}.{node.name.value}" if top_level_class else None)
@@ -1134,15 +1130,15 @@ class _Analysis:
         """The line of an evidence step: from the text where it proves the line (`lines`), else from
         PositionProvider, which costs twice the parse and a file's summary renders its chains whether
         or not anything is reported."""
-        if self._positions is None and self.text is not None:
+        if self.text is not None:
             line = line_by_text(self.text, self.module, node)
             if line is not None:
                 return line
         return self._position(node).start.line
 
-    def _position(self, node: cst.CSTNode):
+    def _position(self, node: cst.CSTNode) -> CodeRange:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+            self._positions = Positions(self.module, self.text)
         return self._positions[node]
 
 
@@ -1291,6 +1287,20 @@ def _strength(x_taint: Taint | None, y_taint: Taint | None, op: EuclideanOp) -> 
     if op.kind in ("distance", "squared") and op.y is not None and len(taints) == 1:
         confidence = max(0, confidence - 1)
     return confidence
+
+
+def _defined_in(owner: cst.CSTNode) -> list[cst.FunctionDef | cst.ClassDef]:
+    """The functions and classes `owner` defines in its own scope (in its blocks too, not in nested scopes), in
+    source order. Only statements are visited: a `def` is a statement, and expressions are most of a tree's nodes."""
+    found: list[cst.FunctionDef | cst.ClassDef] = []
+    stack: list[cst.CSTNode] = [owner]
+    while stack:
+        node = stack.pop()
+        if node is not owner and (type(node) is cst.FunctionDef or type(node) is cst.ClassDef):
+            found.append(node)  # a scope of its own: what it defines is its own
+            continue
+        stack.extend(reversed([child for child in children(node) if isinstance(child, _STATEMENT_CONTAINERS)]))
+    return found
 
 
 class _UsesIndex:

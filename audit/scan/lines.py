@@ -6,12 +6,19 @@ module while recording every node's position: about twice the cost of the parse.
 node's code is a piece of the file's text, so a text search usually finds its line: at
 once when that code occurs once in the file, else inside its narrowest enclosing
 expression or statement whose code does (`x` in `y = f(x)`), when every occurrence there
-lies on one line. Only what neither finds (a statement repeated verbatim) needs positions.
+lies on one line. Only what neither finds (a statement repeated verbatim), and a finding's
+columns, need positions: those of its top-level statement alone (`Positions`).
 """
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Mapping
+from itertools import islice
+from typing import cast
+
 import libcst as cst
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from vaeaudit.scan.tree import children
 
@@ -86,3 +93,86 @@ def _ancestors(module: cst.Module, target: cst.CSTNode) -> list[cst.CSTNode] | N
         below = above + [node]
         stack.extend((child, below) for child in children(node))
     return None
+
+
+class Positions:
+    """`node` -> its `CodeRange`, as PositionProvider gives it, computed one top-level statement at a time.
+
+    PositionProvider generates the code of the whole module while recording every node's position (about
+    twice the parse), for the one finding or evidence step the text alone cannot place. A node's range
+    inside its top-level statement is the same in a module that holds that statement alone (it starts at
+    column 0 either way, and the module's indentation and newline are kept), so only that statement's
+    code is generated; the line it starts on comes from `ast` (~10x faster than libcst), whose top-level
+    statements are libcst's (a line of `;`-separated statements being one libcst statement). Anything
+    this cannot place (no text, lone CR line ends, syntax `ast` does not know) falls back to
+    PositionProvider over the whole module.
+    """
+
+    def __init__(self, module: cst.Module, text: str | None) -> None:
+        self.module, self.text = module, text
+        self._starts: list[int] | None = None  # the line each statement of the module's body starts on
+        self._owner: dict[int, int] = {}  # id(node) -> index of the body statement holding it
+        self._walked = 0  # body statements whose nodes `_owner` holds
+        self._ranges: dict[int, tuple[Mapping[cst.CSTNode, CodeRange], int]] = {}  # index -> (ranges, line offset)
+        self._whole: Mapping[cst.CSTNode, CodeRange] | None = None
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        index = self._statement_of(node) if self._whole is None and self._statement_starts() else None
+        if index is None:
+            return self._module_ranges()[node]
+        ranges, offset = self._statement_ranges(index)
+        found = ranges[node]
+        if not offset:
+            return found
+        return CodeRange((found.start.line + offset, found.start.column), (found.end.line + offset, found.end.column))
+
+    def _statement_starts(self) -> list[int] | None:
+        if self._starts is None:
+            self._starts = _statement_starts(self.module, self.text) or []
+        return self._starts or None
+
+    def _statement_of(self, node: cst.CSTNode) -> int | None:
+        """The index of the body statement holding `node`, walking the body once, no further than needed."""
+        body = self.module.body
+        while id(node) not in self._owner and self._walked < len(body):
+            index, stack = self._walked, [body[self._walked]]
+            while stack:
+                inner = stack.pop()
+                self._owner[id(inner)] = index
+                stack.extend(children(inner))
+            self._walked += 1
+        return self._owner.get(id(node))
+
+    def _statement_ranges(self, index: int) -> tuple[Mapping[cst.CSTNode, CodeRange], int]:
+        if index not in self._ranges:
+            statement = self.module.body[index]
+            alone = self.module.with_changes(header=(), body=(statement,), footer=())
+            ranges = MetadataWrapper(alone, unsafe_skip_copy=True).resolve(PositionProvider)
+            starts = cast("list[int]", self._starts)
+            self._ranges[index] = (ranges, starts[index] - ranges[statement].start.line)
+        return self._ranges[index]
+
+    def _module_ranges(self) -> Mapping[cst.CSTNode, CodeRange]:
+        if self._whole is None:
+            self._whole = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return self._whole
+
+
+def _statement_starts(module: cst.Module, text: str | None) -> list[int] | None:
+    """The line each statement of `module.body` starts on (where PositionProvider starts it: a decorated
+    definition at `def`/`class`, as `ast` does), from `ast`; None when the two parses do not line up."""
+    if text is None or text.count("\r") != text.count("\r\n"):
+        return None  # lines ended by a lone CR: counted apart by the two parsers
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # syntax newer than this interpreter's, say
+    statements = iter(tree.body)
+    starts = []
+    for statement in module.body:
+        small = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        lines = [node.lineno for node in islice(statements, small)]
+        if len(lines) != small:
+            return None
+        starts.append(lines[0])
+    return starts if next(statements, None) is None else None

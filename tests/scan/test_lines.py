@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from vaeaudit.scan.lines import line_by_text
+from vaeaudit.scan.lines import Positions, line_by_text
 from vaeaudit.scan.tree import children
 
 TESTS = Path(__file__).parents[1]
@@ -72,3 +72,53 @@ def test_lone_carriage_returns_are_left_to_position_provider() -> None:
     text = "x = 1\ry = x\r"
     module = cst.parse_module(text)
     assert all(line_by_text(text, module, node) is None for node in every_node(module))
+
+
+# Statements that make the two parses line up differently: `;`, decorators, comments, a module docstring and
+# header comments, a continuation line, nested defs, a class body.
+SHAPES = '''#!/usr/bin/env python
+"""A module docstring."""
+import torch; import numpy as np  # two statements, one line
+
+
+# a comment above a decorated function
+@torch.no_grad()
+@staticmethod
+def radius(z):
+    r = torch.norm(z,
+                   dim=-1)
+    return r
+
+
+class Ball:
+    """Its docstring."""
+
+    def dist(self, x, y):
+        def inner(a):
+            return a.norm()
+        return inner(x - y)
+
+
+if __name__ == "__main__":
+    x = 1; y = radius(x)
+'''
+
+
+@pytest.mark.parametrize("path", [*FIXTURES, None], ids=lambda p: p.name if p else "shapes")
+def test_positions_one_statement_at_a_time_are_those_of_the_whole_module(path: Path | None) -> None:
+    module = cst.parse_module(path.read_bytes() if path else SHAPES)
+    whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(module, module.code)
+    nodes = every_node(module)[1:]
+    for node in reversed(nodes):  # any order: statements are walked lazily, as the lookups come
+        assert positions[node] == whole[node], module.code_for_node(node)
+    assert positions._whole is None or not module.body  # never fell back to the whole module
+
+
+def test_positions_without_a_text_that_lines_up_fall_back_to_the_whole_module() -> None:
+    for text in ("x = 1\r" + "y = torch.norm(z)\r", "x = 1\n"):
+        module = cst.parse_module(text)
+        whole = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = Positions(module, module.code if "\r" in text else None)
+        assert [positions[node] for node in every_node(module)[1:]] == [whole[node] for node in every_node(module)[1:]]
+        assert positions._whole is not None
