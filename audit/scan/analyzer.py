@@ -27,7 +27,7 @@ from vaeaudit.scan.dataflow import Dataflow, all_params
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
-from vaeaudit.scan.lines import Positions, line_by_text
+from vaeaudit.scan.lines import Positions, line_by_text, remembered_code
 from vaeaudit.scan.methods import BY_NAME, target_by_name
 from vaeaudit.scan.names import ImportMap, dotted, exported_names, last_name
 from vaeaudit.scan.reading import decode, parse
@@ -192,6 +192,7 @@ class _Analysis:
     def __init__(self, module: cst.Module, path: str, settings: Settings, inputs: Inputs | None = None, text: str | None = None) -> None:
         self.module = module
         self.text = text  # the exact text `module` was parsed from (libcst round-trips it), when known
+        self.code = remembered_code(module)
         self.path = path
         self.settings = settings
         self.inputs = inputs or Inputs()
@@ -199,11 +200,11 @@ class _Analysis:
         self.test_module = in_test_module(path)
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package, self.inputs.stars)
-        self.values = ValueTaint(settings, self.imports, module.code_for_node, self._returned_by, self._returns_tuple)
+        self.values = ValueTaint(settings, self.imports, self.code, self._returned_by, self._returns_tuple)
         self.values.state_keys = {key: _imported(fact) for key, fact in self.inputs.state_keys.items()}
         self.values.artifact_facts = {artifact: _imported(fact) for artifact, fact in self.inputs.artifacts.items()}
         self.artifacts: dict[str, Taint] = {}  # artifact -> why the values this file loads from it are ball points
-        self.tables = BallTables(module, self.imports, module.code_for_node, self.values.producers, self.values.carrier)
+        self.tables = BallTables(module, self.imports, self.code, self.values.producers, self.values.carrier)
         self.hits: dict[int, tuple[EuclideanOp, Taint | None, Taint | None, str | None]] = {}
         self.covered: set[int] = set()  # inner parts of a reported operation (the sum under a sqrt)
         self.binder = Dataflow(self.values, lambda node, env: None)  # binds comprehension targets
@@ -274,7 +275,7 @@ class _Analysis:
         if self.text is not None and not spells_poincare_distance(self.text):
             return  # the usual case: no statement of the file divides by the conformal factors
         for local in self.locals.values():
-            operands = distance_operands(self.module.code_for_node(local.function), local.params)
+            operands = distance_operands(self.code(local.function), local.params)
             if operands is None:
                 continue
             why = f"{local.function.name.value}() spells out the Poincaré distance of `{operands[0]}` and `{operands[1]}`"
@@ -577,7 +578,7 @@ class _Analysis:
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now, self._function_now = klass, qualname
-            judge = UsageJudge(self.module.code_for_node, uses, uses.value_before, self.values.is_euclidean_name)
+            judge = UsageJudge(self.code, uses, uses.value_before, self.values.is_euclidean_name)
             flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:
@@ -744,7 +745,7 @@ class _Analysis:
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Name) and balls.get(inner.value.value):
                         taint = balls[inner.value.value]  # `self.manifold = manifold` of `manifold: geoopt.PoincareBall`
                         if taint is not None and self._once(klass, inner.targets):
-                            key = self.module.code_for_node(inner.targets[0].target)
+                            key = self.code(inner.targets[0].target)
                             env[key] = taint.then(Step(f"{key} = {inner.value.value}", inner))
                     if isinstance(inner, cst.Assign) and isinstance(inner.value, cst.Call):
                         taint = self.values.of(inner.value, {})
@@ -752,7 +753,7 @@ class _Analysis:
                         once = taint is not None and (not manifold or self._once(klass, inner.targets))
                         if taint is not None and taint.kind in ("projector", "mse-loss", "ball-manifold", "other-manifold") and once:
                             for target in inner.targets:
-                                key = self.module.code_for_node(target.target)
+                                key = self.code(target.target)
                                 env[key] = taint.then(Step(f"{key} = {self.values.short(inner.value)}", inner))
         return env
 
@@ -966,7 +967,7 @@ class _Analysis:
         return f"{self.module_name}.{name}" if kind == "local" else name
 
     def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, following: cst.CSTNode | None = None) -> None:
-        op = match_euclidean(node, self.imports, self.module.code_for_node) or self._loss_module_call(node, env)
+        op = match_euclidean(node, self.imports, self.code) or self._loss_module_call(node, env)
         if op is None:
             return
         measured = op.x  # `diff` of `diff / diff.norm()` (a direction), even when read as a distance below
@@ -986,9 +987,9 @@ class _Analysis:
             return
         if self.test_module and op.y is not None and not self._same_points(op) and printed_disagreement(node, ancestors):
             return  # a test prints how far two computations of the same points disagree
-        if judge.exemption(node, ancestors, self.module.code_for_node(measured), radius=op.kind == "norm") is not None:
+        if judge.exemption(node, ancestors, self.code(measured), radius=op.kind == "norm") is not None:
             return
-        if deliberately_euclidean(ancestors, self.module.code_for_node, self.values.is_euclidean_name):
+        if deliberately_euclidean(ancestors, self.code, self.values.is_euclidean_name):
             return
         if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return
@@ -1001,7 +1002,7 @@ class _Analysis:
 
     def _preview_rules(self, call: cst.Call, ancestors: Ancestors, env: Env) -> None:
         """HYP004 (a Euclidean mean of ball points used as a centroid) and HYP005 (a hand-written distance)."""
-        code = self.module.code_for_node
+        code = self.code
         operand = centroid_operand(call, ancestors, code)
         taint = self.values.point_of(operand, env) if operand is not None else None
         if taint is not None:
@@ -1034,7 +1035,7 @@ class _Analysis:
 
     def _same_points(self, op: EuclideanOp) -> bool:
         """`cdist(z, z)`, `z[:, None] - z[None, :]`: distances within one set of points."""
-        return op.y is not None and _base_code(op.x, self.module.code_for_node) == _base_code(op.y, self.module.code_for_node)
+        return op.y is not None and _base_code(op.x, self.code) == _base_code(op.y, self.code)
 
     def _check_comprehension(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, flow, klass, check: bool) -> None:
         """`[z.norm() for z in points]`: the loop variables hold elements of what they iterate."""
@@ -1060,7 +1061,7 @@ class _Analysis:
         return self.values.point_of(node, env)
 
     def _finding(self, op: EuclideanOp, x_taint: Taint | None, y_taint: Taint | None, function: str | None) -> Finding:
-        code = self.module.code_for_node
+        code = self.code
         x, y = operand_code(op, code)
         chains = sorted((self._evidence(op.x, x_taint), self._evidence(op.y, y_taint)), key=len)
         evidence = tuple(dict.fromkeys(step for chain in chains for step in chain))
@@ -1131,7 +1132,7 @@ class _Analysis:
         PositionProvider, which costs twice the parse and a file's summary renders its chains whether
         or not anything is reported."""
         if self.text is not None:
-            line = line_by_text(self.text, self.module, node)
+            line = line_by_text(self.text, self.module, node, self.code)
             if line is not None:
                 return line
         return self._position(node).start.line

@@ -13,7 +13,7 @@ columns, need positions: those of its top-level statement alone (`Positions`).
 from __future__ import annotations
 
 import ast
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from itertools import islice
 from typing import cast
 
@@ -22,23 +22,42 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from vaeaudit.scan.tree import children
 
+Code = Callable[[cst.CSTNode], str]
+
+
+def remembered_code(module: cst.Module) -> Code:
+    """`module.code_for_node`, remembered by node (libcst nodes compare and hash by identity): the analysis of
+    a module asks again for half the code it generates (evidence, exemptions, lines)."""
+    known: dict[cst.CSTNode, str] = {}
+
+    def code(node: cst.CSTNode) -> str:
+        text = known.get(node)
+        if text is None:
+            text = known[node] = module.code_for_node(node)
+        return text
+
+    return code
+
+
 # Nodes whose code is a verbatim piece of the text; a compound statement's code is not
 # (libcst writes its body without the indentation of the blocks around it).
 _VERBATIM = (cst.BaseExpression, cst.BaseSmallStatement, cst.Param)
 
 
-def line_by_text(text: str, module: cst.Module, node: cst.CSTNode) -> int | None:
-    """The 1-based line where `node` starts, when the text alone proves it; else None."""
+def line_by_text(text: str, module: cst.Module, node: cst.CSTNode, code: Code | None = None) -> int | None:
+    """The 1-based line where `node` starts, when the text alone proves it; else None. `code`: the module's
+    `code_for_node`, maybe `remembered_code`."""
+    code = code or module.code_for_node
     if text.count("\r") != text.count("\r\n"):
         return None  # lines ended by a lone CR are counted by PositionProvider
-    piece = _first_line(module, node)
+    piece = _first_line(code, node)
     if not piece:
         return None
     first = text.find(piece)
     if first >= 0 and text.find(piece, first + 1) < 0:
         return text.count("\n", 0, first) + 1
     for ancestor in reversed(_ancestors(module, node) or ()):
-        outer = _verbatim_code(module, ancestor)
+        outer = _verbatim_code(module, code, ancestor)
         if not outer:
             continue
         start = text.find(outer)
@@ -49,7 +68,7 @@ def line_by_text(text: str, module: cst.Module, node: cst.CSTNode) -> int | None
     return None
 
 
-def _first_line(module: cst.Module, node: cst.CSTNode) -> str | None:
+def _first_line(code: Code, node: cst.CSTNode) -> str | None:
     """The first line of `node`'s code, which is verbatim in the text (libcst writes the continuation
     lines of a bracketed expression, and a block's body, with the indentation of the block around
     the node, not the file's); for a compound statement its header's (`if x:`, `def f(`: where
@@ -61,17 +80,17 @@ def _first_line(module: cst.Module, node: cst.CSTNode) -> str | None:
         node = node.with_changes(**bare)
     elif not isinstance(node, _VERBATIM):
         return None
-    return module.code_for_node(node).strip().partition("\n")[0]
+    return code(node).strip().partition("\n")[0]
 
 
-def _verbatim_code(module: cst.Module, node: cst.CSTNode) -> str | None:
+def _verbatim_code(module: cst.Module, code: Code, node: cst.CSTNode) -> str | None:
     """`node`'s code when it is a verbatim piece of the text: a statement of the module's body,
     or a one-line expression or small statement anywhere."""
     if any(node is statement for statement in module.body):
-        return module.code_for_node(node).strip()
+        return code(node).strip()
     if isinstance(node, _VERBATIM):
-        code = module.code_for_node(node).strip()
-        return code if "\n" not in code else None
+        text = code(node).strip()
+        return text if "\n" not in text else None
     return None
 
 
@@ -135,7 +154,7 @@ class Positions:
         """The index of the body statement holding `node`, walking the body once, no further than needed."""
         body = self.module.body
         while id(node) not in self._owner and self._walked < len(body):
-            index, stack = self._walked, [body[self._walked]]
+            index, stack = self._walked, [cast("cst.CSTNode", body[self._walked])]
             while stack:
                 inner = stack.pop()
                 self._owner[id(inner)] = index

@@ -290,6 +290,9 @@ class ValueTaint:
         self.opened: dict[str, str] = {}  # name -> the artifact path it was opened from (`with open("e.pkl") as f`)
         self.artifacts_read: set[str] = set()  # the artifacts (`vaeaudit.scan.artifacts`) this file loads
         self.artifact_facts: dict[str, Taint] = {}  # such artifacts that another file proves to hold ball points
+        # What a name's words say, by name: the patterns are searched ~10 times per name read, and names repeat.
+        self._euclidean_names: dict[str, bool] = {}
+        self._hyperbolic_names: dict[str, bool] = {}
 
     # -- names and keys -------------------------------------------------------------------
 
@@ -298,18 +301,22 @@ class ValueTaint:
         return name is not None and (name in self.sanitizers or name.lstrip("_") in self.sanitizers)
 
     def is_euclidean_name(self, name: str) -> bool:
-        return any(pattern.search(name) for pattern in self.euclidean_patterns)
+        said = self._euclidean_names.get(name)
+        if said is None:
+            said = self._euclidean_names[name] = any(pattern.search(name) for pattern in self.euclidean_patterns)
+        return said
 
     def name_taint(self, name: str, node: cst.CSTNode | None) -> Taint | None:
         """Low-confidence taint for a name like `z_hyp`; None for `z` or `z_hyp_euc`."""
         short = name.rpartition(".")[2]
-        if (
-            self.is_euclidean_name(short)
-            or MEASUREMENT_NAME.search(short)
-            or not any(pattern.search(short) for pattern in self.name_patterns)
-        ):
-            return None
-        return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),))
+        says = self._hyperbolic_names.get(short)
+        if says is None:
+            says = self._hyperbolic_names[short] = not (
+                self.is_euclidean_name(short)
+                or MEASUREMENT_NAME.search(short)
+                or not any(pattern.search(short) for pattern in self.name_patterns)
+            )
+        return Taint(MEDIUM, (Step(f"{name}: the name says hyperbolic", node),)) if says else None
 
     def key_taint(self, key: str) -> Taint | None:
         if key in self.state_keys:
