@@ -284,8 +284,9 @@ def _run(paths, reading_stdin, stdin_filename, settings, resolver, jobs):
         return result.findings, [result] if result.error else [], 1, [name]
     roots = list(paths) or _default_roots(settings)
     missing = [FileResult(root, error="no such file or directory") for root in roots if not os.path.exists(root)]
-    standby = analysis_standby(settings, jobs)  # started first: it imports the analysis while we discover
+    standby = None
     try:
+        standby = analysis_standby(settings, jobs)  # started first: it imports the analysis while we discover
         discovered = _discover(roots, resolver)
         files = [path for path, _settings in discovered]
         named_files = any(os.path.isfile(root) for root in roots)

@@ -1131,7 +1131,7 @@ class _Analysis:
         """The line of an evidence step: from the text where it proves the line (`lines`), else from
         PositionProvider, which costs twice the parse and a file's summary renders its chains whether
         or not anything is reported."""
-        if self.text is not None:
+        if self._positions is None and self.text is not None:  # once positions are needed, they answer (linear)
             line = line_by_text(self.text, self.module, node, self.code)
             if line is not None:
                 return line

@@ -8,7 +8,7 @@ solved together and every file whose inputs changed is analysed again (`scan_fil
 analysed in this process keeps its parses for the next (`_Analyser`). libcst, the pool and the
 summaries are loaded only when some file actually needs analysing, so a warm run never pays for
 them; a standby process (`analysis_standby`) imports the analysis meanwhile, on a spare core, for
-the few files an edit needs analysed. After an edit that leaves what the edited files tell the
+the few files an edit needs analysed (a warm run pays its fork: ~15 ms). After an edit that leaves what the edited files tell the
 project as it was (the same summaries, or new functions no call can reach: `summaries.inert_edit`),
 the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those files are analysed, with
 their previous inputs, as a build system cuts off early; an edit of comments alone
@@ -34,7 +34,7 @@ from vaeaudit.scan.cache import Previous, ScanCache, SummaryLost, content_hash, 
 from vaeaudit.scan.findings import Finding
 from vaeaudit.scan.prefilter import Prefilter, identifiers
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.standby import Standby, available
+from vaeaudit.scan.standby import Standby, spare_core
 from vaeaudit.scan.summaries import (
     EMPTY_DIGEST,
     FileSummary,
@@ -506,11 +506,14 @@ def analysis_standby(settings: Settings, jobs: int | None) -> Standby | None:
     (`vaeaudit.scan.standby`), then analyses the small rounds as `_Analyser` would here, keeping its parses for the
     later rounds. Only for a scan likely to analyse a few files: cached, with a cache from an earlier run (its
     folder exists), and a spare core. The caller closes it."""
-    if not settings.cache or not available(jobs or os.cpu_count() or 1):
+    if not settings.cache or not spare_core(jobs or os.cpu_count() or 1):
         return None
     if not os.path.isdir(os.path.join(settings.project_root, settings.cache_dir)):
         return None  # a first scan: many files to analyse, in a pool
-    return Standby(_prepare_analysis)
+    try:
+        return Standby(_prepare_analysis)
+    except OSError:  # no process to spare (a process limit): the scan analyses in its own
+        return None
 
 
 def _prepare_analysis() -> Callable[[tuple[Settings, list[Item]]], list[Outcome]]:

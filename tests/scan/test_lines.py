@@ -8,6 +8,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from vaeaudit.scan import lines
 from vaeaudit.scan.lines import Positions, line_by_text
 from vaeaudit.scan.tree import children
 
@@ -112,7 +113,11 @@ def test_positions_one_statement_at_a_time_are_those_of_the_whole_module(path: P
     nodes = every_node(module)[1:]
     for node in reversed(nodes):  # any order: statements are walked lazily, as the lookups come
         assert positions[node] == whole[node], module.code_for_node(node)
-    assert positions._whole is None or not module.body  # never fell back to the whole module
+    # Up to `_STATEMENTS_APART` statements, the positions of the whole module are never computed.
+    few = Positions(module, module.code)
+    for statement in module.body[-lines._STATEMENTS_APART :]:
+        assert all(few[node] == whole[node] for node in every_node(statement))
+    assert few._whole is None
 
 
 def test_positions_without_a_text_that_lines_up_fall_back_to_the_whole_module() -> None:
@@ -122,3 +127,20 @@ def test_positions_without_a_text_that_lines_up_fall_back_to_the_whole_module() 
         positions = Positions(module, module.code if "\r" in text else None)
         assert [positions[node] for node in every_node(module)[1:]] == [whole[node] for node in every_node(module)[1:]]
         assert positions._whole is not None
+
+
+def test_once_positions_are_needed_the_text_search_is_not_repeated(monkeypatch) -> None:
+    """Evidence repeated in every function (`z <- ball.expmap0(h)`) is not unique in the text: each lookup would
+    walk the whole module for its ancestors, quadratic in the file's size (8,000 such functions ran for minutes).
+    Once a module needs positions, they answer every later lookup."""
+    from vaeaudit.scan.analyzer import analyse_source
+    from vaeaudit.scan.settings import Settings
+
+    walks = []
+    ancestors = lines._ancestors
+    monkeypatch.setattr(lines, "_ancestors", lambda module, node: walks.append(node) or ancestors(module, node))
+    functions = "".join(f"def f{i}(h):\n    z = ball.expmap0(h)\n    return torch.norm(z, dim=-1)\n\n" for i in range(50))
+    source = "import torch\nfrom geoopt import PoincareBall\nball = PoincareBall()\n\n" + functions
+    findings, _, _ = analyse_source(source.encode(), "m.py", Settings(project_root=Path(".")), None)
+    assert len(findings) == 50
+    assert len(walks) <= 1
