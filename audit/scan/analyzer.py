@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast, overload
 
@@ -234,6 +235,7 @@ class _Analysis:
         self._function_now: str | None = None
         self.references: set[str] = set()
         self._positions: Positions | None = None  # computed for the first finding or step the text cannot place
+        self._text_searches = 0  # lines found in the text so far (`_line`)
 
     def run(self) -> list[Finding]:
         self.direct, _ = scopes_containing(self.module, self._candidate())
@@ -1131,7 +1133,9 @@ class _Analysis:
         """The line of an evidence step: from the text where it proves the line (`lines`), else from
         PositionProvider, which costs twice the parse and a file's summary renders its chains whether
         or not anything is reported."""
-        if self._positions is None and self.text is not None:  # once positions are needed, they answer (linear)
+        # Each search reads the whole text: once positions are needed, or after `_TEXT_SEARCHES`, they answer (linear).
+        if self._positions is None and self.text is not None and self._text_searches < _TEXT_SEARCHES:
+            self._text_searches += 1
             line = line_by_text(self.text, self.module, node, self.code)
             if line is not None:
                 return line
@@ -1234,6 +1238,9 @@ def _broadcast_only(node: cst.Subscript) -> bool:
 
 # Where a name is not a use of the object it names (`_named_function`).
 _NOT_A_USE = (cst.Attribute, cst.ImportAlias, cst.Param, cst.FunctionDef, cst.ClassDef)
+# Evidence lines searched in a module's text before its positions answer instead: a search reads the whole text, so
+# a file of 50,000 findings (a 2 MB generated function) would read it 100,000 times.
+_TEXT_SEARCHES = 256
 _LIBRARY_ROOTS = frozenset(
     "torch numpy scipy sklearn math pandas geoopt matplotlib os sys re json typing collections functools itertools".split()
 )
@@ -1311,6 +1318,9 @@ class _UsesIndex:
         self.owner = owner
         self._index: dict[str, list[tuple[int, cst.Name, Ancestors, bool]]] | None = None
         self.order: dict[int, int] = {}
+        # name -> (the order of each of its entries, the value of its last plain assignment up to each): for bisection,
+        # so that a name read 50,000 times in one scope costs 50,000 lookups, not 50,000 scans of its reads
+        self._orders: dict[str, tuple[list[int], list[cst.BaseExpression | None]]] = {}
 
     @property
     def index(self) -> dict[str, list[tuple[int, cst.Name, Ancestors, bool]]]:
@@ -1341,9 +1351,8 @@ class _UsesIndex:
         entries = self.index.get(name, [])
         start = self.order.get(id(binding), -1)
         rebinding: cst.CSTNode | None = None  # `x = f(x)`: the store is walked first, but the load runs first
-        for order, node, ancestors, store in entries:
-            if order <= start:
-                continue
+        first = bisect_right(self._orders_of(name)[0], start) if entries else 0
+        for _, node, ancestors, store in entries[first:]:
             if rebinding is not None and not any(above is rebinding for above in ancestors):
                 break
             if store:
@@ -1356,13 +1365,25 @@ class _UsesIndex:
 
     def value_before(self, load: cst.Name) -> cst.BaseExpression | None:
         """The value of the last plain assignment `name = value` before this load of `name`, if any."""
-        entries = self.index.get(load.value, [])
+        entries = self.index.get(load.value)  # first: it numbers the loads (`order`)
         order = self.order.get(id(load))
-        value = None
-        for at, _, ancestors, store in entries:
-            if order is None or at >= order:
-                break
-            if store:
-                above = ancestors[-2] if len(ancestors) > 1 else None
-                value = above.value if isinstance(above, cst.Assign) and isinstance(ancestors[-1], cst.AssignTarget) else None
-        return value
+        if order is None or not entries:
+            return None
+        orders, values = self._orders_of(load.value)
+        before = bisect_left(orders, order)  # the entries before the load
+        return values[before - 1] if before else None
+
+    def _orders_of(self, name: str) -> tuple[list[int], list[cst.BaseExpression | None]]:
+        found = self._orders.get(name)
+        if found is None:
+            orders: list[int] = []
+            values: list[cst.BaseExpression | None] = []
+            value = None
+            for at, _, ancestors, store in self.index[name]:
+                if store:  # a plain `name = value` gives its value; any other store, none
+                    above = ancestors[-2] if len(ancestors) > 1 else None
+                    value = above.value if isinstance(above, cst.Assign) and isinstance(ancestors[-1], cst.AssignTarget) else None
+                orders.append(at)
+                values.append(value)
+            found = self._orders[name] = (orders, values)
+        return found
