@@ -8,11 +8,12 @@ solved together and every file whose inputs changed is analysed again (`scan_fil
 analysed in this process keeps its parses for the next (`_Analyser`). libcst, the pool and the
 summaries are loaded only when some file actually needs analysing, so a warm run never pays for
 them; a standby process (`analysis_standby`) imports the analysis meanwhile, on a spare core, for
-the few files an edit needs analysed (a warm run pays its fork: ~15 ms). After an edit that leaves what the edited files tell the
-project as it was (the same summaries, or new functions no call can reach: `summaries.inert_edit`),
-the last fixpoint still holds (`_edits_keep_the_fixpoint`): only those files are analysed, with
-their previous inputs, as a build system cuts off early; an edit of comments alone
-(`vaeaudit.scan.fingerprint`) keeps the file's last result without parsing it at all.
+the few files an edit needs analysed (a warm run pays its fork: ~15-30 ms). After an edit that
+leaves what the edited files tell the project as it was (the same summaries, or new functions no
+call can reach: `summaries.inert_edit`), the last fixpoint still holds (`_edits_keep_the_fixpoint`):
+only those files are analysed, with their previous inputs, as a build system cuts off early; an edit
+of comments alone (`vaeaudit.scan.fingerprint`) keeps the file's last result without parsing it at
+all.
 
 `vaeaudit fix` runs this same scan with a `fixer`: each worker hands the module it parsed and the
 findings it computed (with the project's inputs) to the fixer, whose result comes back on the file's

@@ -5,7 +5,7 @@ classes: ~0.14 s) then costs about as much as reading the cache and stating ever
 project, and more than analysing the edited file. With a spare core the two overlap: the scan forks
 a `Standby` first, which imports the analysis and waits; the scan hands it the files it finds it must
 analyse, if any, and kills it when it is done (at once, when nothing changed). The price, when
-nothing needs analysing, is the fork and the copy-on-write faults it causes: ~15 ms of a warm scan.
+nothing needs analysing, is the fork and the copy-on-write faults it causes: ~15-30 ms of a warm scan.
 
 Requests and answers travel as pickles over a pipe between the two processes of one scan, as
 `multiprocessing` would send them (whose import would cost every warm run ~15 ms); nothing else
