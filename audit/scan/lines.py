@@ -63,9 +63,23 @@ def line_by_text(text: str, module: cst.Module, node: cst.CSTNode, code: Code | 
         start = text.find(outer)
         if start < 0 or text.find(outer, start + 1) >= 0:
             continue
-        lines = {outer.count("\n", 0, offset) for offset in _occurrences(outer, piece)}
-        return text.count("\n", 0, start) + 1 + lines.pop() if len(lines) == 1 else None
+        line = _only_line(outer, piece)
+        return None if line is None else text.count("\n", 0, start) + 1 + line
     return None
+
+
+def _only_line(text: str, piece: str) -> int | None:
+    """The 0-based line of `text` on which every occurrence of `piece` lies; None when they lie on several.
+    Newlines are counted between one occurrence and the next: a name read 6,000 times in one function
+    would count the function's text 6,000 times over."""
+    line, last, found = 0, 0, None
+    for offset in _occurrences(text, piece):
+        line += text.count("\n", last, offset)
+        last = offset
+        if found is not None and line != found:
+            return None
+        found = line
+    return found
 
 
 def _first_line(code: Code, node: cst.CSTNode) -> str | None:
