@@ -1130,9 +1130,9 @@ class _Analysis:
         return f"{step.text} ({self.path}:{line})" if with_path else f"{step.text} (line {line})"
 
     def _line(self, node: cst.CSTNode) -> int:
-        """The line of an evidence step: from the text where it proves the line (`lines`), else from
-        PositionProvider, which costs twice the parse and a file's summary renders its chains whether
-        or not anything is reported."""
+        """The line of an evidence step: from the text where it proves the line (`lines`), else from the
+        positions of its top-level statement (`lines.Positions`); a file's summary renders its chains
+        whether or not anything is reported, so the cheap way comes first."""
         # Each search reads the whole text: once positions are needed, or after `_TEXT_SEARCHES`, they answer (linear).
         if self._positions is None and self.text is not None and self._text_searches < _TEXT_SEARCHES:
             self._text_searches += 1
