@@ -63,6 +63,7 @@ from vaeaudit.scan.usage import (
     in_test_module,
     printed_disagreement,
     printed_maximum,
+    reported_as_euclidean,
 )
 
 if TYPE_CHECKING:
@@ -991,7 +992,7 @@ class _Analysis:
             return  # a test prints how far two computations of the same points disagree
         if judge.exemption(node, ancestors, self.code(measured), radius=op.kind == "norm") is not None:
             return
-        if deliberately_euclidean(ancestors, self.code, self.values.is_euclidean_name):
+        if deliberately_euclidean(ancestors, self.code, self.values.is_euclidean_name) or reported_as_euclidean(node, ancestors, self.code):
             return
         if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return

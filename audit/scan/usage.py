@@ -67,6 +67,8 @@ _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEq
 _NORM_CALL = re.compile(r"\bnorm\s*\(")
 # Reductions to indices only: the order of radii is the same in both metrics (`sort`/`topk` also return values).
 _RANKING_CALLS = frozenset("argmin argmax argsort nanargmin nanargmax argpartition".split())
+# Statistics of ranks only (scipy.stats): a rank correlation of radii is the one of hyperbolic radii.
+_RANK_STATISTICS = frozenset("spearmanr kendalltau weightedtau rankdata".split())
 
 UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
@@ -263,6 +265,8 @@ class UsageJudge:
             return "the key of a sort: radii rank points as hyperbolic radii do"
         if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
             return f"reduced to indices by {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
+        if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANK_STATISTICS:
+            return f"only its ranks count in {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
             if len(targets) == 1 and isinstance(targets[0], cst.Name):
@@ -352,9 +356,11 @@ class UsageJudge:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
+        printed = [(use, above) for use, above in uses if _reported(use, above) is not None]
         uses = [(use, above) for use, above in uses if _reported(use, above) is None]
         if not uses:
-            return None
+            labelled = any(reported_as_euclidean(use, above, self.code) for use, above in printed)
+            return f"{target.value} is printed as a Euclidean number: a deliberate baseline" if labelled else None
         if self.is_euclidean_name is not None:
             for _, above in uses:  # `"eucl_norm_mean": np.mean(enorm)`: the author calls this number Euclidean
                 named = deliberately_euclidean(above, self.code, self.is_euclidean_name)
@@ -548,9 +554,40 @@ def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     return crossed is not None and not crossed.isdisjoint(_MAXIMA)
 
 
+def reported_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> bool:
+    """Whether the value at `node` goes straight to `print`/a logger whose own text calls it Euclidean
+    (`print("Euclidean norms:", norm(x))`, `print(f"Euclidean distance: {norm(x - y)}")`): the author shows the
+    Euclidean number on purpose, most often beside the hyperbolic one (poincare_glove's notebooks, block 26)."""
+    call = _reporting_call(node, ancestors)
+    if call is None:
+        return False
+    texts = [
+        piece.value if isinstance(piece, cst.FormattedStringText) else code(piece)
+        for argument in call.args
+        for piece, _ in walk(argument.value)
+        if isinstance(piece, (cst.SimpleString, cst.FormattedStringText))
+    ]
+    return any(_EUCLIDEAN_LABEL.search(text) for text in texts)
+
+
+# The word itself: a label's text is prose, where `flat` or `eu` mean other things.
+_EUCLIDEAN_LABEL = re.compile(r"euclid", re.IGNORECASE)
+
+
 def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
     """The calls the value at `node` goes through (`max`, `item`, ...) straight to `print`/a logger, or None
     when it goes anywhere else first (f-strings and value-keeping calls are looked through)."""
+    found = _reporting(node, ancestors)
+    return None if found is None else found[1]
+
+
+def _reporting_call(node: cst.CSTNode, ancestors: Ancestors) -> cst.Call | None:
+    """The `print`/logger call the value at `node` goes straight to (as `_reported`), or None."""
+    found = _reporting(node, ancestors)
+    return None if found is None else found[0]
+
+
+def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[str]] | None:
     current, crossed = node, set[str]()
     for parent in reversed(ancestors):
         if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
@@ -560,7 +597,7 @@ def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
             return None
         name = last_name(parent.func) or ""
         if parent.func is not current and name in _REPORTING:
-            return crossed
+            return parent, crossed
         if name not in _MAXIMA and name not in _TRANSPARENT:
             return None
         crossed.add(name)
