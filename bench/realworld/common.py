@@ -288,6 +288,15 @@ def call_text_at(folder: Path, path: str, line: int, col: int | None = None) -> 
     return normalise_call(text)
 
 
+def finding_key(folder: Path, finding: dict) -> str:
+    """A finding's join key: the normalised text of its call; in a notebook (whose calls the candidate
+    collector does not read) `cell N`, so that findings on the same line of different cells keep their labels."""
+    call = call_text_at(folder, finding["path"], int(finding["line"]), finding.get("col"))
+    if call is None and finding.get("cell") is not None:
+        return f"cell {finding['cell']}"
+    return call or ""
+
+
 def read_labels(slug: str, labels_dir: Path = LABELS_DIR) -> list[dict]:
     file = Path(labels_dir) / f"{slug}.csv"
     if not file.exists():

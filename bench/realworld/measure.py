@@ -7,7 +7,7 @@ repos.toml that has a checkout, the script
 
 1. runs the installed scanner (`vaeaudit scan DIR --output-format json --no-cache --isolated`);
 2. gives each finding its join key: the normalised source text of the call at the finding's line
-   (common.call_text_at), and joins findings with labels/<owner>__<name>.csv by (path, call), the
+   (common.finding_key; `cell N` in a notebook), and joins findings with labels/<owner>__<name>.csv by (path, call), the
    line as a tiebreak (common.match_rows), so labels survive line shifts and scanner changes;
 3. collects every candidate call (common.collect_candidates) and marks those on a reported line.
 
@@ -39,9 +39,9 @@ from common import (  # noqa: E402
     DEFAULT_CHECKOUTS,
     LABELS_DIR,
     add_scanner_argument,
-    call_text_at,
     checkout_dir,
     collect_candidates,
+    finding_key,
     internal_errors,
     is_warning,
     load_repos,
@@ -69,7 +69,7 @@ def measure_repo(name: str, folder: Path, labels_dir: Path) -> dict:
     scan = run_scanner(folder)
     findings = []
     for f in scan.findings:
-        call = call_text_at(folder, f["path"], int(f["line"]), f.get("col")) or ""
+        call = finding_key(folder, f)
         findings.append(
             dict(
                 path=f["path"],

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     DEFAULT_CHECKOUTS,
     add_scanner_argument,
-    call_text_at,
     checkout_dir,
     collect_candidates,
+    finding_key,
     load_repos,
     match_rows,
     read_labels,
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         reported: set[tuple[str, int]] = set()
         found = []
         for f in scan.findings:
-            call = call_text_at(folder, f["path"], f["line"], f.get("col")) or ""
+            call = finding_key(folder, f)
             reported.add((f["path"], f["line"]))
             found.append(dict(path=f["path"], line=f["line"], call=call))
         matched = match_rows(rows, found)
