@@ -556,23 +556,14 @@ class ValueTaint:
         if trained is not None:
             return trained
         if (
-            name in _MANIFOLD_PRODUCERS
+            (name in _MANIFOLD_PRODUCERS or name in _MANIFOLD_PROJECTIONS)
             and isinstance(node.func, cst.Attribute)
             and is_manifold(node.func.value)
             and not self.other_manifold(node.func.value, env)
         ):
-            return Taint(
-                HIGH, (Step(f"{self.short(node)} returns points of the manifold", node),), on=self.manifold_of(node.func.value, env)
-            )
-        if (
-            name in _MANIFOLD_PROJECTIONS
-            and isinstance(node.func, cst.Attribute)
-            and is_manifold(node.func.value)
-            and not self.other_manifold(node.func.value, env)
-        ):
-            return Taint(
-                MEDIUM, (Step(f"{self.short(node)} projects onto the manifold", node),), on=self.manifold_of(node.func.value, env)
-            )
+            projected = name in _MANIFOLD_PROJECTIONS
+            step = Step(f"{self.short(node)} {'projects onto' if projected else 'returns points of'} the manifold", node)
+            return Taint(MEDIUM if projected else HIGH, (step,), on=self.manifold_of(node.func.value, env))
         if name in self.projection_classes:
             return Taint(HIGH, kind="projector")
         if self.imports.qualify(node.func) in MSE_LOSS_MODULES:
