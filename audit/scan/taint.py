@@ -93,9 +93,6 @@ _CONVERTING_FUNCTIONS = frozenset(
 )
 # Methods of a manifold object (`manifold.random(10, 2)`, `ball.geodesic(t, x, y)`) that return its points.
 _MANIFOLD_PRODUCERS = frozenset("random random_normal random_uniform random_naive wrapped_normal geodesic geodesic_unit origin".split())
-# A manifold's projection (`self.manifold.project(x)`, hgcn's `manifold.proj(x, c)`): points of that manifold, but
-# the receiver is known by its name only, and a model that picks its manifold at run time projects onto any of them.
-_MANIFOLD_PROJECTIONS = frozenset("project proj".split())
 # Constructors of manifolds other than the Poincaré ball (geoopt, hypll, hgcn names, and a project's own
 # `CustomLorentz`): their points are not ball points.
 _OTHER_MANIFOLD = re.compile(
@@ -556,14 +553,14 @@ class ValueTaint:
         if trained is not None:
             return trained
         if (
-            (name in _MANIFOLD_PRODUCERS or name in _MANIFOLD_PROJECTIONS)
+            name in _MANIFOLD_PRODUCERS
             and isinstance(node.func, cst.Attribute)
             and is_manifold(node.func.value)
             and not self.other_manifold(node.func.value, env)
         ):
-            projected = name in _MANIFOLD_PROJECTIONS
-            step = Step(f"{self.short(node)} {'projects onto' if projected else 'returns points of'} the manifold", node)
-            return Taint(MEDIUM if projected else HIGH, (step,), on=self.manifold_of(node.func.value, env))
+            return Taint(
+                HIGH, (Step(f"{self.short(node)} returns points of the manifold", node),), on=self.manifold_of(node.func.value, env)
+            )
         if name in self.projection_classes:
             return Taint(HIGH, kind="projector")
         if self.imports.qualify(node.func) in MSE_LOSS_MODULES:
