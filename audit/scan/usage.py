@@ -41,6 +41,7 @@ _HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh ar
 # Inverse circular functions take the cosine or sine of an angle (entailment cones' arccos/arcsin closed forms):
 # the ball is conformal, so the angles its Euclidean formulas compute are the hyperbolic ones.
 _ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
+_LOGARITHMS = frozenset({"log"})
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs "
@@ -110,6 +111,8 @@ class UsageJudge:
         for index, ancestor in enumerate(ancestors):
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
+            if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _LOGARITHMS and self._beside_log_conformal(ancestors[:index]):
+                return f"its log meets log(1 - |x|^2), a Busemann function: {_HYPERBOLIC_MATH_REASON}"
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _ANGLE_MATH and self._in_a_ratio(ancestors[index + 1 :]):
                 return f"feeds the ratio of {last_name(ancestor.func)}(), an angle the conformal ball keeps: {_HYPERBOLIC_MATH_REASON}"
             if (
@@ -186,6 +189,17 @@ class UsageJudge:
             and _number(self.code(other.left)) == 1.0
             and self.code(other.right) == self.code(difference.right)
         )
+
+    def _beside_log_conformal(self, above: Ancestors) -> bool:
+        """`-log(‖p - x‖²) + log(1 - ‖x‖²)`: the log this value feeds is added to, or subtracted from, the log of a
+        conformal factor (signs looked through): the Busemann function of horospherical prototypes written as logs."""
+        for node in reversed(above):
+            if isinstance(node, cst.UnaryOperation):
+                continue
+            if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, (cst.Add, cst.Subtract)):
+                return False
+            return any(_log_of_a_conformal_factor(side, self.code) for side in (node.left, node.right))
+        return False
 
     def _in_a_ratio(self, below: Ancestors) -> bool:
         """On its way to an angle's arccos/arcsin the norm meets a ratio of measured quantities: the cosine
@@ -425,6 +439,15 @@ def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
         and isinstance(call, cst.Call)
         and last_name(call.func) in _SORTING_CALLS
     )
+
+
+def _log_of_a_conformal_factor(side: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> bool:
+    """`log(1 - x.pow(2).sum(-1))`, `-torch.log(1 - c * ‖x‖²)`: a log whose argument starts with `1 -`."""
+    while isinstance(side, cst.UnaryOperation):
+        side = side.expression
+    if not isinstance(side, cst.Call) or last_name(side.func) not in _LOGARITHMS or len(side.args) != 1:
+        return False
+    return _ONE_MINUS.match("".join(code(side.args[0].value).split())) is not None
 
 
 def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
