@@ -42,6 +42,7 @@ _HYPERBOLIC_MATH = frozenset("artanh atanh arctanh asinh arcsinh arsinh acosh ar
 # the ball is conformal, so the angles its Euclidean formulas compute are the hyperbolic ones.
 _ANGLE_MATH = frozenset("arccos acos arcsin asin".split())
 _LOGARITHMS = frozenset({"log"})
+_SQUARE = re.compile(r"\*\*2(?![\d.])|pow\(2\)|square|sqnorm|sq_norm|norm_sq", re.IGNORECASE)  # spelled without spaces
 _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs "
@@ -55,6 +56,7 @@ _BOUNDARY = re.compile(
 # A denominator `1 - c‖x‖²` (written out or bound to a name first): the ball's conformal factor.
 _ONE_MINUS = re.compile(r"\(*1(\.0*)?-")
 _TOLERANCE = re.compile(r"tol|eps|thresh|converge|delta", re.IGNORECASE)
+_SMALL_CONSTANT = re.compile(r"(eps|epsilon|tol|tiny)\w*$", re.IGNORECASE)  # `r + eps`, `r + self.epsilon`
 # How many names a norm's value may pass through before its use is judged: a hand-written distance
 # often spells `gap -> scaled -> arg -> arg = max(arg, 1)` before its arccosh.
 _MAX_NAME_DEPTH = 4
@@ -101,17 +103,27 @@ class UsageJudge:
         self.is_euclidean_name = is_euclidean_name
 
     def exemption(
-        self, node: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int = 0, *, radius: bool = False, squared: bool = False
+        self,
+        node: cst.CSTNode,
+        ancestors: Ancestors,
+        measured: str,
+        depth: int = 0,
+        *,
+        radius: bool = False,
+        squared: bool = False,
+        ordered: bool = True,
     ) -> str | None:
         """Why the value at `node` (the norm of `measured`; `radius`: of one point, not of a difference; `squared`:
-        squared on its way here, through a name) is not a finding, or None."""
+        squared on its way here, through a name; `ordered`: nothing on the way mixed it with another quantity, so it
+        still ranks points as their radii do) is not a finding, or None."""
         checked = _assertion(ancestors, self.code, self.value_before)
         if checked is not None:
             return checked
         for index, ancestor in enumerate(ancestors):
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _HYPERBOLIC_MATH:
                 return f"feeds {last_name(ancestor.func)}(): {_HYPERBOLIC_MATH_REASON}"
-            if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _LOGARITHMS and self._beside_log_conformal(ancestors[:index]):
+            logarithm = isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _LOGARITHMS
+            if logarithm and self._beside_log_conformal(cast(cst.Call, ancestor), ancestors[:index]):
                 return f"its log meets log(1 - |x|^2), a Busemann function: {_HYPERBOLIC_MATH_REASON}"
             if isinstance(ancestor, cst.Call) and last_name(ancestor.func) in _ANGLE_MATH and self._in_a_ratio(ancestors[index + 1 :]):
                 return f"feeds the ratio of {last_name(ancestor.func)}(), an angle the conformal ball keeps: {_HYPERBOLIC_MATH_REASON}"
@@ -146,11 +158,12 @@ class UsageJudge:
                 step = True
             if step is True:
                 squared = squared or self._squares(parent, (node, current))
+                ordered = ordered and self._keeps_order(parent, current)
                 current = parent
                 continue
             if isinstance(step, str):
                 return step
-            return self._consumer(parent, current, ancestors, measured, depth, radius, squared)
+            return self._consumer(parent, current, ancestors, measured, depth, radius, squared, ordered)
         return None
 
     def _squares(self, node: cst.CSTNode, values: tuple[cst.CSTNode, ...]) -> bool:
@@ -190,15 +203,17 @@ class UsageJudge:
             and self.code(other.right) == self.code(difference.right)
         )
 
-    def _beside_log_conformal(self, above: Ancestors) -> bool:
-        """`-log(‖p - x‖²) + log(1 - ‖x‖²)`: the log this value feeds is added to, or subtracted from, the log of a
+    def _beside_log_conformal(self, log: cst.Call, above: Ancestors) -> bool:
+        """`-log(‖p - x‖²) + log(1 - ‖x‖²)`: the `log` this value feeds is added to, or subtracted from, the log of a
         conformal factor (signs looked through): the Busemann function of horospherical prototypes written as logs."""
+        current: cst.CSTNode = log
         for node in reversed(above):
             if isinstance(node, cst.UnaryOperation):
+                current = node
                 continue
             if not isinstance(node, cst.BinaryOperation) or not isinstance(node.operator, (cst.Add, cst.Subtract)):
                 return False
-            return any(_log_of_a_conformal_factor(side, self.code) for side in (node.left, node.right))
+            return _log_of_a_conformal_factor(node.right if node.left is current else node.left, self.code)
         return False
 
     def _in_a_ratio(self, below: Ancestors) -> bool:
@@ -248,8 +263,25 @@ class UsageJudge:
             return True  # a squared norm is judged where it goes (the `‖x−y‖²` of a hand-written distance)
         return None
 
+    def _keeps_order(self, parent: cst.CSTNode, current: cst.CSTNode) -> bool:
+        """A sum, difference or product with a constant (`r + eps`, `1 - r`, `2 * r`) ranks points as `r` does (or in
+        reverse); one with another quantity (`r_z - r_w`, `r + noise`) does not."""
+        if not isinstance(parent, cst.BinaryOperation):
+            return True
+        other = parent.right if parent.left is current else parent.left
+        text = self.code(other)
+        return _number(text) is not None or _SMALL_CONSTANT.match(text.rpartition(".")[2]) is not None
+
     def _consumer(
-        self, parent: cst.CSTNode, current: cst.CSTNode, ancestors: Ancestors, measured: str, depth: int, radius: bool, squared: bool
+        self,
+        parent: cst.CSTNode,
+        current: cst.CSTNode,
+        ancestors: Ancestors,
+        measured: str,
+        depth: int,
+        radius: bool,
+        squared: bool,
+        ordered: bool,
     ) -> str | None:
         divided = None
         if isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Divide) and parent.right is current:
@@ -277,9 +309,9 @@ class UsageJudge:
             return "kept as the largest radius seen: a saturation diagnostic"
         if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
             return "the key of a sort: radii rank points as hyperbolic radii do"
-        if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
+        if radius and ordered and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
             return f"reduced to indices by {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
-        if radius and isinstance(parent, cst.Call) and last_name(parent.func) in _RANK_STATISTICS:
+        if radius and ordered and isinstance(parent, cst.Call) and last_name(parent.func) in _RANK_STATISTICS:
             return f"only its ranks count in {last_name(parent.func)}(): radii rank points as hyperbolic radii do"
         if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is current and depth < _MAX_NAME_DEPTH:
             targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
@@ -288,7 +320,7 @@ class UsageJudge:
                 if radius and _running_maximum(current, name) and _BOUNDARY.search(name) and self._only_kept(targets[0]):
                     # `max_norm = max(max_norm, current_norm)`: how near the boundary the points came (ch3njust1n)
                     return "kept as the largest radius seen: a saturation diagnostic"
-                return self._every_use(targets[0], measured, depth, radius, squared)
+                return self._every_use(targets[0], measured, depth, radius, squared, ordered)
         if (
             isinstance(parent, cst.BinaryOperation)
             and isinstance(parent.operator, cst.Subtract)
@@ -366,21 +398,21 @@ class UsageJudge:
         value = self.value_before(side) if isinstance(side, cst.Name) and self.value_before is not None else None
         return self.code(value if value is not None else side)
 
-    def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool, squared: bool) -> str | None:
+    def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool, squared: bool, ordered: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
         printed = [(use, above) for use, above in uses if _reported(use, above) is not None]
         uses = [(use, above) for use, above in uses if _reported(use, above) is None]
         if not uses:
-            labelled = any(reported_as_euclidean(use, above, self.code) for use, above in printed)
+            labelled = bool(printed) and all(reported_as_euclidean(use, above, self.code) for use, above in printed)
             return f"{target.value} is printed as a Euclidean number: a deliberate baseline" if labelled else None
         if self.is_euclidean_name is not None:
             for _, above in uses:  # `"eucl_norm_mean": np.mean(enorm)`: the author calls this number Euclidean
                 named = deliberately_euclidean(above, self.code, self.is_euclidean_name)
                 if named is not None:
                     return f"{target.value} {named}"
-        reasons = [self.exemption(use, above, measured, depth + 1, radius=radius, squared=squared) for use, above in uses]
+        reasons = [self.exemption(use, above, measured, depth + 1, radius=radius, squared=squared, ordered=ordered) for use, above in uses]
         for reason in reasons:
             if reason is not None and _HYPERBOLIC_MATH_REASON in reason:
                 return f"{target.value} {reason}"
@@ -442,12 +474,18 @@ def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
 
 
 def _log_of_a_conformal_factor(side: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> bool:
-    """`log(1 - x.pow(2).sum(-1))`, `-torch.log(1 - c * ‖x‖²)`: a log whose argument starts with `1 -`."""
+    """`log(1 - x.pow(2).sum(-1))`, `-torch.log(1 - c * ‖x‖ ** 2)`: the log of one minus a square (not `log(1 - p)`)."""
     while isinstance(side, cst.UnaryOperation):
         side = side.expression
     if not isinstance(side, cst.Call) or last_name(side.func) not in _LOGARITHMS or len(side.args) != 1:
         return False
-    return _ONE_MINUS.match("".join(code(side.args[0].value).split())) is not None
+    argument = side.args[0].value
+    return (
+        isinstance(argument, cst.BinaryOperation)
+        and isinstance(argument.operator, cst.Subtract)
+        and _number(code(argument.left)) == 1.0
+        and _SQUARE.search("".join(code(argument.right).split())) is not None
+    )
 
 
 def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
@@ -578,23 +616,66 @@ def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
 
 
 def reported_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> bool:
-    """Whether the value at `node` goes straight to `print`/a logger whose own text calls it Euclidean
-    (`print("Euclidean norms:", norm(x))`, `print(f"Euclidean distance: {norm(x - y)}")`): the author shows the
-    Euclidean number on purpose, most often beside the hyperbolic one (poincare_glove's notebooks, block 26)."""
-    call = _reporting_call(node, ancestors)
-    if call is None:
+    """Whether the value at `node` goes straight to `print`/a logger under a label that calls it Euclidean
+    (`print("Euclidean norms:", norm(x), ",", norm(y))`, `print(f"Euclidean distance: {norm(x - y)}")`,
+    `logger.info("euclidean gap %.3f", gap)`): the author shows the Euclidean number on purpose, most often beside
+    the hyperbolic one (poincare_glove's notebooks, held-out block 26). Its label is the text just before it: the
+    nearest string argument with words before it, the text of its f-string since the previous value, or the part of a
+    %-format before its placeholder; never a keyword argument (`sep=`, `file=`), nor a "non-Euclidean" one."""
+    found = _reporting(node, ancestors)
+    if found is None:
         return False
-    texts = [
-        piece.value if isinstance(piece, cst.FormattedStringText) else code(piece)
-        for argument in call.args
-        for piece, _ in walk(argument.value)
-        if isinstance(piece, (cst.SimpleString, cst.FormattedStringText))
-    ]
-    return any(_EUCLIDEAN_LABEL.search(text) for text in texts)
+    call = found[0]
+    where = next(index for index, ancestor in enumerate(ancestors) if ancestor is call)
+    argument = ancestors[where + 1] if where + 1 < len(ancestors) else None
+    if not isinstance(argument, cst.Arg) or argument.keyword is not None or argument.star:
+        return False
+    inside = ancestors[where + 3] if where + 3 < len(ancestors) else node
+    if isinstance(argument.value, cst.FormattedString) and isinstance(inside, cst.FormattedStringExpression):
+        return _calls_euclidean(_text_before(argument.value, inside))
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    values = 0
+    for before in reversed(positional[: positional.index(argument)]):
+        text = _literal_text(before.value, code)
+        if text is None:
+            values += 1
+        elif re.search(r"[A-Za-z]", text):
+            segments = _PLACEHOLDER.split(text)
+            if len(segments) > 1:  # a %-format: the text before this value's placeholder
+                return values < len(segments) - 1 and _calls_euclidean(segments[values])
+            return _calls_euclidean(text)
+    return False
 
 
-# The word itself: a label's text is prose, where `flat` or `eu` mean other things.
-_EUCLIDEAN_LABEL = re.compile(r"euclid", re.IGNORECASE)
+# The word itself (a label's text is prose, where `flat` or `eu` mean other things), not negated.
+_EUCLIDEAN_LABEL = re.compile(r"(?<!non-)(?<!non )(?<!not )(?<!non)euclid", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[sdifgeEr]")
+
+
+def _calls_euclidean(label: str) -> bool:
+    return _EUCLIDEAN_LABEL.search(label) is not None
+
+
+def _text_before(string: cst.FormattedString, expression: cst.FormattedStringExpression) -> str:
+    """The text of an f-string between its previous value and `expression`."""
+    text = ""
+    for part in string.parts:
+        if part is expression:
+            return text
+        text = part.value if isinstance(part, cst.FormattedStringText) else ""
+    return ""
+
+
+def _literal_text(value: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str | None:
+    """The text of a string literal (an f-string's text parts only), or None for anything else."""
+    if isinstance(value, cst.SimpleString):
+        evaluated = value.evaluated_value
+        return evaluated if isinstance(evaluated, str) else code(value)
+    if isinstance(value, cst.FormattedString):
+        return "".join(part.value for part in value.parts if isinstance(part, cst.FormattedStringText))
+    if isinstance(value, cst.ConcatenatedString):
+        return code(value)
+    return None
 
 
 def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
@@ -619,7 +700,7 @@ def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[s
         if not isinstance(parent, cst.Call):
             return None
         name = last_name(parent.func) or ""
-        if parent.func is not current and name in _REPORTING:
+        if parent.func is not current and name in _REPORTING and not _numeric_log(parent):
             return parent, crossed
         if name not in _MAXIMA and name not in _TRANSPARENT:
             return None
@@ -629,6 +710,13 @@ def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[s
 
 
 _MAXIMA = frozenset("max amax nanmax".split())
+
+
+def _numeric_log(call: cst.Call) -> bool:
+    """`torch.log(r)`, `np.log(r)`: a logarithm, not a logger's `log(level, "message", value)` (which has a message)."""
+    if last_name(call.func) != "log":
+        return False
+    return not any(isinstance(arg.value, (cst.SimpleString, cst.FormattedString, cst.ConcatenatedString)) for arg in call.args)
 
 
 def deliberately_euclidean(
