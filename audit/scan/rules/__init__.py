@@ -34,14 +34,15 @@ class Rule:
 
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
-    "Real-world benchmark (bench/realworld/measure.py, 207 public hyperbolic repositories, every finding and a "
-    "sample of 4,388 unreported calls labeled by hand, 2026-11-29, scanner 3ca8b72): 144 findings, 106 true, 16 false, "
-    "22 debatable: precision 106/122; by confidence: high 43/43, medium 28/40, low 35/39. 32 of the 71 labeled bugs of "
-    "the sample are found (Horvitz-Thompson recall estimate 67 %). Held out from tuning, as first scanned: "
-    "twenty-seven blocks of 187 repositories gave 69/141 true findings (high 34/54) and 69/137 bugs found; the two "
-    "latest blocks gave 24/54 (high 3/3, medium 14/42: names such as `hyp_wv` in notebooks that compute Euclidean "
-    "numbers on purpose) and found 24 of 44 bugs. On bugs injected into correct code "
-    "(bench/realworld/inject.py, pattern A, scanner e74bbf5) 169/414 are found; away from the injected lines the "
+    "Real-world benchmark (bench/realworld/measure.py, 219 public hyperbolic repositories, every finding and a "
+    "sample of 4,499 unreported calls labeled by hand, 2026-11-29, scanner e2bb9d5): 144 findings, 106 true, 16 false, "
+    "22 debatable: precision 106/122; by confidence: high 43/43, medium 28/40, low 35/39. 32 of the 72 labeled bugs of "
+    "the sample are found (Horvitz-Thompson recall estimate 66 %). Held out from tuning, as first scanned: "
+    "twenty-eight blocks of 199 repositories gave 69/142 true findings (high 34/54) and 69/138 bugs found; the three "
+    "latest blocks gave 24/55 (high 3/3, medium 14/42: names such as `hyp_wv` in notebooks that compute Euclidean "
+    "numbers on purpose) and found 24 of 45 bugs. On bugs injected into correct code "
+    "(bench/realworld/inject.py, pattern A, scanner 3ca8b72) 177/450 are found (169/414 in the first 180 repositories, "
+    "as at e74bbf5); away from the injected lines the "
     "mutated copies show only the unmutated findings. Confidence levels: "
     "high = a producer or consumer chain; "
     "medium = a name, key or annotation, a method reached by its name alone, the embedding table of a class trained "
