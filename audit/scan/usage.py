@@ -685,13 +685,8 @@ def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
     return None if found is None else found[1]
 
 
-def _reporting_call(node: cst.CSTNode, ancestors: Ancestors) -> cst.Call | None:
-    """The `print`/logger call the value at `node` goes straight to (as `_reported`), or None."""
-    found = _reporting(node, ancestors)
-    return None if found is None else found[0]
-
-
 def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[str]] | None:
+    """The `print`/logger call the value at `node` goes straight to, and the calls it goes through (`_reported`)."""
     current, crossed = node, set[str]()
     for parent in reversed(ancestors):
         if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
