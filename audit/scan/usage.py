@@ -402,8 +402,9 @@ class UsageJudge:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
-        printed = [(use, above) for use, above in uses if _reported(use, above) is not None]
-        uses = [(use, above) for use, above in uses if _reported(use, above) is None]
+        reported = [_reported(use, above) is not None for use, above in uses]
+        printed = [pair for pair, shown in zip(uses, reported, strict=True) if shown]
+        uses = [pair for pair, shown in zip(uses, reported, strict=True) if not shown]
         if not uses:
             labelled = bool(printed) and all(reported_as_euclidean(use, above, self.code) for use, above in printed)
             return f"{target.value} is printed as a Euclidean number: a deliberate baseline" if labelled else None
