@@ -629,7 +629,9 @@ class _Analysis:
             return True  # `map_(x, f, c)` of `exp_map`/`log_map`: part of the maps it serves
         if _MAP_PRIMITIVE.search(name) and not _TEST_NAME.match(name) and not _calls_a_map(function):
             return True  # it computes the map: one that calls a library's map only uses it (`def geoopt_expmap0`)
-        if not (self.geometry_module or (klass is not None and klass in self.geometry_classes)) or _TEST_NAME.match(name):
+        if not (klass in self.geometry_classes if klass is not None else self.geometry_module):
+            return False  # a model class beside the geometry (`HyperbolicGBMS._graph_cluster`) uses it
+        if _TEST_NAME.match(name):
             return False  # a test of the geometry (`test_expmap0_logmap0`) uses it, it does not implement it
         if _MAP_PRIMITIVE.search(name) is None and _calls_a_map(function):
             return False  # `def dist_from_origin(x): return expmap0(x).norm()` beside the maps: it uses them

@@ -22,7 +22,12 @@ import re
 
 from vaeaudit.scan.rules import active_rules
 from vaeaudit.scan.settings import Settings
-from vaeaudit.scan.vocabulary import CURVATURE_KEYWORD_ARGUMENT, MANIFOLD_RECEIVER_TEXT, REQUIRED_SUBSTRINGS
+from vaeaudit.scan.vocabulary import (
+    CURVATURE_KEYWORD_ARGUMENT,
+    MANIFOLD_RECEIVER_TEXT,
+    PROJECTION_ONTO_THE_BALL,
+    REQUIRED_SUBSTRINGS,
+)
 
 _ROOT_OR_SQUARE_POWER = re.compile(rb"\*\*\s*(0?\.5|2(\.0*)?)\b")
 _PRODUCT_OF_PARENTHESES = re.compile(rb"\)\s*\*\s*\(")  # `(a - b) * (a - b)`
@@ -76,7 +81,7 @@ class Prefilter:
         if not found.isdisjoint(self.source_identifiers):
             return True
         text = "\n".join(identifier.decode("ascii") for identifier in found)
-        return any(pattern.search(text) for pattern in self.word_patterns)
+        return any(pattern.search(text) for pattern in (PROJECTION_ONTO_THE_BALL, *self.word_patterns))
 
 
 def _has_consumer(source: bytes) -> bool:

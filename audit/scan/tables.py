@@ -33,6 +33,7 @@ from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.rules.hyp005 import spells_poincare_distance
 from vaeaudit.scan.taint import LOW, MEDIUM, MODULE_SELF_METHODS, Step, Taint
 from vaeaudit.scan.tree import walk
+from vaeaudit.scan.vocabulary import PROJECTION_ONTO_THE_BALL
 
 _EMBEDDING_TABLES = frozenset({"torch.nn.Embedding", "torch.nn.modules.sparse.Embedding"})
 # Known Poincaré distances by name (`vaeaudit.scan.consumers` takes their arguments as ball points).
@@ -94,7 +95,7 @@ class BallTables:
 
     def _maps_onto_the_ball(self, call: cst.Call) -> bool:
         name = last_name(call.func) or ""
-        return name in self.producers or _MAPS_ONTO_THE_BALL.search(name) is not None
+        return name in self.producers or (_MAPS_ONTO_THE_BALL.search(name) or PROJECTION_ONTO_THE_BALL.search(name)) is not None
 
     def _max_norm(self, value: cst.BaseExpression, method: cst.FunctionDef) -> str | None:
         """For `nn.Embedding(...)` (also `.to(device)`): ", rows kept within max_norm=1" when its max_norm is at most 1

@@ -32,6 +32,7 @@ from vaeaudit.scan.artifacts import loaded_path
 from vaeaudit.scan.consumers import DECLARING, declared_manifold, is_manifold
 from vaeaudit.scan.names import ImportMap, dotted, last_name
 from vaeaudit.scan.settings import HIGH, LOW, MEDIUM, Settings
+from vaeaudit.scan.vocabulary import PROJECTION_ONTO_THE_BALL
 
 _PROPAGATING_METHODS = frozenset(
     "detach cpu cuda numpy clone to float double half bfloat16 contiguous view view_as reshape reshape_as "
@@ -537,7 +538,9 @@ class ValueTaint:
                 return proven.then(Step(f"{self.short(node)} loads {artifact}", node))
         if name is not None and (_OTHER_MANIFOLD.search(name) or _CONVERSION_OUT_OF_THE_BALL.search(name)):
             return Taint(HIGH, kind="other-manifold")
-        producer = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)
+        producer = name in self.producers or (
+            name is not None and (_CONVERSION_INTO_THE_BALL.search(name) or PROJECTION_ONTO_THE_BALL.search(name)) is not None
+        )
         if producer and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
             owner = node.func.value if isinstance(node.func, cst.Attribute) else None
             declared = declared_manifold(node, self.imports)

@@ -14,6 +14,13 @@ HYPERBOLIC_DOCSTRING = re.compile(r"poincar|hyperbolic|ball point|points? (on|in
 EUCLIDEAN_DOCSTRING = re.compile(r"euclid|tangent", re.IGNORECASE)
 # Lower-case substrings: any text the two hyperbolic patterns match contains one of them.
 REQUIRED_SUBSTRINGS = (b"poincar", b"hyperbolic", b"manifoldtensor", b"manifoldparameter", b"ballpoint", b"ball point", b"the ball")
+# A call named for putting its argument on the ball returns ball points, wherever it is defined (`to_poincare_ball(x)`,
+# `_project_to_ball(x)`, `project_in_ball(x)`, `embed_to_disk(x)`): the producers' list spelled as one pattern.
+PROJECTION_ONTO_THE_BALL = re.compile(
+    r"^_*(?:(?:project(?:ion)?|proj|map|embed|lift|convert)_?)?(?:to|into|onto|in)_(?:the_)?"
+    r"(?:poincare|hyperbolic|ball|dis[ck])(?:_?(?:ball|dis[ck]|space|manifold))?$",
+    re.IGNORECASE | re.MULTILINE,
+)
 # A call of code the scan cannot read given one of these keywords returns ball points, maybe (`analyzer._given_curvature`).
 CURVATURE_KEYWORDS = frozenset({"c", "curvature", "curv", "kappa"})
 # The same as a keyword argument in raw text, for the prefilter: `f(tree, curvature=1.0)`.

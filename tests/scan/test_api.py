@@ -292,7 +292,7 @@ _SNIPPETS = st.sampled_from(
         "z = self.manifold.expmap0(v)", "w = log_map_zero(z)", "x = y + 1", "r = z.data.norm()", "d = (a - b).norm()",
         "def g(p: PoincareTensor):\n    return p.norm()", "for q in z:\n    print(q.norm())", "if c:\n    z = to_poincare(v)",
         "l = F.mse_loss(z, w)", "s = ((z - w) ** 2).sum(-1)", "s = (z - w).pow(2).mean()", "w = exp_map_zero(u)",
-        "z = embed_tree(t, curvature=1.0)", "d = ball.dist(z, w)",
+        "z = embed_tree(t, curvature=1.0)", "d = ball.dist(z, w)", "z = _project_to_disk(x)",
     ]
 )
 
@@ -315,6 +315,7 @@ def test_prefilter_skips_files_without_sources_or_norms() -> None:
     assert prefilter.could_match(b"z = embed_tree(t, curvature=1.0)\nr = z.norm()\n")  # a third-party result, maybe
     assert not prefilter.could_match(b"ok = c == 1.0\nr = z.norm()\n")
     assert prefilter.could_match(b"ball.dist(z, w)\nr = z.norm()\n")  # a consumer on an object named like a manifold
+    assert prefilter.could_match(b"z = embed_to_disk(v)\nr = z.norm()\n")  # a call named for the ball
 
 
 @pytest.mark.parametrize(
