@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, cast, overload
 import libcst as cst
 
 from vaeaudit.scan.consumers import DEFINED_OPERATIONS, consumed_arguments, declared_manifold, tangent_arguments
-from vaeaudit.scan.dataflow import Dataflow, all_params
+from vaeaudit.scan.dataflow import Dataflow, all_params, return_descriptions
 from vaeaudit.scan.depth import LIMIT as DEPTH_LIMIT
 from vaeaudit.scan.depth import mask_deep_statements
 from vaeaudit.scan.findings import Finding, FixHint
@@ -148,7 +148,11 @@ _PRIMITIVE = re.compile(
 )
 _TEST_NAME = re.compile(r"test_?|Test[A-Z_]")
 _NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
-_RETURNS = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
+# A documented return that is a number about points, or points of another model, not ball points.
+_NOT_A_POINT = re.compile(
+    r"distance|\bdist\b|\bnorms?\b|radi(us|i)\b|loss|score|similarit|angle|curvature|hyperbolicity|lorentz|hyperboloid|klein",
+    re.IGNORECASE,
+)
 
 
 def _calls_a_map(function: cst.FunctionDef) -> bool:
@@ -728,9 +732,9 @@ class _Analysis:
             annotation = self.values.code(function.returns.annotation)
             if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(MEDIUM, (Step(f"{function.name.value}() is annotated to return `{annotation}`", function),))
-        for line in (function.get_docstring() or "").splitlines():
-            if _RETURNS.search(line) and HYPERBOLIC_DOCSTRING.search(line) and not EUCLIDEAN_DOCSTRING.search(line):
-                return Taint(LOW, (Step(f"{function.name.value}() docstring says {' '.join(line.split())[:60]!r}", function),))
+        for text in return_descriptions(function.get_docstring() or ""):
+            if HYPERBOLIC_DOCSTRING.search(text) and not EUCLIDEAN_DOCSTRING.search(text) and not _NOT_A_POINT.search(text):
+                return Taint(LOW, (Step(f"{function.name.value}() docstring says {' '.join(text.split())[:60]!r}", function),))
         return None
 
     def _attributes_of(self, klass: str) -> Env:

@@ -18,6 +18,7 @@ conditions hold (`branches`, for Euclidean branches such as `if c == 0:`) and wh
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -400,6 +401,28 @@ class Dataflow:
                 if HYPERBOLIC_DOCSTRING.search(entry) and not EUCLIDEAN_DOCSTRING.search(entry):
                     return Taint(LOW, (Step(f"{name}: docstring says {' '.join(entry.split())[:60]!r}", param),))
         return None
+
+
+# A docstring's own `Returns` section: Google (`Returns:` then indented lines), numpydoc (`Returns` over dashes), Sphinx.
+_RETURNS_SECTION = re.compile(r"^\s*(returns?|:returns?:)\s*:?\s*$", re.IGNORECASE)
+_RETURNS_PHRASE = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
+
+
+def return_descriptions(docstring: str) -> list[str]:
+    """The docstring text that describes what a function returns: each line that says "returns ..." and each
+    `Returns` section's entry (the lines indented under its header, or numpydoc's lines after the dashes)."""
+    lines = docstring.splitlines()
+    described = []
+    for index, line in enumerate(lines):
+        if _RETURNS_SECTION.match(line):
+            after = lines[index + 1 :]
+            if after and after[0].strip() and not after[0].strip().strip("-"):  # numpydoc: `Returns` / `-------`
+                described.append(" ".join(itertools.takewhile(str.strip, after[1:])))
+            else:
+                described.append(" ".join(_continuation(lines, index)))
+        elif _RETURNS_PHRASE.search(line):
+            described.append(line)
+    return described
 
 
 def _continuation(lines: list[str], index: int) -> list[str]:
