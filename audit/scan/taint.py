@@ -538,9 +538,10 @@ class ValueTaint:
                 return proven.then(Step(f"{self.short(node)} loads {artifact}", node))
         if name is not None and (_OTHER_MANIFOLD.search(name) or _CONVERSION_OUT_OF_THE_BALL.search(name)):
             return Taint(HIGH, kind="other-manifold")
-        producer = name in self.producers or (
-            name is not None and (_CONVERSION_INTO_THE_BALL.search(name) or PROJECTION_ONTO_THE_BALL.search(name)) is not None
-        )
+        known = name in self.producers or (name is not None and _CONVERSION_INTO_THE_BALL.search(name) is not None)
+        # A name that only says "onto the ball" is evidence by name (medium): a plotting helper's `map_to_ball` too.
+        named = not known and name is not None and PROJECTION_ONTO_THE_BALL.search(name) is not None
+        producer = known or named
         if producer and not self.returns_tuple(node, env) and not from_other_geometry(self.imports.qualify(node.func)):
             owner = node.func.value if isinstance(node.func, cst.Attribute) else None
             declared = declared_manifold(node, self.imports)
@@ -548,7 +549,7 @@ class ValueTaint:
                 return self.point_of(node.args[0].value, env) if node.args else None
             if any(other is not None and self.other_manifold(other, env) for other in (owner, declared)):
                 return None  # `sphere.projx(x)`, `ManifoldParameter(x, manifold=spd)`: points of another manifold
-            return Taint(HIGH, on=self.manifold_of(declared if declared is not None else owner, env))
+            return Taint(HIGH if known else MEDIUM, on=self.manifold_of(declared if declared is not None else owner, env))
         ball = self.ball_manifold(node)
         if ball is not None:
             return ball

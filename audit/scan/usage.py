@@ -70,6 +70,8 @@ _ORDERING = (cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEq
 _NORM_CALL = re.compile(r"\bnorm\s*\(")
 # Reductions to indices only: the order of radii is the same in both metrics (`sort`/`topk` also return values).
 _RANKING_CALLS = frozenset("argmin argmax argsort nanargmin nanargmax argpartition".split())
+# matplotlib's axis limits: a plot of the disk frames its points by their Euclidean extent (`max_r = norms.max()`).
+_AXIS_LIMITS = frozenset("set_xlim set_ylim set_zlim xlim ylim set_rmax set_rlim".split())
 # Statistics of ranks only (scipy.stats): a rank correlation of radii is the one of hyperbolic radii.
 _RANK_STATISTICS = frozenset("spearmanr kendalltau weightedtau rankdata".split())
 
@@ -241,6 +243,10 @@ class UsageJudge:
                 if _bound_near_one(parent, name, others, self.code):
                     return _CLAMPED_NEAR_ONE
             return True
+        if isinstance(parent, cst.IfExp) and parent.test is not current:
+            return True  # one arm of `a if cond else b`: judged where the choice goes
+        if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, (cst.Minus, cst.Plus)):
+            return True  # `-lim`: the same number, judged where it goes
         if isinstance(parent, (cst.ListComp, cst.GeneratorExp, cst.SetComp)) and parent.elt is current:
             return True  # the values of a comprehension are judged where it goes
         if isinstance(parent, cst.DictComp) and parent.value is current:
@@ -307,6 +313,8 @@ class UsageJudge:
             and _BOUNDARY.search(self.code(parent.func.value))
         ):  # `self.current_max_r.copy_(torch.max(norms))`: how near the boundary the points came, kept to be logged
             return "kept as the largest radius seen: a saturation diagnostic"
+        if isinstance(parent, cst.Call) and last_name(parent.func) in _AXIS_LIMITS:
+            return f"frames a plot with {last_name(parent.func)}(): the disk is drawn in its Euclidean coordinates"
         if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
             return "the key of a sort: radii rank points as hyperbolic radii do"
         if radius and ordered and isinstance(parent, cst.Call) and last_name(parent.func) in _RANKING_CALLS:
@@ -402,7 +410,7 @@ class UsageJudge:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
         # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
-        reported = [_reported(use, above) is not None for use, above in uses]
+        reported = [_reported(use, above) is not None or _formatted(use, above) for use, above in uses]
         printed = [pair for pair, shown in zip(uses, reported, strict=True) if shown]
         uses = [pair for pair, shown in zip(uses, reported, strict=True) if not shown]
         if not uses:
@@ -706,6 +714,20 @@ def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[s
 
 
 _MAXIMA = frozenset("max amax nanmax".split())
+
+
+def _formatted(node: cst.CSTNode, ancestors: Ancestors) -> bool:
+    """The value at `node` goes straight into an f-string's text (`note = f"max radius {max_r:.2f}"`): shown, like a
+    printed value, whatever the text is for (a title, a log line)."""
+    current = node
+    for parent in reversed(ancestors):
+        if isinstance(parent, cst.FormattedStringExpression):
+            return True
+        through = isinstance(parent, cst.Call) and parent.func is not current and (last_name(parent.func) or "") in _MAXIMA | _TRANSPARENT
+        if not (through or isinstance(parent, (cst.Arg, cst.Attribute))):
+            return False
+        current = parent
+    return False
 
 
 def _numeric_log(call: cst.Call) -> bool:

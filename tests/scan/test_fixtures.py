@@ -80,6 +80,15 @@ def test_evidence_names_the_reaching_definition() -> None:
     assert findings[67].confidence == "medium"  # only the name says so
 
 
+def test_a_call_named_for_the_ball_is_evidence_by_name() -> None:
+    """`to_poincare_ball(x)` says what it returns by its name only (medium); `exp_map_zero(x)` is known (high)."""
+    path = FIXTURES / "tp_sources.py"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    line = next(number for number, text in enumerate(lines, start=1) if "torch.cdist(c, c), d.norm(dim=-1)" in text)
+    found = [f for f in scan_source(path.read_bytes(), str(path), Settings(project_root=FIXTURES)) if f.line == line]
+    assert [f.confidence for f in found] == ["medium"] * 4
+
+
 def test_the_norm_of_a_euclidean_mean_is_at_most_medium() -> None:
     """A mean of ball points (pattern D) is a ball point, but its norm is as often a centring diagnostic as a radius."""
     path = FIXTURES / "tp_inference.py"
