@@ -317,7 +317,27 @@ class _Analysis:
         artifacts = {artifact: self._fact(taint) for artifact, taint in sorted(self.artifacts.items())}
         stars, exports = tuple(self.imports.star_modules), exported_names(self.module)
         references = tuple(sorted(self.references))
-        return FileSummary(self.module_name, functions, calls, references, curvatures, keys, loads, artifacts, stars, exports)
+        bases = self._project_bases()
+        return FileSummary(self.module_name, functions, calls, references, curvatures, keys, loads, artifacts, stars, exports, bases)
+
+    def _project_bases(self) -> dict[str, tuple[str, ...]]:
+        """The dotted names of the base classes of each top-level class that may be the project's (not torch's)."""
+        found = {}
+        for statement in self.module.body:
+            if isinstance(statement, cst.ClassDef):
+                names = []
+                for base in statement.bases:
+                    if base.keyword is not None:
+                        continue  # `metaclass=ABCMeta`
+                    if isinstance(base.value, cst.Name) and base.value.value in self.classes:
+                        qualified: str | None = f"{self.module_name}.{base.value.value}"
+                    else:
+                        qualified = self.imports.qualify(base.value)
+                    if qualified is not None and qualified.partition(".")[0] not in _LIBRARY_ROOTS:
+                        names.append(qualified)
+                if names:
+                    found[statement.name.value] = tuple(names)
+        return found
 
     @overload
     def _fact(self, taint: Taint) -> Fact: ...

@@ -66,6 +66,9 @@ class FileSummary:
     artifacts: dict[str, Fact] = field(default_factory=dict)
     stars: tuple[str, ...] = ()  # the modules it imports with `from M import *`, absolute
     exports: tuple[str, ...] | None = None  # its `__all__`, when written as a literal (`names.exported_names`)
+    # Its top-level classes' base classes that may be the project's, dotted (`hyperbolic_nn.core.base.HyperbolicModule`):
+    # a method a class inherits from a base in another file (`layer(x)` runs `HyperbolicModule.forward`).
+    bases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -143,12 +146,15 @@ class _Index:
         self.tails: dict[str, list[tuple[str, str, str]]] = {}
         named: dict[str, tuple[str, str] | None] = {}  # last name -> its only function or method (None: several)
         self.classes: set[str] = set()  # the names of the project's classes (`Model` of `models.Model`)
+        self.bases: dict[str, tuple[str, ...]] = {}  # full class name -> its bases that may be the project's
         module_suffixes: dict[str, set[str]] = {}
         for path, summary in summaries.items():
             self.modules[summary.module] = path
             parts = summary.module.split(".")
             for start in range(len(parts)):
                 module_suffixes.setdefault(".".join(parts[start:]), set()).add(path)
+            for klass, bases in summary.bases.items():
+                self.bases[f"{summary.module}.{klass}"] = bases
             for qualname in summary.functions or {}:
                 key = f"{summary.module}.{qualname}"
                 self.full[key] = (path, qualname)
@@ -174,6 +180,7 @@ class _Index:
     def function(self, target: str) -> tuple[str, str] | None:
         """The (path, qualname) a call target names; memoised: a project calls the same targets over and over."""
         if target not in self._found:
+            self._found[target] = None  # a class hierarchy with a cycle (`_inherited`) ends here
             self._found[target] = self._function(target)
         return self._found[target]
 
@@ -198,6 +205,9 @@ class _Index:
             found = self._reexported(self.module_at[owner], method)
             if found is not None:
                 return found
+        inherited = self._inherited(klass, method)
+        if inherited is not None:
+            return inherited
         if owner in self.unanalysed:
             return None  # the class's own methods are unknown (p-adic-ml's ConditionalBetaVAE has its own reparameterize)
         if class_name[:1].isupper() and target_by_name(method) is not None:
@@ -205,6 +215,16 @@ class _Index:
             # method of that name, under the rule of `vaeaudit.scan.methods`
             return self.by_name.get(method)
         return None
+
+    def _inherited(self, klass: str, method: str) -> tuple[str, str] | None:
+        """`method` of the class `klass` names (by its full name, else the one class of the project so named: a package
+        re-exports it) that the class does not define: its bases' method, in the order they are listed."""
+        bases = self.bases.get(klass)
+        if bases is None:
+            name = klass.rpartition(".")[2]
+            found = [full for full in self.bases if full.rpartition(".")[2] == name]
+            bases = self.bases[found[0]] if len(found) == 1 else ()
+        return next((found for base in bases if (found := self.function(f"{base}.{method}")) is not None), None)
 
     def _reexported(self, package: str, name: str) -> tuple[str, str] | None:
         """`from manifold import geodesic_distance` of a package whose `__init__` re-exports it from a module
@@ -546,6 +566,7 @@ def summary_to_json(summary: FileSummary) -> dict:
         "artifacts": {artifact: _fact_json(fact) for artifact, fact in sorted(summary.artifacts.items())},
         "stars": list(summary.stars),
         "exports": None if summary.exports is None else list(summary.exports),
+        "bases": {klass: list(bases) for klass, bases in summary.bases.items()},
     }
 
 
@@ -562,6 +583,7 @@ def summary_from_json(data: dict) -> FileSummary:
         {artifact: cast("Fact", _fact(fact)) for artifact, fact in data["artifacts"].items()},
         tuple(data["stars"]),
         None if data["exports"] is None else tuple(data["exports"]),
+        {klass: tuple(bases) for klass, bases in data["bases"].items()},
     )
 
 

@@ -171,6 +171,7 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
         {"models/emb.pkl": fact},
         ("hyplib.layers",),
         ("to_ball",),
+        {"Model": ("pkg.base.Base",)},
     )
     assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
     assert summary_from_json(summary_to_json(summary)) == summary
