@@ -135,11 +135,14 @@ _STRONG_PRIMITIVE = re.compile(
     r"(poincare|lorentz|klein|loid|hyperboloid|ball)2(poincare|lorentz|klein|loid|hyperboloid|ball)",
     re.IGNORECASE,
 )
+_MODEL = r"(?:hyper(?:boloid)?|lorentz|poincare|klein|loid|ball|disk)"  # `hyper_to_poincare`, `lorentz2poincare`
 # Maps and operations whose norms are their formula's wherever they are defined (a model class that carries
-# its own `expmap0`: tanh(√c‖u‖)·u/(√c‖u‖)); not the distances (`def dist0(z): return z.norm()` may be the bug).
+# its own `expmap0`: tanh(√c‖u‖)·u/(√c‖u‖); a change of model, `hyper_to_poincare`: r = ‖x‖/(1 + √(1 + ‖x‖²)));
+# not the distances (`def dist0(z): return z.norm()` may be the bug).
 _MAP_PRIMITIVE = re.compile(
     r"^_*(?:[a-z]+_)?(?:(?:exp|log)_?map(?:0|_?x|_?zero|_?at_?(?:zero|origin))?|mobius_(?:add|sub|matvec|mat_?vec|"
-    r"scalar_?mul|mul|pointwise_?mul)|lambda_?x|gyr(?:ation)?|p?transp(?:0|0back|_?x)?|parallel_transport|expm|logm|lambd)$",
+    r"scalar_?mul|mul|pointwise_?mul)|lambda_?x|gyr(?:ation)?|p?transp(?:0|0back|_?x)?|parallel_transport|expm|logm|lambd|"
+    rf"{_MODEL}(?:_pts?|_points?)?_?(?:to_|2){_MODEL})$",
     re.IGNORECASE,
 )
 # Inside such a module, these names (and private helpers) are part of the geometry too.
