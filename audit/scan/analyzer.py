@@ -158,6 +158,18 @@ _NOT_A_POINT = re.compile(
 )
 
 
+def _delegated_to(method: cst.FunctionDef) -> str | None:
+    """The method of `self` a method's last statement returns the result of (`return self.hyperbolic_forward(x)`)."""
+    body = method.body.body if isinstance(method.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    returned = last.body[0] if isinstance(last, cst.SimpleStatementLine) and len(last.body) == 1 else None
+    call = returned.value if isinstance(returned, cst.Return) else None
+    if not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        return None
+    receiver, name = call.func.value, call.func.attr.value
+    return name if isinstance(receiver, cst.Name) and receiver.value == "self" and name != method.name.value else None
+
+
 def _calls_a_map(function: cst.FunctionDef) -> bool:
     return any(isinstance(node, cst.Call) and _MAP_CALL.search(last_name(node.func) or "") for node, _ in walk(function.body))
 
@@ -302,6 +314,7 @@ class _Analysis:
                 {key: self._fact(taint) for key, taint in local.parts.items() if taint.kind == "point"},  # a fact is a point's
                 {key: self._fact(taint) for key, taint in local.consumes.items()},
                 local.hands_back(),
+                _delegated_to(local.function) if "." in name else None,
             )
             for name, local in self.locals.items()
         }

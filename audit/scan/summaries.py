@@ -22,7 +22,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import cast
 
@@ -43,6 +43,9 @@ class FunctionSummary:
     # The parameter it hands back (every return a view of it, `to_np(x)`) when its callers are all it knows of it:
     # each caller gets back what it gave, not what another caller gave.
     hands_back: str | None = None
+    # The method of `self` whose result it returns (`return self.hyperbolic_forward(x)` of a base class's `forward`):
+    # for a subclass, what the subclass's override returns (`_dispatched`).
+    delegates: str | None = None
 
     def knows_something(self) -> bool:
         return bool(self.returns or self.parts or self.consumes)
@@ -301,6 +304,7 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
             if found is not None:
                 path, qualname = found
                 callee = cast("dict[str, FunctionSummary]", summaries[path].functions)[qualname]
+                callee = _dispatched(target, qualname, index, summaries, callee)
                 if callee.knows_something() and (path != caller or target.startswith(BY_NAME)):
                     inputs[caller].external[target] = callee
     for (path, qualname, param), seen in _curvatures_passed(summaries, index).items():
@@ -318,6 +322,20 @@ def solve(summaries: dict[str, FileSummary]) -> tuple[dict[str, Inputs], set[str
             if names:
                 inputs[path].stars[module] = names
     return inputs, wanted
+
+
+def _dispatched(target: str, qualname: str, index: _Index, summaries: dict[str, FileSummary], callee: FunctionSummary) -> FunctionSummary:
+    """A template method: `layer(x)` of a `HyperbolicLinear` runs its base class's `forward`, which returns
+    `self.hyperbolic_forward(x)`; for this class that is the class's own override, so the call returns what the
+    override returns (the base's summary knows only its own, often abstract, method)."""
+    klass, defining = target.rpartition(".")[0], qualname.rpartition(".")[0]
+    if callee.delegates is None or callee.returns is not None or not defining or klass.rpartition(".")[2] == defining.rpartition(".")[2]:
+        return callee
+    found = index.function(f"{klass}.{callee.delegates}")
+    if found is None or found[1] == f"{defining}.{callee.delegates}":
+        return callee
+    override = cast("dict[str, FunctionSummary]", summaries[found[0]].functions)[found[1]]
+    return replace(callee, returns=override.returns, parts={**callee.parts, **override.parts})
 
 
 def _star_names(module: str, index: _Index, summaries: dict[str, FileSummary], wanted: set[str], seen: set[str]) -> dict[str, str]:
@@ -541,6 +559,7 @@ def function_to_json(function: FunctionSummary) -> dict:
         "parts": {key: _fact_json(fact) for key, fact in sorted(function.parts.items())},
         "consumes": {key: _fact_json(fact) for key, fact in sorted(function.consumes.items())},
         "hands_back": function.hands_back,
+        "delegates": function.delegates,
     }
 
 
@@ -551,6 +570,7 @@ def function_from_json(data: dict) -> FunctionSummary:
         {key: cast("Fact", _fact(value)) for key, value in data["parts"].items()},
         {key: cast("Fact", _fact(value)) for key, value in data["consumes"].items()},
         data.get("hands_back"),
+        data["delegates"],
     )
 
 

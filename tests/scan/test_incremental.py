@@ -162,7 +162,7 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
     fact = (1, ("step",), None)
     summary = FileSummary(
         "pkg.mod",
-        {"Model.__init__": FunctionSummary(("size",), fact, {".lt.weight": fact}, {"size": fact})},
+        {"Model.__init__": FunctionSummary(("size",), fact, {".lt.weight": fact}, {"size": fact}, "size", "encode")},
         [("pkg.other.f", {"#0": fact})],
         ("pkg.other.f",),
         [("pkg.other.f", {"#0": "1.0"}, "mod.py:3")],
@@ -174,6 +174,7 @@ def test_file_summaries_survive_their_json_with_every_field_filled() -> None:
         {"Model": ("pkg.base.Base",)},
     )
     assert all(getattr(summary, name) for name in FileSummary.__dataclass_fields__)
+    assert all(getattr(summary.functions["Model.__init__"], name) for name in FunctionSummary.__dataclass_fields__)
     assert summary_from_json(summary_to_json(summary)) == summary
 
 
