@@ -225,8 +225,8 @@ class _Index:
         bases = self.bases.get(klass)
         if bases is None:
             name = klass.rpartition(".")[2]
-            found = [full for full in self.bases if full.rpartition(".")[2] == name]
-            bases = self.bases[found[0]] if len(found) == 1 else ()
+            named = [full for full in self.bases if full.rpartition(".")[2] == name]
+            bases = self.bases[named[0]] if len(named) == 1 else ()
         return next((found for base in bases if (found := self.function(f"{base}.{method}")) is not None), None)
 
     def _reexported(self, package: str, name: str) -> tuple[str, str] | None:
