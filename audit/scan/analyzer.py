@@ -151,11 +151,20 @@ _PRIMITIVE = re.compile(
 )
 _TEST_NAME = re.compile(r"test_?|Test[A-Z_]")
 _NORM_HELPER = re.compile(r"^_*(sq(uared?)?_?|l2_?)?norms?$", re.IGNORECASE)
-# A documented return that is a number about points, or points of another model, not ball points.
-_NOT_A_POINT = re.compile(
-    r"distance|\bdist\b|\bnorms?\b|radi(us|i)\b|loss|score|similarit|angle|curvature|hyperbolicity|lorentz|hyperboloid|klein",
+# What a documented return is, by the first noun of its description that says: a number about points ("the
+# hyperbolic distance between embeddings", "Tensor of radii") or points ("Points in the ball of curvature c").
+_RETURNED_NOUN = re.compile(
+    r"(distances?|\bdists?\b|\bnorms?\b|radi(?:us|i)\b|loss(?:es)?|scores?|similarit(?:y|ies)|angles?|curvatures?|hyperbolicity)|"
+    r"(\bpoints?\b|coordinates?|embeddings?|vectors?|projected|positions?|centroids?|midpoints?|\bmeans?\b)",
     re.IGNORECASE,
 )
+_OTHER_MODEL_WORD = re.compile(r"lorentz|hyperboloid|klein", re.IGNORECASE)
+
+
+def _not_a_point(text: str) -> bool:
+    """A documented return that is a number about points, or points of another model."""
+    noun = _RETURNED_NOUN.search(text)
+    return noun is not None and noun.group(1) is not None or _OTHER_MODEL_WORD.search(text) is not None
 
 
 def _delegated_to(method: cst.FunctionDef) -> str | None:
@@ -345,10 +354,11 @@ class _Analysis:
                 for base in statement.bases:
                     if base.keyword is not None:
                         continue  # `metaclass=ABCMeta`
-                    if isinstance(base.value, cst.Name) and base.value.value in self.classes:
-                        qualified: str | None = f"{self.module_name}.{base.value.value}"
+                    named = base.value.value if isinstance(base.value, cst.Subscript) else base.value  # `Base[T]`
+                    if isinstance(named, cst.Name) and named.value in self.classes:
+                        qualified: str | None = f"{self.module_name}.{named.value}"
                     else:
-                        qualified = self.imports.qualify(base.value)
+                        qualified = self.imports.qualify(named)
                     if qualified is not None and qualified.partition(".")[0] not in _LIBRARY_ROOTS:
                         names.append(qualified)
                 if names:
@@ -769,7 +779,7 @@ class _Analysis:
             if HYPERBOLIC_ANNOTATION.search(annotation) and not EUCLIDEAN_ANNOTATION.search(annotation):
                 return Taint(MEDIUM, (Step(f"{function.name.value}() is annotated to return `{annotation}`", function),))
         for text in return_descriptions(function.get_docstring() or ""):
-            if HYPERBOLIC_DOCSTRING.search(text) and not EUCLIDEAN_DOCSTRING.search(text) and not _NOT_A_POINT.search(text):
+            if HYPERBOLIC_DOCSTRING.search(text) and not EUCLIDEAN_DOCSTRING.search(text) and not _not_a_point(text):
                 return Taint(LOW, (Step(f"{function.name.value}() docstring says {' '.join(text.split())[:60]!r}", function),))
         return None
 

@@ -417,7 +417,8 @@ def return_descriptions(docstring: str) -> list[str]:
         if _RETURNS_SECTION.match(line):
             after = lines[index + 1 :]
             if after and after[0].strip() and not after[0].strip().strip("-"):  # numpydoc: `Returns` / `-------`
-                described.append(" ".join(itertools.takewhile(str.strip, after[1:])))
+                entry = itertools.dropwhile(lambda text: not text.strip(), after[1:])
+                described.append(" ".join(itertools.takewhile(str.strip, entry)))
             else:
                 described.append(" ".join(_continuation(lines, index)))
         elif _RETURNS_PHRASE.search(line):

@@ -150,6 +150,7 @@ class _Index:
         named: dict[str, tuple[str, str] | None] = {}  # last name -> its only function or method (None: several)
         self.classes: set[str] = set()  # the names of the project's classes (`Model` of `models.Model`)
         self.bases: dict[str, tuple[str, ...]] = {}  # full class name -> its bases that may be the project's
+        classes_named: dict[str, list[str]] = {}  # class name -> the full names of the classes with bases so named
         module_suffixes: dict[str, set[str]] = {}
         for path, summary in summaries.items():
             self.modules[summary.module] = path
@@ -158,6 +159,7 @@ class _Index:
                 module_suffixes.setdefault(".".join(parts[start:]), set()).add(path)
             for klass, bases in summary.bases.items():
                 self.bases[f"{summary.module}.{klass}"] = bases
+                classes_named.setdefault(klass, []).append(f"{summary.module}.{klass}")
             for qualname in summary.functions or {}:
                 key = f"{summary.module}.{qualname}"
                 self.full[key] = (path, qualname)
@@ -167,6 +169,7 @@ class _Index:
                 if dot:
                     self.classes.add(klass.rpartition(".")[2])
         self.module_suffixes = {key: next(iter(found)) for key, found in module_suffixes.items() if len(found) == 1}
+        self.only_class_named = {name: full[0] for name, full in classes_named.items() if len(full) == 1}
         self.unanalysed = {path for path, summary in summaries.items() if summary.functions is None}
         self.by_name = {name: method for name, method in named.items() if method is not None and "." in method[1]}
         self._found: dict[str, tuple[str, str] | None] = {}
@@ -208,7 +211,7 @@ class _Index:
             found = self._reexported(self.module_at[owner], method)
             if found is not None:
                 return found
-        inherited = self._inherited(klass, method)
+        inherited = self._inherited(klass, method, reexported=owner.endswith("__init__.py"))
         if inherited is not None:
             return inherited
         if owner in self.unanalysed:
@@ -219,14 +222,13 @@ class _Index:
             return self.by_name.get(method)
         return None
 
-    def _inherited(self, klass: str, method: str) -> tuple[str, str] | None:
-        """`method` of the class `klass` names (by its full name, else the one class of the project so named: a package
-        re-exports it) that the class does not define: its bases' method, in the order they are listed."""
-        bases = self.bases.get(klass)
-        if bases is None:
-            name = klass.rpartition(".")[2]
-            named = [full for full in self.bases if full.rpartition(".")[2] == name]
-            bases = self.bases[named[0]] if len(named) == 1 else ()
+    def _inherited(self, klass: str, method: str, *, reexported: bool) -> tuple[str, str] | None:
+        """`method` of the class `klass` names (by its full name; through a package that re-exports it, the one class
+        of the project so named) that the class does not define: its bases' method, in the order they are listed.
+        A class of the project's module by its full name but without project bases inherits nothing of the project,
+        whatever a class of the same name elsewhere inherits."""
+        full = klass if klass in self.bases else self.only_class_named.get(klass.rpartition(".")[2]) if reexported else None
+        bases = self.bases[full] if full is not None else ()
         return next((found for base in bases if (found := self.function(f"{base}.{method}")) is not None), None)
 
     def _reexported(self, package: str, name: str) -> tuple[str, str] | None:

@@ -618,7 +618,8 @@ Returns = Callable[[cst.Call, Env], "Taint | None"]
 
 
 # `lorentz_to_poincare`, `hyperboloid_to_ball`, `loid2poincare`: a conversion from another model of hyperbolic space
-# into the ball is a producer by its name (not any `map_to_ball`: a projection's own helper may say less).
+# into the ball is a producer by its name (high); a name that only says "onto the ball" (`map_to_ball`, a plotting
+# helper's too) is evidence by name (`PROJECTION_ONTO_THE_BALL`, medium).
 _CONVERSION_INTO_THE_BALL = re.compile(r"(?:lorentz|hyperboloid|loid|klein|minkowski)_?(?:to_|2)(?:poincare|ball)$", re.IGNORECASE)
 # `_to_hyperboloid`, `poincare_to_lorentz`, `ball2klein`: points lifted out of the ball into another model, whatever
 # the name they are bound to says (`sub_hyp = self._to_hyperboloid(x)` holds hyperboloid coordinates).

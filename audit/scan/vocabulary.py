@@ -15,10 +15,11 @@ EUCLIDEAN_DOCSTRING = re.compile(r"euclid|tangent", re.IGNORECASE)
 # Lower-case substrings: any text the two hyperbolic patterns match contains one of them.
 REQUIRED_SUBSTRINGS = (b"poincar", b"hyperbolic", b"manifoldtensor", b"manifoldparameter", b"ballpoint", b"ball point", b"the ball")
 # A call named for putting its argument on the ball returns ball points, wherever it is defined (`to_poincare_ball(x)`,
-# `_project_to_ball(x)`, `project_in_ball(x)`, `embed_to_disk(x)`): the producers' list spelled as one pattern.
+# `_project_to_ball(x)`, `project_in_ball(x)`, `embed_to_disk(x)`): the producers' list spelled as one pattern. Not
+# "hyperbolic" (`lift_to_hyperbolic` may build hyperboloid points), and `in_` only after a verb (`in_ball(x)` tests).
 PROJECTION_ONTO_THE_BALL = re.compile(
-    r"^_*(?:(?:project(?:ion)?|proj|map|embed|lift|convert)_?)?(?:to|into|onto|in)_(?:the_)?"
-    r"(?:poincare|hyperbolic|ball|dis[ck])(?:_?(?:ball|dis[ck]|space|manifold))?$",
+    r"^_*(?:(?:project(?:ion)?|proj|map|embed|lift|convert)_?(?:to|into|onto|in)|to|into|onto)_(?:the_)?"
+    r"(?:poincare|ball|dis[ck])(?:_?(?:ball|dis[ck]|space|manifold))?$",
     re.IGNORECASE | re.MULTILINE,
 )
 # A call of code the scan cannot read given one of these keywords returns ball points, maybe (`analyzer._given_curvature`).
