@@ -410,20 +410,31 @@ _RETURNS_PHRASE = re.compile(r"\breturns?\b|^\s*(->|:returns?:)", re.IGNORECASE)
 
 def return_descriptions(docstring: str) -> list[str]:
     """The docstring text that describes what a function returns: each line that says "returns ..." and each
-    `Returns` section's entry (the lines indented under its header, or numpydoc's lines after the dashes)."""
+    `Returns` section's entry (the lines indented under its header, or numpydoc's lines after the dashes). A section
+    of several entries describes a tuple (`h_proj: ...`, `scores: ...`): no one description is the return's."""
     lines = docstring.splitlines()
     described = []
     for index, line in enumerate(lines):
         if _RETURNS_SECTION.match(line):
             after = lines[index + 1 :]
             if after and after[0].strip() and not after[0].strip().strip("-"):  # numpydoc: `Returns` / `-------`
-                entry = itertools.dropwhile(lambda text: not text.strip(), after[1:])
-                described.append(" ".join(itertools.takewhile(str.strip, entry)))
+                entry = list(itertools.takewhile(str.strip, itertools.dropwhile(lambda text: not text.strip(), after[1:])))
+                heads = [text for text in entry if _indent(text) == _indent(entry[0])] if entry else []
             else:
-                described.append(" ".join(_continuation(lines, index)))
+                entry = _continuation(lines, index)
+                heads = [text for text in entry if _indent(text) == _indent(entry[0]) and _NAMED_ENTRY.match(text)] if entry else []
+            if len(heads) <= 1:
+                described.append(" ".join(entry))
         elif _RETURNS_PHRASE.search(line):
             described.append(line)
     return described
+
+
+_NAMED_ENTRY = re.compile(r"\s*[\w.\[\]]+\s*(\([^)]*\))?\s*:\s")  # Google's `h_proj (Tensor): ...` of one returned value
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _continuation(lines: list[str], index: int) -> list[str]:
