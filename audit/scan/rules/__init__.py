@@ -35,7 +35,7 @@ class Rule:
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
     "Real-world benchmark (bench/realworld/measure.py, 223 public hyperbolic repositories, every finding and a "
-    "sample of 4,592 unreported calls labeled by hand, 2026-11-29, scanner 6d2b3f6): 153 findings, 113 true, 17 false, "
+    "sample of 4,592 unreported calls labeled by hand, 2026-11-29, scanner 9dcba0d): 153 findings, 113 true, 17 false, "
     "23 debatable: precision 113/130; by confidence: high 44/44, medium 29/42, low 40/44. 39 of the 73 labeled bugs of "
     "the sample are found (Horvitz-Thompson recall estimate 70 %). Held out from tuning, as first scanned: "
     "twenty-nine blocks of 203 repositories gave 69/142 true findings (high 34/54) and 69/139 bugs found; the four "
