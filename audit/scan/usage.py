@@ -696,38 +696,36 @@ def _reported(node: cst.CSTNode, ancestors: Ancestors) -> set[str] | None:
 
 def _reporting(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.Call, set[str]] | None:
     """The `print`/logger call the value at `node` goes straight to, and the calls it goes through (`_reported`)."""
-    current, crossed = node, set[str]()
-    for parent in reversed(ancestors):
-        if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
-            current = parent
-            continue
-        if not isinstance(parent, cst.Call):
-            return None
-        name = last_name(parent.func) or ""
-        if parent.func is not current and name in _REPORTING and not _numeric_log(parent):
-            return parent, crossed
-        if name not in _MAXIMA and name not in _TRANSPARENT:
-            return None
-        crossed.add(name)
-        current = parent
-    return None
-
-
-_MAXIMA = frozenset("max amax nanmax".split())
+    stop, below, crossed, _ = _climb(node, ancestors)
+    reports = isinstance(stop, cst.Call) and stop.func is not below and last_name(stop.func) in _REPORTING and not _numeric_log(stop)
+    return (cast(cst.Call, stop), crossed) if reports else None
 
 
 def _formatted(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     """The value at `node` goes straight into an f-string's text (`note = f"max radius {max_r:.2f}"`): shown, like a
     printed value, whatever the text is for (a title, a log line)."""
-    current = node
+    return _climb(node, ancestors)[3]
+
+
+def _climb(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.CSTNode | None, cst.CSTNode, set[str], bool]:
+    """Where the value at `node` goes once what keeps it is looked through (arguments, attributes, f-strings,
+    `max`/`item`/...): the first other ancestor (None: none), the node below it, the calls crossed, and whether an
+    f-string's text took the value on the way."""
+    current, crossed, formatted = node, set[str](), False
     for parent in reversed(ancestors):
-        if isinstance(parent, cst.FormattedStringExpression):
-            return True
-        through = isinstance(parent, cst.Call) and parent.func is not current and (last_name(parent.func) or "") in _MAXIMA | _TRANSPARENT
-        if not (through or isinstance(parent, (cst.Arg, cst.Attribute))):
-            return False
+        if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
+            formatted = formatted or isinstance(parent, cst.FormattedStringExpression)
+            current = parent
+            continue
+        name = last_name(parent.func) if isinstance(parent, cst.Call) else None
+        if name is None or name not in _MAXIMA and name not in _TRANSPARENT:
+            return parent, current, crossed, formatted
+        crossed.add(name)
         current = parent
-    return False
+    return None, current, crossed, formatted
+
+
+_MAXIMA = frozenset("max amax nanmax".split())
 
 
 def _numeric_log(call: cst.Call) -> bool:
