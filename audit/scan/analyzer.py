@@ -54,7 +54,7 @@ from vaeaudit.scan.taint import (
     ValueTaint,
     from_other_geometry,
 )
-from vaeaudit.scan.tree import Ancestors, children, scopes_containing, walk
+from vaeaudit.scan.tree import Ancestors, Place, children, names_within, scopes_containing, walk
 from vaeaudit.scan.usage import (
     UsageJudge,
     deliberately_euclidean,
@@ -63,7 +63,7 @@ from vaeaudit.scan.usage import (
     in_test_module,
     printed_disagreement,
     printed_maximum,
-    reported_as_euclidean,
+    shown_as_euclidean,
 )
 
 if TYPE_CHECKING:
@@ -628,10 +628,11 @@ class _Analysis:
             return flow
 
         uses = _UsesIndex(owner)  # the scope's loads and stores: the same for both runs
+        call_sites = functools.partial(self._call_sites, owner) if isinstance(owner, cst.FunctionDef) else None
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now, self._function_now = klass, qualname
-            judge = UsageJudge(self.code, uses, uses.value_before, self.values.is_euclidean_name)
+            judge = UsageJudge(self.code, uses, uses.value_before, self.values.is_euclidean_name, call_sites)
             flow = make_flow(judge)
             if isinstance(owner, cst.FunctionDef):
                 if klass is not None:
@@ -897,7 +898,7 @@ class _Analysis:
                 self._named_function(node, ancestors, klass)
             if not check or (type(node) is not cst.Call and type(node) is not cst.BinaryOperation) or id(node) in self.covered:
                 continue
-            self._check_operation(node, ancestors, env, judge, flow.following)
+            self._check_operation(node, ancestors, env, judge, flow.place)
 
     def _call_facts(self, call: cst.Call, env: Env, flow: Dataflow, klass: str | None) -> None:
         """Consumer evidence, and the ball points this call passes to project functions."""
@@ -1001,6 +1002,23 @@ class _Analysis:
         if target is not None and (target[0] == "external" or target[1] in self.locals):
             self.curvatures_out.setdefault(id(node), (self._qualified(target), {"*": ""}, node))
 
+    def _call_sites(self, function: cst.FunctionDef) -> list[tuple[cst.Call, Ancestors]] | None:
+        """Every call of `function` with its ancestors, when this file surely holds them all: a function defined at the
+        top of a notebook (nothing imports a notebook) or a private one (`_helper`), its name used only to call it.
+        None otherwise, or when nothing calls it (a vacuous "every caller" proves nothing)."""
+        name = function.name.value
+        if not (self.path.endswith(".ipynb") or name.startswith("_")) or not any(statement is function for statement in self.module.body):
+            return None
+        sites: list[tuple[cst.Call, Ancestors]] = []
+        for use, above in names_within(self.module, name):
+            if use is function.name:
+                continue
+            call = above[-1] if above else None
+            if not isinstance(call, cst.Call) or call.func is not use:
+                return None  # passed along, stored or rebound: its callers are not all in sight
+            sites.append((call, above[:-1]))
+        return sites or None
+
     def _curvature_calls(self) -> list[tuple[str, dict[str, str], str]]:
         """`FileSummary.curvatures`: each call passing points of a fixed curvature (rare) with its line; of the others,
         which pass nothing known to any parameter whatever their slots, the first call of each target with its code
@@ -1021,7 +1039,8 @@ class _Analysis:
         kind, name = target
         return f"{self.module_name}.{name}" if kind == "local" else name
 
-    def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, following: cst.CSTNode | None = None) -> None:
+    def _check_operation(self, node, ancestors: Ancestors, env: Env, judge: UsageJudge, place: Place) -> None:
+        """Record a finding for the Euclidean operation at `node` (`ancestors` up to its statement, the one at `place`)."""
         op = match_euclidean(node, self.imports, self.code) or self._loss_module_call(node, env)
         if op is None:
             return
@@ -1044,8 +1063,12 @@ class _Analysis:
             return  # a test prints how far two computations of the same points disagree
         if judge.exemption(node, ancestors, self.code(measured), radius=op.kind == "norm") is not None:
             return
-        if deliberately_euclidean(ancestors, self.code, self.values.is_euclidean_name) or reported_as_euclidean(node, ancestors, self.code):
+        if deliberately_euclidean(ancestors, self.code, self.values.is_euclidean_name) or shown_as_euclidean(
+            node, ancestors, self.code, place
+        ):
             return
+        statements, index = place
+        following = statements[index + 1] if index + 1 < len(statements) else None
         if op.kind == "norm" and judge.printed_before_its_check(node, ancestors, following):
             return
         if op.kind == "norm" and (printed_maximum(node, ancestors) or judge.printed_maximum_by_name(node, ancestors)):

@@ -29,7 +29,7 @@ import libcst as cst
 from vaeaudit.scan.artifacts import loaded_path, opened_path
 from vaeaudit.scan.names import dotted, last_name
 from vaeaudit.scan.taint import EVERY_KEY, LOW, MEDIUM, Env, Manifold, Step, Taint, ValueTaint, join, string_key
-from vaeaudit.scan.tree import walk
+from vaeaudit.scan.tree import Place, walk
 from vaeaudit.scan.vocabulary import EUCLIDEAN_ANNOTATION, EUCLIDEAN_DOCSTRING, HYPERBOLIC_ANNOTATION, HYPERBOLIC_DOCSTRING
 
 OnExpression = Callable[[cst.CSTNode, Env], None]
@@ -59,7 +59,7 @@ class Dataflow:
         self.branches: list[tuple[cst.BaseExpression, bool]] = []  # enclosing `if` tests (and arm) and `with` items
         self.returned: list[tuple[cst.BaseExpression, Taint | None]] = []
         self._dotted_heads: set[str] = set()
-        self.following: cst.CSTNode | None = None  # the statement after the one being run, in its block
+        self.place: Place = ((), 0)  # the block being run, and where in it the statement being run is
         self._empty_bindings: set[tuple[str, int]] = set()  # (name, id of its binding) of `xs = []`
         # The function being run: the binding of an attribute it reads before binding it (`self.emb` on entry),
         # so consumer evidence about `u = self.emb[i]` says that `self.emb` holds points, and so `self.emb[j]`.
@@ -109,7 +109,7 @@ class Dataflow:
             self._scope = statements
         guards = 0
         for index, statement in enumerate(statements):
-            self.following = statements[index + 1] if index + 1 < len(statements) else None
+            self.place = (statements, index)
             env = self.run_statement(statement, env)
             if isinstance(statement, cst.If) and statement.orelse is None and _exits(statement.body):
                 # `if hasattr(m, "manifold"): return m.dist(x, y)` -- what follows is the other arm

@@ -13,13 +13,14 @@ whitespace, commas or parentheses.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import repeat
 from operator import attrgetter
 
 import libcst as cst
 
 Ancestors = tuple[cst.CSTNode, ...]
+Place = tuple[Sequence[cst.CSTNode], int]  # a block's statements, and the index of one of them
 _SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # Leaves and formatting nodes that never contain an expression.
 _SKIP = (
@@ -180,3 +181,23 @@ def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[in
         inner = scopes + (node,) if (kind is cst.FunctionDef or kind is cst.ClassDef) and node is not root else scopes
         stack.extend((child, inner) for child in children(node))
     return direct, enclosing
+
+
+def names_within(root: cst.CSTNode, value: str, ancestors: Ancestors = ()) -> list[tuple[cst.Name, Ancestors]]:
+    """Every `Name` spelled `value` below `root` with its ancestors, nested scopes included, attributes
+    (`x.value`) and keywords (`f(value=...)`) not: what a name is used for wherever a closure might use it.
+    A full walk; for the rare question that needs one (who calls a function, who reads a loop's variable)."""
+    found: list[tuple[cst.Name, Ancestors]] = []
+    stack: list[tuple[cst.CSTNode, Ancestors]] = [(root, ancestors)]
+    while stack:
+        node, above = stack.pop()
+        if type(node) is cst.Name:
+            parent = above[-1] if above else None
+            named = isinstance(parent, cst.Attribute) and parent.attr is node or isinstance(parent, cst.Arg) and parent.keyword is node
+            if node.value == value and not named:
+                found.append((node, above))
+            continue
+        found_children = children(node)
+        found_children.reverse()
+        stack.extend(zip(found_children, repeat(above + (node,))))
+    return found

@@ -32,7 +32,7 @@ import libcst as cst
 
 from vaeaudit.scan.names import last_name
 from vaeaudit.scan.rules.hyp005 import divides_by_conformal_factors
-from vaeaudit.scan.tree import Ancestors, walk
+from vaeaudit.scan.tree import Ancestors, Place, names_within, walk
 
 # Inverse hyperbolic functions turn a Euclidean quantity of ball points into a distance (dist0 = 2 artanh ‖x‖,
 # acosh(1 + 2‖x−y‖² / ...)): a norm feeding one implements the geometry. The forward functions (sinh, tanh) take
@@ -77,6 +77,8 @@ _RANK_STATISTICS = frozenset("spearmanr kendalltau weightedtau rankdata".split()
 
 UsesOf = Callable[[str, cst.CSTNode], list[tuple[cst.Name, Ancestors]]]
 ValueBefore = Callable[[cst.Name], "cst.BaseExpression | None"]  # the value last assigned to a loaded name
+# Every call of the scope's function, when the file holds them all; None when it may not (`Analyzer._call_sites`).
+CallSites = Callable[[], "list[tuple[cst.Call, Ancestors]] | None"]
 _CURVATURE = re.compile(r"^(c|k|kappa|curv|curvature|self\.c|self\.k|self\.curvature)$|curvature", re.IGNORECASE)
 _HYPERBOLIC_FLAG = re.compile(r"hyp|poincar|manifold|(?<![a-z])(man|ball)(?![a-z])", re.IGNORECASE)  # `man = self._man()`
 _EUCLIDEAN_FLAG = re.compile(r"euclid|(?<![a-z])eucl?(?![a-z])|flat", re.IGNORECASE)
@@ -98,11 +100,13 @@ class UsageJudge:
         uses_of: UsesOf,
         value_before: ValueBefore | None = None,
         is_euclidean_name: Callable[[str], bool] | None = None,
+        call_sites: CallSites | None = None,
     ) -> None:
         self.code = code
         self.uses_of = uses_of
         self.value_before = value_before
         self.is_euclidean_name = is_euclidean_name
+        self.call_sites = call_sites
 
     def exemption(
         self,
@@ -313,6 +317,11 @@ class UsageJudge:
             and _BOUNDARY.search(self.code(parent.func.value))
         ):  # `self.current_max_r.copy_(torch.max(norms))`: how near the boundary the points came, kept to be logged
             return "kept as the largest radius seen: a saturation diagnostic"
+        if isinstance(parent, cst.Call) and isinstance(parent.func, cst.Name) and parent.func.value == "zip":
+            position = next((at for at, argument in enumerate(parent.args) if argument.value is current), None)
+            if position is not None and not any(argument.star or argument.keyword for argument in parent.args):
+                above = ancestors[: next(at for at in range(len(ancestors) - 1, -1, -1) if ancestors[at] is parent)]
+                return self._rows(parent, above, position, measured, depth, radius, squared, ordered)
         if isinstance(parent, cst.Call) and last_name(parent.func) in _AXIS_LIMITS:
             return f"frames a plot with {last_name(parent.func)}(): the disk is drawn in its Euclidean coordinates"
         if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
@@ -337,6 +346,91 @@ class UsageJudge:
         ):
             return "subtracted from the boundary: a margin"
         return None
+
+    def _rows(
+        self, source: cst.CSTNode, above: Ancestors, position: int, measured: str, depth: int, radius: bool, squared: bool, ordered: bool
+    ) -> str | None:
+        """The value is element `position` of each tuple `source` gives (`zip(ids, norms)`, or a call of a function that
+        returns such tuples): exempt when, wherever the tuples go, that element is dropped (`for idx, _ in ...`), only
+        sorts them (a radius: the order is the hyperbolic one) or is put to an exempt use. poincare_glove's notebooks
+        sort words by the norm and print the words; their `get_knn` returns each neighbour's norm, every caller drops it."""
+        current = source
+        for index in range(len(above) - 1, -1, -1):
+            parent = above[index]
+            if isinstance(parent, cst.Arg):
+                continue
+            name = last_name(parent.func) if isinstance(parent, cst.Call) else None
+            keeps_rows = name in ("list", "tuple", "reversed") and len(cast(cst.Call, parent).args) == 1
+            if keeps_rows or name == "sorted" and _sorts_rows(cast(cst.Call, parent), current, position, radius and ordered):
+                current = parent
+                continue
+            if isinstance(parent, cst.Subscript) and parent.value is current and all(isinstance(e.slice, cst.Slice) for e in parent.slice):
+                current = parent  # `rows[:100]`: some of the same tuples
+                continue
+            return self._rows_consumed(parent, current, above[:index], position, measured, depth, radius, squared, ordered)
+        return None
+
+    def _rows_consumed(
+        self,
+        parent: cst.CSTNode,
+        current: cst.CSTNode,
+        above: Ancestors,
+        position: int,
+        measured: str,
+        depth: int,
+        radius: bool,
+        squared: bool,
+        ordered: bool,
+    ) -> str | None:
+        """`_rows` at the first node that is not a list, sort or slice of the tuples."""
+        if isinstance(parent, cst.Assign) and parent.value is current and depth < _MAX_NAME_DEPTH and len(parent.targets) == 1:
+            target = parent.targets[0].target
+            if not isinstance(target, cst.Name):
+                return None
+            uses = [  # not the load of `rows = sorted(rows, ...)`: the tuples before this binding
+                (use, where)
+                for use, where in self.uses_of(target.value, target)
+                if use is not target and not _shape_only(use, where) and not any(node is parent for node in where)
+            ]
+            reasons = [self._rows(use, where, position, measured, depth + 1, radius, squared, ordered) for use, where in uses]
+            return reasons[0] if reasons and None not in reasons else None
+        if isinstance(parent, (cst.CompFor, cst.For)) and parent.iter is current:
+            return self._element(parent, above, position, measured, depth, radius, squared, ordered)
+        if isinstance(parent, cst.Return) and self.call_sites is not None and depth < _MAX_NAME_DEPTH:
+            sites = self.call_sites()
+            reasons = [self._rows(call, where, position, measured, depth + 1, radius, squared, ordered) for call, where in sites or ()]
+            if reasons and None not in reasons:
+                return f"returned in tuples, where every caller {reasons[0]}"
+        return None
+
+    def _element(
+        self,
+        loop: cst.CompFor | cst.For,
+        above: Ancestors,
+        position: int,
+        measured: str,
+        depth: int,
+        radius: bool,
+        squared: bool,
+        ordered: bool,
+    ) -> str | None:
+        """The loop `for a, b in rows` binds element `position` of each tuple: judged by that name's uses in the loop."""
+        target = loop.target
+        elements = target.elements if isinstance(target, (cst.Tuple, cst.List)) else ()
+        if position >= len(elements) or any(isinstance(element, cst.StarredElement) for element in elements):
+            return None
+        bound = elements[position].value
+        if not isinstance(bound, cst.Name):
+            return None
+        # a comprehension's variable lives in the comprehension; a `for` loop's is read in its body (after it: rarely)
+        scope_at = next((at for at in range(len(above) - 1, -1, -1) if isinstance(above[at], _COMPREHENSIONS)), None)
+        scope, outside = (above[scope_at], above[:scope_at]) if isinstance(loop, cst.CompFor) and scope_at is not None else (loop, above)
+        bound_here = {id(node) for node, _ in walk(target)}  # `for w, _, _ in rows`: the other `_` is no use
+        uses = [(use, where) for use, where in names_within(scope, bound.value, outside) if id(use) not in bound_here]
+        if not uses:
+            return "drops it: only the other elements of each tuple are used"
+        reasons = [self.exemption(use, where, measured, depth + 1, radius=radius, squared=squared, ordered=ordered) for use, where in uses]
+        return f"reads it as {bound.value}, which {reasons[0]}" if None not in reasons else None
 
     def _only_kept(self, target: cst.Name) -> bool:
         """Every other use of the running maximum `target` updates it, prints it or returns it as it is."""
@@ -409,13 +503,13 @@ class UsageJudge:
     def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool, squared: bool, ordered: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
         uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
-        # printing a value does nothing with it: the other uses decide (printed, then compared with the boundary)
-        reported = [_reported(use, above) is not None or _formatted(use, above) for use, above in uses]
+        # printing or plotting a value does nothing with it: the other uses decide (printed, then compared with the boundary)
+        reported = [_reported(use, above) is not None or _formatted(use, above) or _plotting(use, above) is not None for use, above in uses]
         printed = [pair for pair, shown in zip(uses, reported, strict=True) if shown]
         uses = [pair for pair, shown in zip(uses, reported, strict=True) if not shown]
         if not uses:
-            labelled = bool(printed) and all(reported_as_euclidean(use, above, self.code) for use, above in printed)
-            return f"{target.value} is printed as a Euclidean number: a deliberate baseline" if labelled else None
+            labelled = bool(printed) and all(shown_as_euclidean(use, above, self.code) for use, above in printed)
+            return f"{target.value} is shown as a Euclidean number: a deliberate baseline" if labelled else None
         if self.is_euclidean_name is not None:
             for _, above in uses:  # `"eucl_norm_mean": np.mean(enorm)`: the author calls this number Euclidean
                 named = deliberately_euclidean(above, self.code, self.is_euclidean_name)
@@ -464,6 +558,26 @@ def _running_maximum(value: cst.CSTNode, name: str) -> bool:
         and last_name(value.func) in ("max", "maximum")
         and any(isinstance(argument.value, cst.Name) and argument.value.value == name for argument in value.args)
     )
+
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+
+
+def _sorts_rows(call: cst.Call, rows: cst.CSTNode, position: int, ranks: bool) -> bool:
+    """`sorted(rows, key=lambda t: t[1])` keeps the tuples `rows`; sorting by element `position` uses it only for its
+    order (allowed when `ranks`: a radius not mixed with anything on the way)."""
+    positional = [argument for argument in call.args if argument.keyword is None]
+    key = next((argument.value for argument in call.args if argument.keyword is not None and argument.keyword.value == "key"), None)
+    if not positional or positional[0].value is not rows or not isinstance(key, cst.Lambda) or len(key.params.params) != 1:
+        return False
+    body = key.body.expression if isinstance(key.body, cst.UnaryOperation) else key.body  # `-t[1]`: the reverse order
+    parameter = key.params.params[0].name.value
+    if not isinstance(body, cst.Subscript) or not isinstance(body.value, cst.Name) or body.value.value != parameter:
+        return False
+    index = body.slice[0].slice if len(body.slice) == 1 else None
+    if not isinstance(index, cst.Index) or not isinstance(index.value, cst.Integer):
+        return False
+    return int(index.value.value) != position or ranks
 
 
 def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
@@ -624,7 +738,13 @@ def printed_maximum(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     return crossed is not None and not crossed.isdisjoint(_MAXIMA)
 
 
-def reported_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> bool:
+def shown_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str], place: Place | None = None) -> bool:
+    """Whether the value at `node` is printed or plotted under a label that calls it Euclidean: on purpose. `place`:
+    where the statement of `node` is, when `ancestors` start below it."""
+    return _reported_as_euclidean(node, ancestors, code) or _plotted_as_euclidean(node, ancestors, code, place)
+
+
+def _reported_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str]) -> bool:
     """Whether the value at `node` goes straight to `print`/a logger under a label that calls it Euclidean
     (`print("Euclidean norms:", norm(x), ",", norm(y))`, `print(f"Euclidean distance: {norm(x - y)}")`,
     `logger.info("euclidean gap %.3f", gap)`): the author shows the Euclidean number on purpose, most often beside
@@ -654,6 +774,58 @@ def reported_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
                 return values < len(segments) - 1 and _calls_euclidean(segments[values])
             return _calls_euclidean(text)
     return False
+
+
+# matplotlib's and seaborn's plots of values; the calls that label the axes they draw on; the calls that start other axes.
+_PLOTTING = frozenset(
+    "plot scatter hist bar barh semilogx semilogy loglog errorbar step stem fill_between lineplot scatterplot histplot kdeplot".split()
+)
+_AXES_TEXT = frozenset("xlabel ylabel title suptitle set_xlabel set_ylabel set_title".split())
+_NEW_AXES = frozenset("figure subplot subplots add_subplot add_axes axes sca twinx twiny clf cla close show savefig".split())
+
+
+def _plotting(node: cst.CSTNode, ancestors: Ancestors) -> cst.Call | None:
+    """The plot call the value at `node` goes straight to (some of it, `norms[::100]`, is looked through), or None."""
+    stop, below, _, _ = _climb(node, ancestors, sliced=True)
+    plots = isinstance(stop, cst.Call) and stop.func is not below and last_name(stop.func) in _PLOTTING
+    return cast(cst.Call, stop) if plots else None
+
+
+def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str], place: Place | None) -> bool:
+    """Whether the value at `node` is plotted on axes the author labels Euclidean: the plot's `label=`, or an axis label
+    or title (`plt.xlabel("Euclidean norm")`) set between the figure or subplot the plot starts on and the next one
+    (poincare_glove's notebooks plot "Vector Euclidean norms" beside "Vector Poincare norms")."""
+    call = _plotting(node, ancestors)
+    if call is None:
+        return False
+    labels = [_literal_text(argument.value, code) for argument in call.args if argument.keyword and argument.keyword.value == "label"]
+    if any(_calls_euclidean(label or "") for label in labels):
+        return True
+    where = next((at for at in range(len(ancestors) - 1, 0, -1) if isinstance(ancestors[at - 1], (cst.Module, cst.IndentedBlock))), None)
+    if where is not None:
+        body = cast("cst.Module | cst.IndentedBlock", ancestors[where - 1]).body
+        place = (body, next(index for index, sibling in enumerate(body) if sibling is ancestors[where]))
+    if place is None or not place[0]:
+        return False
+    body, at = place
+    window = [body[at]]
+    for step in (1, -1):
+        index = at + step
+        while 0 <= index < len(body) and not _calls(body[index], _NEW_AXES):
+            window.append(body[index])
+            index += step
+    return any(
+        isinstance(node, cst.Call)
+        and last_name(node.func) in _AXES_TEXT
+        and node.args
+        and _calls_euclidean(_literal_text(node.args[0].value, code) or "")
+        for sibling in window
+        for node, _ in walk(sibling)
+    )
+
+
+def _calls(statement: cst.CSTNode, names: frozenset[str]) -> bool:
+    return any(isinstance(node, cst.Call) and last_name(node.func) in names for node, _ in walk(statement))
 
 
 # The word itself (a label's text is prose, where `flat` or `eu` mean other things), not negated.
@@ -707,12 +879,15 @@ def _formatted(node: cst.CSTNode, ancestors: Ancestors) -> bool:
     return _climb(node, ancestors)[3]
 
 
-def _climb(node: cst.CSTNode, ancestors: Ancestors) -> tuple[cst.CSTNode | None, cst.CSTNode, set[str], bool]:
+def _climb(node: cst.CSTNode, ancestors: Ancestors, sliced: bool = False) -> tuple[cst.CSTNode | None, cst.CSTNode, set[str], bool]:
     """Where the value at `node` goes once what keeps it is looked through (arguments, attributes, f-strings,
-    `max`/`item`/...): the first other ancestor (None: none), the node below it, the calls crossed, and whether an
-    f-string's text took the value on the way."""
+    `max`/`item`/..., and with `sliced` subscripts of it): the first other ancestor (None: none), the node below it,
+    the calls crossed, and whether an f-string's text took the value on the way."""
     current, crossed, formatted = node, set[str](), False
     for parent in reversed(ancestors):
+        if sliced and isinstance(parent, cst.Subscript) and parent.value is current:
+            current = parent
+            continue
         if isinstance(parent, (cst.Arg, cst.Attribute, cst.FormattedStringExpression, cst.FormattedString, cst.ConcatenatedString)):
             formatted = formatted or isinstance(parent, cst.FormattedStringExpression)
             current = parent

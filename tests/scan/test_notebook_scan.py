@@ -110,6 +110,22 @@ def test_scan_reports_the_cell_in_every_format(project: Path) -> None:
     assert run("scan", ".").stdout == result.stdout  # from the cache, still told by cell
 
 
+KNN = [
+    "def knn(words, k):\n",
+    "    points = exp_map_zero(torch.randn(k, 3))\n",
+    "    return list(zip(words[:k], [points[i].norm().item() for i in range(k)]))\n",
+]
+
+
+@pytest.mark.parametrize(("reader", "found"), [("print([w for w, _ in knn(['a', 'b'], 2)])", False), ("print(knn(['a'], 1))", True)])
+def test_a_notebook_function_is_judged_by_the_cells_that_call_it(project: Path, reader: str, found: bool) -> None:
+    """Nothing imports a notebook: when every cell that calls `knn` drops the norm it returns, it is no finding
+    (poincare_glove's `get_knn`); one cell printing the tuples whole makes it one."""
+    (project / "analysis.ipynb").write_text(notebook(SETUP, KNN, [reader]), encoding="utf-8")
+    result = run("scan", "--no-cache", "analysis.ipynb")
+    assert ("analysis.ipynb:cell 4:3:" in result.stdout, result.exit_code) == (found, int(found))
+
+
 def test_a_notebook_named_on_the_command_line_is_read_as_a_notebook(project: Path) -> None:
     result = run("scan", "--no-cache", "analysis.ipynb")
     assert result.exit_code == 1 and "analysis.ipynb:cell 4:8:5: HYP001" in result.stdout
