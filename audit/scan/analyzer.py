@@ -629,6 +629,7 @@ class _Analysis:
 
         uses = _UsesIndex(owner)  # the scope's loads and stores: the same for both runs
         call_sites = functools.partial(self._call_sites, owner) if isinstance(owner, cst.FunctionDef) else None
+        ending: Env = {}  # the environment a module's body leaves
         for _ in range(2):
             known = len(self.ball_bindings)
             self._class_now, self._function_now = klass, qualname
@@ -640,7 +641,7 @@ class _Analysis:
                 received = {**self._annotated_instances(owner), **(local.received if local is not None else {})}
                 flow.run_function(owner, env, received)
             else:
-                flow.run_block(body, dict(env))
+                ending = flow.run_block(body, dict(env))
             if len(self.ball_bindings) == known:
                 break
         if local is not None:
@@ -660,8 +661,8 @@ class _Analysis:
                     self._scope(node, node.body, env, klass, f"{klass}.{node.name.value}" if top_level_class else None)
                 elif isinstance(owner, cst.FunctionDef):
                     self._scope(node, node.body, flow.definitions.get(id(node), {}), klass, None)
-                else:
-                    self._scope(node, node.body, {}, None, node.name.value)
+                else:  # a module's function reads its globals when called: as defined then, or as the module leaves them
+                    self._scope(node, node.body, {**ending, **flow.definitions.get(id(node), {})}, None, node.name.value)
             elif type(node) is cst.ClassDef:
                 self._scope(node, node.body.body, self._class_attributes(node), node.name.value, None)
 
