@@ -794,7 +794,8 @@ def _plotting(node: cst.CSTNode, ancestors: Ancestors) -> cst.Call | None:
 def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callable[[cst.CSTNode], str], place: Place | None) -> bool:
     """Whether the value at `node` is plotted on axes the author labels Euclidean: the plot's `label=`, or an axis label
     or title (`plt.xlabel("Euclidean norm")`) set between the figure or subplot the plot starts on and the next one
-    (poincare_glove's notebooks plot "Vector Euclidean norms" beside "Vector Poincare norms")."""
+    (poincare_glove's notebooks plot "Vector Euclidean norms" beside "Vector Poincare norms"), on the same axes
+    (`axes[0].hist(...)` takes `axes[0].set_xlabel(...)`, not `axes[1]`'s)."""
     call = _plotting(node, ancestors)
     if call is None:
         return False
@@ -814,14 +815,21 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
         while 0 <= index < len(body) and not _calls(body[index], _NEW_AXES):
             window.append(body[index])
             index += step
+    axes = _receiver(call.func, code)
     return any(
         isinstance(node, cst.Call)
         and last_name(node.func) in _AXES_TEXT
+        and _receiver(node.func, code) == axes
         and node.args
         and _calls_euclidean(_literal_text(node.args[0].value, code) or "")
         for sibling in window
         for node, _ in walk(sibling)
     )
+
+
+def _receiver(function: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str:
+    """`axes[0]` of `axes[0].hist`, `plt` of `plt.plot`; "" for a bare `plot(...)`."""
+    return code(function.value) if isinstance(function, cst.Attribute) else ""
 
 
 def _calls(statement: cst.CSTNode, names: frozenset[str]) -> bool:
