@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import cast
+from typing import NamedTuple, cast
 
 import libcst as cst
 
@@ -321,7 +321,7 @@ class UsageJudge:
             position = next((at for at, argument in enumerate(parent.args) if argument.value is current), None)
             if position is not None and not any(argument.star or argument.keyword for argument in parent.args):
                 above = ancestors[: next(at for at in range(len(ancestors) - 1, -1, -1) if ancestors[at] is parent)]
-                return self._rows(parent, above, position, measured, depth, radius, squared, ordered)
+                return self._rows(parent, above, position, _Value(measured, radius, squared, ordered), depth)
         if isinstance(parent, cst.Call) and last_name(parent.func) in _AXIS_LIMITS:
             return f"frames a plot with {last_name(parent.func)}(): the disk is drawn in its Euclidean coordinates"
         if radius and isinstance(parent, cst.Lambda) and parent.body is current and _sort_key(parent, ancestors):
@@ -347,9 +347,7 @@ class UsageJudge:
             return "subtracted from the boundary: a margin"
         return None
 
-    def _rows(
-        self, source: cst.CSTNode, above: Ancestors, position: int, measured: str, depth: int, radius: bool, squared: bool, ordered: bool
-    ) -> str | None:
+    def _rows(self, source: cst.CSTNode, above: Ancestors, position: int, value: _Value, depth: int) -> str | None:
         """The value is element `position` of each tuple `source` gives (`zip(ids, norms)`, or a call of a function that
         returns such tuples): exempt when, wherever the tuples go, that element is dropped (`for idx, _ in ...`), only
         sorts them (a radius: the order is the hyperbolic one) or is put to an exempt use. poincare_glove's notebooks
@@ -361,26 +359,17 @@ class UsageJudge:
                 continue
             name = last_name(parent.func) if isinstance(parent, cst.Call) else None
             keeps_rows = name in ("list", "tuple", "reversed") and len(cast(cst.Call, parent).args) == 1
-            if keeps_rows or name == "sorted" and _sorts_rows(cast(cst.Call, parent), current, position, radius and ordered):
+            if keeps_rows or name == "sorted" and _sorts_rows(cast(cst.Call, parent), current, position, value.radius and value.ordered):
                 current = parent
                 continue
             if isinstance(parent, cst.Subscript) and parent.value is current and all(isinstance(e.slice, cst.Slice) for e in parent.slice):
                 current = parent  # `rows[:100]`: some of the same tuples
                 continue
-            return self._rows_consumed(parent, current, above[:index], position, measured, depth, radius, squared, ordered)
+            return self._rows_consumed(parent, current, above[:index], position, value, depth)
         return None
 
     def _rows_consumed(
-        self,
-        parent: cst.CSTNode,
-        current: cst.CSTNode,
-        above: Ancestors,
-        position: int,
-        measured: str,
-        depth: int,
-        radius: bool,
-        squared: bool,
-        ordered: bool,
+        self, parent: cst.CSTNode, current: cst.CSTNode, above: Ancestors, position: int, value: _Value, depth: int
     ) -> str | None:
         """`_rows` at the first node that is not a list, sort or slice of the tuples."""
         if isinstance(parent, cst.Assign) and parent.value is current and depth < _MAX_NAME_DEPTH and len(parent.targets) == 1:
@@ -392,28 +381,18 @@ class UsageJudge:
                 for use, where in self.uses_of(target.value, target)
                 if use is not target and not _shape_only(use, where) and not any(node is parent for node in where)
             ]
-            reasons = [self._rows(use, where, position, measured, depth + 1, radius, squared, ordered) for use, where in uses]
+            reasons = [self._rows(use, where, position, value, depth + 1) for use, where in uses]
             return reasons[0] if reasons and None not in reasons else None
         if isinstance(parent, (cst.CompFor, cst.For)) and parent.iter is current:
-            return self._element(parent, above, position, measured, depth, radius, squared, ordered)
+            return self._element(parent, above, position, value, depth)
         if isinstance(parent, cst.Return) and self.call_sites is not None and depth < _MAX_NAME_DEPTH:
             sites = self.call_sites()
-            reasons = [self._rows(call, where, position, measured, depth + 1, radius, squared, ordered) for call, where in sites or ()]
+            reasons = [self._rows(call, where, position, value, depth + 1) for call, where in sites or ()]
             if reasons and None not in reasons:
                 return f"returned in tuples, where every caller {reasons[0]}"
         return None
 
-    def _element(
-        self,
-        loop: cst.CompFor | cst.For,
-        above: Ancestors,
-        position: int,
-        measured: str,
-        depth: int,
-        radius: bool,
-        squared: bool,
-        ordered: bool,
-    ) -> str | None:
+    def _element(self, loop: cst.CompFor | cst.For, above: Ancestors, position: int, value: _Value, depth: int) -> str | None:
         """The loop `for a, b in rows` binds element `position` of each tuple: judged by that name's uses in the loop."""
         target = loop.target
         elements = target.elements if isinstance(target, (cst.Tuple, cst.List)) else ()
@@ -429,7 +408,10 @@ class UsageJudge:
         uses = [(use, where) for use, where in names_within(scope, bound.value, outside) if id(use) not in bound_here]
         if not uses:
             return "drops it: only the other elements of each tuple are used"
-        reasons = [self.exemption(use, where, measured, depth + 1, radius=radius, squared=squared, ordered=ordered) for use, where in uses]
+        reasons = [
+            self.exemption(use, where, value.measured, depth + 1, radius=value.radius, squared=value.squared, ordered=value.ordered)
+            for use, where in uses
+        ]
         return f"reads it as {bound.value}, which {reasons[0]}" if None not in reasons else None
 
     def _only_kept(self, target: cst.Name) -> bool:
@@ -558,6 +540,15 @@ def _running_maximum(value: cst.CSTNode, name: str) -> bool:
         and last_name(value.func) in ("max", "maximum")
         and any(isinstance(argument.value, cst.Name) and argument.value.value == name for argument in value.args)
     )
+
+
+class _Value(NamedTuple):
+    """What `UsageJudge.exemption` knows of the value it follows (its parameters of the same names)."""
+
+    measured: str
+    radius: bool
+    squared: bool
+    ordered: bool
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -804,8 +795,8 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
         return True
     where = next((at for at in range(len(ancestors) - 1, 0, -1) if isinstance(ancestors[at - 1], (cst.Module, cst.IndentedBlock))), None)
     if where is not None:
-        body = cast("cst.Module | cst.IndentedBlock", ancestors[where - 1]).body
-        place = (body, next(index for index, sibling in enumerate(body) if sibling is ancestors[where]))
+        block = cast("cst.Module | cst.IndentedBlock", ancestors[where - 1]).body
+        place = (block, next(index for index, sibling in enumerate(block) if sibling is ancestors[where]))
     if place is None or not place[0]:
         return False
     body, at = place
