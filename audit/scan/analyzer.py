@@ -619,6 +619,8 @@ class _Analysis:
         its Euclidean norm was taken).
         """
         local = self.locals.get(qualname) if qualname is not None else None
+        if local is not None and local.function is not owner:
+            local = None  # a name defined twice (a notebook's cells): calls and summaries are the last definition's
         check = id(owner) in self.direct and not (isinstance(owner, cst.FunctionDef) and self._implementation(owner, klass))
 
         def make_flow(judge: UsageJudge) -> Dataflow:
