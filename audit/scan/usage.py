@@ -47,7 +47,7 @@ _TRANSPARENT = frozenset(
     "clamp clamp_min clamp_max clamp_ clamp_min_ clip clip_ unsqueeze squeeze detach item float double view "
     "reshape expand expand_as add add_ to cpu numpy tolist max min amax amin all any maximum minimum square pow sqrt abs "
     "asarray array as_tensor tensor to_np to_numpy tonumpy asnumpy "  # conversions keep the meaning
-    "t transpose mm outer matmul".split()  # a product of norms (`mm(n, n.t())`) is judged where it goes, as `*` is
+    "t transpose mm outer matmul copy clone".split()  # a product of norms (`mm(n, n.t())`) is judged where it goes, as `*` is
 )
 _BOUNDARY = re.compile(
     r"m(ax|in)_?(\w+_)?norm|m(ax|in)_?(\w+_)?rad|inner_?rad|radius_?max|max_?r\b|\br_?max\b|boundary|\bball|bound|maxnorm|limit|^\(?\s*1(\.0*)?\s*[-+]",
@@ -154,6 +154,10 @@ class UsageJudge:
             parent = ancestors[index]
             if isinstance(parent, (cst.Arg, cst.Element, cst.ComparisonTarget)):
                 continue  # look at the call, container or comparison that holds the value
+            if radius and isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply):
+                other = parent.right if parent.left is current else parent.left
+                if _bare(self.code(other)) == _bare(measured):  # `z * (r_new / r)`: the point rescaled, a projection
+                    return "scales the tensor it measures: the point is moved along its direction"
             step = self._through_wrapper(parent, current)
             if step is _CLAMPED_NEAR_ONE:
                 # `direction * min(norm, 0.95)` builds a point at a radius inside the ball; a capped radius put to
@@ -484,7 +488,11 @@ class UsageJudge:
 
     def _every_use(self, target: cst.Name, measured: str, depth: int, radius: bool, squared: bool, ordered: bool) -> str | None:
         """Exempt when one use implements hyperbolic math, or every use is exempt by itself."""
-        uses = [(use, above) for use, above in self.uses_of(target.value, target) if use is not target and not _shape_only(use, above)]
+        uses = [
+            (use, above)
+            for use, above in self.uses_of(target.value, target)
+            if use is not target and not _shape_only(use, above) and not _stored_into(use, above)
+        ]
         # printing or plotting a value does nothing with it: the other uses decide (printed, then compared with the boundary)
         reported = [_reported(use, above) is not None or _formatted(use, above) or _plotting(use, above) is not None for use, above in uses]
         printed = [pair for pair, shown in zip(uses, reported, strict=True) if shown]
@@ -617,6 +625,16 @@ def _shape_only(use: cst.Name, ancestors: Ancestors) -> bool:
     if isinstance(parent, cst.Arg) and len(ancestors) > 1 and isinstance(ancestors[-2], cst.Call):
         return last_name(ancestors[-2].func) in _SHAPE_ONLY_CALLS
     return False
+
+
+def _stored_into(use: cst.Name, ancestors: Ancestors) -> bool:
+    """`r[r > max_norm] = max_norm`: some of `r` are overwritten (a masked clamp), none of its values is read."""
+    return (
+        len(ancestors) > 1
+        and isinstance(ancestors[-1], cst.Subscript)
+        and ancestors[-1].value is use
+        and isinstance(ancestors[-2], cst.AssignTarget)
+    )
 
 
 def _number(text: str) -> float | None:
