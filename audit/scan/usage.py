@@ -576,7 +576,7 @@ def _sorts_rows(call: cst.Call, rows: cst.CSTNode, position: int, ranks: bool) -
     index = body.slice[0].slice if len(body.slice) == 1 else None
     if not isinstance(index, cst.Index) or not isinstance(index.value, cst.Integer):
         return False
-    return int(index.value.value) != position or ranks
+    return int(index.value.value, 0) != position or ranks
 
 
 def _sort_key(function: cst.Lambda, ancestors: Ancestors) -> bool:
@@ -814,7 +814,8 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
     where = next((at for at in range(len(ancestors) - 1, 0, -1) if isinstance(ancestors[at - 1], (cst.Module, cst.IndentedBlock))), None)
     if where is not None:
         block = cast("cst.Module | cst.IndentedBlock", ancestors[where - 1]).body
-        place = (block, next(index for index, sibling in enumerate(block) if sibling is ancestors[where]))
+        at = next((index for index, sibling in enumerate(block) if sibling is ancestors[where]), None)
+        place = (block, at) if at is not None else None
     if place is None or not place[0]:
         return False
     body, at = place
