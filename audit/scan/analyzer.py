@@ -228,6 +228,8 @@ class _Analysis:
         self.inputs = inputs or Inputs()
         self.module_name = module_name(path, settings.project_root)
         self.test_module = in_test_module(path)
+        self._rebound_globals: set[str] | None = None  # `_globals_of`: names a `global` statement may rebind
+        self._names_of_functions: dict[str, list[tuple[cst.Name, Ancestors]]] | None = None  # `_call_sites`
         package = self.module_name if path.endswith("__init__.py") else self.module_name.rpartition(".")[0]
         self.imports = ImportMap(module, package, self.inputs.stars)
         self.values = ValueTaint(settings, self.imports, self.code, self._returned_by, self._returns_tuple)
@@ -663,10 +665,20 @@ class _Analysis:
                     self._scope(node, node.body, env, klass, f"{klass}.{node.name.value}" if top_level_class else None)
                 elif isinstance(owner, cst.FunctionDef):
                     self._scope(node, node.body, flow.definitions.get(id(node), {}), klass, None)
-                else:  # a module's function reads its globals when called: as defined then, or as the module leaves them
-                    self._scope(node, node.body, {**ending, **flow.definitions.get(id(node), {})}, None, node.name.value)
+                else:  # a module's function reads its globals when called: as the module leaves them
+                    self._scope(node, node.body, self._globals_of(node, ending), None, node.name.value)
             elif type(node) is cst.ClassDef:
                 self._scope(node, node.body.body, self._class_attributes(node), node.name.value, None)
+
+    def _globals_of(self, function: cst.FunctionDef, ending: Env) -> Env:
+        """The module's ball points `function` reads as globals: not the names it binds itself (any binding makes a
+        name local to the whole function), nor those some function rebinds through a `global` statement."""
+        if not ending:
+            return {}
+        if self._rebound_globals is None:
+            self._rebound_globals = _declared_global(self.module) if self.text is None or "global" in self.text else set()
+        shadowed = _bound_in(function) | self._rebound_globals
+        return {key: taint for key, taint in ending.items() if key.partition(".")[0] not in shadowed}
 
     def _implementation(self, function: cst.FunctionDef, klass: str | None) -> bool:
         """Functions whose Euclidean norms are deliberate: a Euclidean baseline (`def euclidean_radius`),
@@ -1012,8 +1024,13 @@ class _Analysis:
         name = function.name.value
         if not (self.path.endswith(".ipynb") or name.startswith("_")) or not any(statement is function for statement in self.module.body):
             return None
+        if self._names_of_functions is None:  # one walk for every function of the file
+            self._names_of_functions = {}
+            top = frozenset(qualname for qualname in self.locals if "." not in qualname)
+            for use, above in names_within(self.module, top) if top else ():
+                self._names_of_functions.setdefault(use.value, []).append((use, above))
         sites: list[tuple[cst.Call, Ancestors]] = []
-        for use, above in names_within(self.module, name):
+        for use, above in self._names_of_functions.get(name, ()):
             if use is function.name:
                 continue
             call = above[-1] if above else None
@@ -1376,6 +1393,60 @@ def _strength(x_taint: Taint | None, y_taint: Taint | None, op: EuclideanOp) -> 
     return confidence
 
 
+def _declared_global(module: cst.Module) -> set[str]:
+    """The names some function of `module` declares `global` (and so may rebind)."""
+    names: set[str] = set()
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        for child in children(stack.pop()):
+            if isinstance(child, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+                names.update(name for small in child.body if isinstance(small, cst.Global) for name in _global_names(small))
+            elif isinstance(child, _STATEMENT_CONTAINERS):
+                stack.append(child)
+    return names
+
+
+def _global_names(statement: cst.Global) -> list[str]:
+    return [item.name.value for item in statement.names]
+
+
+def _bound_in(function: cst.FunctionDef) -> set[str]:
+    """The names `function` binds in its own scope (targets, loop variables, `as` names, imports, nested defs,
+    walrus), less those it declares `global`: Python makes them local to the whole function."""
+    bound: set[str] = set()
+    declared: set[str] = set()
+    for node, _ in walk(function.body, stop=(cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        if isinstance(node, cst.Global):
+            declared.update(_global_names(node))
+        elif isinstance(node, cst.AssignTarget):
+            bound |= _target_names(node.target)
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr)):
+            bound |= _target_names(node.target)
+        elif isinstance(node, cst.AsName):
+            bound |= _target_names(node.name)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node is not function:
+            bound.add(node.name.value)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)) and not isinstance(node.names, cst.ImportStar):
+            bound.update(_imported_name(alias) for alias in node.names)
+    return bound - declared
+
+
+def _imported_name(alias: cst.ImportAlias) -> str:
+    """The name an import binds: `y` of `import x as y`, `x` of `import x.z`."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return (dotted(alias.name) or "").partition(".")[0]
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    """`x`, `a, (b, *c)`: the names an assignment target binds (not `x.y` or `x[0]`, which bind nothing)."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {name for element in target.elements for name in _target_names(element.value)}
+    return set()
+
+
 def _defined_in(owner: cst.CSTNode) -> list[cst.FunctionDef | cst.ClassDef]:
     """The functions and classes `owner` defines in its own scope (in its blocks too, not in nested scopes), in
     source order. Only statements are visited: a `def` is a statement, and expressions are most of a tree's nodes."""
@@ -1419,7 +1490,11 @@ class _UsesIndex:
     def _add(self, node: cst.CSTNode, ancestors: Ancestors, order: int) -> int:
         index = cast("dict[str, list[tuple[int, cst.Name, Ancestors, bool]]]", self._index)
         if isinstance(node, cst.Name) and not (ancestors and isinstance(ancestors[-1], cst.Attribute) and ancestors[-1].attr is node):
-            store = bool(ancestors) and isinstance(ancestors[-1], (cst.AssignTarget, cst.AnnAssign, cst.AugAssign, cst.For, cst.AsName))
+            parent = ancestors[-1] if ancestors else None
+            # `for x in r` stores x and reads r; `y: T = x` and `y += x` read x
+            store = isinstance(parent, (cst.AssignTarget, cst.AsName)) or (
+                isinstance(parent, (cst.AnnAssign, cst.AugAssign, cst.For)) and parent.target is node
+            )
             index.setdefault(node.value, []).append((order, node, ancestors, store))
             self.order[id(node)] = order
         return order + 1

@@ -183,10 +183,11 @@ def scopes_containing(root: cst.CSTNode, is_candidate) -> tuple[set[int], set[in
     return direct, enclosing
 
 
-def names_within(root: cst.CSTNode, value: str, ancestors: Ancestors = ()) -> list[tuple[cst.Name, Ancestors]]:
-    """Every `Name` spelled `value` below `root` with its ancestors, nested scopes included, attributes
-    (`x.value`) and keywords (`f(value=...)`) not: what a name is used for wherever a closure might use it.
+def names_within(root: cst.CSTNode, value: str | frozenset[str], ancestors: Ancestors = ()) -> list[tuple[cst.Name, Ancestors]]:
+    """Every `Name` spelled `value` (or one of `value`) below `root` with its ancestors, nested scopes included,
+    attributes (`x.value`) and keywords (`f(value=...)`) not: what a name is used for wherever a closure might use it.
     A full walk; for the rare question that needs one (who calls a function, who reads a loop's variable)."""
+    values = frozenset((value,)) if isinstance(value, str) else value
     found: list[tuple[cst.Name, Ancestors]] = []
     stack: list[tuple[cst.CSTNode, Ancestors]] = [(root, ancestors)]
     while stack:
@@ -194,7 +195,7 @@ def names_within(root: cst.CSTNode, value: str, ancestors: Ancestors = ()) -> li
         if type(node) is cst.Name:
             parent = above[-1] if above else None
             named = isinstance(parent, cst.Attribute) and parent.attr is node or isinstance(parent, cst.Arg) and parent.keyword is node
-            if node.value == value and not named:
+            if node.value in values and not named:
                 found.append((node, above))
             continue
         found_children = children(node)

@@ -156,8 +156,8 @@ class UsageJudge:
                 continue  # look at the call, container or comparison that holds the value
             if radius and isinstance(parent, cst.BinaryOperation) and isinstance(parent.operator, cst.Multiply):
                 other = parent.right if parent.left is current else parent.left
-                if _bare(self.code(other)) == _bare(measured):  # `z * (r_new / r)`: the point rescaled, a projection
-                    return "scales the tensor it measures: the point is moved along its direction"
+                if _bare(self.code(other)) == _bare(measured) and self._ratio(current):
+                    return "a ratio of radii scales the tensor it measures: the point is moved along its direction"
             step = self._through_wrapper(parent, current)
             if step is _CLAMPED_NEAR_ONE:
                 # `direction * min(norm, 0.95)` builds a point at a radius inside the ball; a capped radius put to
@@ -175,6 +175,17 @@ class UsageJudge:
                 return step
             return self._consumer(parent, current, ancestors, measured, depth, radius, squared, ordered)
         return None
+
+    def _ratio(self, factor: cst.CSTNode) -> bool:
+        """`r_new / r`, `scale[:, None]` with `scale = r_new / r`: a ratio of two quantities, the factor that moves a
+        point to a new radius (`z * (r_new / r)`, a projection); not `r`, `2 * r` or `r / 2` (a radius put to use)."""
+        while isinstance(factor, cst.Subscript):
+            factor = factor.value
+        if isinstance(factor, cst.Name) and self.value_before is not None:
+            factor = self.value_before(factor) or factor
+        return (
+            isinstance(factor, cst.BinaryOperation) and isinstance(factor.operator, cst.Divide) and _number(self.code(factor.right)) is None
+        )
 
     def _squares(self, node: cst.CSTNode, values: tuple[cst.CSTNode, ...]) -> bool:
         """`n ** 2`, `n.pow(2)`, `torch.pow(n, exponent=2)`, `np.square(n)`, `c * n * n`: the value is squared here,
@@ -378,8 +389,8 @@ class UsageJudge:
         """`_rows` at the first node that is not a list, sort or slice of the tuples."""
         if isinstance(parent, cst.Assign) and parent.value is current and depth < _MAX_NAME_DEPTH and len(parent.targets) == 1:
             target = parent.targets[0].target
-            if not isinstance(target, cst.Name):
-                return None
+            if not isinstance(target, cst.Name) or value.foreign:
+                return None  # a caller's names are not in this scope's index
             uses = [  # not the load of `rows = sorted(rows, ...)`: the tuples before this binding
                 (use, where)
                 for use, where in self.uses_of(target.value, target)
@@ -391,13 +402,14 @@ class UsageJudge:
             return self._element(parent, above, position, value, depth)
         if isinstance(parent, cst.Return) and self.call_sites is not None and depth < _MAX_NAME_DEPTH:
             sites = self.call_sites()
-            reasons = [self._rows(call, where, position, value, depth + 1) for call, where in sites or ()]
+            reasons = [self._rows(call, where, position, value._replace(foreign=True), depth + 1) for call, where in sites or ()]
             if reasons and None not in reasons:
                 return f"returned in tuples, where every caller {reasons[0]}"
         return None
 
     def _element(self, loop: cst.CompFor | cst.For, above: Ancestors, position: int, value: _Value, depth: int) -> str | None:
-        """The loop `for a, b in rows` binds element `position` of each tuple: judged by that name's uses in the loop."""
+        """The loop `for a, b in rows` binds element `position` of each tuple: judged by that name's uses (a `for`
+        loop's variable outlives the loop; in a caller's scope, only a name never used is judged)."""
         target = loop.target
         elements = target.elements if isinstance(target, (cst.Tuple, cst.List)) else ()
         if position >= len(elements) or any(isinstance(element, cst.StarredElement) for element in elements):
@@ -405,13 +417,19 @@ class UsageJudge:
         bound = elements[position].value
         if not isinstance(bound, cst.Name):
             return None
-        # a comprehension's variable lives in the comprehension; a `for` loop's is read in its body (after it: rarely)
         scope_at = next((at for at in range(len(above) - 1, -1, -1) if isinstance(above[at], _COMPREHENSIONS)), None)
-        scope, outside = (above[scope_at], above[:scope_at]) if isinstance(loop, cst.CompFor) and scope_at is not None else (loop, above)
+        if isinstance(loop, cst.CompFor) != (scope_at is not None) or isinstance(loop, cst.For) and value.foreign:
+            return None
+        scope, outside = (above[scope_at], above[:scope_at]) if scope_at is not None else (loop, above)
         bound_here = {id(node) for node, _ in walk(target)}  # `for w, _, _ in rows`: the other `_` is no use
         uses = [(use, where) for use, where in names_within(scope, bound.value, outside) if id(use) not in bound_here]
+        if isinstance(loop, cst.For):  # and after the loop, until the name is bound again
+            inside = {id(use) for use, _ in uses}
+            uses += [(use, where) for use, where in self.uses_of(bound.value, bound) if id(use) not in inside | bound_here]
         if not uses:
             return "drops it: only the other elements of each tuple are used"
+        if value.foreign:
+            return None
         reasons = [
             self.exemption(use, where, value.measured, depth + 1, radius=value.radius, squared=value.squared, ordered=value.ordered)
             for use, where in uses
@@ -557,6 +575,7 @@ class _Value(NamedTuple):
     radius: bool
     squared: bool
     ordered: bool
+    foreign: bool = False  # followed into a caller: this scope's index does not know its names
 
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
@@ -790,6 +809,8 @@ _PLOTTING = frozenset(
     "plot scatter hist bar barh semilogx semilogy loglog errorbar step stem fill_between lineplot scatterplot histplot kdeplot".split()
 )
 _AXES_TEXT = frozenset("xlabel ylabel title suptitle set_xlabel set_ylabel set_title".split())
+_LABEL_REACH = 12  # statements before or after a plot where its axis labels may be set
+_HYPERBOLIC_TEXT = re.compile(r"hyperbol|poincar|geodesic|\bhyp\b", re.IGNORECASE)
 _NEW_AXES = frozenset("figure subplot subplots add_subplot add_axes axes sca twinx twiny clf cla close show savefig".split())
 
 
@@ -808,8 +829,10 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
     call = _plotting(node, ancestors)
     if call is None:
         return False
-    labels = [_literal_text(argument.value, code) for argument in call.args if argument.keyword and argument.keyword.value == "label"]
-    if any(_calls_euclidean(label or "") for label in labels):
+    labels = [_literal_text(argument.value, code) or "" for argument in call.args if argument.keyword and argument.keyword.value == "label"]
+    if any(_HYPERBOLIC_TEXT.search(label) for label in labels):
+        return False  # `label="poincare radius"`: the author takes it for the hyperbolic number
+    if any(_only_euclidean(label) for label in labels):
         return True
     where = next((at for at in range(len(ancestors) - 1, 0, -1) if isinstance(ancestors[at - 1], (cst.Module, cst.IndentedBlock))), None)
     if where is not None:
@@ -819,10 +842,12 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
     if place is None or not place[0]:
         return False
     body, at = place
-    window = [body[at]]
+    window = []  # the straight-line statements around the plot, up to the next figure or subplot
     for step in (1, -1):
         index = at + step
-        while 0 <= index < len(body) and not _calls(body[index], _NEW_AXES):
+        while 0 <= index < len(body) and abs(index - at) <= _LABEL_REACH and isinstance(body[index], cst.SimpleStatementLine):
+            if _calls(body[index], _NEW_AXES):
+                break
             window.append(body[index])
             index += step
     axes = _receiver(call.func, code)
@@ -831,10 +856,16 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
         and last_name(node.func) in _AXES_TEXT
         and _receiver(node.func, code) == axes
         and node.args
-        and _calls_euclidean(_literal_text(node.args[0].value, code) or "")
+        and _only_euclidean(_literal_text(node.args[0].value, code) or "")
         for sibling in window
         for node, _ in walk(sibling)
     )
+
+
+def _only_euclidean(label: str) -> bool:
+    """A label that calls a value Euclidean and names nothing hyperbolic ("Hyperbolic radius (not the Euclidean norm)"
+    calls it hyperbolic)."""
+    return _calls_euclidean(label) and _HYPERBOLIC_TEXT.search(label) is None
 
 
 def _receiver(function: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str:
