@@ -35,12 +35,12 @@ class Rule:
 # Measured with `.venv/bin/python bench/realworld/measure.py` and `inject.py` (see bench/realworld/README.md §5-6).
 BENCHMARK_PRECISION = (
     "Real-world benchmark (bench/realworld/measure.py, 245 public hyperbolic repositories, every finding and a "
-    "sample of 4,817 unreported calls labeled by hand, 2026-11-29, scanner cc767e6): 143 findings, 117 true, 3 false, "
+    "sample of 4,817 unreported calls labeled by hand, 2026-11-29, scanner 0ee2769): 143 findings, 117 true, 3 false, "
     "23 debatable: precision 117/120; by confidence: high 44/44, medium 31/32, low 42/44. 39 of the 72 labeled bugs of "
     "the sample are found (Horvitz-Thompson recall estimate 71 %). Held out from tuning, as first scanned: "
     "thirty blocks of 225 repositories gave 73/149 true findings (high 34/54) and 73/143 bugs found; the latest "
     "block (22 repositories, scanner 5746c61) gave 4/7 (medium 2/5, low 2/2) and found its 4 bugs. On bugs injected "
-    "into correct code (bench/realworld/inject.py, pattern A, scanner 5746c61) 194/498 are found (187 of the 466 "
+    "into correct code (bench/realworld/inject.py, pattern A, scanner 0ee2769) 194/498 are found (187 of the 466 "
     "mutations of the 6d2b3f6 run, which found 187); away from the injected lines the "
     "mutated copies show only the unmutated findings. Confidence levels: "
     "high = a producer or consumer chain; "
