@@ -15,7 +15,9 @@ RULE = Rule(
         "under keys like `'z_hyp'`, parameters annotated or documented as hyperbolic points, and names that "
         "say so. Norms that implement hyperbolic math (feeding `artanh`/`tanh` or the conformal factor), "
         "projections and clamps against the boundary or `max_norm`, ball-membership and convergence checks, "
-        "and direction normalisation `z / z.norm()` are not reported."
+        "direction normalisation `z / z.norm()`, radii that only rank points (`argsort`, a sort key, a zipped "
+        "element sorted by and then dropped), and values printed or plotted under a label that calls them "
+        "Euclidean are not reported."
     ),
     why=(
         "The Euclidean norm r of a ball point is not its distance from the origin: the hyperbolic radius "
