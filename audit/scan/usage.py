@@ -631,8 +631,13 @@ def _log_of_a_conformal_factor(side: cst.BaseExpression, code: Callable[[cst.CST
 
 def _inverse_hyperbolic_call(expression: cst.CSTNode) -> str | None:
     """The name of an inverse hyperbolic function called within `expression`, or None."""
-    for node, _ in walk(expression):
-        if isinstance(node, cst.Call) and last_name(node.func) in _HYPERBOLIC_MATH:
+    return _called(expression, _HYPERBOLIC_MATH)
+
+
+def _called(root: cst.CSTNode, names: frozenset[str]) -> str | None:
+    """The name of the first call within `root` (nested scopes aside) whose name is one of `names`, or None."""
+    for node, _ in walk(root):
+        if isinstance(node, cst.Call) and last_name(node.func) in names:
             return last_name(node.func)
     return None
 
@@ -846,7 +851,7 @@ def _plotted_as_euclidean(node: cst.CSTNode, ancestors: Ancestors, code: Callabl
     for step in (1, -1):
         index = at + step
         while 0 <= index < len(body) and abs(index - at) <= _LABEL_REACH and isinstance(body[index], cst.SimpleStatementLine):
-            if _calls(body[index], _NEW_AXES):
+            if _called(body[index], _NEW_AXES) is not None:
                 break
             window.append(body[index])
             index += step
@@ -871,10 +876,6 @@ def _only_euclidean(label: str) -> bool:
 def _receiver(function: cst.BaseExpression, code: Callable[[cst.CSTNode], str]) -> str:
     """`axes[0]` of `axes[0].hist`, `plt` of `plt.plot`; "" for a bare `plot(...)`."""
     return code(function.value) if isinstance(function, cst.Attribute) else ""
-
-
-def _calls(statement: cst.CSTNode, names: frozenset[str]) -> bool:
-    return any(isinstance(node, cst.Call) and last_name(node.func) in names for node, _ in walk(statement))
 
 
 # The word itself (a label's text is prose, where `flat` or `eu` mean other things), not negated.
